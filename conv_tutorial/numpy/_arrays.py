@@ -1,0 +1,19 @@
+"""Turning user input into float arrays, the same way in every NumPy function."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._checks import as_float_dtype
+
+
+def as_float_arrays(**arrays):
+    """Convert named array-likes (``None`` passes through) to one common floating dtype.
+
+    Integer and boolean input computes in float64, float16/32/64 keep their dtype (mixed floats
+    promote, as NumPy does), complex input is a ``TypeError`` naming the argument.
+    """
+    converted = {name: None if a is None else np.asarray(a) for name, a in arrays.items()}
+    dtypes = [as_float_dtype(a.dtype, name) for name, a in converted.items() if a is not None]
+    dtype = np.result_type(*dtypes)
+    return [None if a is None else a.astype(dtype, copy=False) for a in converted.values()]

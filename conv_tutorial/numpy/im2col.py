@@ -1,0 +1,253 @@
+"""Convolution as matrix multiplication: im2col (``unfold``), col2im (``fold``) and the two
+matmul engines every NumPy convolution in this package runs on.
+
+The idea of chapter 2 in code:
+
+- a convolution is ``W @ unfold(x)``: copy every receptive field of the input into a column,
+  then one matrix product with the weight reshaped to ``(C_out, C_in * prod(kernel))``;
+- a transposed convolution is ``fold(W.T @ y)``: one matrix product makes a column of kernel
+  contributions per input pixel, and ``fold`` adds the columns back onto the output grid.
+  ``fold`` is the adjoint of ``unfold``, which is why the transposed convolution is the adjoint
+  (and the input gradient) of the convolution.
+
+Both engines work for any number of spatial axes and for grouped weights (a batched matmul over
+the group axis, no Python loop over groups). Column buffers are built chunk by chunk so that no
+buffer exceeds :data:`COLUMN_BUFFER_BYTES`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from .._checks import check_fold, check_unfold
+from ._arrays import as_float_arrays
+
+__all__ = ["COLUMN_BUFFER_BYTES", "fold", "unfold", "window_view"]
+
+#: Largest column buffer (bytes) the engines allocate at once; larger jobs are chunked.
+COLUMN_BUFFER_BYTES = 64 * 2**20
+
+
+def window_view(padded: np.ndarray, kernel_size, stride, dilation, writeable: bool = False) -> np.ndarray:
+    """All receptive fields of ``padded`` as a strided view, without copying.
+
+    Parameters
+    ----------
+    padded : ndarray, shape (N, C, *S)
+        Input that already carries its padding.
+    kernel_size, stride, dilation : tuple of int, one per spatial axis
+
+    Returns
+    -------
+    ndarray, shape (N, C, *O, *K)
+        ``view[n, c, *o, *k] == padded[n, c, *(o * stride + k * dilation)]`` with
+        ``O = (S - dilation * (K - 1) - 1) // stride + 1``.
+    """
+    n = len(kernel_size)
+    extent = tuple(d * (k - 1) + 1 for k, d in zip(kernel_size, dilation))
+    view = sliding_window_view(padded, extent, axis=tuple(range(2, 2 + n)), writeable=writeable)
+    return view[(slice(None), slice(None), *(slice(None, None, s) for s in stride),
+                 *(slice(None, None, d) for d in dilation))]
+
+
+def _columns(windows: np.ndarray, n: int) -> np.ndarray:
+    """Copy a window view ``(B, C, *O, *K)`` into contiguous columns ``(B, C * prod(K), prod(O))``.
+
+    Rows are ordered channel-major then kernel position, matching ``weight.reshape(C_out, -1)``
+    and ``torch.nn.functional.unfold``.
+    """
+    b, c = windows.shape[:2]
+    out_axes = tuple(range(2, 2 + n))
+    kernel_axes = tuple(range(2 + n, 2 + 2 * n))
+    cols = np.ascontiguousarray(windows.transpose(0, 1, *kernel_axes, *out_axes))
+    return cols.reshape(b, c * int(np.prod(windows.shape[2 + n :])), -1)
+
+
+def _add_columns(windows: np.ndarray, cols: np.ndarray, n: int) -> None:
+    """Add columns ``(B, C, *K, *O)`` into a writeable window view ``(B, C, *O, *K)``.
+
+    One vectorised add per kernel tap: for a fixed tap the windows never overlap, so ``+=`` is
+    exact; overlapping contributions of different taps are summed by the loop.
+    """
+    for tap in np.ndindex(*windows.shape[2 + n :]):
+        windows[(Ellipsis, *tap)] += cols[(slice(None), slice(None), *tap)]
+
+
+def _chunks(batch: int, out_spatial, bytes_per_position: int) -> Iterator[tuple[slice, slice]]:
+    """Slices over (batch, first output axis) whose column buffer fits the budget."""
+    rows = out_spatial[0]
+    per_row = bytes_per_position * int(np.prod(out_spatial[1:]))
+    per_sample = per_row * rows
+    if per_sample <= COLUMN_BUFFER_BYTES:
+        step = max(1, COLUMN_BUFFER_BYTES // max(per_sample, 1))
+        for b in range(0, batch, step):
+            yield slice(b, min(b + step, batch)), slice(None)
+        return
+    step = max(1, COLUMN_BUFFER_BYTES // per_row)
+    for b in range(batch):
+        for r in range(0, rows, step):
+            yield slice(b, b + 1), slice(r, min(r + step, rows))
+
+
+def pad_spatial(x: np.ndarray, padding) -> np.ndarray:
+    """Zero-pad the spatial axes of ``(N, C, *S)`` by ``((left, right), ...)`` per axis."""
+    if not any(lo or hi for lo, hi in padding):
+        return x
+    return np.pad(x, ((0, 0), (0, 0), *padding))
+
+
+def conv_forward(x: np.ndarray, weight: np.ndarray, spec) -> np.ndarray:
+    """Grouped N-d convolution ``W @ unfold(x)`` for a validated :class:`~conv_tutorial._checks.ConvSpec`.
+
+    ``x`` is ``(N, C_in, *S)`` (batched), ``weight`` ``(C_out, C_in // g, *K)``; returns
+    ``(N, C_out, *O)`` without bias.
+    """
+    n_sp = len(spec.kernel_size)
+    batch, c_in = x.shape[:2]
+    c_out, g = weight.shape[0], spec.groups
+    taps = int(np.prod(spec.kernel_size))
+    out_spatial = spec.output_spatial
+    out = np.empty((batch, c_out, *out_spatial), dtype=x.dtype)
+    w_mat = weight.reshape(g, c_out // g, (c_in // g) * taps)
+    windows = window_view(pad_spatial(x, spec.padding), spec.kernel_size, spec.stride, spec.dilation)
+    for b, r in _chunks(batch, out_spatial, c_in * taps * x.itemsize):
+        part = windows[b, :, r]
+        nb, chunk_spatial = part.shape[0], part.shape[2 : 2 + n_sp]
+        cols = _columns(part, n_sp).reshape(nb, g, (c_in // g) * taps, -1)
+        out[b, :, r] = (w_mat @ cols).reshape(nb, c_out, *chunk_spatial)
+    return out
+
+
+def conv_transpose_forward(y: np.ndarray, weight: np.ndarray, groups: int, kernel_size, stride,
+                           dilation, canvas_spatial, crop) -> np.ndarray:
+    """Grouped N-d transposed convolution ``fold(W.T @ y)``, then a crop.
+
+    Parameters
+    ----------
+    y : ndarray, shape (N, C_in, *I)
+        One "window position" per pixel: pixel ``i`` spreads the kernel over
+        ``i * stride + k * dilation`` on the canvas.
+    weight : ndarray, shape (C_in, C_out // groups, *K)
+    canvas_spatial : tuple of int
+        Size of the grid the columns are folded onto (large enough for every position).
+    crop : tuple of (int, int)
+        Pixels removed from the start and end of each canvas axis (the convolution's padding).
+
+    Returns
+    -------
+    ndarray, shape (N, C_out, *(canvas - crop_start - crop_end))
+    """
+    n_sp = len(kernel_size)
+    batch, c_in = y.shape[:2]
+    g = groups
+    c_out_g = weight.shape[1]
+    taps = int(np.prod(kernel_size))
+    in_spatial = y.shape[2:]
+    # (g, C_out/g * prod(K), C_in/g): the transposed weight of every group.
+    w_t = weight.reshape(g, c_in // g, c_out_g * taps).transpose(0, 2, 1)
+    canvas = np.zeros((batch, c_out_g * g, *canvas_spatial), dtype=y.dtype)
+    windows = window_view(canvas, kernel_size, stride, dilation, writeable=True)
+    windows = windows[(slice(None), slice(None), *(slice(0, i) for i in in_spatial))]
+    for b, r in _chunks(batch, in_spatial, c_out_g * g * taps * y.itemsize):
+        part = y[b, :, r]
+        nb, chunk_spatial = part.shape[0], part.shape[2:]
+        cols = w_t @ part.reshape(nb, g, c_in // g, -1)
+        _add_columns(windows[b, :, r], cols.reshape(nb, c_out_g * g, *kernel_size, *chunk_spatial), n_sp)
+    return canvas[(slice(None), slice(None), *(slice(lo, size - hi) for size, (lo, hi) in zip(canvas_spatial, crop)))]
+
+
+def conv_weight_grad(x: np.ndarray, grad_output: np.ndarray, spec) -> np.ndarray:
+    """Gradient of a convolution's loss with respect to its weight: ``sum_n dY @ unfold(x).T``.
+
+    Returns ``(C_out, C_in // g, *K)``.
+    """
+    n_sp = len(spec.kernel_size)
+    batch, c_in = x.shape[:2]
+    c_out, g = spec.weight_shape[0], spec.groups
+    taps = int(np.prod(spec.kernel_size))
+    grad = np.zeros((g, c_out // g, (c_in // g) * taps), dtype=x.dtype)
+    windows = window_view(pad_spatial(x, spec.padding), spec.kernel_size, spec.stride, spec.dilation)
+    for b, r in _chunks(batch, spec.output_spatial, c_in * taps * x.itemsize):
+        part = windows[b, :, r]
+        nb = part.shape[0]
+        cols = _columns(part, n_sp).reshape(nb, g, (c_in // g) * taps, -1)
+        dy = grad_output[b, :, r].reshape(nb, g, c_out // g, -1)
+        grad += (dy @ cols.transpose(0, 1, 3, 2)).sum(axis=0)
+    return grad.reshape(spec.weight_shape)
+
+
+def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
+    """Extract sliding blocks into columns (im2col), like ``torch.nn.functional.unfold``.
+
+    Parameters
+    ----------
+    input : array_like, shape (N, C, H, W) or (C, H, W)
+    kernel_size, dilation, padding, stride : int or tuple of 2 ints
+
+    Returns
+    -------
+    ndarray, shape (N, C * kh * kw, L) or (C * kh * kw, L)
+        Column ``l`` holds the receptive field of output position ``l`` (row-major over
+        ``(H_out, W_out)``), rows ordered ``(c, i, j)``.
+
+    Shape
+    -----
+    ``L = H_out * W_out`` with ``H_out = floor((H + 2p - d(kh - 1) - 1) / s) + 1`` (same for W).
+
+    Examples
+    --------
+    >>> x = np.arange(16.0).reshape(1, 1, 4, 4)
+    >>> unfold(x, 3).shape
+    (1, 9, 4)
+    """
+    (x,) = as_float_arrays(input=input)
+    spec, unbatched = check_unfold(x.shape, kernel_size, dilation, padding, stride)
+    if unbatched:
+        x = x[None]
+    padded = pad_spatial(x, [(p, p) for p in spec.padding])
+    cols = _columns(window_view(padded, spec.kernel_size, spec.stride, spec.dilation), 2)
+    return cols[0] if unbatched else cols
+
+
+def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
+    """Sum columns back into an image (col2im), like ``torch.nn.functional.fold``.
+
+    The adjoint of :func:`unfold`: ``<unfold(x), c> == <x, fold(c)>``. Where blocks overlap their
+    values are added, so ``fold(unfold(x))`` multiplies each pixel by the number of blocks that
+    contain it.
+
+    Parameters
+    ----------
+    input : array_like, shape (N, C * kh * kw, L) or (C * kh * kw, L)
+    output_size : int or tuple of 2 ints
+        Spatial size ``(H, W)`` of the image to rebuild.
+    kernel_size, dilation, padding, stride : int or tuple of 2 ints
+
+    Returns
+    -------
+    ndarray, shape (N, C, H, W) or (C, H, W)
+
+    Examples
+    --------
+    >>> x = np.ones((1, 1, 3, 3))
+    >>> fold(unfold(x, 2), 3, 2)[0, 0]
+    array([[1., 2., 1.],
+           [2., 4., 2.],
+           [1., 2., 1.]])
+    """
+    (cols,) = as_float_arrays(input=input)
+    spec, out_size, channels, unbatched = check_fold(cols.shape, output_size, kernel_size, dilation, padding, stride)
+    if unbatched:
+        cols = cols[None]
+    batch = cols.shape[0]
+    canvas_size = tuple(o + 2 * p for o, p in zip(out_size, spec.padding))
+    canvas = np.zeros((batch, channels, *canvas_size), dtype=cols.dtype)
+    windows = window_view(canvas, spec.kernel_size, spec.stride, spec.dilation, writeable=True)
+    blocks = windows.shape[2:4]
+    _add_columns(windows, cols.reshape(batch, channels, *spec.kernel_size, *blocks), 2)
+    out = canvas[:, :, spec.padding[0] : canvas_size[0] - spec.padding[0],
+                 spec.padding[1] : canvas_size[1] - spec.padding[1]]
+    return out[0] if unbatched else out

@@ -1,0 +1,122 @@
+"""Output sizes of convolutions: pure arithmetic on ints, no arrays.
+
+Every function takes an int or a tuple (one entry per spatial axis) and returns the same kind.
+The formulas are PyTorch's (``torch.nn.Conv2d`` and ``torch.nn.ConvTranspose2d`` docs):
+
+    conv:        o = floor((i + 2p - d(k - 1) - 1) / s) + 1
+    transposed:  o = (i - 1)s - 2p + d(k - 1) + output_padding + 1
+"""
+
+from __future__ import annotations
+
+from ._checks import to_tuple
+
+__all__ = ["conv_output_size", "conv_transpose_output_size", "effective_kernel_size"]
+
+
+def _broadcast(*values):
+    """The common length of the tuple arguments (1 when all are ints)."""
+    lengths = {len(v) for v in values if isinstance(v, (tuple, list))}
+    if len(lengths) > 1:
+        raise ValueError(f"tuple arguments must have the same length, got lengths {sorted(lengths)}")
+    return lengths.pop() if lengths else None
+
+
+def _unpack(n, result):
+    return result[0] if n is None else result
+
+
+def effective_kernel_size(kernel_size, dilation=1):
+    """Extent of a dilated kernel: ``k + (k - 1)(d - 1) = d(k - 1) + 1``.
+
+    >>> effective_kernel_size(3, dilation=2)
+    5
+    """
+    n = _broadcast(kernel_size, dilation)
+    ks = to_tuple(kernel_size, n or 1, "kernel_size")
+    ds = to_tuple(dilation, n or 1, "dilation")
+    return _unpack(n, tuple(d * (k - 1) + 1 for k, d in zip(ks, ds)))
+
+
+def conv_output_size(input_size, kernel_size, stride=1, padding=0, dilation=1):
+    """Spatial output size of a convolution.
+
+    Parameters
+    ----------
+    input_size : int or tuple of int
+        Spatial size of the input, ``(H, W)`` for 2D.
+    kernel_size, stride, dilation : int or tuple of int
+    padding : int, tuple of int, ``'valid'`` or ``'same'``
+        Zeros added on both sides of each axis. ``'same'`` returns ``input_size`` (it requires
+        ``stride=1``, as in PyTorch).
+
+    Returns
+    -------
+    int or tuple of int
+        ``floor((i + 2p - d(k - 1) - 1) / s) + 1`` per axis.
+
+    Examples
+    --------
+    >>> conv_output_size(7, 3, dilation=2)
+    3
+    >>> conv_output_size((224, 224), 7, stride=2, padding=3)
+    (112, 112)
+    """
+    n = _broadcast(input_size, kernel_size, stride, padding, dilation)
+    m = n or 1
+    sizes = to_tuple(input_size, m, "input_size")
+    ks = to_tuple(kernel_size, m, "kernel_size")
+    ss = to_tuple(stride, m, "stride")
+    ds = to_tuple(dilation, m, "dilation")
+    if any(v <= 0 for v in ss + ds + ks):
+        raise ValueError(
+            f"kernel_size, stride and dilation must be positive, got kernel_size={kernel_size}, "
+            f"stride={stride}, dilation={dilation}"
+        )
+    if padding == "same":
+        if any(s != 1 for s in ss):
+            raise ValueError(f"padding='same' is not supported for strided convolutions, got stride={stride}")
+        return _unpack(n, sizes)
+    ps = (0,) * m if padding == "valid" else to_tuple(padding, m, "padding")
+    if any(p < 0 for p in ps):
+        raise ValueError(f"padding must be non-negative, got padding={padding}")
+    out = tuple((i + 2 * p - d * (k - 1) - 1) // s + 1 for i, k, s, p, d in zip(sizes, ks, ss, ps, ds))
+    if any(o <= 0 for o in out):
+        raise ValueError(
+            f"kernel (effective size {effective_kernel_size(ks, ds)}) is larger than the padded input "
+            f"{tuple(i + 2 * p for i, p in zip(sizes, ps))}"
+        )
+    return _unpack(n, out)
+
+
+def conv_transpose_output_size(input_size, kernel_size, stride=1, padding=0, output_padding=0, dilation=1):
+    """Spatial output size of a transposed convolution.
+
+    ``(i - 1)s - 2p + d(k - 1) + output_padding + 1`` per axis. ``output_padding`` picks one of
+    the ``s`` input sizes that a strided convolution maps to the same output size; it must be
+    smaller than the stride or the dilation.
+
+    Examples
+    --------
+    >>> conv_transpose_output_size(3, 3, stride=2, padding=1)
+    5
+    >>> conv_transpose_output_size(3, 3, stride=2, padding=1, output_padding=1)
+    6
+    """
+    n = _broadcast(input_size, kernel_size, stride, padding, output_padding, dilation)
+    m = n or 1
+    sizes = to_tuple(input_size, m, "input_size")
+    ks = to_tuple(kernel_size, m, "kernel_size")
+    ss = to_tuple(stride, m, "stride")
+    ps = to_tuple(padding, m, "padding")
+    ops = to_tuple(output_padding, m, "output_padding")
+    ds = to_tuple(dilation, m, "dilation")
+    if any(op >= s and op >= d for op, s, d in zip(ops, ss, ds)):
+        raise ValueError(
+            f"output padding must be smaller than either stride or dilation, got "
+            f"output_padding={output_padding}, stride={stride}, dilation={dilation}"
+        )
+    out = tuple(
+        (i - 1) * s - 2 * p + d * (k - 1) + op + 1 for i, k, s, p, op, d in zip(sizes, ks, ss, ps, ops, ds)
+    )
+    return _unpack(n, out)
