@@ -22,10 +22,10 @@ from collections.abc import Iterator
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from .._checks import check_fold, check_unfold
+from .._checks import check_conv, check_fold, check_unfold
 from ._arrays import as_float_arrays
 
-__all__ = ["COLUMN_BUFFER_BYTES", "fold", "unfold", "window_view"]
+__all__ = ["COLUMN_BUFFER_BYTES", "conv_matrix", "fold", "unfold", "window_view"]
 
 #: Largest column buffer (bytes) the engines allocate at once; larger jobs are chunked.
 COLUMN_BUFFER_BYTES = 64 * 2**20
@@ -251,3 +251,48 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     out = canvas[:, :, spec.padding[0] : canvas_size[0] - spec.padding[0],
                  spec.padding[1] : canvas_size[1] - spec.padding[1]]
     return out[0] if unbatched else out
+
+
+def conv_matrix(input_shape, weight, stride=1, padding=0, dilation=1):
+    """The matrix ``C`` of a 2D convolution of one image: ``conv2d(x, w).ravel() == C @ x.ravel()``.
+
+    Built from :func:`unfold` of an image of pixel indices: column ``l`` of the unfolded index
+    image says which input pixel each kernel tap reads at output position ``l``, so row
+    ``(o, l)`` of ``C`` holds the weights of filter ``o`` at those pixels and zeros elsewhere.
+    Its transpose is the matrix of :func:`~conv_tutorial.numpy.conv_transpose2d`.
+
+    Parameters
+    ----------
+    input_shape : tuple of 3 ints
+        ``(C_in, H, W)`` of the image (no batch axis).
+    weight : array_like, shape (C_out, C_in, kH, kW)
+    stride, padding, dilation : int or tuple of 2 ints (padding also ``'same'``/``'valid'``)
+
+    Returns
+    -------
+    ndarray, shape (C_out * H_out * W_out, C_in * H * W)
+        Dense, mostly zeros: each row has at most ``C_in * kH * kW`` non-zeros.
+
+    Examples
+    --------
+    >>> C = conv_matrix((1, 3, 3), np.ones((1, 1, 2, 2)))
+    >>> C.astype(int)
+    array([[1, 1, 0, 1, 1, 0, 0, 0, 0],
+           [0, 1, 1, 0, 1, 1, 0, 0, 0],
+           [0, 0, 0, 1, 1, 0, 1, 1, 0],
+           [0, 0, 0, 0, 1, 1, 0, 1, 1]])
+    """
+    (w,) = as_float_arrays(weight=weight)
+    input_shape = tuple(input_shape)
+    if len(input_shape) != 3:
+        raise ValueError(f"conv_matrix: input_shape must be (C_in, H, W), got {input_shape}")
+    spec = check_conv("conv_matrix", 2, input_shape, w.shape, None, stride, padding, dilation, 1)
+    c_out, out_positions = w.shape[0], int(np.prod(spec.output_spatial))
+    # Pixel indices shifted by one so that the zero padding reads as index -1 after unfolding.
+    index_image = np.arange(1, int(np.prod(input_shape)) + 1, dtype=np.float64).reshape(1, *input_shape)
+    padded = pad_spatial(index_image, spec.padding)
+    taps = _columns(window_view(padded, spec.kernel_size, spec.stride, spec.dilation), 2)[0].astype(np.int64) - 1
+    rows, positions = np.nonzero(taps >= 0)
+    matrix = np.zeros((c_out, out_positions, int(np.prod(input_shape))), dtype=w.dtype)
+    matrix[:, positions, taps[rows, positions]] = w.reshape(c_out, -1)[:, rows]
+    return matrix.reshape(c_out * out_positions, -1)

@@ -1,0 +1,51 @@
+# The two commands of the README, and the targets behind them. Every target installs what it
+# needs into .venv (created from python3.11 if missing); the system Python is never touched.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+NOTEBOOKS := $(sort $(wildcard book/*.ipynb))
+# Sanitizer for the few outputs nbval cannot compare literally (animation ids, embedded images).
+NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:randomly
+
+.PHONY: install book test test-package test-notebooks test-book notebooks bench clean
+
+install: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+## make book: build the HTML book into _build/html from the committed notebook outputs
+book: $(STAMP)
+	$(BIN)/jupyter-book build . --builder html
+
+## make test: package tests and doctests, nbval over every notebook, book build with warnings as errors
+test: test-package test-notebooks test-book
+
+test-package: $(STAMP)
+	$(BIN)/python -m pytest -q -n 2 tests conv_tutorial --doctest-modules
+
+test-notebooks: $(STAMP)
+	$(BIN)/python -m pytest -q -n 2 $(NBVAL) $(NOTEBOOKS)
+
+test-book: $(STAMP)
+	rm -rf _build/html _build/.doctrees
+	$(BIN)/jupyter-book build . --builder html --warningiserror --nitpick --keep-going
+
+## make notebooks: the only way committed outputs change: re-execute every notebook in place
+notebooks: $(STAMP)
+	cd book && for nb in $(notdir $(NOTEBOOKS)); do \
+	  echo "executing $$nb"; \
+	  ../$(BIN)/jupyter-execute --inplace --timeout=600 --NotebookClient.record_timing=False $$nb || exit 1; \
+	done
+
+## make bench: NumPy against PyTorch on ResNet-50 / MobileNet layers, ratios measured in one run
+bench: $(STAMP)
+	$(BIN)/python -m conv_tutorial.bench
+
+clean:
+	rm -rf _build $(VENV)
