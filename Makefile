@@ -5,9 +5,10 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-NOTEBOOKS := $(sort $(wildcard book/*.ipynb))
+# `make notebooks NOTEBOOKS=book/01_standard_convolution.ipynb` re-executes one notebook.
+NOTEBOOKS ?= $(sort $(wildcard book/*.ipynb))
 # Sanitizer for the few outputs nbval cannot compare literally (animation ids, embedded images).
-NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:randomly
+NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
 .PHONY: install book test test-package test-notebooks test-book notebooks bench clean
 

@@ -209,6 +209,8 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
         x = x[None]
     padded = pad_spatial(x, [(p, p) for p in spec.padding])
     cols = _columns(window_view(padded, spec.kernel_size, spec.stride, spec.dilation), 2)
+    if not cols.flags.writeable:  # a 1x1 unit-stride view is already contiguous: don't alias the input
+        cols = cols.copy()
     return cols[0] if unbatched else cols
 
 

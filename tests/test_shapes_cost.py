@@ -1,0 +1,83 @@
+"""Output-size arithmetic and the cost model, checked against what PyTorch actually does."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+from torch.utils.flop_counter import FlopCounterMode
+
+from conv_tutorial import cost, shapes
+
+CONV_MODULES = {1: torch.nn.Conv1d, 2: torch.nn.Conv2d, 3: torch.nn.Conv3d}
+
+
+@st.composite
+def layers(draw, ndims=(1, 2, 3)):
+    n = draw(st.sampled_from(ndims))
+    groups = draw(st.integers(1, 3))
+    c_in, c_out = groups * draw(st.integers(1, 3)), groups * draw(st.integers(1, 3))
+    kernel = tuple(draw(st.integers(1, 4)) for _ in range(n))
+    stride = tuple(draw(st.integers(1, 3)) for _ in range(n))
+    dilation = tuple(draw(st.integers(1, 3)) for _ in range(n))
+    padding = tuple(draw(st.integers(0, 2)) for _ in range(n))
+    size = tuple(max(1, d * (k - 1) + 1 - 2 * p) + draw(st.integers(0, 5)) for k, d, p in zip(kernel, dilation, padding))
+    return n, size, dict(in_channels=c_in, out_channels=c_out, kernel_size=kernel, stride=stride,
+                         padding=padding, dilation=dilation, groups=groups)
+
+
+@given(layers())
+def test_conv_output_size_matches_torch(layer):
+    n, size, kw = layer
+    out = CONV_MODULES[n](**kw)(torch.zeros(1, kw["in_channels"], *size))
+    assert shapes.conv_output_size(size, kw["kernel_size"], kw["stride"], kw["padding"], kw["dilation"]) == tuple(out.shape[2:])
+
+
+@given(layers(), st.data())
+def test_conv_transpose_output_size_matches_torch(layer, data):
+    n, size, kw = layer
+    out_pad = tuple(data.draw(st.integers(0, max(s, d) - 1)) for s, d in zip(kw["stride"], kw["dilation"]))
+    expected = shapes.conv_transpose_output_size(size, kw["kernel_size"], kw["stride"], kw["padding"], out_pad, kw["dilation"])
+    module = {1: torch.nn.ConvTranspose1d, 2: torch.nn.ConvTranspose2d, 3: torch.nn.ConvTranspose3d}[n]
+    if min(expected) <= 0:
+        return  # PyTorch refuses these too
+    out = module(**kw, output_padding=out_pad)(torch.zeros(1, kw["in_channels"], *size))
+    assert expected == tuple(out.shape[2:])
+
+
+def test_int_in_int_out_and_same_padding():
+    assert shapes.conv_output_size(7, 3, dilation=2) == 3
+    assert shapes.conv_output_size(7, 3) == 5
+    assert shapes.conv_output_size((224, 224), 7, stride=2, padding=3) == (112, 112)
+    assert shapes.conv_output_size((9, 10), (4, 3), padding="same", dilation=(1, 2)) == (9, 10)
+    assert shapes.conv_output_size(9, 3, padding="valid") == 7
+    assert shapes.effective_kernel_size(3, dilation=2) == 5
+    assert shapes.effective_kernel_size((3, 5), (2, 1)) == (5, 5)
+
+
+@given(layers(), st.booleans())
+def test_params_equal_torch_module(layer, bias):
+    n, _, kw = layer
+    module = CONV_MODULES[n](**kw, bias=bias)
+    expected = sum(p.numel() for p in module.parameters())
+    assert cost.conv_params(kw["in_channels"], kw["out_channels"], kw["kernel_size"], kw["groups"], bias) == expected
+
+
+@given(layers())
+def test_macs_equal_half_the_flop_counter(layer):
+    n, size, kw = layer
+    module = CONV_MODULES[n](**kw)
+    with FlopCounterMode(display=False) as counter:
+        module(torch.zeros(1, kw["in_channels"], *size))
+    macs = cost.conv_macs(size, kw["in_channels"], kw["out_channels"], kw["kernel_size"], kw["stride"],
+                          kw["padding"], kw["dilation"], kw["groups"])
+    assert 2 * macs == counter.get_total_flops()
+
+
+@pytest.mark.parametrize(
+    ("args", "params"),
+    [((3, 64, 7), 9472), ((256, 256, 3), 590080), ((256, 64, 1), 16448), ((64, 64, (3, 3, 3)), 110656)],
+)
+def test_params_known_layers(args, params):
+    assert cost.conv_params(*args) == params
