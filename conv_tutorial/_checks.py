@@ -23,6 +23,7 @@ __all__ = [
     "check_conv",
     "check_conv_transpose",
     "check_fold",
+    "check_output_padding",
     "check_unfold",
     "to_tuple",
 ]
@@ -101,6 +102,30 @@ def _check_groups(groups) -> int:
     return int(groups)
 
 
+def _check_layer(fn, n, input_shape, weight_shape, layout, groups, stride, dilation):
+    """Checks shared by convolution and transposed convolution; ``layout`` names the weight axes."""
+    batched, unbatched = _check_batch(fn, input_shape, n)
+    weight_shape = tuple(int(s) for s in weight_shape)
+    if len(weight_shape) != n + 2:
+        raise ValueError(f"{fn}: expected weight of {n + 2} dimensions {layout}, got weight of shape {weight_shape}")
+    if any(s <= 0 for s in weight_shape[1:]):
+        raise ValueError(f"{fn}: weight {layout} must have non-zero sizes, got weight of shape {weight_shape}")
+    groups = _check_groups(groups)
+    stride = _positive(stride, n, "stride")
+    dilation = _positive(dilation, n, "dilation")
+    return batched, unbatched, weight_shape, groups, stride, dilation
+
+
+def check_output_padding(output_padding: tuple[int, ...], stride, dilation) -> tuple[int, ...]:
+    """PyTorch's rule: each ``output_padding`` must be smaller than the stride or the dilation."""
+    if any(op >= s and op >= d for op, s, d in zip(output_padding, stride, dilation)):
+        raise ValueError(
+            f"output padding must be smaller than either stride or dilation, got "
+            f"output_padding={tuple(output_padding)}, stride={tuple(stride)}, dilation={tuple(dilation)}"
+        )
+    return output_padding
+
+
 @dataclass(frozen=True)
 class ConvSpec:
     """A validated convolution: batched shapes and per-axis ``(left, right)`` padding.
@@ -174,19 +199,10 @@ def check_conv(
     Mirrors ``torch.nn.functional.conv{n}d``: input ``(N, C_in, *spatial)`` or unbatched
     ``(C_in, *spatial)``, weight ``(C_out, C_in // groups, *kernel)``, bias ``(C_out,)``.
     """
-    batched, unbatched = _check_batch(fn, input_shape, n)
-    weight_shape = tuple(int(s) for s in weight_shape)
-    if len(weight_shape) != n + 2:
-        raise ValueError(
-            f"{fn}: expected weight of {n + 2} dimensions (C_out, C_in // groups, *kernel), "
-            f"got weight of shape {weight_shape}"
-        )
-    groups = _check_groups(groups)
-    stride = _positive(stride, n, "stride")
-    dilation = _positive(dilation, n, "dilation")
+    batched, unbatched, weight_shape, groups, stride, dilation = _check_layer(
+        fn, n, input_shape, weight_shape, "(C_out, C_in // groups, *kernel)", groups, stride, dilation
+    )
     out_channels, in_per_group, kernel = weight_shape[0], weight_shape[1], weight_shape[2:]
-    if any(k <= 0 for k in kernel) or in_per_group <= 0:
-        raise ValueError(f"{fn}: weight must have non-zero C_in // groups and kernel sizes, got weight of shape {weight_shape}")
     if out_channels % groups != 0:
         raise ValueError(
             f"out_channels must be divisible by groups, got out_channels={out_channels} "
@@ -269,31 +285,17 @@ def check_conv_transpose(
     Mirrors ``torch.nn.functional.conv_transpose{n}d`` (note ``groups`` before ``dilation``):
     input ``(N, C_in, *spatial)``, weight ``(C_in, C_out // groups, *kernel)``, bias ``(C_out,)``.
     """
-    batched, unbatched = _check_batch(fn, input_shape, n)
-    weight_shape = tuple(int(s) for s in weight_shape)
-    if len(weight_shape) != n + 2:
-        raise ValueError(
-            f"{fn}: expected weight of {n + 2} dimensions (C_in, C_out // groups, *kernel), "
-            f"got weight of shape {weight_shape}"
-        )
-    groups = _check_groups(groups)
-    stride = _positive(stride, n, "stride")
-    dilation = _positive(dilation, n, "dilation")
+    batched, unbatched, weight_shape, groups, stride, dilation = _check_layer(
+        fn, n, input_shape, weight_shape, "(C_in, C_out // groups, *kernel)", groups, stride, dilation
+    )
     if isinstance(padding, str):
         raise ValueError(
             f"{fn}: padding must be an int or a tuple of {n} ints; 'same' and 'valid' are not "
             f"defined for transposed convolution, got padding={padding!r}"
         )
     pads = _non_negative(padding, n, "padding")
-    out_pads = _non_negative(output_padding, n, "output_padding")
-    if any(op >= s and op >= d for op, s, d in zip(out_pads, stride, dilation)):
-        raise ValueError(
-            f"output padding must be smaller than either stride or dilation, got "
-            f"output_padding={out_pads}, stride={stride}, dilation={dilation}"
-        )
+    out_pads = check_output_padding(_non_negative(output_padding, n, "output_padding"), stride, dilation)
     in_channels, out_per_group, kernel = weight_shape[0], weight_shape[1], weight_shape[2:]
-    if any(k <= 0 for k in kernel) or out_per_group <= 0:
-        raise ValueError(f"{fn}: weight must have non-zero C_out // groups and kernel sizes, got weight of shape {weight_shape}")
     if batched[1] % groups != 0:
         raise ValueError(
             f"in_channels must be divisible by groups, got in_channels={batched[1]} and groups={groups}"

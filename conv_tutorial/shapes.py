@@ -9,7 +9,7 @@ The formulas are PyTorch's (``torch.nn.Conv2d`` and ``torch.nn.ConvTranspose2d``
 
 from __future__ import annotations
 
-from ._checks import to_tuple
+from ._checks import check_output_padding, to_tuple
 
 __all__ = ["conv_output_size", "conv_transpose_output_size", "effective_kernel_size"]
 
@@ -111,11 +111,7 @@ def conv_transpose_output_size(input_size, kernel_size, stride=1, padding=0, out
     ps = to_tuple(padding, m, "padding")
     ops = to_tuple(output_padding, m, "output_padding")
     ds = to_tuple(dilation, m, "dilation")
-    if any(op >= s and op >= d for op, s, d in zip(ops, ss, ds)):
-        raise ValueError(
-            f"output padding must be smaller than either stride or dilation, got "
-            f"output_padding={output_padding}, stride={stride}, dilation={dilation}"
-        )
+    check_output_padding(ops, ss, ds)
     out = tuple(
         (i - 1) * s - 2 * p + d * (k - 1) + op + 1 for i, k, s, p, op, d in zip(sizes, ks, ss, ps, ops, ds)
     )
