@@ -31,7 +31,7 @@ test-package: $(STAMP)
 	$(BIN)/python -m pytest -q -n 2 tests conv_tutorial --doctest-modules
 
 test-notebooks: $(STAMP)
-	$(BIN)/python -m pytest -q -n 2 $(NBVAL) $(NOTEBOOKS)
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile $(NBVAL) $(NOTEBOOKS)
 
 test-book: $(STAMP)
 	rm -rf _build/html _build/.doctrees

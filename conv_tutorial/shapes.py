@@ -111,6 +111,14 @@ def conv_transpose_output_size(input_size, kernel_size, stride=1, padding=0, out
     ps = to_tuple(padding, m, "padding")
     ops = to_tuple(output_padding, m, "output_padding")
     ds = to_tuple(dilation, m, "dilation")
+    if any(v <= 0 for v in ss + ds + ks):
+        raise ValueError(
+            f"kernel_size, stride and dilation must be positive, got kernel_size={kernel_size}, "
+            f"stride={stride}, dilation={dilation}"
+        )
+    if any(p < 0 for p in ps + ops):
+        raise ValueError(f"padding and output_padding must be non-negative, got padding={padding}, "
+                         f"output_padding={output_padding}")
     check_output_padding(ops, ss, ds)
     out = tuple(
         (i - 1) * s - 2 * p + d * (k - 1) + op + 1 for i, k, s, p, op, d in zip(sizes, ks, ss, ps, ops, ds)

@@ -103,6 +103,8 @@ def test_unfold_fold_backward_errors(call, error, match):
         (lambda: shapes.conv_output_size(5, 3, padding=-1), ValueError, "padding must be non-negative"),
         (lambda: shapes.conv_output_size((5, 5), (3, 3, 3)), ValueError, "same length"),
         (lambda: shapes.conv_transpose_output_size(3, 3, stride=2, output_padding=2), ValueError, "output padding must be smaller"),
+        (lambda: shapes.conv_transpose_output_size(3, 3, padding=-1), ValueError, "padding and output_padding must be non-negative"),
+        (lambda: shapes.conv_transpose_output_size(3, 3, stride=0), ValueError, "stride"),
         (lambda: cost.conv_params(3, 64, 3, groups=2), ValueError, "in_channels must be divisible by groups"),
         (lambda: cost.conv_params(4, 6, 3, groups=4), ValueError, "out_channels must be divisible by groups"),
         (lambda: cost.conv_macs(32, 0, 8, 3), ValueError, "in_channels must be a positive int"),

@@ -1,0 +1,31 @@
+"""Checking user tensors and choosing the dtype to compute in, the same way in every torch function."""
+
+from __future__ import annotations
+
+import functools
+
+import torch
+
+from .._checks import as_float_dtype
+
+
+def common_float_dtype(*, bias=None, **tensors) -> torch.dtype:
+    """The floating dtype a computation on the named tensors (and an optional ``bias``) runs in.
+
+    Each argument must be a ``torch.Tensor`` on the device of the first one; integer and boolean
+    tensors compute as float64, float16/32/64 keep their dtype, mixed floats promote as
+    ``torch.promote_types`` does (float32 with float64 gives float64, as in the NumPy backend),
+    complex is a ``TypeError`` naming the argument.
+    """
+    given = tensors if bias is None else {**tensors, "bias": bias}
+    for name, t in given.items():
+        if not isinstance(t, torch.Tensor):
+            raise TypeError(f"{name} must be a torch.Tensor, got {type(t).__name__}")
+    (first_name, first), *rest = given.items()
+    for name, t in rest:
+        if t.device != first.device:
+            raise ValueError(
+                f"{name} must be on the same device as {first_name} ({first.device}), got {name} on {t.device}"
+            )
+    dtypes = [getattr(torch, as_float_dtype(t.dtype, name).name) for name, t in given.items()]
+    return functools.reduce(torch.promote_types, dtypes)

@@ -1,0 +1,13 @@
+"""Pictures of convolutions drawn from their parameters, labelled so that input, kernel and output
+cannot be confused.
+
+- :func:`window_cells` -- the arithmetic behind every picture: which padded-input cells one output
+  value reads;
+- :func:`draw_conv2d` -- input (with its padding ring), kernel and output side by side, one output
+  value's window highlighted;
+- :func:`animate_conv2d` -- the window sliding over the input, the output filling in.
+"""
+
+from .conv2d import animate_conv2d, draw_conv2d, window_cells
+
+__all__ = ["animate_conv2d", "draw_conv2d", "window_cells"]
