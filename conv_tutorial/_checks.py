@@ -295,7 +295,7 @@ def check_conv_transpose(
         )
     pads = _non_negative(padding, n, "padding")
     out_pads = check_output_padding(_non_negative(output_padding, n, "output_padding"), stride, dilation)
-    in_channels, out_per_group, kernel = weight_shape[0], weight_shape[1], weight_shape[2:]
+    in_channels, out_per_group = weight_shape[:2]
     if batched[1] % groups != 0:
         raise ValueError(
             f"in_channels must be divisible by groups, got in_channels={batched[1]} and groups={groups}"

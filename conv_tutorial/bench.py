@@ -15,6 +15,7 @@ import argparse
 import statistics
 import time
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
@@ -81,17 +82,16 @@ def run(batch: int = 8, repeats: int = 3, layers=SUITE, ops=("conv2d", "conv_tra
         args = dict(stride=layer.stride, padding=layer.padding, groups=layer.groups)
         for op in ops:
             if op == "conv2d":
-                ours = lambda: cnp.conv2d(x, w, **args)  # noqa: E731
-                xt, wt = torch.from_numpy(x), torch.from_numpy(w)
-                theirs = lambda: F.conv2d(xt, wt, **args)  # noqa: E731
+                ours = partial(cnp.conv2d, x, w, **args)
+                theirs = partial(F.conv2d, torch.from_numpy(x), torch.from_numpy(w), **args)
             else:
                 # The adjoint of the layer: same weight (C_out, C_in // g, k, k) read as the
                 # transposed layout, mapping the layer's output back to its input shape.
                 y = cnp.conv2d(x, w, **args)
                 out_pad = (layer.size + 2 * layer.padding - layer.kernel) % layer.stride
-                ours = lambda: cnp.conv_transpose2d(y, w, output_padding=out_pad, **args)  # noqa: E731
-                yt, wtt = torch.from_numpy(y), torch.from_numpy(w)
-                theirs = lambda: F.conv_transpose2d(yt, wtt, output_padding=out_pad, **args)  # noqa: E731
+                ours = partial(cnp.conv_transpose2d, y, w, output_padding=out_pad, **args)
+                theirs = partial(F.conv_transpose2d, torch.from_numpy(y), torch.from_numpy(w),
+                                 output_padding=out_pad, **args)
             with torch.no_grad():
                 t_torch = _median_time(theirs, repeats)
             t_ours = _median_time(ours, repeats)
