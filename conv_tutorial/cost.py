@@ -32,6 +32,14 @@ def _check_channels(in_channels, out_channels, groups):
         raise ValueError(f"out_channels must be divisible by groups, got out_channels={out_channels} and groups={groups}")
 
 
+def _ndim(ndim, *sizes) -> int:
+    """Number of spatial axes: ``ndim`` if given, else the length of any tuple argument, else 2."""
+    lengths = {len(v) for v in sizes if isinstance(v, (tuple, list))}
+    if len(lengths) > 1:
+        raise ValueError(f"tuple arguments must have the same length, got lengths {sorted(lengths)}")
+    return ndim or (lengths.pop() if lengths else 2)
+
+
 def conv_params(in_channels, out_channels, kernel_size, groups=1, bias=True, ndim=None):
     """Number of learnable parameters of a convolution layer.
 
@@ -42,8 +50,10 @@ def conv_params(in_channels, out_channels, kernel_size, groups=1, bias=True, ndi
     ----------
     in_channels, out_channels, groups : int
     kernel_size : int or tuple of int
-        An int means a square (cubic, ...) kernel over ``ndim`` axes (default 2).
+        An int means the same size along ``ndim`` axes.
     bias : bool
+    ndim : int, optional
+        Number of spatial axes; by default the length of ``kernel_size``, or 2 for an int.
 
     Examples
     --------
@@ -53,11 +63,12 @@ def conv_params(in_channels, out_channels, kernel_size, groups=1, bias=True, ndi
     73984
     """
     _check_channels(in_channels, out_channels, groups)
-    kernel = to_tuple(kernel_size, ndim or (2 if isinstance(kernel_size, int) else len(kernel_size)), "kernel_size")
+    kernel = to_tuple(kernel_size, _ndim(ndim, kernel_size), "kernel_size")
     return out_channels * (in_channels // groups) * math.prod(kernel) + (out_channels if bias else 0)
 
 
-def conv_macs(input_size, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1):
+def conv_macs(input_size, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
+              ndim=None):
     """Multiply-accumulates of one convolution over one input (batch size 1).
 
     ``C_out * prod(O) * (C_in / groups) * prod(kernel_size)`` with ``O`` the output size from
@@ -67,17 +78,25 @@ def conv_macs(input_size, in_channels, out_channels, kernel_size, stride=1, padd
     Parameters
     ----------
     input_size : int or tuple of int
-        Spatial input size, ``(H, W)`` for 2D.
+        Spatial input size, ``(H, W)`` for 2D. Ints (here and below) mean the same size along
+        ``ndim`` axes, as in :func:`conv_params`.
     in_channels, out_channels, groups : int
     kernel_size, stride, padding, dilation : as in ``torch.nn.Conv2d``
+    ndim : int, optional
+        Number of spatial axes; by default the length of any tuple argument, or 2.
 
     Examples
     --------
-    >>> conv_macs((224, 224), 3, 64, 7, stride=2, padding=3)   # ResNet-50's first layer
+    >>> conv_macs(224, 3, 64, 7, stride=2, padding=3)   # ResNet-50's first layer
     118013952
+    >>> conv_macs((32,), 1, 6, 5)                        # a 1D convolution
+    840
     """
     _check_channels(in_channels, out_channels, groups)
-    out = conv_output_size(input_size, kernel_size, stride, padding, dilation)
-    out = out if isinstance(out, tuple) else (out,)
-    kernel = to_tuple(kernel_size, len(out), "kernel_size")
+    n = _ndim(ndim, input_size, kernel_size, stride, padding, dilation)
+    kernel = to_tuple(kernel_size, n, "kernel_size")
+    out = conv_output_size(
+        to_tuple(input_size, n, "input_size"), kernel, to_tuple(stride, n, "stride"),
+        padding if isinstance(padding, str) else to_tuple(padding, n, "padding"), to_tuple(dilation, n, "dilation"),
+    )
     return out_channels * math.prod(out) * (in_channels // groups) * math.prod(kernel)

@@ -206,6 +206,7 @@ class _Diagram:
                                                                               g.padding_arg, g.dilation))
             for pos in g.positions()}
         self.suptitle = f"2D convolution: stride {_axis_pair(g.stride)}, dilation {_axis_pair(g.dilation)}"
+        self.fig_owned = ax is None
         self.fig, spans, cell = self._figure(ax)
         self.fontsize = self._cell_fontsize(cell)
         rows = max(h for h, _ in self.grids) + 1
@@ -241,10 +242,16 @@ class _Diagram:
         for x_edge, symbol, size in zip(kernel_ax.get_xlim(), ("⋆", "="), (30, 20)):
             kernel_ax.text(x_edge, g.kernel_size[0] / 2, symbol, ha="center", va="center", fontsize=size,
                            color=_EDGE, clip_on=False, in_layout=False)
-        # Outside the layout: a wide caption must not squeeze the kernel panel to make room for it.
-        self.caption = kernel_ax.annotate("", xy=(0.5, 0), xycoords="axes fraction", xytext=(0, -8),
-                                          textcoords="offset points", ha="center", va="top",
-                                          fontsize=_CAPTION_SIZE, in_layout=False)
+        if self.fig_owned and self.captions:
+            # A figure-level label: the layout reserves room below the panels for it, and a
+            # notebook's tight crop keeps it.
+            self.caption = self.fig.supxlabel("", fontsize=_CAPTION_SIZE)
+        else:
+            # In a caller's subplot: outside the layout, so that a wide caption does not squeeze
+            # the kernel panel to make room for it.
+            self.caption = kernel_ax.annotate("", xy=(0.5, 0), xycoords="axes fraction", xytext=(0, -8),
+                                              textcoords="offset points", ha="center", va="top",
+                                              fontsize=_CAPTION_SIZE, in_layout=False)
 
     def _figure(self, ax):
         """The figure (new, or ``ax``'s), the panels' widths in cells and a cell's size in inches."""
@@ -276,7 +283,6 @@ class _Diagram:
         width = min(width, max(sum(spans) * cell + 0.4, *(t + 0.4 for t in texts)))
         height = min(height, rows * cell + text_height)
         fig = plt.figure(figsize=(width, height), layout="constrained")
-        fig.get_layout_engine().set(rect=(0, caption_height / height, 1, 1 - caption_height / height))
         return fig, spans, cell
 
     def _cell_fontsize(self, cell) -> float:
