@@ -59,7 +59,14 @@ SUITE = (
 )
 
 
+#: Seconds of rest before timing each library: NumPy's BLAS threads and torch's OpenMP threads
+#: spin for a while after their work, and on a small machine the other library's threads then
+#: wait for a core. Resting first lets them go idle, so neither library is timed against the other.
+SETTLE_SECONDS = 0.2
+
+
 def _median_time(fn, repeats: int) -> float:
+    time.sleep(SETTLE_SECONDS)
     fn()  # warm-up: first-call allocations, oneDNN primitive creation
     times = []
     for _ in range(repeats):

@@ -25,7 +25,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from .._checks import check_conv, check_fold, check_unfold
 from ._arrays import as_float_arrays
 
-__all__ = ["COLUMN_BUFFER_BYTES", "conv_matrix", "fold", "unfold", "window_view"]
+__all__ = ["COLUMN_BUFFER_BYTES", "column_chunks", "conv_matrix", "fold", "unfold", "window_view"]
 
 #: Largest column buffer (bytes) the engines allocate at once; larger jobs are chunked.
 COLUMN_BUFFER_BYTES = 64 * 2**20
@@ -76,8 +76,17 @@ def _add_columns(windows: np.ndarray, cols: np.ndarray, n: int) -> None:
         windows[(Ellipsis, *tap)] += cols[(slice(None), slice(None), *tap)]
 
 
-def _chunks(batch: int, out_spatial, bytes_per_position: int) -> Iterator[tuple[slice, slice]]:
-    """Slices over (batch, first output axis) whose column buffer fits the budget."""
+def column_chunks(batch: int, out_spatial, bytes_per_position: int) -> Iterator[tuple[slice, slice]]:
+    """Slices ``(batch, first output axis)`` whose column buffer fits :data:`COLUMN_BUFFER_BYTES`.
+
+    Whole samples are grouped while they fit; a sample too large on its own is cut into bands of
+    output rows. ``bytes_per_position`` is the size of one column (``C * prod(K) * itemsize``).
+
+    Examples
+    --------
+    >>> list(column_chunks(4, (10, 10), bytes_per_position=COLUMN_BUFFER_BYTES // 200))
+    [(slice(0, 2, None), slice(None, None, None)), (slice(2, 4, None), slice(None, None, None))]
+    """
     rows = out_spatial[0]
     per_row = bytes_per_position * int(np.prod(out_spatial[1:]))
     per_sample = per_row * rows
@@ -113,7 +122,7 @@ def conv_forward(x: np.ndarray, weight: np.ndarray, spec) -> np.ndarray:
     out = np.empty((batch, c_out, *out_spatial), dtype=x.dtype)
     w_mat = weight.reshape(g, c_out // g, (c_in // g) * taps)
     windows = window_view(pad_spatial(x, spec.padding), spec.kernel_size, spec.stride, spec.dilation)
-    for b, r in _chunks(batch, out_spatial, c_in * taps * x.itemsize):
+    for b, r in column_chunks(batch, out_spatial, c_in * taps * x.itemsize):
         part = windows[b, :, r]
         nb, chunk_spatial = part.shape[0], part.shape[2 : 2 + n_sp]
         cols = _columns(part, n_sp).reshape(nb, g, (c_in // g) * taps, -1)
@@ -151,7 +160,7 @@ def conv_transpose_forward(y: np.ndarray, weight: np.ndarray, groups: int, kerne
     canvas = np.zeros((batch, c_out_g * g, *canvas_spatial), dtype=y.dtype)
     windows = window_view(canvas, kernel_size, stride, dilation, writeable=True)
     windows = windows[(slice(None), slice(None), *(slice(0, i) for i in in_spatial))]
-    for b, r in _chunks(batch, in_spatial, c_out_g * g * taps * y.itemsize):
+    for b, r in column_chunks(batch, in_spatial, c_out_g * g * taps * y.itemsize):
         part = y[b, :, r]
         nb, chunk_spatial = part.shape[0], part.shape[2:]
         cols = w_t @ part.reshape(nb, g, c_in // g, -1)
@@ -170,7 +179,7 @@ def conv_weight_grad(x: np.ndarray, grad_output: np.ndarray, spec) -> np.ndarray
     taps = int(np.prod(spec.kernel_size))
     grad = np.zeros((g, c_out // g, (c_in // g) * taps), dtype=x.dtype)
     windows = window_view(pad_spatial(x, spec.padding), spec.kernel_size, spec.stride, spec.dilation)
-    for b, r in _chunks(batch, spec.output_spatial, c_in * taps * x.itemsize):
+    for b, r in column_chunks(batch, spec.output_spatial, c_in * taps * x.itemsize):
         part = windows[b, :, r]
         nb = part.shape[0]
         cols = _columns(part, n_sp).reshape(nb, g, (c_in // g) * taps, -1)

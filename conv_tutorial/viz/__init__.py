@@ -5,9 +5,12 @@ cannot be confused.
   value reads;
 - :func:`draw_conv2d` -- input (with its padding ring), kernel and output side by side, one output
   value's window highlighted;
-- :func:`animate_conv2d` -- the window sliding over the input, the output filling in.
+- :func:`animate_conv2d` -- the window sliding over the input, the output filling in;
+- :func:`draw_matrix` -- a matrix behind a convolution (im2col columns, the matrix ``C``) as a
+  heatmap in which zeros stay white.
 """
 
 from .conv2d import animate_conv2d, draw_conv2d, window_cells
+from .matrices import draw_matrix
 
-__all__ = ["animate_conv2d", "draw_conv2d", "window_cells"]
+__all__ = ["animate_conv2d", "draw_conv2d", "draw_matrix", "window_cells"]
