@@ -256,7 +256,7 @@ class _Diagram:
     def _figure(self, ax):
         """The figure (new, or ``ax``'s), the panels' widths in cells and a cell's size in inches."""
         lines = max(t.count("\n") + 1 for t in self.titles)
-        caption_height = 0.35 if self.captions else 0
+        caption_height = 0.2 if self.captions else 0  # one line of caption text
         text_height = 0.45 + 0.2 * lines + caption_height
         texts = [_text_width(c, _CAPTION_SIZE) for c in self.captions.values()]
         if ax is None:
