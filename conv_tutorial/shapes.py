@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from ._checks import check_output_padding, to_tuple
 
-__all__ = ["conv_output_size", "conv_transpose_output_size", "effective_kernel_size"]
+__all__ = ["conv_output_size", "conv_transpose_output_size", "effective_kernel_size", "receptive_field"]
 
 
 def _broadcast(*values):
@@ -124,3 +124,49 @@ def conv_transpose_output_size(input_size, kernel_size, stride=1, padding=0, out
         (i - 1) * s - 2 * p + d * (k - 1) + op + 1 for i, k, s, p, op, d in zip(sizes, ks, ss, ps, ops, ds)
     )
     return _unpack(n, out)
+
+
+def receptive_field(layers):
+    """Receptive field and jump of a stack of convolution layers, from the input side.
+
+    Each layer is ``(kernel_size, stride, dilation)`` (``dilation`` may be left out); sizes may be
+    ints or tuples (one entry per axis). With ``r_0 = 1`` and ``j_0 = 1``, layer ``l`` adds
+    ``(d_l (k_l - 1)) * j_{l-1}`` input pixels to the receptive field and multiplies the jump (the
+    input distance between neighbouring outputs) by its stride:
+
+        r_l = r_{l-1} + d_l (k_l - 1) j_{l-1},    j_l = j_{l-1} s_l
+
+    Padding does not change either; it only shifts where the field sits.
+
+    Parameters
+    ----------
+    layers : sequence of tuples ``(kernel_size, stride)`` or ``(kernel_size, stride, dilation)``
+
+    Returns
+    -------
+    size, jump : int or tuple of int
+        The receptive field of one output pixel, in input pixels, and the jump of the last layer.
+
+    Examples
+    --------
+    >>> receptive_field([(3, 1), (3, 1)])           # two 3x3 layers see as far as one 5x5
+    (5, 1)
+    >>> receptive_field([(7, 2), (3, 2), (3, 1)])   # ResNet's stem, then a 3x3 layer
+    (19, 4)
+    >>> receptive_field([(3, 1, 1), (3, 1, 2), (3, 1, 4)])
+    (15, 1)
+    """
+    layers = [tuple(layer) for layer in layers]
+    if any(len(layer) not in (2, 3) for layer in layers):
+        raise ValueError(f"layers must be (kernel_size, stride) or (kernel_size, stride, dilation) tuples, got {layers}")
+    n = _broadcast(*(v for layer in layers for v in layer))
+    m = n or 1
+    size, jump = (1,) * m, (1,) * m
+    for layer in layers:
+        kernel, stride, dilation = (*layer, 1) if len(layer) == 2 else layer
+        ks, ss, ds = to_tuple(kernel, m, "kernel_size"), to_tuple(stride, m, "stride"), to_tuple(dilation, m, "dilation")
+        if any(v <= 0 for v in ks + ss + ds):
+            raise ValueError(f"kernel_size, stride and dilation must be positive, got layer {layer}")
+        size = tuple(r + d * (k - 1) * j for r, k, d, j in zip(size, ks, ds, jump))
+        jump = tuple(j * s for j, s in zip(jump, ss))
+    return _unpack(n, size), _unpack(n, jump)

@@ -81,3 +81,23 @@ def test_macs_equal_half_the_flop_counter(layer):
 )
 def test_params_known_layers(args, params):
     assert cost.conv_params(*args) == params
+
+
+@given(st.lists(st.tuples(st.integers(1, 4), st.integers(1, 2), st.integers(1, 3)), min_size=1, max_size=4))
+def test_receptive_field_matches_the_gradient_of_a_torch_stack(layers):
+    """The input pixels that reach one output pixel of a real stack: where its gradient is non-zero."""
+    size, jump = shapes.receptive_field(layers)
+    modules = [torch.nn.Conv1d(1, 1, k, stride=s, dilation=d, bias=False) for k, s, d in layers]
+    for m in modules:
+        torch.nn.init.ones_(m.weight)  # positive weights: no gradient cancels to zero by accident
+    length = size + 2 * jump + 8
+    x = torch.zeros(1, 1, length, dtype=torch.float64, requires_grad=True)
+    out = torch.nn.Sequential(*modules).double()(x)
+    out[0, 0, 0].backward()
+    reached = torch.nonzero(x.grad[0, 0]).flatten()
+    assert int(reached.max() - reached.min()) + 1 == size
+    if out.shape[-1] > 1:
+        x.grad = None
+        out = torch.nn.Sequential(*modules).double()(x)
+        out[0, 0, 1].backward()
+        assert int(torch.nonzero(x.grad[0, 0]).min()) == jump
