@@ -7,10 +7,13 @@ cannot be confused.
   value's window highlighted;
 - :func:`animate_conv2d` -- the window sliding over the input, the output filling in;
 - :func:`draw_matrix` -- a matrix behind a convolution (im2col columns, the matrix ``C``) as a
-  heatmap in which zeros stay white.
+  heatmap in which zeros stay white;
+- :func:`connectivity`, :func:`draw_channel_graph` -- which input channels each output channel
+  sees, measured by running the layers on impulses, and drawn as a graph of channel nodes.
 """
 
+from .channels import connectivity, draw_channel_graph
 from .conv2d import animate_conv2d, draw_conv2d, window_cells
 from .matrices import draw_matrix
 
-__all__ = ["animate_conv2d", "draw_conv2d", "draw_matrix", "window_cells"]
+__all__ = ["animate_conv2d", "connectivity", "draw_channel_graph", "draw_conv2d", "draw_matrix", "window_cells"]
