@@ -5,6 +5,7 @@ tagged to raise, seeded, and small enough to serve."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -46,3 +47,14 @@ def test_first_code_cell_seeds_numpy_and_torch(path):
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_size(path):
     assert path.stat().st_size < 3 * 2**20, f"{path.name} is {path.stat().st_size / 2**20:.1f} MiB"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_outputs_load_nothing_from_the_network(path):
+    """The book must work offline: no output pulls a stylesheet or script from another host
+    (matplotlib's to_jshtml does; conv_tutorial.viz.animation_html does not)."""
+    for cell in _code_cells(path):
+        for output in cell["outputs"]:
+            html = "".join(output.get("data", {}).get("text/html", ""))
+            assert not re.search(r"<(link|script)[^>]+(href|src)=\"https?://", html), \
+                f"{path.name}: cell {cell['execution_count']} loads a resource from the network"

@@ -1,0 +1,56 @@
+"""Animations as self-contained HTML: matplotlib's JavaScript player without its web font.
+
+``FuncAnimation.to_jshtml()`` draws the player's buttons with Font Awesome icons loaded from a
+CDN. Offline, in a sandboxed notebook, or if that CDN goes away, the buttons are empty and the
+page logs a failed request. :func:`animation_html` gives the same player with plain Unicode
+symbols on the buttons and no external request.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["animation_html"]
+
+# Font Awesome 4 classes of matplotlib's player, and the symbol that replaces each icon.
+_ICONS = {
+    "fa fa-minus": "−",
+    "fa fa-fast-backward": "⏮",
+    "fa fa-step-backward": "⏴|",
+    "fa fa-play fa-flip-horizontal": "◀",
+    "fa fa-pause": "⏸",
+    "fa fa-play": "▶",
+    "fa fa-step-forward": "|⏵",
+    "fa fa-fast-forward": "⏭",
+    "fa fa-plus": "+",
+}
+_STYLESHEET = re.compile(r"<link[^>]*font-awesome[^>]*>", re.S)
+
+
+def animation_html(animation, **to_jshtml_kwargs) -> str:
+    """The HTML of ``animation.to_jshtml()``, with no web font and no external request.
+
+    Parameters
+    ----------
+    animation : matplotlib.animation.Animation
+    **to_jshtml_kwargs
+        Passed to ``to_jshtml`` (``fps``, ``embed_frames``, ``default_mode``).
+
+    Returns
+    -------
+    str
+        Display it in a notebook with ``IPython.display.HTML``.
+
+    Examples
+    --------
+    >>> from conv_tutorial.viz import animate_conv2d
+    >>> html = animation_html(animate_conv2d(3, 2))
+    >>> "font-awesome" in html, "▶" in html
+    (False, True)
+    """
+    html = _STYLESHEET.sub("", animation.to_jshtml(**to_jshtml_kwargs))
+    for css_class, symbol in _ICONS.items():
+        html = html.replace(f'<i class="{css_class}"></i>', f'<span aria-hidden="true">{symbol}</span>')
+    if "<i class=\"fa" in html:
+        raise RuntimeError("matplotlib's animation player has an icon animation_html does not know")
+    return html

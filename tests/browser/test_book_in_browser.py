@@ -1,0 +1,141 @@
+"""The built book, read the way a reader reads it: in a real browser.
+
+Serves ``_build/html`` on localhost and opens every page in headless Chromium (Debian's
+``chromium``, driven by Playwright). Each page must load without console errors or failed
+requests, show every image, typeset every formula, and give every animation its controls; the
+search page must find "depthwise"; the launch and download buttons must point at the repository
+named in ``_config.yml``. Screenshots of a few pages are saved under ``artifacts/screenshots``.
+
+Run after ``jupyter-book build`` (``make test`` does both). Without Chromium the tests skip with
+a loud message, and fail when ``CI=true``.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import threading
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+HTML = Path(os.environ.get("BOOK_HTML", ROOT / "_build" / "html"))
+SCREENSHOTS = ROOT / "artifacts" / "screenshots"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# The flags a sandboxed machine without a network needs (no background connections, no GPU).
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+SCREENSHOT_PAGES = {"book/intro.html", "book/01_standard_convolution.html", "book/02_convolution_as_matmul.html",
+                    "book/api.html"}
+
+
+def _missing_chromium_message() -> str:
+    return (f"\n{'!' * 78}\n!! Chromium not found at {CHROMIUM}: the browser test of the book did NOT run.\n"
+            f"!! Install it with `apt-get install chromium` (as .ci/run does).\n{'!' * 78}")
+
+
+if not Path(CHROMIUM).exists():
+    if os.environ.get("CI") == "true":
+        pytest.fail(_missing_chromium_message(), pytrace=False)
+    pytest.skip(_missing_chromium_message(), allow_module_level=True)
+
+sync_api = pytest.importorskip("playwright.sync_api")
+
+PAGES = sorted(str(p.relative_to(HTML)) for p in (HTML / "book").glob("*.html")) if HTML.exists() else []
+
+
+def _repository():
+    """``(owner/name, branch)`` of the repository the book's buttons point at."""
+    repository = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]
+    return repository["url"].removeprefix("https://github.com/"), repository["branch"]
+
+
+@pytest.fixture(scope="module")
+def base_url():
+    assert HTML.exists(), f"{HTML} does not exist: build the book first (make book)"
+    handler = functools.partial(_QuietHandler, directory=str(HTML))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, base_url):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.problems = []
+    page.on("console", lambda m: m.type == "error" and page.problems.append(f"console: {m.text}"))
+    page.on("pageerror", lambda e: page.problems.append(f"page error: {e}"))
+    page.on("requestfailed", lambda r: page.problems.append(f"request failed: {r.url}"))
+    page.on("response", lambda r: r.status >= 400 and page.problems.append(f"HTTP {r.status}: {r.url}"))
+    yield page
+    context.close()
+
+
+def test_the_book_has_its_pages():
+    assert {"book/intro.html", "book/01_standard_convolution.html", "book/api.html",
+            "book/glossary.html", "book/bibliography.html"} <= set(PAGES)
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_page_works_in_a_browser(page, base_url, path):
+    page.goto(f"{base_url}/{path}", wait_until="load")
+    # Images: every <img> finished loading and has pixels.
+    broken = page.evaluate("""Array.from(document.images)
+        .filter(img => !img.complete || img.naturalWidth === 0).map(img => img.getAttribute('src'))""")
+    assert broken == [], f"{path}: images that did not load: {broken}"
+    # Math: every formula Sphinx emitted has been typeset by MathJax.
+    formulas = page.locator("span.math, div.math").count()
+    if formulas:
+        page.wait_for_function(f"document.querySelectorAll('mjx-container').length >= {formulas}", timeout=20000)
+        assert page.locator("mjx-merror").count() == 0, f"{path}: MathJax could not parse a formula"
+    # Animations (matplotlib's to_jshtml): each has its slider and its play buttons.
+    for animation in page.locator("div.animation").all():
+        assert animation.locator("input[type=range]").count() == 1, f"{path}: an animation has no slider"
+        assert animation.locator("button").count() >= 5, f"{path}: an animation lacks its buttons"
+    if path in SCREENSHOT_PAGES:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / path.replace("/", "_").replace(".html", ".png")), full_page=False)
+    assert page.problems == [], f"{path}: {page.problems}"
+
+
+def test_search_finds_depthwise(page, base_url):
+    page.goto(f"{base_url}/search.html?q=depthwise", wait_until="load")
+    results = page.locator("#search-results li, ul.search li")
+    results.first.wait_for(timeout=20000)
+    assert "depthwise" in " ".join(results.all_inner_texts()).lower()
+    assert page.problems == [], page.problems
+
+
+@pytest.mark.parametrize("path", [p for p in PAGES if Path(p).name[:2].isdigit()])  # the chapters
+def test_launch_and_download_links_point_at_the_notebook(page, base_url, path):
+    repo, branch = _repository()
+    notebook = "book/" + Path(path).with_suffix(".ipynb").name
+    page.goto(f"{base_url}/{path}", wait_until="load")
+    hrefs = page.evaluate("Array.from(document.querySelectorAll('a[href]')).map(a => a.href)")
+    binder = [h for h in hrefs if "mybinder.org" in h]
+    colab = [h for h in hrefs if "colab.research.google.com" in h]
+    assert binder == [f"https://mybinder.org/v2/gh/{repo}/{branch}?urlpath=lab/tree/{notebook}"], binder
+    assert colab == [f"https://colab.research.google.com/github/{repo}/blob/{branch}/{notebook}"], colab
+    downloads = [h for h in hrefs if h.endswith(".ipynb") and "/_sources/" in h]
+    assert downloads, f"{path}: no download link for the notebook"
+    response = page.request.get(downloads[0])
+    assert response.ok and response.json()["cells"], f"{path}: the downloaded notebook is not a notebook"
