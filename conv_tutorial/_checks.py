@@ -18,13 +18,28 @@ import numpy as np
 
 __all__ = [
     "ConvSpec",
+    "DeformConvSpec",
     "TransposedConvSpec",
     "as_float_dtype",
+    "check_channel_shuffle",
     "check_conv",
     "check_conv_transpose",
+    "check_deform_conv2d",
+    "check_depthwise_weight",
+    "check_dilation_stack",
     "check_fold",
+    "check_global_depthwise",
+    "check_global_pool",
+    "check_kernel_2d",
     "check_output_padding",
+    "check_pointwise_weight",
+    "check_rank",
+    "check_squeeze_excitation",
+    "check_spatial_size",
+    "check_spatially_separable",
     "check_unfold",
+    "check_upsample",
+    "check_upsampling_layers",
     "to_tuple",
 ]
 
@@ -400,3 +415,327 @@ def check_fold(input_shape, output_size, kernel_size, dilation=1, padding=0, str
             f"blocks), got {length}"
         )
     return spec, output_size, rows // taps, len(input_shape) == 2
+
+
+def check_pointwise_weight(fn: str, weight_shape) -> tuple[int, int, int, int]:
+    """The ``(C_out, C_in, 1, 1)`` shape of a pointwise (1x1) weight given as ``(C_out, C_in)`` or 4D.
+
+    A pointwise convolution has no spatial extent, so a 4D weight with a kernel larger than 1x1 is
+    refused rather than run as a standard convolution under the wrong name.
+    """
+    weight_shape = tuple(int(s) for s in weight_shape)
+    if len(weight_shape) == 2:
+        return (*weight_shape, 1, 1)
+    if len(weight_shape) == 4 and weight_shape[2:] == (1, 1):
+        return weight_shape
+    raise ValueError(
+        f"{fn}: expected weight of shape (C_out, C_in) or (C_out, C_in, 1, 1), got weight of shape {weight_shape}"
+    )
+
+
+def check_channel_shuffle(input_shape, groups) -> tuple[int, ...]:
+    """Validate ``channel_shuffle``: input ``(N, C, *)`` with at least 3 dimensions, ``C`` divisible by ``groups``.
+
+    Returns the input shape as a tuple of ints. Like ``torch.nn.ChannelShuffle``, axis 1 holds the
+    channels whatever the number of dimensions.
+    """
+    input_shape = tuple(int(s) for s in input_shape)
+    if len(input_shape) < 3:
+        raise ValueError(
+            f"channel_shuffle: expected input of at least 3 dimensions (N, C, *), got input of shape {input_shape}"
+        )
+    if not _is_int(groups):
+        raise TypeError(f"groups must be an int, got {groups!r}")
+    if groups <= 0:
+        raise ValueError(f"groups must be positive, got groups={groups}")
+    if input_shape[1] % groups != 0:
+        raise ValueError(
+            f"channel_shuffle: number of channels must be divisible by groups, got {input_shape[1]} channels "
+            f"(input.shape[1]) and groups={groups}"
+        )
+    return input_shape
+
+
+def _check_image_batch(fn: str, input_shape) -> tuple[tuple[int, ...], bool]:
+    """A ``(N, C, H, W)`` or unbatched ``(C, H, W)`` input: the batched shape and whether it was unbatched."""
+    batched, unbatched = _check_batch(fn, input_shape, 2)
+    if any(s <= 0 for s in batched[2:]):
+        raise ValueError(f"{fn}: input must have a non-empty feature map, got input of shape {tuple(input_shape)}")
+    return batched, unbatched
+
+
+def check_global_pool(input_shape) -> tuple[tuple[int, ...], bool]:
+    """Validate ``global_avg_pool2d``: input ``(N, C, H, W)`` or ``(C, H, W)`` with a non-empty map.
+
+    Returns the batched input shape and whether the input came without a batch axis.
+    """
+    return _check_image_batch("global_avg_pool2d", input_shape)
+
+
+def check_squeeze_excitation(input_shape, w1_shape, b1_shape, w2_shape, b2_shape) -> tuple[tuple[int, ...], bool]:
+    """Validate ``squeeze_excitation``: input ``(N, C, H, W)``, ``w1 (C_r, C)``, ``b1 (C_r,)``,
+    ``w2 (C, C_r)``, ``b2 (C,)`` (biases may be ``None``).
+
+    Returns the batched input shape and whether the input came without a batch axis.
+    """
+    batched, unbatched = _check_image_batch("squeeze_excitation", input_shape)
+    channels = batched[1]
+    w1_shape = tuple(int(s) for s in w1_shape)
+    if len(w1_shape) != 2 or w1_shape[1] != channels or w1_shape[0] <= 0:
+        raise ValueError(
+            f"squeeze_excitation: w1 must have shape (C_r, C) = (C_r, {channels}) for an input with {channels} "
+            f"channels, got w1 of shape {w1_shape}"
+        )
+    reduced = w1_shape[0]
+    w2_shape = tuple(int(s) for s in w2_shape)
+    if w2_shape != (channels, reduced):
+        raise ValueError(
+            f"squeeze_excitation: w2 must have shape (C, C_r) = ({channels}, {reduced}), got w2 of shape {w2_shape}"
+        )
+    for name, shape, size in (("b1", b1_shape, reduced), ("b2", b2_shape, channels)):
+        if shape is not None and tuple(shape) != (size,):
+            raise ValueError(f"squeeze_excitation: {name} must have shape ({size},), got {name} of shape {tuple(shape)}")
+    return batched, unbatched
+
+
+def check_global_depthwise(input_shape, weight_shape, bias_shape=None) -> tuple[tuple[int, ...], bool]:
+    """Validate ``global_depthwise_conv2d``: input ``(N, C, H, W)``, weight ``(C, 1, H, W)``, bias ``(C,)``.
+
+    The kernel must cover the whole feature map: that is what makes the convolution global.
+    Returns the batched input shape and whether the input came without a batch axis.
+    """
+    batched, unbatched = _check_image_batch("global_depthwise_conv2d", input_shape)
+    channels, spatial = batched[1], batched[2:]
+    weight_shape = tuple(int(s) for s in weight_shape)
+    if len(weight_shape) != 4 or weight_shape[:2] != (channels, 1):
+        raise ValueError(
+            f"global_depthwise_conv2d: weight must have shape (C, 1, H, W) = ({channels}, 1, H, W), one filter per "
+            f"channel, got weight of shape {weight_shape}"
+        )
+    if weight_shape[2:] != spatial:
+        raise ValueError(
+            f"global_depthwise_conv2d: the kernel must be the size of the feature map {spatial}, got weight of "
+            f"shape {weight_shape} (kernel {weight_shape[2:]}); use conv2d(..., groups=C) for a smaller kernel"
+        )
+    _check_bias(bias_shape, channels)
+    return batched, unbatched
+
+
+def check_dilation_stack(fn: str, dilations, kernel_size, ndim) -> list[tuple[int, int]]:
+    """Validate a stack of dilated layers: ``(kernel_size, dilation)`` per layer, input side first.
+
+    ``dilations`` is a non-empty sequence of positive ints; ``kernel_size`` one positive int for
+    every layer or one per layer; ``ndim`` is 1 or 2.
+    """
+    if ndim not in (1, 2) or not _is_int(ndim):
+        raise ValueError(f"{fn}: ndim must be 1 or 2, got ndim={ndim!r}")
+    if not isinstance(dilations, (tuple, list)) or not dilations:
+        raise TypeError(f"{fn}: dilations must be a non-empty sequence of ints (one per layer), got {dilations!r}")
+    rates = _positive(list(dilations), len(dilations), "dilations")
+    if isinstance(kernel_size, (tuple, list)) and len(kernel_size) != len(rates):
+        raise ValueError(f"{fn}: kernel_size must be an int or one int per layer ({len(rates)}), "
+                         f"got kernel_size={kernel_size!r}")
+    kernels = _positive(list(kernel_size) if isinstance(kernel_size, (tuple, list)) else kernel_size,
+                        len(rates), "kernel_size")
+    return list(zip(kernels, rates))
+
+
+def check_spatial_size(fn: str, input_size) -> tuple[int, ...]:
+    """An int (one axis) or a tuple of 1 or 2 positive ints: the spatial size of a 1D or 2D map."""
+    if _is_int(input_size):
+        input_size = (input_size,)
+    if not isinstance(input_size, (tuple, list)) or len(input_size) not in (1, 2):
+        raise TypeError(f"{fn}: input_size must be an int or a tuple of 1 or 2 ints, got input_size={input_size!r}")
+    return _positive(list(input_size), len(input_size), "input_size")
+
+
+def check_upsampling_layers(fn: str, layers, n: int) -> list[tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]]:
+    """A non-empty sequence of ``(kernel_size, stride)`` or ``(kernel_size, stride, padding)`` tuples.
+
+    Returns ``(kernel, stride, padding)`` per layer, each a tuple of ``n`` ints.
+    """
+    if not isinstance(layers, (tuple, list)) or not layers or any(
+            not isinstance(layer, (tuple, list)) or len(layer) not in (2, 3) for layer in layers):
+        raise ValueError(f"{fn}: layers must be a non-empty sequence of (kernel_size, stride) or "
+                         f"(kernel_size, stride, padding) tuples, got layers={layers!r}")
+    return [(_positive(layer[0], n, "kernel_size"), _positive(layer[1], n, "stride"),
+             _non_negative(layer[2] if len(layer) == 3 else 0, n, "padding")) for layer in layers]
+
+
+def check_upsample(fn: str, input_shape, scale_factor, mode) -> tuple[tuple[int, ...], bool, int]:
+    """Validate a 2D upsampling by a positive integer ``scale_factor``, ``mode`` 'nearest' or 'bilinear'.
+
+    Returns the batched input shape, whether the input came without a batch axis, and the factor.
+    """
+    batched, unbatched = _check_batch(fn, input_shape, 2)
+    if not _is_int(scale_factor):
+        raise TypeError(f"{fn}: scale_factor must be an int, got scale_factor={scale_factor!r}")
+    if scale_factor <= 0:
+        raise ValueError(f"{fn}: scale_factor must be positive, got scale_factor={scale_factor}")
+    if mode not in ("nearest", "bilinear"):
+        raise ValueError(f"{fn}: mode must be 'nearest' or 'bilinear', got mode={mode!r}")
+    return batched, unbatched, int(scale_factor)
+
+
+def check_depthwise_weight(fn: str, input_shape, weight_shape) -> int:
+    """The channel multiplier of a depthwise weight ``(C_in * multiplier, 1, kH, kW)``.
+
+    The input has ``C_in`` channels (``(N, C_in, H, W)`` or ``(C_in, H, W)``); one filter of one
+    channel per output channel, ``multiplier`` of them per input channel.
+    """
+    input_shape, weight_shape = tuple(int(s) for s in input_shape), tuple(int(s) for s in weight_shape)
+    if len(input_shape) not in (3, 4):
+        raise ValueError(
+            f"{fn}: expected input of 4 dimensions (N, C, H, W) or 3 (C, H, W), got input of shape {input_shape}"
+        )
+    channels = input_shape[-3]
+    if len(weight_shape) != 4 or weight_shape[1] != 1 or channels == 0 or weight_shape[0] % channels:
+        raise ValueError(
+            f"{fn}: expected weight of shape (C_in * multiplier, 1, kH, kW) with C_in={channels} (the input's "
+            f"channels), got weight of shape {weight_shape}"
+        )
+    return weight_shape[0] // channels
+
+
+def check_kernel_2d(fn: str, kernel_shape) -> tuple[int, int]:
+    """A single 2D kernel ``(kH, kW)``: the matrix whose rank says whether it is separable."""
+    kernel_shape = tuple(int(s) for s in kernel_shape)
+    if len(kernel_shape) != 2 or 0 in kernel_shape:
+        raise ValueError(f"{fn}: expected kernel of shape (kH, kW) with non-zero sizes, got kernel of shape {kernel_shape}")
+    return kernel_shape
+
+
+def check_rank(fn: str, rank, kernel_shape) -> int:
+    """A rank between 1 and ``min(kH, kW)`` for a low-rank approximation of a ``(kH, kW)`` kernel."""
+    if not _is_int(rank):
+        raise TypeError(f"{fn}: rank must be an int, got {rank!r}")
+    if not 1 <= rank <= min(kernel_shape):
+        raise ValueError(f"{fn}: rank must be between 1 and min(kH, kW)={min(kernel_shape)}, got rank={rank}")
+    return int(rank)
+
+
+def check_spatially_separable(fn: str, column_shape, row_shape, stride, padding, dilation):
+    """Split the arguments of a ``kH x 1`` then ``1 x kW`` convolution into its two steps.
+
+    ``column_shape`` must be ``(C_mid, C_in // groups, kH, 1)`` and ``row_shape``
+    ``(C_out, C_mid // groups, 1, kW)``. Returns ``((stride, padding, dilation) of the column
+    step, (stride, padding, dilation) of the row step)``: the column step works along the height
+    only, the row step along the width only; ``'same'`` and ``'valid'`` apply to both.
+    """
+    column_shape, row_shape = tuple(int(s) for s in column_shape), tuple(int(s) for s in row_shape)
+    if len(column_shape) != 4 or column_shape[3] != 1:
+        raise ValueError(f"{fn}: expected column_weight of shape (C_mid, C_in // groups, kH, 1), got {column_shape}")
+    if len(row_shape) != 4 or row_shape[2] != 1:
+        raise ValueError(f"{fn}: expected row_weight of shape (C_out, C_mid // groups, 1, kW), got {row_shape}")
+    (sh, sw), (dh, dw) = _positive(stride, 2, "stride"), _positive(dilation, 2, "dilation")
+    if isinstance(padding, str):
+        pads = (padding, padding)
+    else:
+        ph, pw = _non_negative(padding, 2, "padding")
+        pads = ((ph, 0), (0, pw))
+    return ((sh, 1), pads[0], (dh, 1)), ((1, sw), pads[1], (1, dw))
+
+
+@dataclass(frozen=True)
+class DeformConvSpec:
+    """A validated deformable convolution (torchvision's ``deform_conv2d``)."""
+
+    input_shape: tuple[int, ...]  # (N, C_in, H, W)
+    weight_shape: tuple[int, ...]  # (C_out, C_in // groups, kH, kW)
+    stride: tuple[int, int]
+    padding: tuple[int, int]
+    dilation: tuple[int, int]
+    groups: int  # weight groups: C_in // weight.shape[1]
+    offset_groups: int  # offset.shape[1] // (2 * kH * kW)
+
+    @property
+    def kernel_size(self) -> tuple[int, int]:
+        return self.weight_shape[2:]
+
+    @property
+    def output_spatial(self) -> tuple[int, int]:
+        return tuple(
+            (size + 2 * p - d * (k - 1) - 1) // s + 1
+            for size, p, k, s, d in zip(self.input_shape[2:], self.padding, self.kernel_size, self.stride,
+                                        self.dilation)
+        )
+
+    @property
+    def output_shape(self) -> tuple[int, ...]:
+        return (self.input_shape[0], self.weight_shape[0], *self.output_spatial)
+
+
+def check_deform_conv2d(input_shape, offset_shape, weight_shape, bias_shape=None, mask_shape=None, stride=1,
+                        padding=0, dilation=1) -> DeformConvSpec:
+    """Validate the arguments of ``deform_conv2d`` and return them normalised.
+
+    Mirrors ``torchvision.ops.deform_conv2d``: input ``(N, C_in, H, W)``, offset
+    ``(N, 2 * offset_groups * kH * kW, H_out, W_out)``, weight ``(C_out, C_in // groups, kH, kW)``,
+    mask ``(N, offset_groups * kH * kW, H_out, W_out)``, bias ``(C_out,)``. Like torchvision, the
+    weight groups are inferred as ``C_in // weight.shape[1]`` and the offset groups as
+    ``offset.shape[1] // (2 * kH * kW)``.
+    """
+    fn = "deform_conv2d"
+    shapes = {"input": input_shape, "offset": offset_shape, "weight": weight_shape, "mask": mask_shape}
+    layouts = {"input": "(N, C_in, H, W)", "offset": "(N, 2 * offset_groups * kH * kW, H_out, W_out)",
+               "weight": "(C_out, C_in // groups, kH, kW)", "mask": "(N, offset_groups * kH * kW, H_out, W_out)"}
+    for name, shape in shapes.items():
+        if shape is not None and len(shape) != 4:
+            raise ValueError(f"{fn}: expected {name} of 4 dimensions {layouts[name]}, got {name} of shape "
+                             f"{tuple(shape)}")
+    input_shape, offset_shape, weight_shape = (tuple(int(s) for s in shp) for shp in
+                                               (input_shape, offset_shape, weight_shape))
+    if any(s <= 0 for s in weight_shape):
+        raise ValueError(f"{fn}: weight must have non-zero sizes, got weight of shape {weight_shape}")
+    if isinstance(padding, str):
+        raise ValueError(f"{fn}: padding must be an int or a tuple of 2 ints, got padding={padding!r}")
+    stride, dilation = _positive(stride, 2, "stride"), _positive(dilation, 2, "dilation")
+    padding = _non_negative(padding, 2, "padding")
+    batch, in_channels = input_shape[:2]
+    out_channels, in_per_group, kh, kw = weight_shape
+    if in_channels % in_per_group != 0:
+        raise ValueError(
+            f"{fn}: in_channels must be divisible by weight.shape[1] (the groups are inferred as their "
+            f"quotient), got in_channels={in_channels} and weight of shape {weight_shape}"
+        )
+    groups = in_channels // in_per_group
+    if out_channels % groups != 0:
+        raise ValueError(
+            f"out_channels must be divisible by groups, got out_channels={out_channels} (weight.shape[0]) and "
+            f"groups={groups} (in_channels // weight.shape[1])"
+        )
+    taps = kh * kw
+    if offset_shape[1] == 0 or offset_shape[1] % (2 * taps) != 0:
+        raise ValueError(
+            f"{fn}: offset.shape[1] must be a positive multiple of 2 * kH * kW = {2 * taps} (a (dy, dx) pair per "
+            f"kernel tap and offset group), got offset of shape {offset_shape}"
+        )
+    offset_groups = offset_shape[1] // (2 * taps)
+    if in_channels % offset_groups != 0:
+        raise ValueError(
+            f"{fn}: in_channels must be divisible by offset_groups, got in_channels={in_channels} and "
+            f"offset_groups={offset_groups} (offset.shape[1] // (2 * kH * kW))"
+        )
+    _check_bias(bias_shape, out_channels)
+    spec = DeformConvSpec(input_shape, weight_shape, stride, padding, dilation, groups, offset_groups)
+    padded = tuple(size + 2 * p for size, p in zip(input_shape[2:], padding))
+    if any(o <= 0 for o in spec.output_spatial):
+        dilated = tuple(d * (k - 1) + 1 for k, d in zip(spec.kernel_size, dilation))
+        raise ValueError(
+            f"{fn}: padded input size per channel {padded} is smaller than the dilated kernel size {dilated}"
+        )
+    expected = (batch, 2 * offset_groups * taps, *spec.output_spatial)
+    if offset_shape != expected:
+        raise ValueError(
+            f"{fn}: offset must have shape (N, 2 * offset_groups * kH * kW, H_out, W_out) = {expected}, got offset "
+            f"of shape {offset_shape}"
+        )
+    if mask_shape is not None:
+        mask_shape = tuple(int(s) for s in mask_shape)
+        expected = (batch, offset_groups * taps, *spec.output_spatial)
+        if mask_shape != expected:
+            raise ValueError(
+                f"{fn}: mask must have shape (N, offset_groups * kH * kW, H_out, W_out) = {expected} "
+                f"(offset_groups={offset_groups} from the offset), got mask of shape {mask_shape}"
+            )
+    return spec

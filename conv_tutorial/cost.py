@@ -19,7 +19,12 @@ import math
 from ._checks import to_tuple
 from .shapes import conv_output_size
 
-__all__ = ["conv_macs", "conv_params"]
+__all__ = ["arithmetic_intensity", "batch_norm_params", "conv2plus1d_macs", "conv2plus1d_mid_channels",
+           "conv2plus1d_params", "conv_bytes", "conv_macs", "conv_params", "conv_transpose_macs",
+           "deform_conv_macs", "deform_conv_params", "depthwise_conv_macs", "depthwise_conv_params",
+           "global_depthwise_macs", "global_depthwise_params", "memory_access_cost", "separable_conv_macs",
+           "separable_conv_params", "spatially_separable_conv_macs", "spatially_separable_conv_params",
+           "squeeze_excitation_macs", "squeeze_excitation_params", "stack_macs", "stack_params"]
 
 
 def _check_channels(in_channels, out_channels, groups):
@@ -100,3 +105,556 @@ def conv_macs(input_size, in_channels, out_channels, kernel_size, stride=1, padd
         padding if isinstance(padding, str) else to_tuple(padding, n, "padding"), to_tuple(dilation, n, "dilation"),
     )
     return out_channels * math.prod(out) * (in_channels // groups) * math.prod(kernel)
+
+
+def _stack_layers(layers):
+    """Each layer as a dict of ``torch.nn.Conv2d``'s first seven arguments, checked."""
+    names = ("in_channels", "out_channels", "kernel_size", "stride", "padding", "dilation", "groups")
+    layers = list(layers)
+    if not layers:
+        raise ValueError("layers must hold at least one layer, got an empty sequence")
+    checked = []
+    for i, layer in enumerate(layers):
+        if not isinstance(layer, (tuple, list)) or not 3 <= len(layer) <= 7:
+            raise ValueError(
+                f"layers[{i}] must be a tuple (in_channels, out_channels, kernel_size[, stride[, padding"
+                f"[, dilation[, groups]]]]) as in torch.nn.Conv2d, got {layer!r}"
+            )
+        args = {"stride": 1, "padding": 0, "dilation": 1, "groups": 1, **dict(zip(names, layer))}
+        _check_channels(args["in_channels"], args["out_channels"], args["groups"])
+        if i and args["in_channels"] != checked[-1]["out_channels"]:
+            raise ValueError(
+                f"layers[{i}] has in_channels={args['in_channels']}, but layers[{i - 1}] has "
+                f"out_channels={checked[-1]['out_channels']}: consecutive layers must chain"
+            )
+        checked.append(args)
+    return checked
+
+
+def stack_params(layers, bias=True):
+    """Parameters of a chain of 2D convolutions: the sum of :func:`conv_params` over the layers.
+
+    Parameters
+    ----------
+    layers : sequence of tuples
+        ``(in_channels, out_channels, kernel_size[, stride[, padding[, dilation[, groups]]]])``, the
+        positional arguments of ``torch.nn.Conv2d``; each layer's ``in_channels`` must be the
+        previous layer's ``out_channels``.
+    bias : bool
+        Whether every layer has a bias (convolutions followed by batch normalisation have none).
+
+    Examples
+    --------
+    >>> stack_params([(256, 64, 1), (64, 64, 3, 1, 1), (64, 256, 1)], bias=False)  # ResNet bottleneck
+    69632
+    >>> stack_params([(256, 256, 3, 1, 1)], bias=False)                            # one plain 3x3 layer
+    589824
+    """
+    return sum(conv_params(layer["in_channels"], layer["out_channels"], layer["kernel_size"], layer["groups"],
+                           bias=bias, ndim=2) for layer in _stack_layers(layers))
+
+
+def stack_macs(input_size, layers):
+    """Multiply-accumulates of a chain of 2D convolutions over one input, the spatial size flowing through.
+
+    Layer ``l`` runs on the output size of layer ``l - 1`` (from
+    :func:`conv_tutorial.shapes.conv_output_size`); the sum of :func:`conv_macs` over the layers.
+
+    Parameters
+    ----------
+    input_size : int or tuple of 2 ints
+        Spatial size ``(H, W)`` of the stack's input.
+    layers : sequence of tuples
+        As in :func:`stack_params`; ``padding`` may be an int, a tuple, ``'valid'`` or ``'same'``.
+
+    Examples
+    --------
+    >>> stack_macs(56, [(256, 64, 1), (64, 64, 3, 1, 1), (64, 256, 1)])   # 69,632 weights x 56 x 56
+    218365952
+    >>> stack_macs(5, [(1, 1, 3), (1, 1, 3)])                            # 3 x 3 + 1 x 1 outputs, 9 MACs each
+    90
+    """
+    size = to_tuple(input_size, 2, "input_size")
+    total = 0
+    for layer in _stack_layers(layers):
+        args = (layer["stride"], layer["padding"], layer["dilation"])
+        total += conv_macs(size, layer["in_channels"], layer["out_channels"], layer["kernel_size"], *args,
+                           groups=layer["groups"], ndim=2)
+        size = conv_output_size(size, to_tuple(layer["kernel_size"], 2, "kernel_size"),
+                                *(a if isinstance(a, str) else to_tuple(a, 2, name)
+                                  for a, name in zip(args, ("stride", "padding", "dilation"))))
+    return total
+
+
+def batch_norm_params(num_features):
+    """Learnable parameters of ``torch.nn.BatchNorm2d(num_features)``: a scale and a shift per channel.
+
+    The running mean and variance are buffers, not parameters: they are not trained.
+
+    >>> batch_norm_params(64)
+    128
+    """
+    if not isinstance(num_features, int) or isinstance(num_features, bool) or num_features <= 0:
+        raise ValueError(f"num_features must be a positive int, got num_features={num_features!r}")
+    return 2 * num_features
+
+
+def conv2plus1d_mid_channels(in_channels, out_channels, kernel_size):
+    """Intermediate channels of a (2+1)D block that give it a full 3D convolution's weight count.
+
+    R(2+1)D (Tran et al., 2018) replaces a ``t x h x w`` convolution ``N_in -> N_out`` by a
+    ``1 x h x w`` spatial one ``N_in -> M`` and a ``t x 1 x 1`` temporal one ``M -> N_out`` with
+
+        ``M = floor(t * h * w * N_in * N_out / (h * w * N_in + t * N_out))``
+
+    so that ``M * h * w * N_in + t * M * N_out`` is at most the 3D kernel's ``t * h * w * N_in * N_out``.
+
+    Parameters
+    ----------
+    in_channels, out_channels : int
+    kernel_size : int or tuple of 3 ints
+        ``(t, h, w)`` of the 3D convolution being factorised.
+
+    Examples
+    --------
+    >>> conv2plus1d_mid_channels(64, 64, 3)     # a 3x3x3 block of R(2+1)D-18's first stage
+    144
+    """
+    _check_channels(in_channels, out_channels, 1)
+    t, h, w = to_tuple(kernel_size, 3, "kernel_size")
+    return (t * h * w * in_channels * out_channels) // (h * w * in_channels + t * out_channels)
+
+
+def _mid_channels(in_channels, out_channels, kernel, mid_channels):
+    """``mid_channels`` checked, or the weight-matching default when it is ``None``."""
+    if mid_channels is None:
+        return conv2plus1d_mid_channels(in_channels, out_channels, kernel)
+    _check_channels(in_channels, out_channels, 1)
+    if not isinstance(mid_channels, int) or isinstance(mid_channels, bool) or mid_channels <= 0:
+        raise ValueError(f"mid_channels must be a positive int, got mid_channels={mid_channels!r}")
+    return mid_channels
+
+
+def conv2plus1d_params(in_channels, out_channels, kernel_size, mid_channels=None, batch_norm=True):
+    """Parameters of a (2+1)D block: spatial ``1 x h x w`` conv, batch norm, temporal ``t x 1 x 1`` conv.
+
+    ``M * N_in * h * w + N_out * M * t`` weights (the convolutions have no bias, since batch
+    norm follows them), plus ``2 * M`` for the batch norm between them when ``batch_norm``.
+
+    Parameters
+    ----------
+    in_channels, out_channels : int
+    kernel_size : int or tuple of 3 ints
+        ``(t, h, w)`` of the 3D convolution the block replaces.
+    mid_channels : int, optional
+        ``M``; by default :func:`conv2plus1d_mid_channels`, which matches the 3D kernel's count.
+    batch_norm : bool
+
+    Examples
+    --------
+    >>> conv_params(64, 64, (3, 3, 3), bias=False)
+    110592
+    >>> conv2plus1d_params(64, 64, 3, batch_norm=False)
+    110592
+    """
+    t, h, w = to_tuple(kernel_size, 3, "kernel_size")
+    mid = _mid_channels(in_channels, out_channels, (t, h, w), mid_channels)
+    return mid * in_channels * h * w + out_channels * mid * t + (2 * mid if batch_norm else 0)
+
+
+def conv2plus1d_macs(input_size, in_channels, out_channels, kernel_size, stride=1, padding=0, mid_channels=None):
+    """Multiply-accumulates of a (2+1)D block over one clip (batch size 1).
+
+    The spatial convolution (kernel ``(1, h, w)``, stride ``(1, s_h, s_w)``, padding
+    ``(0, p_h, p_w)``) runs on the ``(T, H, W)`` input, the temporal one (kernel ``(t, 1, 1)``,
+    stride ``(s_t, 1, 1)``, padding ``(p_t, 0, 0)``) on its output. Batch norm and ReLU are not
+    counted, as for every layer in this book.
+
+    Parameters
+    ----------
+    input_size : int or tuple of 3 ints
+        ``(T, H, W)`` of the clip.
+    in_channels, out_channels : int
+    kernel_size, stride, padding : int or tuple of 3 ints
+        Those of the 3D convolution the block replaces.
+    mid_channels : int, optional
+        As in :func:`conv2plus1d_params`.
+
+    Examples
+    --------
+    >>> conv_macs((8, 56, 56), 64, 64, (3, 3, 3), padding=1)
+    2774532096
+    >>> conv2plus1d_macs((8, 56, 56), 64, 64, 3, padding=1)
+    2774532096
+    """
+    t, h, w = to_tuple(kernel_size, 3, "kernel_size")
+    s_t, s_h, s_w = to_tuple(stride, 3, "stride")
+    p_t, p_h, p_w = to_tuple(padding, 3, "padding")
+    size_t, size_h, size_w = to_tuple(input_size, 3, "input_size")
+    mid = _mid_channels(in_channels, out_channels, (t, h, w), mid_channels)
+    spatial = conv_macs((size_t, size_h, size_w), in_channels, mid, (1, h, w), (1, s_h, s_w), (0, p_h, p_w))
+    mid_size = conv_output_size((size_t, size_h, size_w), (1, h, w), (1, s_h, s_w), (0, p_h, p_w))
+    temporal = conv_macs(mid_size, mid, out_channels, (t, 1, 1), (s_t, 1, 1), (p_t, 0, 0))
+    return spatial + temporal
+
+
+def _se_reduced(channels, reduction):
+    for name, value in (("channels", channels), ("reduction", reduction)):
+        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+            raise ValueError(f"{name} must be a positive int, got {name}={value!r}")
+    if channels // reduction < 1:
+        raise ValueError(f"channels // reduction must be at least 1, got channels={channels} and reduction={reduction}")
+    return channels // reduction
+
+
+def squeeze_excitation_params(channels, reduction=16, bias=True):
+    """Parameters of a squeeze-and-excitation block: two fully connected layers ``C -> C/r -> C``.
+
+    ``2 * C * (C // r)`` weights, plus ``C // r + C`` biases when ``bias``; equal to
+    ``sum(p.numel() for p in conv_tutorial.torch.SqueezeExcitation(C, r).parameters())``. Hu et al.
+    (2018) count ``2 C^2 / r`` per block (weights only).
+
+    Examples
+    --------
+    >>> squeeze_excitation_params(256, 16)
+    8464
+    >>> squeeze_excitation_params(2048, 16, bias=False)    # the largest block of SE-ResNet-50
+    524288
+    """
+    reduced = _se_reduced(channels, reduction)
+    return 2 * channels * reduced + ((reduced + channels) if bias else 0)
+
+
+def squeeze_excitation_macs(channels, reduction=16):
+    """Multiply-accumulates of a squeeze-and-excitation block's two fully connected layers, per image.
+
+    ``2 * C * (C // r)``, independent of the map size: the layers run on the pooled vector. As
+    everywhere in this module only the weights' MACs are counted (as ``torch.utils.flop_counter``
+    does): the pooling (``C H W`` additions), the gates and the rescaling (``C H W``
+    multiplications) are elementwise work on top.
+
+    Examples
+    --------
+    >>> squeeze_excitation_macs(256, 16)
+    8192
+    """
+    return 2 * channels * _se_reduced(channels, reduction)
+
+
+def _spatial_size(spatial_size):
+    size = to_tuple(spatial_size, 2, "spatial_size")
+    if any(s <= 0 for s in size):
+        raise ValueError(f"spatial_size must be positive, got spatial_size={spatial_size!r}")
+    return size
+
+
+def global_depthwise_params(channels, spatial_size, bias=False):
+    """Parameters of a global depthwise convolution: one ``H x W`` filter per channel.
+
+    ``conv_params(C, C, (H, W), groups=C, bias=bias)`` = ``C H W`` (``+ C`` with a bias).
+
+    Examples
+    --------
+    >>> global_depthwise_params(512, 7)    # MobileFaceNet's GDC on its 7 x 7 x 512 map
+    25088
+    """
+    return conv_params(channels, channels, _spatial_size(spatial_size), groups=channels, bias=bias)
+
+
+def global_depthwise_macs(channels, spatial_size):
+    """Multiply-accumulates of a global depthwise convolution over one image: ``C H W``, one per input value.
+
+    The same count as the additions of global average pooling, which is the special case of
+    constant weights.
+
+    Examples
+    --------
+    >>> global_depthwise_macs(512, 7)
+    25088
+    """
+    size = _spatial_size(spatial_size)
+    return conv_macs(size, channels, channels, size, groups=channels)
+
+
+def memory_access_cost(input_size, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
+                       groups=1, ndim=None):
+    """Memory access cost of one convolution over one image, in elements (ShuffleNet V2's MAC).
+
+    Ma et al. (2018) count the numbers a layer must move between memory and the processor,
+    assuming the cache holds a whole feature map and the weights: the input is read once, the
+    output written once and every weight read once::
+
+        MAC = C_in * prod(I) + C_out * prod(O) + C_out * (C_in / g) * prod(K)
+
+    Multiply by the element size (4 bytes in float32) for bytes. For a 1x1 convolution on an
+    ``h x w`` map (``O = I``) this is the paper's ``hw(c1 + c2) + c1 c2 / g``; with the FLOPs
+    ``B = hw c1 c2 / g`` held fixed it becomes ``hw c1 + B g / c1 + B / (hw)``, which grows with
+    ``g``: guideline G2, "excessive group convolution increases MAC". (This MAC is *memory access
+    cost*, not the multiply-accumulates of :func:`conv_macs`.)
+
+    Parameters
+    ----------
+    input_size : int or tuple of int
+        Spatial input size ``I``.
+    in_channels, out_channels, groups : int
+    kernel_size, stride, padding, dilation : as in ``torch.nn.Conv2d``
+    ndim : int, optional
+        Number of spatial axes; by default the length of any tuple argument, or 2.
+
+    Examples
+    --------
+    >>> memory_access_cost(56, 128, 128, 1)              # hw(c1 + c2) + c1 c2 = 3136 * 256 + 16384
+    819200
+    >>> memory_access_cost(56, 360, 360, 1, groups=8)    # about the same FLOPs with g = 8: more MAC
+    2274120
+    """
+    # The same count as conv_bytes, in elements rather than bytes, for one image.
+    n = _ndim(ndim, input_size, kernel_size, stride, padding, dilation)
+    return conv_bytes(to_tuple(input_size, n, "input_size"), in_channels, out_channels,
+                      to_tuple(kernel_size, n, "kernel_size"), stride, padding, dilation, groups, batch=1, itemsize=1)
+
+
+def conv_transpose_macs(input_size, in_channels, out_channels, kernel_size, groups=1, ndim=None):
+    """Multiply-accumulates of one transposed convolution over one input (batch size 1).
+
+    Every input value is multiplied by the ``C_out / groups`` kernels of its group and each
+    product added onto the output: ``prod(I) * C_in * (C_out / groups) * prod(kernel_size)``.
+    Stride, padding and dilation move the products, they do not change their number (taps that
+    land in the cropped ``padding`` are computed and thrown away), which is how
+    ``torch.utils.flop_counter`` counts them too.
+
+    Parameters
+    ----------
+    input_size : int or tuple of int
+        Spatial size of the transposed convolution's input.
+    in_channels, out_channels, groups : int
+    kernel_size : int or tuple of int
+    ndim : int, optional
+        Number of spatial axes; by default the length of any tuple argument, or 2.
+
+    Examples
+    --------
+    >>> conv_transpose_macs(16, 64, 32, 4)     # ConvTranspose2d(64, 32, 4, stride=2, padding=1) on 16x16
+    8388608
+    """
+    _check_channels(in_channels, out_channels, groups)
+    n = _ndim(ndim, input_size, kernel_size)
+    sizes = to_tuple(input_size, n, "input_size")
+    kernel = to_tuple(kernel_size, n, "kernel_size")
+    if any(v <= 0 for v in sizes + kernel):
+        raise ValueError(f"input_size and kernel_size must be positive, got input_size={input_size!r}, "
+                         f"kernel_size={kernel_size!r}")
+    return math.prod(sizes) * in_channels * (out_channels // groups) * math.prod(kernel)
+
+
+def depthwise_conv_params(in_channels, kernel_size, depth_multiplier=1, bias=True):
+    """Parameters of a depthwise convolution: ``C_in * m`` filters of one channel each.
+
+    ``C_in * m * kH * kW + (C_in * m if bias else 0)``; it is :func:`conv_params` with
+    ``groups = C_in`` and ``C_out = C_in * m``.
+
+    Examples
+    --------
+    >>> depthwise_conv_params(3, 3, bias=False)    # the 3x3x3 of the depthwise step
+    27
+    """
+    return conv_params(in_channels, in_channels * depth_multiplier, kernel_size, groups=in_channels, bias=bias)
+
+
+def depthwise_conv_macs(input_size, in_channels, kernel_size, stride=1, padding=0, dilation=1, depth_multiplier=1):
+    """Multiply-accumulates of a depthwise convolution over one image: ``C_in * m * prod(O) * kH * kW``.
+
+    Examples
+    --------
+    >>> depthwise_conv_macs(12, 3, 5)              # 3 channels, 8x8 outputs, 25 taps
+    4800
+    """
+    return conv_macs(input_size, in_channels, in_channels * depth_multiplier, kernel_size, stride, padding,
+                     dilation, groups=in_channels)
+
+
+def separable_conv_params(in_channels, out_channels, kernel_size, depth_multiplier=1, bias=True):
+    """Parameters of a depthwise separable convolution: depthwise step plus pointwise step.
+
+    ``C_in m kH kW + C_out C_in m`` weights, and a bias per output channel of each step when
+    ``bias``. Against a standard layer's ``C_out C_in kH kW`` the ratio (``m = 1``, no bias) is
+    ``1 / C_out + 1 / (kH kW)``.
+
+    Examples
+    --------
+    >>> separable_conv_params(3, 256, 3, bias=False), conv_params(3, 256, 3, bias=False)
+    (795, 6912)
+    """
+    mid = in_channels * depth_multiplier
+    return (depthwise_conv_params(in_channels, kernel_size, depth_multiplier, bias)
+            + conv_params(mid, out_channels, 1, bias=bias))
+
+
+def separable_conv_macs(input_size, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
+                        depth_multiplier=1):
+    """Multiply-accumulates of a depthwise separable convolution over one image.
+
+    The depthwise step's ``C_in m prod(O) kH kW`` plus the pointwise step's ``C_out C_in m prod(O)``
+    on the depthwise output ``O``.
+
+    Examples
+    --------
+    >>> separable_conv_macs(12, 3, 256, 5), conv_macs(12, 3, 256, 5)
+    (53952, 1228800)
+    """
+    kernel = to_tuple(kernel_size, 2, "kernel_size")
+    size = to_tuple(input_size, 2, "input_size")
+    out = conv_output_size(size, kernel, to_tuple(stride, 2, "stride"),
+                           padding if isinstance(padding, str) else to_tuple(padding, 2, "padding"),
+                           to_tuple(dilation, 2, "dilation"))
+    return (depthwise_conv_macs(size, in_channels, kernel, stride, padding, dilation, depth_multiplier)
+            + conv_macs(out, in_channels * depth_multiplier, out_channels, 1))
+
+
+def spatially_separable_conv_params(in_channels, out_channels, kernel_size, mid_channels=None, groups=1, bias=True):
+    """Parameters of a ``kH x 1`` convolution followed by a ``1 x kW`` one.
+
+    ``C_mid (C_in / g) kH + C_out (C_mid / g) kW`` weights (``C_mid`` defaults to ``C_out``),
+    plus ``C_mid + C_out`` biases when ``bias``.
+
+    Examples
+    --------
+    >>> spatially_separable_conv_params(64, 64, 3, bias=False), conv_params(64, 64, 3, bias=False)
+    (24576, 36864)
+    """
+    mid = out_channels if mid_channels is None else mid_channels
+    kh, kw = to_tuple(kernel_size, 2, "kernel_size")
+    return (conv_params(in_channels, mid, (kh, 1), groups, bias)
+            + conv_params(mid, out_channels, (1, kw), groups, bias))
+
+
+def spatially_separable_conv_macs(input_size, in_channels, out_channels, kernel_size, stride=1, padding=0,
+                                  dilation=1, mid_channels=None, groups=1):
+    """Multiply-accumulates of a ``kH x 1`` then ``1 x kW`` convolution over one image.
+
+    The column step runs on the full width (``H_out x W`` outputs, ``kH`` taps each), the row step
+    on its output (``H_out x W_out`` outputs, ``kW`` taps each); stride, padding and dilation
+    split as in :func:`conv_tutorial.numpy.spatially_separable_conv2d` (ints only here).
+
+    Examples
+    --------
+    >>> spatially_separable_conv_macs(5, 1, 1, 3)   # 3x5 column outputs * 3 + 3x3 outputs * 3
+    72
+    >>> conv_macs(5, 1, 1, 3)
+    81
+    """
+    mid = out_channels if mid_channels is None else mid_channels
+    (kh, kw), (sh, sw) = to_tuple(kernel_size, 2, "kernel_size"), to_tuple(stride, 2, "stride")
+    (ph, pw), (dh, dw) = to_tuple(padding, 2, "padding"), to_tuple(dilation, 2, "dilation")
+    size = to_tuple(input_size, 2, "input_size")
+    column_out = conv_output_size(size, (kh, 1), (sh, 1), (ph, 0), (dh, 1))
+    return (conv_macs(size, in_channels, mid, (kh, 1), (sh, 1), (ph, 0), (dh, 1), groups)
+            + conv_macs(column_out, mid, out_channels, (1, kw), (1, sw), (0, pw), (1, dw), groups))
+
+
+def conv_bytes(input_size, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
+               batch=1, itemsize=4):
+    """Bytes a convolution must move at least: read the input and the weights once, write the output once.
+
+    ``itemsize * (batch * (C_in prod(I) + C_out prod(O)) + weights)``; ``itemsize`` is 4 for
+    float32, 8 for float64, 2 for float16. This is the floor of the memory traffic (a cache that
+    holds everything); real kernels move more.
+
+    Examples
+    --------
+    >>> conv_bytes(56, 128, 128, 3, padding=1, groups=128, batch=8)   # a MobileNet depthwise layer
+    25694720
+    """
+    _check_channels(in_channels, out_channels, groups)
+    if not isinstance(batch, int) or isinstance(batch, bool) or batch < 0:
+        raise ValueError(f"batch must be a non-negative int, got batch={batch!r}")
+    if itemsize not in (1, 2, 4, 8):
+        raise ValueError(f"itemsize must be 1, 2, 4 or 8 bytes, got itemsize={itemsize!r}")
+    n = _ndim(None, input_size, kernel_size, stride, padding, dilation)
+    size = to_tuple(input_size, n, "input_size")
+    out = conv_output_size(size, to_tuple(kernel_size, n, "kernel_size"), to_tuple(stride, n, "stride"),
+                           padding if isinstance(padding, str) else to_tuple(padding, n, "padding"),
+                           to_tuple(dilation, n, "dilation"))
+    elements = batch * (in_channels * math.prod(size) + out_channels * math.prod(out))
+    return itemsize * (elements + conv_params(in_channels, out_channels, kernel_size, groups, bias=False, ndim=n))
+
+
+def arithmetic_intensity(input_size, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
+                         groups=1, batch=1, itemsize=4):
+    """FLOPs per byte moved: ``2 * batch * conv_macs / conv_bytes``.
+
+    The roofline model's convention: FLOPs (2 per MAC) over the bytes of :func:`conv_bytes`. A
+    processor doing ``P`` FLOP/s with memory bandwidth ``B`` byte/s is limited by memory for
+    layers whose intensity is below ``P / B`` (tens of FLOPs per byte on a CPU): their time is
+    the bytes over ``B``, whatever the FLOPs.
+
+    Examples
+    --------
+    >>> round(arithmetic_intensity(56, 128, 128, 3, padding=1, groups=128, batch=8), 2)   # depthwise
+    2.25
+    >>> round(arithmetic_intensity(56, 128, 128, 1, batch=8), 1)                          # pointwise
+    31.9
+    """
+    flops = 2 * batch * conv_macs(input_size, in_channels, out_channels, kernel_size, stride, padding, dilation,
+                                  groups)
+    return flops / conv_bytes(input_size, in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
+                              batch, itemsize)
+
+
+def _check_offset_groups(in_channels, offset_groups):
+    _check_channels(in_channels, in_channels, 1)
+    if not isinstance(offset_groups, int) or isinstance(offset_groups, bool) or offset_groups <= 0:
+        raise ValueError(f"offset_groups must be a positive int, got offset_groups={offset_groups!r}")
+    if in_channels % offset_groups:
+        raise ValueError(f"in_channels must be divisible by offset_groups, got in_channels={in_channels} and "
+                         f"offset_groups={offset_groups}")
+
+
+def deform_conv_params(in_channels, out_channels, kernel_size, groups=1, offset_groups=1, bias=True, modulated=False):
+    """Parameters of a deformable convolution layer with its offset (and mask) predictor.
+
+    The layer's own convolution (:func:`conv_params`) plus the predictor, a ``C_in -> P``
+    convolution with the same kernel and a bias, where ``P = 2 * offset_groups * kH * kW``
+    offsets, plus ``offset_groups * kH * kW`` mask logits for DCNv2 (``modulated``). Equal to
+    ``sum(p.numel() for p in conv_tutorial.torch.DeformConv2d(...).parameters())``.
+
+    Examples
+    --------
+    >>> conv_params(64, 64, 3)
+    36928
+    >>> deform_conv_params(64, 64, 3)                    # + 64 * 18 * 9 + 18 for the offsets
+    47314
+    >>> deform_conv_params(64, 64, 3, modulated=True)    # + 64 * 27 * 9 + 27 with the mask
+    52507
+    """
+    _check_offset_groups(in_channels, offset_groups)
+    kernel = to_tuple(kernel_size, 2, "kernel_size")
+    predicted = (3 if modulated else 2) * offset_groups * math.prod(kernel)
+    return conv_params(in_channels, out_channels, kernel, groups, bias) + conv_params(in_channels, predicted, kernel)
+
+
+def deform_conv_macs(input_size, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
+                     offset_groups=1, modulated=False):
+    """Multiply-accumulates of a deformable convolution layer over one image (batch size 1).
+
+    Three parts: the offset (and mask) predictor, a standard convolution ``C_in -> P``
+    (:func:`deform_conv_params`); the sampling, 4 MACs per sample and input channel for the
+    bilinear interpolation (one per corner), plus 1 for the mask when ``modulated``; and the
+    convolution of the samples with the weights, the same MACs as the standard convolution
+    (:func:`conv_macs`). The corner indices and bilinear weights are index arithmetic, not counted.
+
+    Examples
+    --------
+    >>> conv_macs((56, 56), 64, 64, 3, padding=1)
+    115605504
+    >>> deform_conv_macs((56, 56), 64, 64, 3, padding=1)
+    155344896
+    """
+    _check_offset_groups(in_channels, offset_groups)
+    kernel = to_tuple(kernel_size, 2, "kernel_size")
+    predicted = (3 if modulated else 2) * offset_groups * math.prod(kernel)
+    args = (to_tuple(input_size, 2, "input_size"), kernel, stride, padding, dilation)
+    out = conv_output_size(args[0], kernel, stride, padding, dilation)
+    sampling = (5 if modulated else 4) * in_channels * math.prod(kernel) * math.prod(out)
+    main = conv_macs(args[0], in_channels, out_channels, kernel, stride, padding, dilation, groups)
+    return conv_macs(args[0], in_channels, predicted, kernel, stride, padding, dilation) + sampling + main

@@ -30,6 +30,10 @@ __all__ = ["COLUMN_BUFFER_BYTES", "column_chunks", "conv_matrix", "fold", "unfol
 #: Largest column buffer (bytes) the engines allocate at once; larger jobs are chunked.
 COLUMN_BUFFER_BYTES = 64 * 2**20
 
+#: Output bytes the depthwise path accumulates per block: small enough to stay in a core's cache
+#: across the kernel's taps.
+DEPTHWISE_BLOCK_BYTES = 256 * 2**10
+
 
 def window_view(padded: np.ndarray, kernel_size, stride, dilation, writeable: bool = False) -> np.ndarray:
     """All receptive fields of ``padded`` as a strided view, without copying.
@@ -120,14 +124,100 @@ def conv_forward(x: np.ndarray, weight: np.ndarray, spec) -> np.ndarray:
     taps = int(np.prod(spec.kernel_size))
     out_spatial = spec.output_spatial
     out = np.empty((batch, c_out, *out_spatial), dtype=x.dtype)
-    w_mat = weight.reshape(g, c_out // g, (c_in // g) * taps)
+    if c_in == g:
+        _depthwise_forward(pad_spatial(x, spec.padding), weight, spec, out)
+        return out
     windows = window_view(pad_spatial(x, spec.padding), spec.kernel_size, spec.stride, spec.dilation)
+    w_mat = weight.reshape(g, c_out // g, (c_in // g) * taps)
     for b, r in column_chunks(batch, out_spatial, c_in * taps * x.itemsize):
         part = windows[b, :, r]
         nb, chunk_spatial = part.shape[0], part.shape[2 : 2 + n_sp]
         cols = _columns(part, n_sp).reshape(nb, g, (c_in // g) * taps, -1)
         out[b, :, r] = (w_mat @ cols).reshape(nb, c_out, *chunk_spatial)
     return out
+
+
+def _phases(padded: np.ndarray, stride) -> tuple[np.ndarray, tuple[int, ...]]:
+    """Split ``(N, C, *S)`` into its ``prod(stride)`` polyphase grids, flattened.
+
+    Grid ``a`` (a tuple, ``0 <= a < stride``) holds the pixels ``q * stride + a``: a strided
+    convolution reads, for each kernel tap, one grid at unit stride. Returns
+    ``(*stride, N * C, prod(Q))`` and the grid size ``Q = ceil(S / stride)`` (zero-filled at
+    the end where ``S`` is not a multiple of the stride).
+    """
+    rows = padded.shape[0] * padded.shape[1]
+    spatial = padded.shape[2:]
+    grid = tuple(-(-size // s) for size, s in zip(spatial, stride))
+    size = int(np.prod(grid))  # explicit, not -1: an empty batch has nothing to infer it from
+    if all(s == 1 for s in stride):
+        return np.ascontiguousarray(padded).reshape(*stride, rows, size), grid
+    filled = np.zeros((rows, *(q * s for q, s in zip(grid, stride))), dtype=padded.dtype)
+    filled[(slice(None), *(slice(0, size) for size in spatial))] = padded.reshape(rows, *spatial)
+    n = len(stride)
+    split = filled.reshape(rows, *(v for q, s in zip(grid, stride) for v in (q, s)))
+    order = (*range(2, 2 * n + 1, 2), 0, *range(1, 2 * n, 2))  # stride axes, rows, grid axes
+    return np.ascontiguousarray(split.transpose(order)).reshape(*stride, rows, size), grid
+
+
+def _depthwise_forward(padded: np.ndarray, weight: np.ndarray, spec, out: np.ndarray) -> None:
+    """Depthwise convolution (one input channel per group) as one multiply-add per kernel tap.
+
+    With one input channel per group the matmul of :func:`conv_forward` multiplies a
+    ``1 x prod(K)`` row by columns that im2col copied ``prod(K)`` times: it moves ``prod(K)``
+    times the input for a product with a single row. Here each tap instead adds
+    ``weight[o, 0, tap] * (the input shifted by the tap)`` into the output, reading the input in
+    place. Output channel ``o`` reads input channel ``o // m`` (``m = C_out / C_in`` is the
+    channel multiplier), so the input's channels are first repeated ``m`` times.
+
+    Each image is flattened, and a block of consecutive images is one long row: a tap's shift is
+    then a contiguous slice, and every multiply-add is one vectorised loop over the whole block
+    (NumPy is slow on many short rows). The output is computed on the input's grid and cropped at
+    the end; the positions wasted past the right and bottom edges read neighbouring pixels or the
+    next image, which is harmless because they are cropped. A stride is a unit-stride convolution
+    of the input's polyphase grids (:func:`_phases`). Blocks hold about
+    :data:`DEPTHWISE_BLOCK_BYTES` of output so that the ``prod(K)`` passes over a block run in
+    cache; the loop runs over channel blocks, then samples, so that each block's per-pixel weights
+    are spread once and reused for the whole batch.
+
+    ``padded`` is the padded input ``(N, C_in, *S)``, ``weight`` ``(C_in * m, 1, *K)``; writes
+    ``out`` ``(N, C_in * m, *O)``.
+    """
+    batch, c_in = padded.shape[:2]
+    kernel, stride, dilation, out_spatial = spec.kernel_size, spec.stride, spec.dilation, spec.output_spatial
+    channels = weight.shape[0]
+    if channels != c_in:
+        padded = np.repeat(padded, channels // c_in, axis=1)
+    phases, grid = _phases(padded, stride)  # (*stride, N * channels, Q)
+    size = int(np.prod(grid))
+    flat = phases.reshape(*stride, -1)
+    pitch = [int(np.prod(grid[i + 1 :])) for i in range(len(grid))]  # flat step of each grid axis
+    taps = []
+    for tap in np.ndindex(*kernel):
+        shift = [k * d for k, d in zip(tap, dilation)]
+        phase = tuple(v % s for v, s in zip(shift, stride))
+        taps.append((phase, sum((v // s) * p for v, s, p in zip(shift, stride, pitch))))
+    # Reads stay in the block: an output inside the grid plus the largest shift is inside the grid.
+    margin = max(offset for _, offset in taps)
+    acc = np.empty((batch, channels, size), dtype=out.dtype)
+    acc_flat = acc.reshape(-1)
+    block_channels = min(channels, max(1, DEPTHWISE_BLOCK_BYTES // (size * out.itemsize)))
+    w_taps = weight.reshape(channels, -1).T  # (taps, channels)
+    for c0 in range(0, channels, block_channels):
+        c1 = min(c0 + block_channels, channels)
+        span = (c1 - c0) * size - margin
+        w_pixels = np.repeat(w_taps[:, c0:c1], size, axis=1)[:, :span]  # each pixel's weight, per tap
+        part = np.empty(span, dtype=out.dtype)
+        for n in range(batch):
+            start = (n * channels + c0) * size
+            block = acc_flat[start : start + span]
+            for t, (phase, offset) in enumerate(taps):
+                src = flat[(*phase, slice(start + offset, start + offset + span))]
+                if t == 0:
+                    np.multiply(src, w_pixels[t], out=block)
+                else:
+                    np.multiply(src, w_pixels[t], out=part)
+                    block += part
+    out[...] = acc.reshape(batch, channels, *grid)[(Ellipsis, *(slice(0, o) for o in out_spatial))]
 
 
 def conv_transpose_forward(y: np.ndarray, weight: np.ndarray, groups: int, kernel_size, stride,

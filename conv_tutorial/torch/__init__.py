@@ -4,20 +4,75 @@ Built from ``F.unfold``, ``F.fold`` and matrix products (never ``F.conv2d``, whi
 as the reference), on any device, differentiable with respect to input, weight and bias. One
 module per family, mirroring :mod:`conv_tutorial.numpy`:
 
-- :mod:`.standard` -- ``conv1d``, ``conv2d``
+- :mod:`.standard` -- ``conv1d``, ``conv2d``, ``conv3d``
 - :mod:`.im2col` -- ``unfold``, ``fold`` and the matmul engines the convolutions run on
-- :mod:`.transposed` -- ``conv_transpose1d``, ``conv_transpose2d``
+- :mod:`.transposed` -- ``conv_transpose1d``, ``conv_transpose2d``, ``conv_transpose3d``
+- :mod:`.dilated` -- ``gridding_map``: which input pixels a stack of dilated layers reads
+- :mod:`.upsampling` -- ``overlap_map``, ``stacked_overlap_map``, ``upsample2d``, ``resize_conv2d`` and the
+  ``ResizeConv2d`` module
+- :mod:`.volumetric` -- the (2+1)D block ``Conv2Plus1d`` (R(2+1)D)
+- :mod:`.deformable` -- ``deform_conv2d``, ``deform_sampling_points`` and the ``DeformConv2d`` module (DCNv1/v2)
+- :mod:`.pointwise` -- ``pointwise_conv2d`` and the ResNet ``Bottleneck`` block
+- :mod:`.multiscale` -- GoogLeNet's ``InceptionBlock``
+- :mod:`.depthwise` -- ``depthwise_conv2d``
+- :mod:`.separable` -- ``separable_conv2d``, ``spatially_separable_conv2d``, ``separate_kernel``, ``low_rank_kernel``
+  and the ``DepthwiseSeparableConv2d`` and ``SpatiallySeparableConv2d`` modules
+- :mod:`.grouped` -- ``channel_shuffle`` and the ``ResNeXtBlock`` and ``ShuffleNetUnit`` blocks
+- :mod:`.attention` -- ``squeeze_excitation``, ``global_depthwise_conv2d``, ``global_avg_pool2d`` and the
+  ``SqueezeExcitation`` and ``GlobalDepthwiseConv2d`` modules
 """
 
+from .attention import (GlobalDepthwiseConv2d, SqueezeExcitation, global_avg_pool2d, global_depthwise_conv2d,
+                        squeeze_excitation)
+from .deformable import DeformConv2d, deform_conv2d, deform_sampling_points
+from .depthwise import depthwise_conv2d
+from .dilated import gridding_map
+from .grouped import ResNeXtBlock, ShuffleNetUnit, channel_shuffle
 from .im2col import fold, unfold
-from .standard import conv1d, conv2d
-from .transposed import conv_transpose1d, conv_transpose2d
+from .multiscale import InceptionBlock
+from .pointwise import Bottleneck, pointwise_conv2d
+from .separable import (DepthwiseSeparableConv2d, SpatiallySeparableConv2d, low_rank_kernel, separable_conv2d,
+                        separate_kernel, spatially_separable_conv2d)
+from .standard import conv1d, conv2d, conv3d
+from .transposed import conv_transpose1d, conv_transpose2d, conv_transpose3d
+from .upsampling import ResizeConv2d, overlap_map, resize_conv2d, stacked_overlap_map, upsample2d
+from .volumetric import Conv2Plus1d
 
 __all__ = [
+    "Bottleneck",
+    "Conv2Plus1d",
+    "DeformConv2d",
+    "DepthwiseSeparableConv2d",
+    "GlobalDepthwiseConv2d",
+    "InceptionBlock",
+    "ResNeXtBlock",
+    "ResizeConv2d",
+    "ShuffleNetUnit",
+    "SpatiallySeparableConv2d",
+    "SqueezeExcitation",
+    "channel_shuffle",
     "conv1d",
     "conv2d",
+    "conv3d",
     "conv_transpose1d",
     "conv_transpose2d",
+    "conv_transpose3d",
+    "deform_conv2d",
+    "deform_sampling_points",
+    "depthwise_conv2d",
     "fold",
+    "global_avg_pool2d",
+    "global_depthwise_conv2d",
+    "gridding_map",
+    "low_rank_kernel",
+    "overlap_map",
+    "pointwise_conv2d",
+    "resize_conv2d",
+    "separable_conv2d",
+    "separate_kernel",
+    "spatially_separable_conv2d",
+    "squeeze_excitation",
+    "stacked_overlap_map",
     "unfold",
+    "upsample2d",
 ]

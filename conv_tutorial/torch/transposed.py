@@ -1,4 +1,5 @@
-"""Transposed convolution from torch primitives: ``conv_transpose1d`` and ``conv_transpose2d``.
+"""Transposed convolution from torch primitives: ``conv_transpose1d``, ``conv_transpose2d`` and
+``conv_transpose3d``.
 
 A transposed convolution scatters each input pixel, multiplied by the kernel, onto the output
 grid at ``stride`` spacing and adds where the copies overlap: ``F.fold(W.T @ y)``
@@ -6,19 +7,22 @@ grid at ``stride`` spacing and adds where the copies overlap: ``F.fold(W.T @ y)`
 the adjoint of the convolution with the same arguments, so it maps the convolution's output
 shape back to its input shape; ``output_padding`` picks among the input sizes a strided
 convolution maps onto the same output size. ``conv_transpose1d`` runs the 2D engine over a unit
-height axis. Semantics are those of ``torch.nn.functional.conv_transpose{1,2}d`` (note
-``groups`` comes before ``dilation``); any device, differentiable.
+height axis; ``conv_transpose3d`` is the adjoint of ``conv3d``'s sum over depth taps, a sum over
+depth taps of 2D transposed convolutions (``conv_transpose3d_by_depth_taps``). Semantics
+are those of ``torch.nn.functional.conv_transpose{1,2,3}d`` (note ``groups`` comes before
+``dilation``); any device, differentiable.
 """
 
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 
 from .._checks import check_conv_transpose
 from ._tensors import common_float_dtype
 from .im2col import conv_transpose_forward
 
-__all__ = ["conv_transpose1d", "conv_transpose2d"]
+__all__ = ["conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "conv_transpose3d_by_depth_taps"]
 
 
 def _conv_transpose(fn, n, input, weight, bias, stride, padding, output_padding, groups, dilation) -> torch.Tensor:
@@ -31,7 +35,8 @@ def _conv_transpose(fn, n, input, weight, bias, stride, padding, output_padding,
         # A 1D transposed convolution is a 2D one over a unit height axis.
         y, w = y.unsqueeze(2), w.unsqueeze(2)
         stride, pads, out_pads, dilation = (1, *stride), (0, *pads), (0, *out_pads), (1, *dilation)
-    out = conv_transpose_forward(y, w, stride, pads, out_pads, dilation, spec.groups).reshape(spec.output_shape)
+    engine = conv_transpose3d_by_depth_taps if n == 3 else conv_transpose_forward
+    out = engine(y, w, stride, pads, out_pads, dilation, spec.groups).reshape(spec.output_shape)
     if bias is not None:
         out = out + bias.to(dtype).reshape(-1, *([1] * n))
     return out[0] if spec.unbatched else out
@@ -104,4 +109,78 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
             [1., 1., 2., 1., 1.]])
     """
     return _conv_transpose("conv_transpose2d", 2, input, weight, bias, stride, padding, output_padding, groups,
+                           dilation)
+
+
+def conv_transpose3d_by_depth_taps(y: torch.Tensor, weight: torch.Tensor, stride, padding, output_padding,
+                                   dilation, groups: int) -> torch.Tensor:
+    """Grouped 3D transposed convolution of validated arguments, without bias.
+
+    The adjoint of ``conv3d_by_depth_taps``: where the convolution reads
+    input frame ``o * stride_D + t * dilation_D`` through the kernel slice ``weight[:, :, t]``, its
+    adjoint sends frame ``o`` of ``y`` through the 2D transposed convolution with that slice and
+    adds the result onto output frame ``o * stride_D + t * dilation_D``. Depth ``padding`` is then
+    cropped and ``output_padding`` frames added at the end, as the 2D engine
+    (:func:`conv_tutorial.torch.im2col.conv_transpose_forward`) does for height and width.
+
+    Parameters
+    ----------
+    y : Tensor, shape (N, C_in, D, H, W)
+    weight : Tensor, shape (C_in, C_out // groups, kD, kH, kW)
+    stride, padding, output_padding, dilation : tuple of 3 ints
+    groups : int
+
+    Returns
+    -------
+    Tensor, shape (N, C_out, D_out, H_out, W_out)
+        ``D_out = (D - 1) * stride - 2 * padding + dilation * (kD - 1) + output_padding + 1``.
+    """
+    batch, c_in, depth, height, width = y.shape
+    k_depth = weight.shape[2]
+    s_d, d_d = stride[0], dilation[0]
+    frames = y.transpose(1, 2).reshape(batch * depth, c_in, height, width)
+    canvas_depth = (depth - 1) * s_d + d_d * (k_depth - 1) + 1
+    first_frames = torch.arange(depth, device=y.device) * s_d
+    full = None
+    for t in range(k_depth):
+        part = conv_transpose_forward(frames, weight[:, :, t], stride[1:], padding[1:], output_padding[1:],
+                                      dilation[1:], groups)
+        part = part.reshape(batch, depth, *part.shape[1:])
+        if full is None:
+            full = part.new_zeros((batch, canvas_depth, *part.shape[2:]))
+        full = full.index_add(1, first_frames + t * d_d, part)
+    p_d, op_d = padding[0], output_padding[0]
+    return F.pad(full.transpose(1, 2), (0, 0, 0, 0, -p_d, op_d - p_d))
+
+
+def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """3D transposed convolution, like ``torch.nn.functional.conv_transpose3d``.
+
+    Computed as the adjoint of :func:`conv_tutorial.torch.conv3d`: a sum over the kernel's depth
+    taps of 2D transposed convolutions (``conv_transpose3d_by_depth_taps``).
+
+    Parameters
+    ----------
+    input : Tensor, shape (N, C_in, D, H, W) or (C_in, D, H, W)
+    weight : Tensor, shape (C_in, C_out // groups, kD, kH, kW)
+    bias : Tensor, shape (C_out,), optional
+    stride, padding, output_padding, dilation : int or tuple of 3 ints
+    groups : int
+        See :func:`conv_transpose2d`.
+
+    Returns
+    -------
+    Tensor, shape (N, C_out, D_out, H_out, W_out) or (C_out, D_out, H_out, W_out)
+
+    Shape
+    -----
+    ``D_out = (D - 1) * stride - 2 * padding + dilation * (kD - 1) + output_padding + 1``, same
+    for ``H`` and ``W``.
+
+    Examples
+    --------
+    >>> conv_transpose3d(torch.ones(1, 2, 2, 2, 2), torch.ones(2, 3, 3, 3, 3), stride=2).shape
+    torch.Size([1, 3, 5, 5, 5])
+    """
+    return _conv_transpose("conv_transpose3d", 3, input, weight, bias, stride, padding, output_padding, groups,
                            dilation)

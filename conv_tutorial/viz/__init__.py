@@ -10,12 +10,48 @@ cannot be confused.
 - :func:`draw_matrix` -- a matrix behind a convolution (im2col columns, the matrix ``C``) as a
   heatmap in which zeros stay white;
 - :func:`connectivity`, :func:`draw_channel_graph` -- which input channels each output channel
-  sees, measured by running the layers on impulses, and drawn as a graph of channel nodes.
+  sees, measured by running the layers on impulses, and drawn as a graph of channel nodes;
+- :func:`receptive_paths`, :func:`draw_receptive_field` -- which cells of every layer of a stack
+  reach one output cell, along one axis;
+- :func:`draw_dilation_rates`, :func:`draw_gridding_map` -- where a dilated kernel's taps fall, and
+  which input pixels a stack of dilated layers reads (the gridding effect);
+- :func:`draw_conv_transpose2d`, :func:`animate_conv_transpose2d` -- a transposed convolution as a
+  scatter from INPUT to OUTPUT beside the equivalent direct convolution of the stretched input;
+- :func:`draw_overlap_map`, :func:`draw_count_map` -- kernel taps per output pixel (checkerboards),
+  and any integer map as a heatmap;
+- :func:`window_cells3d`, :func:`draw_conv3d` -- a 3D kernel in a clip or volume, drawn as film
+  strips of input frames, kernel slices and output frames;
+- :func:`draw_deform_sampling` -- where a deformable convolution's taps read the input for one
+  output pixel, moved from the regular grid by the offsets.
 """
 
 from .animation import animation_html
 from .channels import connectivity, draw_channel_graph
 from .conv2d import animate_conv2d, draw_conv2d, window_cells
+from .deformable import draw_deform_sampling
+from .dilated import draw_dilation_rates, draw_gridding_map
 from .matrices import draw_matrix
+from .receptive_field import draw_receptive_field, receptive_paths
+from .transposed import animate_conv_transpose2d, draw_conv_transpose2d, draw_count_map, draw_overlap_map
+from .volume import draw_conv3d, window_cells3d
 
-__all__ = ["animate_conv2d", "animation_html", "connectivity", "draw_channel_graph", "draw_conv2d", "draw_matrix", "window_cells"]
+__all__ = [
+    "animate_conv2d",
+    "animate_conv_transpose2d",
+    "animation_html",
+    "connectivity",
+    "draw_channel_graph",
+    "draw_conv2d",
+    "draw_conv3d",
+    "draw_conv_transpose2d",
+    "draw_count_map",
+    "draw_deform_sampling",
+    "draw_dilation_rates",
+    "draw_gridding_map",
+    "draw_matrix",
+    "draw_overlap_map",
+    "draw_receptive_field",
+    "receptive_paths",
+    "window_cells",
+    "window_cells3d",
+]

@@ -1,0 +1,197 @@
+"""Upsampling in NumPy: where transposed convolutions make checkerboards, and resize-convolution.
+
+- :func:`overlap_map` -- how many kernel taps of a transposed convolution land on each output
+  pixel (1D or 2D): uneven counts are the checkerboard pattern of Odena et al. (2016);
+- :func:`stacked_overlap_map` -- the same count through a stack of transposed convolutions;
+- :func:`upsample2d` -- nearest or bilinear upsampling by an integer factor, like
+  ``torch.nn.functional.interpolate`` (``align_corners=False``);
+- :func:`resize_conv2d` -- the alternative to a strided transposed convolution: upsample, then a
+  stride-1 convolution, whose every output pixel reads the same number of taps.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._checks import check_conv_transpose, check_spatial_size, check_upsample, check_upsampling_layers
+from ._arrays import as_float_arrays
+from .standard import conv2d
+from .transposed import conv_transpose1d, conv_transpose2d
+
+__all__ = ["overlap_map", "resize_conv2d", "stacked_overlap_map", "upsample2d"]
+
+_TRANSPOSE = {1: conv_transpose1d, 2: conv_transpose2d}
+
+
+def _ones_through(size, layers):
+    """All-ones input through all-ones transposed convolutions ``(kernel, stride, padding, output_padding)``."""
+    n = len(size)
+    counts = np.ones((1, 1, *size))
+    for kernel, stride, padding, output_padding in layers:
+        counts = _TRANSPOSE[n](counts, np.ones((1, 1, *kernel)), stride=stride, padding=padding,
+                               output_padding=output_padding)
+    return np.rint(counts[0, 0]).astype(np.int64)
+
+
+def overlap_map(input_size, kernel_size, stride=1, padding=0, output_padding=0):
+    """How many kernel taps a transposed convolution adds into each output pixel.
+
+    Every input pixel scatters a copy of the kernel onto the output, ``stride`` pixels from its
+    neighbour's copy; where copies overlap their taps add up. The count is
+    ``conv_transpose(ones, ones_kernel)``. When ``stride`` does not divide ``kernel_size`` the
+    count alternates from pixel to pixel: a periodic pattern every output carries, even for a
+    constant input -- the checkerboard artifact.
+
+    Parameters
+    ----------
+    input_size : int or tuple of 1 or 2 ints
+        Spatial size of the input: an int or a 1-tuple for 1D, ``(H, W)`` for 2D.
+    kernel_size, stride, padding, output_padding : int or tuple of ints (one per axis)
+        As in :func:`conv_tutorial.numpy.conv_transpose2d`.
+
+    Returns
+    -------
+    ndarray of int64, shape (L_out,) or (H_out, W_out)
+
+    Shape
+    -----
+    ``L_out = (L - 1) * stride - 2 * padding + kernel_size + output_padding``, as for the
+    transposed convolution.
+
+    Examples
+    --------
+    >>> overlap_map(5, 3, stride=2)    # kernel 3, stride 2: 1 and 2 taps alternate
+    array([1, 1, 2, 1, 2, 1, 2, 1, 2, 1, 1])
+    >>> overlap_map(5, 4, stride=2, padding=1)     # kernel 4, stride 2: even inside
+    array([1, 2, 2, 2, 2, 2, 2, 2, 2, 1])
+    """
+    size = check_spatial_size("overlap_map", input_size)
+    n = len(size)
+    spec = check_conv_transpose("overlap_map", n, (1, 1, *size), (1, 1, *_kernel(kernel_size, n)), None,
+                                stride, padding, output_padding)
+    return _ones_through(size, [(spec.kernel_size, spec.stride, spec.padding, spec.output_padding)])
+
+
+def _kernel(kernel_size, n):
+    """The kernel's shape for the weight, leaving a bad value for the checks to report."""
+    if isinstance(kernel_size, (tuple, list)):
+        return tuple(kernel_size)
+    return (kernel_size,) * n
+
+
+def stacked_overlap_map(input_size, layers):
+    """The tap count through a stack of transposed convolutions (all-ones input and kernels).
+
+    Each output pixel's count is the number of paths from the input to it. Layers whose
+    ``stride`` does not divide ``kernel_size`` multiply their unevenness: the checkerboard of the
+    first layer is scattered again by the next.
+
+    Parameters
+    ----------
+    input_size : int or tuple of 1 or 2 ints
+    layers : sequence of tuples
+        ``(kernel_size, stride)`` or ``(kernel_size, stride, padding)`` per layer, input side first.
+
+    Returns
+    -------
+    ndarray of int64, shape of the last layer's output
+
+    Examples
+    --------
+    >>> stacked_overlap_map(2, [(3, 2), (3, 2)])
+    array([1, 1, 2, 1, 3, 2, 3, 1, 2, 1, 1])
+    """
+    size = check_spatial_size("stacked_overlap_map", input_size)
+    n = len(size)
+    checked = check_upsampling_layers("stacked_overlap_map", layers, n)
+    current = size
+    for kernel, stride, padding in checked:  # every layer's sizes checked before any work
+        current = check_conv_transpose("stacked_overlap_map", n, (1, 1, *current), (1, 1, *kernel), None,
+                                       stride, padding).output_spatial
+    return _ones_through(size, [(kernel, stride, padding, 0) for kernel, stride, padding in checked])
+
+
+def _interpolation_matrix(size: int, scale: int, mode: str) -> np.ndarray:
+    """The ``(size * scale, size)`` matrix that upsamples one axis, PyTorch's ``align_corners=False``."""
+    out = np.arange(size * scale)
+    matrix = np.zeros((size * scale, size))
+    if mode == "nearest":
+        matrix[out, out // scale] = 1.0
+        return matrix
+    # Output pixel j sits at input coordinate (j + 0.5) / scale - 0.5; clamped at the border.
+    source = np.maximum((out + 0.5) / scale - 0.5, 0.0)
+    left = np.floor(source).astype(np.int64)
+    right = np.minimum(left + 1, size - 1)
+    weight = source - left
+    np.add.at(matrix, (out, left), 1.0 - weight)
+    np.add.at(matrix, (out, right), weight)
+    return matrix
+
+
+def upsample2d(input, scale_factor=2, mode="nearest"):
+    """Upsample an image by an integer factor, like ``F.interpolate(..., align_corners=False)``.
+
+    ``nearest`` repeats every pixel ``scale_factor`` times along each axis; ``bilinear`` places
+    output pixel ``j`` at input coordinate ``(j + 0.5) / scale_factor - 0.5`` and interpolates
+    between the two nearest input pixels (the border pixel is repeated). Both are linear and
+    separable: one interpolation matrix per axis, ``out = M_H @ x @ M_W.T``.
+
+    Parameters
+    ----------
+    input : array_like, shape (N, C, H, W) or (C, H, W)
+    scale_factor : int
+    mode : {'nearest', 'bilinear'}
+
+    Returns
+    -------
+    ndarray, shape (N, C, H * scale_factor, W * scale_factor) or without N
+
+    Examples
+    --------
+    >>> upsample2d(np.array([[[0.0, 4.0]]]), 2, mode="bilinear")[0, 0]     # (C, H, W) = (1, 1, 2)
+    array([0., 1., 3., 4.])
+    """
+    (x,) = as_float_arrays(input=input)
+    batched, unbatched, scale = check_upsample("upsample2d", x.shape, scale_factor, mode)
+    rows = _interpolation_matrix(batched[2], scale, mode).astype(x.dtype)
+    cols = _interpolation_matrix(batched[3], scale, mode).astype(x.dtype)
+    out = np.einsum("ih,nchw,jw->ncij", rows, x.reshape(batched), cols)
+    return out[0] if unbatched else out
+
+
+def resize_conv2d(input, weight, bias=None, scale_factor=2, mode="nearest", padding="same"):
+    """Resize-convolution: :func:`upsample2d`, then :func:`conv_tutorial.numpy.conv2d` with stride 1.
+
+    Odena et al. (2016) proposed it in place of a strided transposed convolution: after the
+    resize, every output pixel is a full kernel window over the upsampled image, so no output
+    pixel gets fewer taps than its neighbour and no checkerboard appears by construction.
+
+    Parameters
+    ----------
+    input : array_like, shape (N, C_in, H, W) or (C_in, H, W)
+    weight : array_like, shape (C_out, C_in, kH, kW)
+    bias : array_like, shape (C_out,), optional
+    scale_factor : int
+    mode : {'nearest', 'bilinear'}
+    padding : int, tuple of 2 ints, 'same' or 'valid'
+        Of the convolution; ``'same'`` keeps the upsampled size.
+
+    Returns
+    -------
+    ndarray, shape (N, C_out, H_out, W_out) or without N
+
+    Shape
+    -----
+    ``H_out = floor(H * scale_factor + 2 * padding - kH) + 1`` (``H * scale_factor`` with ``'same'``).
+
+    Examples
+    --------
+    >>> resize_conv2d(np.ones((1, 1, 2, 2)), np.ones((1, 1, 3, 3)), padding=1)[0, 0]
+    array([[4., 6., 6., 4.],
+           [6., 9., 9., 6.],
+           [6., 9., 9., 6.],
+           [4., 6., 6., 4.]])
+    """
+    x, w, b = as_float_arrays(input=input, weight=weight, bias=bias)
+    check_upsample("resize_conv2d", x.shape, scale_factor, mode)
+    return conv2d(upsample2d(x, scale_factor, mode), w, b, padding=padding)

@@ -1,0 +1,202 @@
+"""Group convolution and channel shuffle from torch primitives: ``channel_shuffle`` and the blocks
+built on grouped convolutions, ``ResNeXtBlock`` (Xie et al., 2017) and ``ShuffleNetUnit``
+(ShuffleNet v1, Zhang et al., 2018).
+
+A grouped convolution is :func:`conv_tutorial.torch.conv2d` with ``groups=g`` (one batched matrix
+product over the group axis), not a separate function. The blocks hold their weights as
+``nn.Parameter`` and run on that ``conv2d``; they work on any device and autograd differentiates
+them.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .._checks import check_channel_shuffle
+from ._tensors import common_float_dtype
+from .pointwise import _ConvBN
+
+__all__ = ["ResNeXtBlock", "ShuffleNetUnit", "channel_shuffle"]
+
+
+def channel_shuffle(input, groups):
+    """Shuffle the channels of ``(N, C, *)`` across ``groups``, like ``torch.nn.ChannelShuffle``.
+
+    Reshape the channel axis to ``(groups, C / groups)``, swap the two axes, flatten back: output
+    channel ``i`` is input channel ``(i % groups) * (C / groups) + i // groups``.
+
+    Parameters
+    ----------
+    input : Tensor, shape (N, C, *)
+        At least 3 dimensions; axis 1 holds the channels.
+    groups : int
+        Must divide ``C``.
+
+    Returns
+    -------
+    Tensor, shape (N, C, *)
+        Integer and boolean tensors become float64; float16/32/64 keep their dtype.
+
+    Examples
+    --------
+    >>> channel_shuffle(torch.arange(6.0).reshape(1, 6, 1, 1), 2).flatten()
+    tensor([0., 3., 1., 4., 2., 5.])
+    """
+    dtype = common_float_dtype(input=input)
+    shape = check_channel_shuffle(input.shape, groups)
+    n, c = shape[:2]
+    # Explicit sizes, not -1: a reshape can't infer a size when the batch is empty.
+    return input.to(dtype).reshape(n, groups, c // groups, *shape[2:]).transpose(1, 2).reshape(shape)
+
+
+def _check_positive_ints(**values) -> None:
+    for name, value in values.items():
+        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+            raise ValueError(f"{name} must be a positive int, got {name}={value!r}")
+
+
+def _check_divisible(groups_name: str, groups: int, **channels) -> None:
+    for name, value in channels.items():
+        if value % groups:
+            raise ValueError(f"{name} must be divisible by {groups_name}, got {name}={value} and {groups_name}={groups}")
+
+
+class ResNeXtBlock(nn.Module):
+    """ResNeXt bottleneck block: 1x1 reduce -> 3x3 grouped (``groups = cardinality``) -> 1x1 expand,
+    plus a shortcut.
+
+    The 3x3 layer is ``cardinality`` parallel paths of ``bottleneck_channels / cardinality``
+    channels each (the group width ``d``), written as one grouped convolution (Xie et al., 2017,
+    Fig. 3c). "ResNeXt-50 (32x4d)" means cardinality 32 and ``d = 4``: the first stage's block is
+    256 -> 128 -> 128 (``groups=32``) -> 256, whose three convolutions hold
+    ``32 * (256 * 4 + 3 * 3 * 4 * 4 + 4 * 256) = 70,144`` weights. The cardinality is the *number*
+    of groups, not the channels per group: passing ``d`` as ``groups`` gives a different network.
+
+    Parameters
+    ----------
+    in_channels : int
+    bottleneck_channels : int
+        Width of the grouped 3x3 layer, ``cardinality * d`` (128 for the first stage of 32x4d).
+    out_channels : int
+    cardinality : int
+        Number of groups of the 3x3 layer; must divide ``bottleneck_channels``.
+    stride : int
+        Applied by the 3x3 layer and the projection, as in torchvision.
+
+    Shape
+    -----
+    Input ``(N, in_channels, H, W)``, output ``(N, out_channels, H_out, W_out)`` with
+    ``H_out = floor((H - 1) / stride) + 1``. The shortcut is the identity when
+    ``in_channels == out_channels`` and ``stride == 1``, otherwise a strided 1x1 convolution with
+    batch normalisation.
+
+    Examples
+    --------
+    >>> block = ResNeXtBlock(256, 128, 256, cardinality=32)
+    >>> tuple(block.conv.weight.shape)                 # 32 groups of 4 channels
+    (128, 4, 3, 3)
+    >>> sum(p.numel() for name, p in block.named_parameters() if p.ndim == 4)
+    70144
+    >>> block(torch.randn(1, 256, 8, 8)).shape
+    torch.Size([1, 256, 8, 8])
+    """
+
+    def __init__(self, in_channels: int, bottleneck_channels: int, out_channels: int, cardinality: int = 32,
+                 stride: int = 1):
+        super().__init__()
+        _check_positive_ints(in_channels=in_channels, bottleneck_channels=bottleneck_channels,
+                             out_channels=out_channels, cardinality=cardinality, stride=stride)
+        _check_divisible("cardinality", cardinality, bottleneck_channels=bottleneck_channels)
+        self.cardinality = cardinality
+        self.reduce = _ConvBN(in_channels, bottleneck_channels, 1)
+        self.conv = _ConvBN(bottleneck_channels, bottleneck_channels, 3, stride=stride, groups=cardinality)
+        self.expand = _ConvBN(bottleneck_channels, out_channels, 1)
+        self.shortcut = (nn.Identity() if in_channels == out_channels and stride == 1
+                         else _ConvBN(in_channels, out_channels, 1, stride=stride))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = torch.relu(self.reduce(x))
+        out = torch.relu(self.conv(out))
+        return torch.relu(self.expand(out) + self.shortcut(x))
+
+
+class ShuffleNetUnit(nn.Module):
+    """ShuffleNet v1 unit: 1x1 group conv -> channel shuffle -> 3x3 depthwise -> 1x1 group conv.
+
+    Zhang et al. (2018), Fig. 2b (stride 1) and 2c (stride 2)::
+
+        stride 1:  out = relu(x + bn(gconv(dwconv(shuffle(relu(bn(gconv(x))))))))
+        stride 2:  out = relu(concat(avg_pool_3x3/2(x), bn(gconv(dwconv_/2(shuffle(relu(bn(gconv(x)))))))))
+
+    The depthwise convolution has no ReLU after it, as in the paper. With stride 2 the residual
+    branch produces ``out_channels - in_channels`` channels so that the concatenation with the
+    pooled input has ``out_channels``.
+
+    Parameters
+    ----------
+    in_channels, out_channels : int
+        With stride 1 they must be equal (the shortcut is an addition).
+    groups : int
+        Groups of both 1x1 convolutions and of the shuffle (1, 2, 3, 4 or 8 in the paper).
+    stride : int
+        1 or 2.
+    bottleneck_channels : int, optional
+        Width of the depthwise layer; by default ``out_channels // 4`` as in the paper. Must be
+        divisible by ``groups``.
+    first_groups : int, optional
+        Groups of the first 1x1 convolution; by default ``groups``. The paper uses 1 for the first
+        unit of stage 2, whose input (24 channels) is too narrow to split.
+
+    Shape
+    -----
+    Input ``(N, in_channels, H, W)``, output ``(N, out_channels, H_out, W_out)`` with
+    ``H_out = floor((H - 1) / stride) + 1``.
+
+    Examples
+    --------
+    >>> unit = ShuffleNetUnit(240, 240, groups=3)     # stage 2 of ShuffleNet 1x (g = 3)
+    >>> unit(torch.randn(1, 240, 8, 8)).shape
+    torch.Size([1, 240, 8, 8])
+    >>> ShuffleNetUnit(240, 480, groups=3, stride=2)(torch.randn(1, 240, 8, 8)).shape
+    torch.Size([1, 480, 4, 4])
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, groups: int = 3, stride: int = 1,
+                 bottleneck_channels: int | None = None, first_groups: int | None = None):
+        super().__init__()
+        bottleneck_channels = out_channels // 4 if bottleneck_channels is None else bottleneck_channels
+        first_groups = groups if first_groups is None else first_groups
+        _check_positive_ints(in_channels=in_channels, out_channels=out_channels, groups=groups,
+                             bottleneck_channels=bottleneck_channels, first_groups=first_groups)
+        if stride not in (1, 2):
+            raise ValueError(f"stride must be 1 or 2, got stride={stride!r}")
+        if stride == 1 and in_channels != out_channels:
+            raise ValueError(
+                f"with stride=1 the shortcut adds the input, so out_channels must equal in_channels, got "
+                f"in_channels={in_channels} and out_channels={out_channels}")
+        branch_channels = out_channels - in_channels if stride == 2 else out_channels
+        if branch_channels <= 0:
+            raise ValueError(
+                f"with stride=2 the input is concatenated, so out_channels must exceed in_channels, got "
+                f"in_channels={in_channels} and out_channels={out_channels}")
+        _check_divisible("groups", groups, bottleneck_channels=bottleneck_channels)
+        if branch_channels % groups:
+            raise ValueError(
+                f"the last 1x1 group convolution produces {branch_channels} channels "
+                f"({'out_channels - in_channels' if stride == 2 else 'out_channels'}), which must be divisible by "
+                f"groups={groups}")
+        _check_divisible("first_groups", first_groups, in_channels=in_channels, bottleneck_channels=bottleneck_channels)
+        self.groups, self.stride = groups, stride
+        self.reduce = _ConvBN(in_channels, bottleneck_channels, 1, groups=first_groups)
+        self.depthwise = _ConvBN(bottleneck_channels, bottleneck_channels, 3, stride=stride,
+                                      groups=bottleneck_channels)
+        self.expand = _ConvBN(bottleneck_channels, branch_channels, 1, groups=groups)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = channel_shuffle(torch.relu(self.reduce(x)), self.groups)
+        out = self.expand(self.depthwise(out))
+        if self.stride == 1:
+            return torch.relu(x + out)
+        return torch.relu(torch.cat([F.avg_pool2d(x, 3, stride=2, padding=1), out], dim=1))

@@ -1,0 +1,329 @@
+"""Separable convolutions from torch primitives: ``separable_conv2d`` (depthwise, then pointwise),
+``spatially_separable_conv2d`` (a ``kH x 1`` column, then a ``1 x kW`` row), the SVD arithmetic
+``separate_kernel`` and ``low_rank_kernel``, and the ``nn.Module`` blocks
+:class:`DepthwiseSeparableConv2d` and :class:`SpatiallySeparableConv2d`.
+
+Every convolution is a composition of :func:`conv2d` calls with arguments; everything is
+differentiable (the SVD too) and runs on any device.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from .._checks import check_kernel_2d, check_rank, check_spatially_separable, to_tuple
+from ._tensors import common_float_dtype
+from .depthwise import depthwise_conv2d
+from .pointwise import pointwise_conv2d
+from .standard import conv2d
+
+__all__ = ["DepthwiseSeparableConv2d", "SpatiallySeparableConv2d", "low_rank_kernel", "separable_conv2d",
+           "separate_kernel", "spatially_separable_conv2d"]
+
+
+def separable_conv2d(input, depthwise_weight, pointwise_weight, depthwise_bias=None, pointwise_bias=None,
+                     stride=1, padding=0, dilation=1):
+    """Depthwise separable convolution: a depthwise convolution, then a pointwise (1x1) one.
+
+    Stride, padding and dilation belong to the depthwise step, as in Xception and MobileNet.
+
+    Parameters
+    ----------
+    input : Tensor, shape (N, C_in, H, W) or (C_in, H, W)
+    depthwise_weight : Tensor, shape (C_in * multiplier, 1, kH, kW)
+    pointwise_weight : Tensor, shape (C_out, C_in * multiplier, 1, 1) or (C_out, C_in * multiplier)
+    depthwise_bias : Tensor, shape (C_in * multiplier,), optional
+    pointwise_bias : Tensor, shape (C_out,), optional
+    stride, dilation : int or tuple of 2 ints
+    padding : int, tuple of 2 ints, ``'valid'`` or ``'same'``
+
+    Returns
+    -------
+    Tensor, shape (N, C_out, H_out, W_out) or (C_out, H_out, W_out)
+
+    Shape
+    -----
+    ``H_out = floor((H + 2 * padding - dilation * (kH - 1) - 1) / stride) + 1``, same for ``W``.
+
+    Examples
+    --------
+    >>> x = torch.ones(1, 3, 12, 12)
+    >>> separable_conv2d(x, torch.ones(3, 1, 5, 5), torch.ones(256, 3, 1, 1)).shape
+    torch.Size([1, 256, 8, 8])
+    """
+    middle = depthwise_conv2d(input, depthwise_weight, depthwise_bias, stride, padding, dilation)
+    return pointwise_conv2d(middle, pointwise_weight, pointwise_bias)
+
+
+def spatially_separable_conv2d(input, column_weight, row_weight, column_bias=None, row_bias=None, stride=1,
+                               padding=0, dilation=1, groups=1):
+    """A ``kH x kW`` convolution done as a ``kH x 1`` convolution, then a ``1 x kW`` one.
+
+    See :func:`conv_tutorial.numpy.spatially_separable_conv2d` for the arithmetic.
+
+    Parameters
+    ----------
+    input : Tensor, shape (N, C_in, H, W) or (C_in, H, W)
+    column_weight : Tensor, shape (C_mid, C_in // groups, kH, 1)
+    row_weight : Tensor, shape (C_out, C_mid // groups, 1, kW)
+    column_bias : Tensor, shape (C_mid,), optional
+    row_bias : Tensor, shape (C_out,), optional
+    stride, dilation : int or tuple of 2 ints
+        ``(sH, sW)``: the column step uses ``sH``, the row step ``sW``.
+    padding : int, tuple of 2 ints, ``'valid'`` or ``'same'``
+    groups : int
+        Used by both steps.
+
+    Returns
+    -------
+    Tensor, shape (N, C_out, H_out, W_out) or (C_out, H_out, W_out)
+
+    Shape
+    -----
+    ``H_out = floor((H + 2 * pH - dH * (kH - 1) - 1) / sH) + 1``, ``W_out`` likewise.
+
+    Examples
+    --------
+    >>> x = torch.arange(25.0).reshape(1, 1, 5, 5)
+    >>> out = spatially_separable_conv2d(x, torch.ones(1, 1, 3, 1), torch.ones(1, 1, 1, 3))
+    >>> torch.equal(out, conv2d(x, torch.ones(1, 1, 3, 3)))
+    True
+    """
+    common_float_dtype(input=input, column_weight=column_weight, row_weight=row_weight)
+    column_step, row_step = check_spatially_separable("spatially_separable_conv2d", column_weight.shape,
+                                                      row_weight.shape, stride, padding, dilation)
+    middle = conv2d(input, column_weight, column_bias, *column_step, groups=groups)
+    return conv2d(middle, row_weight, row_bias, *row_step, groups=groups)
+
+
+def separate_kernel(kernel, tol=None):
+    """Factor a rank-1 2D kernel into a column and a row: ``torch.outer(column, row) == kernel``.
+
+    See :func:`conv_tutorial.numpy.separate_kernel`; computed with ``torch.linalg.svd``
+    (differentiable).
+
+    Parameters
+    ----------
+    kernel : Tensor, shape (kH, kW)
+    tol : float, optional
+        Singular values at most ``tol`` count as zero; default ``s_1 * max(kH, kW) * eps``.
+
+    Returns
+    -------
+    column : Tensor, shape (kH,)
+    row : Tensor, shape (kW,)
+
+    Raises
+    ------
+    ValueError
+        If the kernel's numerical rank is above 1; the message gives the rank and the singular values.
+
+    Examples
+    --------
+    >>> column, row = separate_kernel(torch.tensor([[1.0, 0, -1], [2, 0, -2], [1, 0, -1]]))
+    >>> torch.allclose(torch.outer(column, row), torch.tensor([[1.0, 0, -1], [2, 0, -2], [1, 0, -1]]), atol=1e-6)
+    True
+    """
+    dtype = common_float_dtype(kernel=kernel)
+    check_kernel_2d("separate_kernel", kernel.shape)
+    k = kernel.to(dtype)
+    u, s, vt = torch.linalg.svd(k)
+    if tol is None:
+        tol = float(s[0]) * max(k.shape) * torch.finfo(dtype).eps
+    rank = int((s > tol).sum())
+    if rank > 1:
+        values = ", ".join(f"{float(v):.4g}" for v in s)
+        raise ValueError(
+            f"separate_kernel: kernel is not separable: its numerical rank is {rank} (singular values "
+            f"[{values}], tol={tol:.3g}); a separable kernel has rank 1. "
+            f"low_rank_kernel(kernel, 1) gives the closest separable kernel"
+        )
+    column, row = s[0].sqrt() * u[:, 0], s[0].sqrt() * vt[0]
+    sign = 1.0 if float(column[column.abs().argmax()]) >= 0 else -1.0
+    return sign * column, sign * row
+
+
+def low_rank_kernel(kernel, rank):
+    """The best rank-``r`` approximation of a 2D kernel (Eckart–Young) and its Frobenius error.
+
+    See :func:`conv_tutorial.numpy.low_rank_kernel`.
+
+    Parameters
+    ----------
+    kernel : Tensor, shape (kH, kW)
+    rank : int
+        Between 1 and ``min(kH, kW)``.
+
+    Returns
+    -------
+    approximation : Tensor, shape (kH, kW)
+    error : Tensor, scalar
+        ``||kernel - approximation||_F`` (a tensor, so that it can be differentiated).
+
+    Examples
+    --------
+    >>> approx, error = low_rank_kernel(torch.eye(3, dtype=torch.float64), 1)
+    >>> round(float(error), 6)
+    1.414214
+    """
+    dtype = common_float_dtype(kernel=kernel)
+    check_kernel_2d("low_rank_kernel", kernel.shape)
+    rank = check_rank("low_rank_kernel", rank, tuple(kernel.shape))
+    u, s, vt = torch.linalg.svd(kernel.to(dtype))
+    return (u[:, :rank] * s[:rank]) @ vt[:rank], s[rank:].square().sum().sqrt()
+
+
+def _positive_int(name, value) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        raise ValueError(f"{name} must be a positive int, got {name}={value!r}")
+    return value
+
+
+def _conv_parameter(*shape) -> nn.Parameter:
+    """A weight initialised as ``nn.Conv2d`` initialises its own (Kaiming uniform, a = sqrt(5))."""
+    weight = nn.Parameter(torch.empty(*shape))
+    nn.init.kaiming_uniform_(weight, a=math.sqrt(5))
+    return weight
+
+
+def _bias_parameter(channels: int, fan_in: int) -> nn.Parameter:
+    bound = 1 / math.sqrt(fan_in)
+    return nn.Parameter(torch.empty(channels).uniform_(-bound, bound))
+
+
+class DepthwiseSeparableConv2d(nn.Module):
+    """Depthwise convolution, then pointwise (1x1) convolution, with optional norm and activation.
+
+    With ``norm`` and ``activation`` this is MobileNet's block (Howard et al., 2017)::
+
+        depthwise -> norm -> activation -> pointwise -> norm -> activation
+
+    Without them it is Xception's separable convolution (Chollet, 2017) and equals
+    :func:`separable_conv2d` of its parameters.
+
+    Parameters
+    ----------
+    in_channels, out_channels : int
+    kernel_size : int or tuple of 2 ints
+        Of the depthwise step.
+    stride, padding, dilation : as in :func:`separable_conv2d` (the depthwise step's)
+    depth_multiplier : int
+        Depthwise filters per input channel; the pointwise step sees ``in_channels * depth_multiplier``.
+    norm : callable, optional
+        ``norm(channels) -> nn.Module``, e.g. ``nn.BatchNorm2d``; applied after each step.
+    activation : callable, optional
+        ``activation() -> nn.Module``, e.g. ``nn.ReLU``; applied after each step (and its norm).
+    bias : bool, optional
+        Bias in both convolutions; by default only when there is no ``norm`` (a norm's shift does
+        a bias's job).
+
+    Attributes
+    ----------
+    depthwise_weight : Parameter, shape (in_channels * depth_multiplier, 1, kH, kW)
+    pointwise_weight : Parameter, shape (out_channels, in_channels * depth_multiplier, 1, 1)
+    depthwise_bias, pointwise_bias : Parameter or None
+
+    Shape
+    -----
+    Input ``(N, in_channels, H, W)``, output ``(N, out_channels, H_out, W_out)`` with the depthwise
+    step's ``H_out = floor((H + 2 * padding - dilation * (kH - 1) - 1) / stride) + 1``.
+
+    Examples
+    --------
+    >>> block = DepthwiseSeparableConv2d(3, 256, 3, bias=False)
+    >>> sum(p.numel() for p in block.parameters())      # 3*3*3 + 3*256
+    795
+    >>> block(torch.randn(1, 3, 12, 12)).shape
+    torch.Size([1, 256, 10, 10])
+    """
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, depth_multiplier=1,
+                 norm=None, activation=None, bias=None):
+        super().__init__()
+        _positive_int("in_channels", in_channels)
+        _positive_int("out_channels", out_channels)
+        _positive_int("depth_multiplier", depth_multiplier)
+        kh, kw = to_tuple(kernel_size, 2, "kernel_size")
+        _positive_int("kernel_size", min(kh, kw))
+        for name, fn in (("norm", norm), ("activation", activation)):
+            if fn is not None and not callable(fn):
+                raise TypeError(f"{name} must be a callable that makes an nn.Module, got {fn!r}")
+        bias = norm is None if bias is None else bias
+        mid = in_channels * depth_multiplier
+        self.stride, self.padding, self.dilation = stride, padding, dilation
+        self.depthwise_weight = _conv_parameter(mid, 1, kh, kw)
+        self.pointwise_weight = _conv_parameter(out_channels, mid, 1, 1)
+        self.depthwise_bias = _bias_parameter(mid, kh * kw) if bias else None
+        self.pointwise_bias = _bias_parameter(out_channels, mid) if bias else None
+        self.depthwise_norm = norm(mid) if norm else nn.Identity()
+        self.pointwise_norm = norm(out_channels) if norm else nn.Identity()
+        self.depthwise_activation = activation() if activation else nn.Identity()
+        self.pointwise_activation = activation() if activation else nn.Identity()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = depthwise_conv2d(x, self.depthwise_weight, self.depthwise_bias, self.stride, self.padding, self.dilation)
+        x = self.depthwise_activation(self.depthwise_norm(x))
+        x = pointwise_conv2d(x, self.pointwise_weight, self.pointwise_bias)
+        return self.pointwise_activation(self.pointwise_norm(x))
+
+
+class SpatiallySeparableConv2d(nn.Module):
+    """A ``kH x kW`` layer as a ``kH x 1`` convolution then a ``1 x kW`` one (Inception v3).
+
+    Equals :func:`spatially_separable_conv2d` of its parameters.
+
+    Parameters
+    ----------
+    in_channels, out_channels : int
+    kernel_size : int or tuple of 2 ints
+        ``(kH, kW)`` of the layer it replaces.
+    stride, padding, dilation : as in :func:`spatially_separable_conv2d`
+    mid_channels : int, optional
+        Channels between the two steps; default ``out_channels``.
+    groups : int
+        Of both steps; ``groups = in_channels = mid_channels = out_channels`` gives one rank-1
+        kernel per channel.
+    bias : bool
+        A bias in both steps.
+
+    Attributes
+    ----------
+    column_weight : Parameter, shape (mid_channels, in_channels // groups, kH, 1)
+    row_weight : Parameter, shape (out_channels, mid_channels // groups, 1, kW)
+    column_bias, row_bias : Parameter or None
+
+    Shape
+    -----
+    Input ``(N, in_channels, H, W)``, output ``(N, out_channels, H_out, W_out)`` with
+    ``H_out = floor((H + 2 * pH - dH * (kH - 1) - 1) / sH) + 1``, ``W_out`` likewise.
+
+    Examples
+    --------
+    >>> layer = SpatiallySeparableConv2d(64, 64, 3, padding=1, bias=False)
+    >>> sum(p.numel() for p in layer.parameters())      # 2 * 3 * 64 * 64, against 9 * 64 * 64
+    24576
+    """
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, mid_channels=None,
+                 groups=1, bias=True):
+        super().__init__()
+        mid_channels = out_channels if mid_channels is None else mid_channels
+        for name, value in (("in_channels", in_channels), ("out_channels", out_channels),
+                            ("mid_channels", mid_channels), ("groups", groups)):
+            _positive_int(name, value)
+            if name != "groups" and value % groups:
+                raise ValueError(f"{name} must be divisible by groups, got {name}={value} and groups={groups}")
+        kh, kw = to_tuple(kernel_size, 2, "kernel_size")
+        _positive_int("kernel_size", min(kh, kw))
+        self.stride, self.padding, self.dilation, self.groups = stride, padding, dilation, groups
+        self.column_weight = _conv_parameter(mid_channels, in_channels // groups, kh, 1)
+        self.row_weight = _conv_parameter(out_channels, mid_channels // groups, 1, kw)
+        self.column_bias = _bias_parameter(mid_channels, in_channels // groups * kh) if bias else None
+        self.row_bias = _bias_parameter(out_channels, mid_channels // groups * kw) if bias else None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return spatially_separable_conv2d(x, self.column_weight, self.row_weight, self.column_bias, self.row_bias,
+                                          self.stride, self.padding, self.dilation, self.groups)

@@ -1,0 +1,187 @@
+"""Upsampling from torch primitives: checkerboard overlap maps and resize-convolution.
+
+Mirrors :mod:`conv_tutorial.numpy.upsampling`:
+
+- :func:`overlap_map`, :func:`stacked_overlap_map` -- kernel taps per output pixel of one or more
+  transposed convolutions, from the package's ``conv_transpose1d/2d`` on all-ones tensors;
+- :func:`upsample2d` -- nearest or bilinear upsampling by an integer factor (``F.interpolate``);
+- :func:`resize_conv2d` and :class:`ResizeConv2d` -- upsample, then a stride-1
+  :func:`conv_tutorial.torch.conv2d`: the checkerboard-free alternative of Odena et al. (2016).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .._checks import check_conv_transpose, check_spatial_size, check_upsample, check_upsampling_layers
+from ._tensors import common_float_dtype
+from .standard import conv2d
+from .transposed import conv_transpose1d, conv_transpose2d
+
+__all__ = ["ResizeConv2d", "overlap_map", "resize_conv2d", "stacked_overlap_map", "upsample2d"]
+
+_TRANSPOSE = {1: conv_transpose1d, 2: conv_transpose2d}
+
+
+def _ones_through(size, layers, device):
+    n = len(size)
+    counts = torch.ones((1, 1, *size), dtype=torch.float64, device=device)
+    for kernel, stride, padding, output_padding in layers:
+        counts = _TRANSPOSE[n](counts, torch.ones((1, 1, *kernel), dtype=torch.float64, device=device),
+                               stride=stride, padding=padding, output_padding=output_padding)
+    return torch.round(counts[0, 0]).to(torch.int64)
+
+
+def _kernel(kernel_size, n):
+    return tuple(kernel_size) if isinstance(kernel_size, (tuple, list)) else (kernel_size,) * n
+
+
+def overlap_map(input_size, kernel_size, stride=1, padding=0, output_padding=0, device=None):
+    """How many kernel taps a transposed convolution adds into each output pixel.
+
+    See :func:`conv_tutorial.numpy.overlap_map`; ``device`` places the result.
+
+    Returns
+    -------
+    Tensor of int64, shape (L_out,) or (H_out, W_out)
+
+    Examples
+    --------
+    >>> overlap_map(3, 3, stride=2)
+    tensor([1, 1, 2, 1, 2, 1, 1])
+    """
+    size = check_spatial_size("overlap_map", input_size)
+    n = len(size)
+    spec = check_conv_transpose("overlap_map", n, (1, 1, *size), (1, 1, *_kernel(kernel_size, n)), None,
+                                stride, padding, output_padding)
+    return _ones_through(size, [(spec.kernel_size, spec.stride, spec.padding, spec.output_padding)], device)
+
+
+def stacked_overlap_map(input_size, layers, device=None):
+    """The tap count through a stack of transposed convolutions; see
+    :func:`conv_tutorial.numpy.stacked_overlap_map`.
+
+    Examples
+    --------
+    >>> stacked_overlap_map(4, [(4, 2, 1), (4, 2, 1)])     # even away from the borders
+    tensor([1, 3, 3, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 3, 3, 1])
+    """
+    size = check_spatial_size("stacked_overlap_map", input_size)
+    n = len(size)
+    checked = check_upsampling_layers("stacked_overlap_map", layers, n)
+    current = size
+    for kernel, stride, padding in checked:
+        current = check_conv_transpose("stacked_overlap_map", n, (1, 1, *current), (1, 1, *kernel), None,
+                                       stride, padding).output_spatial
+    return _ones_through(size, [(kernel, stride, padding, 0) for kernel, stride, padding in checked], device)
+
+
+def upsample2d(input, scale_factor=2, mode="nearest"):
+    """Upsample an image by an integer factor: ``F.interpolate`` with ``align_corners=False``.
+
+    Parameters
+    ----------
+    input : Tensor, shape (N, C, H, W) or (C, H, W)
+    scale_factor : int
+    mode : {'nearest', 'bilinear'}
+
+    Returns
+    -------
+    Tensor, shape (N, C, H * scale_factor, W * scale_factor) or without N
+
+    Examples
+    --------
+    >>> upsample2d(torch.tensor([[[0.0, 4.0]]]), 2, mode="bilinear")[0, 0]
+    tensor([0., 1., 3., 4.])
+    """
+    dtype = common_float_dtype(input=input)
+    batched, unbatched, scale = check_upsample("upsample2d", input.shape, scale_factor, mode)
+    extra = {} if mode == "nearest" else {"align_corners": False}
+    out = F.interpolate(input.to(dtype).reshape(batched), scale_factor=scale, mode=mode, **extra)
+    return out[0] if unbatched else out
+
+
+def resize_conv2d(input, weight, bias=None, scale_factor=2, mode="nearest", padding="same"):
+    """Resize-convolution: :func:`upsample2d`, then :func:`conv_tutorial.torch.conv2d` with stride 1.
+
+    Parameters
+    ----------
+    input : Tensor, shape (N, C_in, H, W) or (C_in, H, W)
+    weight : Tensor, shape (C_out, C_in, kH, kW)
+    bias : Tensor, shape (C_out,), optional
+    scale_factor : int
+    mode : {'nearest', 'bilinear'}
+    padding : int, tuple of 2 ints, 'same' or 'valid'
+
+    Returns
+    -------
+    Tensor, shape (N, C_out, H_out, W_out) or without N
+
+    Shape
+    -----
+    ``H_out = H * scale_factor + 2 * padding - kH + 1`` (``H * scale_factor`` with ``'same'``).
+
+    Examples
+    --------
+    >>> resize_conv2d(torch.ones(1, 1, 2, 2), torch.ones(1, 1, 3, 3)).shape
+    torch.Size([1, 1, 4, 4])
+    """
+    common_float_dtype(input=input, weight=weight, bias=bias)
+    check_upsample("resize_conv2d", input.shape, scale_factor, mode)
+    return conv2d(upsample2d(input, scale_factor, mode), weight, bias, padding=padding)
+
+
+class ResizeConv2d(nn.Module):
+    """Upsample by ``scale_factor``, then convolve with stride 1 (Odena et al. 2016).
+
+    A drop-in replacement for ``nn.ConvTranspose2d(C_in, C_out, 4, stride=2, padding=1)``: the
+    same output size ``2H x 2W`` for ``scale_factor=2`` and ``padding='same'``, and every output
+    pixel reads a full ``kH x kW`` window, so an untrained layer adds no checkerboard.
+
+    Parameters
+    ----------
+    in_channels, out_channels : int
+    kernel_size : int or tuple of 2 ints
+    scale_factor : int
+    mode : {'nearest', 'bilinear'}
+    padding : int, tuple of 2 ints, 'same' or 'valid'
+    bias : bool
+
+    Shape
+    -----
+    Input ``(N, C_in, H, W)``, output ``(N, C_out, H * scale_factor, W * scale_factor)`` with
+    ``padding='same'``. Parameters: ``C_out * C_in * kH * kW (+ C_out)``, those of a convolution;
+    initialised as ``nn.Conv2d`` initialises them.
+
+    Examples
+    --------
+    >>> layer = ResizeConv2d(8, 4, 3)
+    >>> layer(torch.randn(2, 8, 5, 5)).shape, sum(p.numel() for p in layer.parameters())
+    (torch.Size([2, 4, 10, 10]), 292)
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, scale_factor: int = 2,
+                 mode: str = "nearest", padding="same", bias: bool = True):
+        super().__init__()
+        kernel = _kernel(kernel_size, 2)
+        check_upsample("ResizeConv2d", (1, in_channels, 1, 1), scale_factor, mode)
+        self.scale_factor, self.mode, self.padding = scale_factor, mode, padding
+        self.weight = nn.Parameter(torch.empty(out_channels, in_channels, *kernel))
+        self.bias = nn.Parameter(torch.empty(out_channels)) if bias else None
+        # nn.Conv2d's initialisation, so the two layers start from the same distribution.
+        nn.init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            bound = 1 / math.sqrt(in_channels * kernel[0] * kernel[1])
+            nn.init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return resize_conv2d(x, self.weight, self.bias, self.scale_factor, self.mode, self.padding)
+
+    def extra_repr(self) -> str:
+        c_out, c_in, kh, kw = self.weight.shape
+        return (f"{c_in}, {c_out}, kernel_size=({kh}, {kw}), scale_factor={self.scale_factor}, "
+                f"mode={self.mode!r}, padding={self.padding!r}, bias={self.bias is not None}")
