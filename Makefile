@@ -46,7 +46,8 @@ test-browser: $(STAMP)
 notebooks: $(STAMP)
 	$(BIN)/python tests/execute_notebooks.py $(NOTEBOOKS)
 
-## make bench: NumPy against PyTorch on ResNet-50 / MobileNet layers, ratios measured in one run
+## make bench: every NumPy implementation against PyTorch, and every torch one against the native
+## op, on real layer shapes; ratios measured in one run (the same as `conv-tutorial bench`)
 bench: $(STAMP)
 	$(BIN)/python -m conv_tutorial.bench
 

@@ -31,9 +31,12 @@ __all__ = [
     "check_global_depthwise",
     "check_global_pool",
     "check_kernel_2d",
+    "check_measurement",
     "check_output_padding",
     "check_pointwise_weight",
+    "check_positive_int",
     "check_rank",
+    "check_roofline",
     "check_squeeze_excitation",
     "check_spatial_size",
     "check_spatially_separable",
@@ -739,3 +742,36 @@ def check_deform_conv2d(input_shape, offset_shape, weight_shape, bias_shape=None
                 f"(offset_groups={offset_groups} from the offset), got mask of shape {mask_shape}"
             )
     return spec
+
+
+def check_positive_int(fn: str, name: str, value) -> int:
+    """A positive int (not a bool): a size, a count of repeats or rounds."""
+    if not _is_int(value):
+        raise TypeError(f"{fn}: {name} must be an int, got {name}={value!r}")
+    if value <= 0:
+        raise ValueError(f"{fn}: {name} must be positive, got {name}={value!r}")
+    return int(value)
+
+
+def check_measurement(fn: str, dtype, backend, size, repeats) -> tuple[np.dtype, str, int, int]:
+    """Arguments of a machine measurement (``conv_tutorial.roofline``): float dtype, backend, size, repeats."""
+    try:
+        dtype = np.dtype(dtype)  # NumPy dtypes, scalar types (np.float32) and names
+    except TypeError:
+        pass  # torch dtypes: as_float_dtype reads them by name
+    dt = as_float_dtype(dtype, "dtype")
+    if backend not in ("torch", "numpy"):
+        raise ValueError(f"{fn}: backend must be 'torch' or 'numpy', got backend={backend!r}")
+    return dt, backend, check_positive_int(fn, "size", size), check_positive_int(fn, "repeats", repeats)
+
+
+def check_roofline(fn: str, peak, bandwidth) -> tuple[float, float]:
+    """The two numbers of a roofline: positive, finite FLOP/s and byte/s."""
+    values = []
+    for name, value in (("peak", peak), ("bandwidth", bandwidth)):
+        if not isinstance(value, numbers.Real) or isinstance(value, bool):
+            raise TypeError(f"{fn}: {name} must be a real number, got {name}={value!r}")
+        if not (np.isfinite(value) and value > 0):
+            raise ValueError(f"{fn}: {name} must be positive and finite, got {name}={value!r}")
+        values.append(float(value))
+    return values[0], values[1]

@@ -1,11 +1,24 @@
-"""What a convolution costs: parameters and multiply-accumulates (MACs), pure arithmetic.
+"""What a convolution costs: parameters, multiply-accumulates, memory traffic, arithmetic intensity.
 
-One convention for the whole book (stated in its introduction):
+Pure arithmetic on layer specifications (no arrays), one set of functions per type of the book,
+and :func:`layer_table`, which puts every type side by side for one layer. One convention,
+used by every function here:
 
-- **parameters** count every weight plus one bias per output channel when there is a bias;
+- **parameters** count every weight plus one bias per output channel when there is a bias (and
+  the scale and shift of a batch norm inside a block); equal to
+  ``sum(p.numel() for p in module.parameters())`` of the equivalent torch module;
 - **MACs** count the multiply-accumulates of the weights: one MAC is one multiplication and one
-  addition, so ``FLOPs = 2 * MACs``. Bias additions are not counted (they are ``1 / (C_in/g * k)``
-  of the work and PyTorch's ``torch.utils.flop_counter`` does not count them either).
+  addition, so ``FLOPs = 2 * MACs``. Bias additions, activations and normalisations are not
+  counted (they are ``1 / (C_in/g * k)`` of the work or less, and ``torch.utils.flop_counter``
+  does not count them either); counts are per image (per clip for video) unless a ``batch``
+  argument says otherwise;
+- **bytes** (``*_bytes``) are the floor of the memory traffic: every step of a layer reads its
+  input and its weights once and writes its output once, ``itemsize`` bytes per number (4 for
+  float32). A layer made of several steps (depthwise then pointwise, column then row, ...)
+  moves the sum of its steps' bytes: the intermediate tensor is written and read back, as it is
+  unless the steps are fused. Biases are left out (a few numbers per channel);
+- **arithmetic intensity** is FLOPs per byte, ``2 * MACs / bytes`` for the same batch: the
+  roofline model's x-axis.
 
 A standard convolution layer ``C_in -> C_out`` with kernel ``K`` (a tuple, one entry per spatial
 axis) and ``groups = g`` has ``C_out * C_in/g * prod(K)`` weights, and each of its
@@ -17,13 +30,15 @@ from __future__ import annotations
 import math
 
 from ._checks import to_tuple
-from .shapes import conv_output_size
+from .shapes import conv_output_size, conv_transpose_output_size
 
-__all__ = ["arithmetic_intensity", "batch_norm_params", "conv2plus1d_macs", "conv2plus1d_mid_channels",
-           "conv2plus1d_params", "conv_bytes", "conv_macs", "conv_params", "conv_transpose_macs",
-           "deform_conv_macs", "deform_conv_params", "depthwise_conv_macs", "depthwise_conv_params",
-           "global_depthwise_macs", "global_depthwise_params", "memory_access_cost", "separable_conv_macs",
-           "separable_conv_params", "spatially_separable_conv_macs", "spatially_separable_conv_params",
+__all__ = ["TYPES", "arithmetic_intensity", "batch_norm_params", "conv2plus1d_bytes", "conv2plus1d_macs",
+           "conv2plus1d_mid_channels", "conv2plus1d_params", "conv_bytes", "conv_macs", "conv_params",
+           "conv_transpose_bytes", "conv_transpose_macs", "deform_conv_bytes", "deform_conv_macs",
+           "deform_conv_params", "depthwise_conv_macs", "depthwise_conv_params", "global_depthwise_bytes",
+           "global_depthwise_macs", "global_depthwise_params", "layer_table", "memory_access_cost",
+           "separable_conv_bytes", "separable_conv_macs", "separable_conv_params", "spatially_separable_conv_bytes",
+           "spatially_separable_conv_macs", "spatially_separable_conv_params", "squeeze_excitation_bytes",
            "squeeze_excitation_macs", "squeeze_excitation_params", "stack_macs", "stack_params"]
 
 
@@ -34,7 +49,8 @@ def _check_channels(in_channels, out_channels, groups):
     if in_channels % groups:
         raise ValueError(f"in_channels must be divisible by groups, got in_channels={in_channels} and groups={groups}")
     if out_channels % groups:
-        raise ValueError(f"out_channels must be divisible by groups, got out_channels={out_channels} and groups={groups}")
+        raise ValueError(f"out_channels must be divisible by groups, got out_channels={out_channels} and "
+                         f"groups={groups}")
 
 
 def _ndim(ndim, *sizes) -> int:
@@ -43,6 +59,14 @@ def _ndim(ndim, *sizes) -> int:
     if len(lengths) > 1:
         raise ValueError(f"tuple arguments must have the same length, got lengths {sorted(lengths)}")
     return ndim or (lengths.pop() if lengths else 2)
+
+
+def _output_size(input_size, kernel_size, stride, padding, dilation, n=2):
+    """Output size of a convolution, every argument an int or a tuple of ``n`` (``padding`` also a string)."""
+    return conv_output_size(to_tuple(input_size, n, "input_size"), to_tuple(kernel_size, n, "kernel_size"),
+                            to_tuple(stride, n, "stride"),
+                            padding if isinstance(padding, str) else to_tuple(padding, n, "padding"),
+                            to_tuple(dilation, n, "dilation"))
 
 
 def conv_params(in_channels, out_channels, kernel_size, groups=1, bias=True, ndim=None):
@@ -100,10 +124,7 @@ def conv_macs(input_size, in_channels, out_channels, kernel_size, stride=1, padd
     _check_channels(in_channels, out_channels, groups)
     n = _ndim(ndim, input_size, kernel_size, stride, padding, dilation)
     kernel = to_tuple(kernel_size, n, "kernel_size")
-    out = conv_output_size(
-        to_tuple(input_size, n, "input_size"), kernel, to_tuple(stride, n, "stride"),
-        padding if isinstance(padding, str) else to_tuple(padding, n, "padding"), to_tuple(dilation, n, "dilation"),
-    )
+    out = _output_size(input_size, kernel, stride, padding, dilation, n)
     return out_channels * math.prod(out) * (in_channels // groups) * math.prod(kernel)
 
 
@@ -207,7 +228,9 @@ def conv2plus1d_mid_channels(in_channels, out_channels, kernel_size):
 
         ``M = floor(t * h * w * N_in * N_out / (h * w * N_in + t * N_out))``
 
-    so that ``M * h * w * N_in + t * M * N_out`` is at most the 3D kernel's ``t * h * w * N_in * N_out``.
+    so that ``M * h * w * N_in + t * M * N_out`` is at most the 3D kernel's ``t * h * w * N_in * N_out``
+    (and at least 1: for tiny layers, such as ``1 -> 1`` channels with a ``1 x 1 x 1`` kernel, no
+    block fits under the 3D count and the smallest one is returned).
 
     Parameters
     ----------
@@ -222,7 +245,7 @@ def conv2plus1d_mid_channels(in_channels, out_channels, kernel_size):
     """
     _check_channels(in_channels, out_channels, 1)
     t, h, w = to_tuple(kernel_size, 3, "kernel_size")
-    return (t * h * w * in_channels * out_channels) // (h * w * in_channels + t * out_channels)
+    return max(1, (t * h * w * in_channels * out_channels) // (h * w * in_channels + t * out_channels))
 
 
 def _mid_channels(in_channels, out_channels, kernel, mid_channels):
@@ -504,9 +527,7 @@ def separable_conv_macs(input_size, in_channels, out_channels, kernel_size, stri
     """
     kernel = to_tuple(kernel_size, 2, "kernel_size")
     size = to_tuple(input_size, 2, "input_size")
-    out = conv_output_size(size, kernel, to_tuple(stride, 2, "stride"),
-                           padding if isinstance(padding, str) else to_tuple(padding, 2, "padding"),
-                           to_tuple(dilation, 2, "dilation"))
+    out = _output_size(size, kernel, stride, padding, dilation)
     return (depthwise_conv_macs(size, in_channels, kernel, stride, padding, dilation, depth_multiplier)
             + conv_macs(out, in_channels * depth_multiplier, out_channels, 1))
 
@@ -552,6 +573,17 @@ def spatially_separable_conv_macs(input_size, in_channels, out_channels, kernel_
             + conv_macs(column_out, mid, out_channels, (1, kw), (1, sw), (0, pw), (1, dw), groups))
 
 
+def _check_traffic(batch, itemsize):
+    if not isinstance(batch, int) or isinstance(batch, bool) or batch < 0:
+        raise ValueError(f"batch must be a non-negative int, got batch={batch!r}")
+    if itemsize not in (1, 2, 4, 8):
+        raise ValueError(f"itemsize must be 1, 2, 4 or 8 bytes, got itemsize={itemsize!r}")
+
+
+def _flops_per_byte(macs, nbytes):
+    return 2 * macs / nbytes
+
+
 def conv_bytes(input_size, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
                batch=1, itemsize=4):
     """Bytes a convolution must move at least: read the input and the weights once, write the output once.
@@ -566,15 +598,10 @@ def conv_bytes(input_size, in_channels, out_channels, kernel_size, stride=1, pad
     25694720
     """
     _check_channels(in_channels, out_channels, groups)
-    if not isinstance(batch, int) or isinstance(batch, bool) or batch < 0:
-        raise ValueError(f"batch must be a non-negative int, got batch={batch!r}")
-    if itemsize not in (1, 2, 4, 8):
-        raise ValueError(f"itemsize must be 1, 2, 4 or 8 bytes, got itemsize={itemsize!r}")
+    _check_traffic(batch, itemsize)
     n = _ndim(None, input_size, kernel_size, stride, padding, dilation)
     size = to_tuple(input_size, n, "input_size")
-    out = conv_output_size(size, to_tuple(kernel_size, n, "kernel_size"), to_tuple(stride, n, "stride"),
-                           padding if isinstance(padding, str) else to_tuple(padding, n, "padding"),
-                           to_tuple(dilation, n, "dilation"))
+    out = _output_size(size, kernel_size, stride, padding, dilation, n)
     elements = batch * (in_channels * math.prod(size) + out_channels * math.prod(out))
     return itemsize * (elements + conv_params(in_channels, out_channels, kernel_size, groups, bias=False, ndim=n))
 
@@ -595,10 +622,9 @@ def arithmetic_intensity(input_size, in_channels, out_channels, kernel_size, str
     >>> round(arithmetic_intensity(56, 128, 128, 1, batch=8), 1)                          # pointwise
     31.9
     """
-    flops = 2 * batch * conv_macs(input_size, in_channels, out_channels, kernel_size, stride, padding, dilation,
-                                  groups)
-    return flops / conv_bytes(input_size, in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
-                              batch, itemsize)
+    macs = batch * conv_macs(input_size, in_channels, out_channels, kernel_size, stride, padding, dilation, groups)
+    return _flops_per_byte(macs, conv_bytes(input_size, in_channels, out_channels, kernel_size, stride, padding,
+                                            dilation, groups, batch, itemsize))
 
 
 def _check_offset_groups(in_channels, offset_groups):
@@ -658,3 +684,293 @@ def deform_conv_macs(input_size, in_channels, out_channels, kernel_size, stride=
     sampling = (5 if modulated else 4) * in_channels * math.prod(kernel) * math.prod(out)
     main = conv_macs(args[0], in_channels, out_channels, kernel, stride, padding, dilation, groups)
     return conv_macs(args[0], in_channels, predicted, kernel, stride, padding, dilation) + sampling + main
+
+
+def conv_transpose_bytes(input_size, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0,
+                         groups=1, dilation=1, batch=1, itemsize=4):
+    """Bytes a transposed convolution must move at least: its input and weights read, its output written.
+
+    ``itemsize * (batch * (C_in prod(I) + C_out prod(O)) + C_in (C_out / g) prod(K))`` with ``O``
+    from :func:`conv_tutorial.shapes.conv_transpose_output_size`; the arguments are those of
+    ``torch.nn.ConvTranspose2d`` (``groups`` before ``dilation``).
+
+    Examples
+    --------
+    >>> conv_transpose_bytes(16, 64, 32, 4, stride=2, padding=1)   # 16x16x64 -> 32x32x32, 32,768 weights
+    327680
+    """
+    _check_channels(in_channels, out_channels, groups)
+    _check_traffic(batch, itemsize)
+    n = _ndim(None, input_size, kernel_size, stride, padding, output_padding, dilation)
+    size, kernel = to_tuple(input_size, n, "input_size"), to_tuple(kernel_size, n, "kernel_size")
+    out = conv_transpose_output_size(size, kernel, to_tuple(stride, n, "stride"), to_tuple(padding, n, "padding"),
+                                     to_tuple(output_padding, n, "output_padding"), to_tuple(dilation, n, "dilation"))
+    if any(o <= 0 for o in out):
+        raise ValueError(f"output size is too small: input_size={input_size!r} with kernel_size={kernel_size!r}, "
+                         f"stride={stride!r}, padding={padding!r}, output_padding={output_padding!r} and "
+                         f"dilation={dilation!r} gives {out}")
+    weights = in_channels * (out_channels // groups) * math.prod(kernel)
+    return itemsize * (batch * (in_channels * math.prod(size) + out_channels * math.prod(out)) + weights)
+
+
+def separable_conv_bytes(input_size, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
+                         depth_multiplier=1, batch=1, itemsize=4):
+    """Bytes a depthwise separable convolution moves: the depthwise step's plus the pointwise step's.
+
+    The depthwise output is written by the first step and read back by the second (unless the
+    two are fused into one kernel), so it counts twice.
+
+    Examples
+    --------
+    >>> separable_conv_bytes(56, 128, 128, 3, padding=1)    # 4 maps of 56x56x128 + 17,536 weights
+    6492672
+    """
+    mid = in_channels * depth_multiplier
+    out = _output_size(input_size, kernel_size, stride, padding, dilation)
+    return (conv_bytes(input_size, in_channels, mid, kernel_size, stride, padding, dilation, in_channels, batch,
+                       itemsize)
+            + conv_bytes(out, mid, out_channels, 1, batch=batch, itemsize=itemsize))
+
+
+def spatially_separable_conv_bytes(input_size, in_channels, out_channels, kernel_size, stride=1, padding=0,
+                                   dilation=1, mid_channels=None, groups=1, batch=1, itemsize=4):
+    """Bytes a ``kH x 1`` then ``1 x kW`` convolution moves: the sum of its two steps' (ints only).
+
+    Examples
+    --------
+    >>> spatially_separable_conv_bytes(5, 1, 1, 3)    # 25 + 15 (+ 3) then 15 + 9 (+ 3) elements of 4 bytes
+    280
+    """
+    mid = out_channels if mid_channels is None else mid_channels
+    (kh, kw), (sh, sw) = to_tuple(kernel_size, 2, "kernel_size"), to_tuple(stride, 2, "stride")
+    (ph, pw), (dh, dw) = to_tuple(padding, 2, "padding"), to_tuple(dilation, 2, "dilation")
+    size = to_tuple(input_size, 2, "input_size")
+    column_out = conv_output_size(size, (kh, 1), (sh, 1), (ph, 0), (dh, 1))
+    return (conv_bytes(size, in_channels, mid, (kh, 1), (sh, 1), (ph, 0), (dh, 1), groups, batch, itemsize)
+            + conv_bytes(column_out, mid, out_channels, (1, kw), (1, sw), (0, pw), (1, dw), groups, batch, itemsize))
+
+
+def conv2plus1d_bytes(input_size, in_channels, out_channels, kernel_size, stride=1, padding=0, mid_channels=None,
+                      batch=1, itemsize=4):
+    """Bytes a (2+1)D block's two convolutions move, split as in :func:`conv2plus1d_macs`.
+
+    The batch norm and ReLU between them are taken as fused into the spatial convolution's
+    output (as inference engines do), so the intermediate clip is written once and read once.
+
+    Examples
+    --------
+    >>> conv_bytes((8, 56, 56), 64, 64, 3, padding=1)
+    13287424
+    >>> conv2plus1d_bytes((8, 56, 56), 64, 64, 3, padding=1)    # the 144-channel clip written and read
+    42188800
+    """
+    t, h, w = to_tuple(kernel_size, 3, "kernel_size")
+    s_t, s_h, s_w = to_tuple(stride, 3, "stride")
+    p_t, p_h, p_w = to_tuple(padding, 3, "padding")
+    size = to_tuple(input_size, 3, "input_size")
+    mid = _mid_channels(in_channels, out_channels, (t, h, w), mid_channels)
+    mid_size = conv_output_size(size, (1, h, w), (1, s_h, s_w), (0, p_h, p_w))
+    return (conv_bytes(size, in_channels, mid, (1, h, w), (1, s_h, s_w), (0, p_h, p_w), batch=batch,
+                       itemsize=itemsize)
+            + conv_bytes(mid_size, mid, out_channels, (t, 1, 1), (s_t, 1, 1), (p_t, 0, 0), batch=batch,
+                         itemsize=itemsize))
+
+
+def deform_conv_bytes(input_size, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
+                      offset_groups=1, modulated=False, batch=1, itemsize=4):
+    """Bytes a deformable convolution layer moves: its offset predictor's, then its own.
+
+    The predictor (a convolution ``C_in -> P``, ``P = (3 if modulated else 2) * offset_groups *
+    kH * kW``) reads the input and writes the ``P x prod(O)`` offsets (and mask); the deformable
+    convolution reads the input again, reads the offsets back and its weights, and writes the
+    output. Every sample reads four input pixels, but as everywhere in this module the floor is
+    counted: each input value read once per step.
+
+    Examples
+    --------
+    >>> conv_bytes(56, 64, 64, 3, padding=1)
+    1753088
+    >>> deform_conv_bytes(56, 64, 64, 3, padding=1)   # + 64x56x56 read again, 18x56x56 written and read
+    3048960
+    """
+    _check_offset_groups(in_channels, offset_groups)
+    kernel = to_tuple(kernel_size, 2, "kernel_size")
+    predicted = (3 if modulated else 2) * offset_groups * math.prod(kernel)
+    out = _output_size(input_size, kernel, stride, padding, dilation)
+    offsets_read = itemsize * batch * predicted * math.prod(out)
+    return (conv_bytes(input_size, in_channels, predicted, kernel, stride, padding, dilation, 1, batch, itemsize)
+            + offsets_read
+            + conv_bytes(input_size, in_channels, out_channels, kernel, stride, padding, dilation, groups, batch,
+                         itemsize))
+
+
+def squeeze_excitation_bytes(channels, spatial_size, reduction=16, batch=1, itemsize=4):
+    """Bytes a squeeze-and-excitation block moves on a ``C x H x W`` map, step by step.
+
+    Pooling reads the map and writes ``C`` means; the two fully connected layers read and write
+    vectors (``C -> C/r -> C``) and read their ``2 C (C/r)`` weights; the rescaling reads the map
+    again with the ``C`` gates and writes the output map. In all
+    ``itemsize * (batch * (3 C H W + 4 C + 2 C/r) + 2 C (C/r))``: three maps' worth of traffic
+    for almost no arithmetic.
+
+    Examples
+    --------
+    >>> squeeze_excitation_bytes(256, 56)    # 3 x 802,816 + 1,056 elements + 8,192 weights, 4 bytes each
+    9670784
+    """
+    reduced = _se_reduced(channels, reduction)
+    _check_traffic(batch, itemsize)
+    size = _spatial_size(spatial_size)
+    elements = batch * (3 * channels * math.prod(size) + 4 * channels + 2 * reduced)
+    return itemsize * (elements + 2 * channels * reduced)
+
+
+def global_depthwise_bytes(channels, spatial_size, batch=1, itemsize=4):
+    """Bytes a global depthwise convolution moves: the map and the ``C H W`` weights read, ``C`` values written.
+
+    Examples
+    --------
+    >>> global_depthwise_bytes(512, 7)       # 25,088 inputs + 25,088 weights + 512 outputs
+    202752
+    """
+    size = _spatial_size(spatial_size)
+    return conv_bytes(size, channels, channels, size, groups=channels, batch=batch, itemsize=itemsize)
+
+
+#: The convolution types of the book, in chapter order: the rows of :func:`layer_table`.
+TYPES = ("standard", "pointwise", "spatially separable", "depthwise", "depthwise separable", "grouped", "dilated",
+         "transposed", "3D", "(2+1)D", "deformable", "SE", "GDC")
+
+
+def _positive_arg(name, value):
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        raise ValueError(f"{name} must be a positive int, got {name}={value!r}")
+    return value
+
+
+def layer_table(input_size, in_channels, out_channels, kernel_size=3, stride=1, batch=1, itemsize=4, groups=4,
+                dilation=2, frames=8, reduction=16):
+    """Every type of the book applied to one layer specification: one row of costs per type.
+
+    Each row is a dict with the keys
+
+    - ``"type"``: the name, from :data:`TYPES` (chapter order);
+    - ``"params"``: learnable parameters, as the module in ``"torch"`` counts them;
+    - ``"macs"``: multiply-accumulates for the batch (``batch`` times the per-image count);
+    - ``"bytes"``: the memory-traffic floor for the batch (inputs, weights and outputs of each
+      step, ``itemsize`` bytes per number);
+    - ``"intensity"``: arithmetic intensity ``2 * macs / bytes`` in FLOPs per byte;
+    - ``"output"``: the output shape of one image, ``(C, H, W)`` (``(C, T, H, W)`` for the video rows);
+    - ``"torch"``: the equivalent layer; ``nn.`` names are ``torch.nn``'s, the others
+      :mod:`conv_tutorial.torch`'s.
+
+    Every 2D layer keeps the size (padding ``k // 2``, ``dilation * (k // 2)`` for the dilated
+    one) up to the stride; the transposed layer instead multiplies the size by the stride, as a
+    decoder does. Depthwise keeps ``C_in`` channels, squeeze-and-excitation and the global
+    depthwise convolution act on the ``C_in``-channel input (GDC with a kernel as large as the
+    map). The video rows run on a clip of ``frames`` frames (stride 1 in time); their costs are
+    per clip, not per frame.
+
+    Parameters
+    ----------
+    input_size : int or tuple of 2 ints
+        ``(H, W)`` of the input map.
+    in_channels, out_channels : int
+    kernel_size, stride : int
+        Square kernel and stride of every layer.
+    batch : int
+        Images (clips) per batch.
+    itemsize : int
+        Bytes per number: 4 for float32, 2 for float16, 8 for float64.
+    groups : int
+        Of the grouped row; must divide both channel counts.
+    dilation : int
+        Of the dilated row.
+    frames : int
+        Frames of the clip in the 3D and (2+1)D rows.
+    reduction : int
+        Reduction ratio of the SE row.
+
+    Returns
+    -------
+    list of dict
+        One row per type of :data:`TYPES`, in that order.
+
+    Examples
+    --------
+    >>> rows = layer_table(56, 128, 128)
+    >>> [row["type"] for row in rows] == list(TYPES)
+    True
+    >>> standard, depthwise = rows[0], rows[3]
+    >>> standard["params"], standard["macs"], standard["torch"]
+    (147584, 462422016, 'nn.Conv2d(128, 128, 3, padding=1)')
+    >>> depthwise["params"], depthwise["macs"], round(depthwise["intensity"], 2)
+    (1280, 3612672, 2.25)
+    """
+    for name, value in (("in_channels", in_channels), ("out_channels", out_channels), ("kernel_size", kernel_size),
+                        ("stride", stride), ("itemsize", itemsize), ("groups", groups), ("dilation", dilation),
+                        ("frames", frames), ("reduction", reduction)):
+        _positive_arg(name, value)
+    _check_traffic(batch, itemsize)
+    size = to_tuple(input_size, 2, "input_size")
+    if any(s <= 0 for s in size):
+        raise ValueError(f"input_size must be positive, got input_size={input_size!r}")
+    ci, co, k, s, d = in_channels, out_channels, kernel_size, stride, dilation
+    p = k // 2
+    traffic = dict(batch=batch, itemsize=itemsize)
+    at = "" if s == 1 else f", stride={s}"
+    clip, clip_stride = (frames, *size), (1, s, s)
+    clip_at = "" if s == 1 else f", stride=(1, {s}, {s})"
+    out_pad = s - 1
+    map_name = f"{size[0]}" if size[0] == size[1] else f"{size}"
+
+    def out2d(channels, kernel=k, padding=p, dilation_=1):
+        return (channels, *conv_output_size(size, (kernel, kernel), (s, s), (padding, padding), (dilation_, dilation_)))
+
+    # (type, params, per-image MACs, bytes, output shape, torch equivalent)
+    rows = [
+        ("standard", conv_params(ci, co, k), conv_macs(size, ci, co, k, s, p),
+         conv_bytes(size, ci, co, k, s, p, **traffic), out2d(co), f"nn.Conv2d({ci}, {co}, {k}{at}, padding={p})"),
+        ("pointwise", conv_params(ci, co, 1), conv_macs(size, ci, co, 1, s),
+         conv_bytes(size, ci, co, 1, s, **traffic), out2d(co, 1, 0), f"nn.Conv2d({ci}, {co}, 1{at})"),
+        ("spatially separable", spatially_separable_conv_params(ci, co, k),
+         spatially_separable_conv_macs(size, ci, co, k, s, p), spatially_separable_conv_bytes(size, ci, co, k, s, p,
+                                                                                               **traffic),
+         out2d(co), f"SpatiallySeparableConv2d({ci}, {co}, {k}{at}, padding={p})"),
+        ("depthwise", depthwise_conv_params(ci, k), depthwise_conv_macs(size, ci, k, s, p),
+         conv_bytes(size, ci, ci, k, s, p, groups=ci, **traffic), out2d(ci),
+         f"nn.Conv2d({ci}, {ci}, {k}{at}, padding={p}, groups={ci})"),
+        ("depthwise separable", separable_conv_params(ci, co, k), separable_conv_macs(size, ci, co, k, s, p),
+         separable_conv_bytes(size, ci, co, k, s, p, **traffic), out2d(co),
+         f"DepthwiseSeparableConv2d({ci}, {co}, {k}{at}, padding={p})"),
+        ("grouped", conv_params(ci, co, k, groups), conv_macs(size, ci, co, k, s, p, groups=groups),
+         conv_bytes(size, ci, co, k, s, p, groups=groups, **traffic), out2d(co),
+         f"nn.Conv2d({ci}, {co}, {k}{at}, padding={p}, groups={groups})"),
+        ("dilated", conv_params(ci, co, k), conv_macs(size, ci, co, k, s, d * p, d),
+         conv_bytes(size, ci, co, k, s, d * p, d, **traffic), out2d(co, k, d * p, d),
+         f"nn.Conv2d({ci}, {co}, {k}{at}, padding={d * p}, dilation={d})"),
+        ("transposed", conv_params(ci, co, k), conv_transpose_macs(size, ci, co, k),
+         conv_transpose_bytes(size, ci, co, k, s, p, out_pad, **traffic),
+         (co, *conv_transpose_output_size(size, (k, k), (s, s), (p, p), (out_pad, out_pad))),
+         f"nn.ConvTranspose2d({ci}, {co}, {k}{at}, padding={p}{f', output_padding={out_pad}' if out_pad else ''})"),
+        ("3D", conv_params(ci, co, k, ndim=3), conv_macs(clip, ci, co, k, clip_stride, p),
+         conv_bytes(clip, ci, co, (k, k, k), clip_stride, p, **traffic),
+         (co, *conv_output_size(clip, (k, k, k), clip_stride, (p, p, p))),
+         f"nn.Conv3d({ci}, {co}, {k}{clip_at}, padding={p})"),
+        ("(2+1)D", conv2plus1d_params(ci, co, k), conv2plus1d_macs(clip, ci, co, k, clip_stride, p),
+         conv2plus1d_bytes(clip, ci, co, k, clip_stride, p, **traffic),
+         (co, *conv_output_size(clip, (k, k, k), clip_stride, (p, p, p))),
+         f"Conv2Plus1d({ci}, {co}, {k}{clip_at}, padding={p})"),
+        ("deformable", deform_conv_params(ci, co, k), deform_conv_macs(size, ci, co, k, s, p),
+         deform_conv_bytes(size, ci, co, k, s, p, **traffic), out2d(co),
+         f"DeformConv2d({ci}, {co}, {k}{at}, padding={p})"),
+        ("SE", squeeze_excitation_params(ci, reduction), squeeze_excitation_macs(ci, reduction),
+         squeeze_excitation_bytes(ci, size, reduction, **traffic), (ci, *size),
+         f"SqueezeExcitation({ci}, reduction={reduction})"),
+        ("GDC", global_depthwise_params(ci, size), global_depthwise_macs(ci, size),
+         global_depthwise_bytes(ci, size, **traffic), (ci, 1, 1), f"GlobalDepthwiseConv2d({ci}, {map_name})"),
+    ]
+    return [{"type": name, "params": params, "macs": batch * macs, "bytes": nbytes,
+             "intensity": _flops_per_byte(batch * macs, nbytes) if nbytes else 0.0, "output": tuple(output),
+             "torch": torch_call}
+            for name, params, macs, nbytes, output, torch_call in rows]

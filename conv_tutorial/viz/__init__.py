@@ -22,7 +22,9 @@ cannot be confused.
 - :func:`window_cells3d`, :func:`draw_conv3d` -- a 3D kernel in a clip or volume, drawn as film
   strips of input frames, kernel slices and output frames;
 - :func:`draw_deform_sampling` -- where a deformable convolution's taps read the input for one
-  output pixel, moved from the regular grid by the offsets.
+  output pixel, moved from the regular grid by the offsets;
+- :func:`draw_roofline`, :func:`draw_flops_time` -- measured kernels on the roofline of this
+  machine, and FLOPs against measured time.
 """
 
 from .animation import animation_html
@@ -32,6 +34,7 @@ from .deformable import draw_deform_sampling
 from .dilated import draw_dilation_rates, draw_gridding_map
 from .matrices import draw_matrix
 from .receptive_field import draw_receptive_field, receptive_paths
+from .roofline import draw_flops_time, draw_roofline
 from .transposed import animate_conv_transpose2d, draw_conv_transpose2d, draw_count_map, draw_overlap_map
 from .volume import draw_conv3d, window_cells3d
 
@@ -47,10 +50,12 @@ __all__ = [
     "draw_count_map",
     "draw_deform_sampling",
     "draw_dilation_rates",
+    "draw_flops_time",
     "draw_gridding_map",
     "draw_matrix",
     "draw_overlap_map",
     "draw_receptive_field",
+    "draw_roofline",
     "receptive_paths",
     "window_cells",
     "window_cells3d",

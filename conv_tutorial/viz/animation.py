@@ -12,16 +12,17 @@ import re
 
 __all__ = ["animation_html"]
 
-# Font Awesome 4 classes of matplotlib's player, and the symbol that replaces each icon.
+# Font Awesome 4 classes of matplotlib's player, and the symbol that replaces each icon: characters
+# that common text fonts (DejaVu Sans, Arial, ...) have, so no button shows an empty box.
 _ICONS = {
     "fa fa-minus": "−",
-    "fa fa-fast-backward": "⏮",
-    "fa fa-step-backward": "⏴|",
+    "fa fa-fast-backward": "⇤",
+    "fa fa-step-backward": "‹",
     "fa fa-play fa-flip-horizontal": "◀",
-    "fa fa-pause": "⏸",
+    "fa fa-pause": "‖",
     "fa fa-play": "▶",
-    "fa fa-step-forward": "|⏵",
-    "fa fa-fast-forward": "⏭",
+    "fa fa-step-forward": "›",
+    "fa fa-fast-forward": "⇥",
     "fa fa-plus": "+",
 }
 _STYLESHEET = re.compile(r"<link[^>]*font-awesome[^>]*>", re.S)
