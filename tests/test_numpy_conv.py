@@ -234,3 +234,17 @@ def test_conv_matrix_is_the_convolution_and_its_transpose_is_the_transposed_conv
     assert_close_to_reference(C @ x.ravel(), y.ravel())
     g = rng.standard_normal(y.shape)
     assert_close_to_reference(C.T @ g.ravel(), cnp.conv_backward(g, x, w, **kw)[0].ravel())
+
+
+@pytest.mark.parametrize(
+    ("shape", "kernel", "multiplier", "kwargs"),
+    [((3, 8, 7, 7), (7, 7), 1, {}), ((2, 3, 5, 6), (5, 6), 2, {}), ((2, 4, 6, 6), (5, 5), 1, dict(padding=1)),
+     ((1, 3, 7, 7), (3, 3), 1, dict(stride=3)), ((2, 2, 5, 5), (3, 3), 3, dict(dilation=2)), ((0, 3, 7, 7), (7, 7), 1, {})],
+)
+def test_depthwise_with_few_output_positions_matches_torch(shape, kernel, multiplier, kwargs):
+    """Depthwise convolutions whose kernel is about the size of the map (global depthwise) take
+    the engine's in-place path; they must equal PyTorch, channel multiplier included."""
+    rng = np.random.default_rng(0)
+    x, w = rng.standard_normal(shape), rng.standard_normal((shape[1] * multiplier, 1, *kernel))
+    assert_close_to_reference(cnp.conv2d(x, w, groups=shape[1], **kwargs),
+                              F.conv2d(_torch(x), _torch(w), groups=shape[1], **kwargs))

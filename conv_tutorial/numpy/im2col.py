@@ -124,10 +124,19 @@ def conv_forward(x: np.ndarray, weight: np.ndarray, spec) -> np.ndarray:
     taps = int(np.prod(spec.kernel_size))
     out_spatial = spec.output_spatial
     out = np.empty((batch, c_out, *out_spatial), dtype=x.dtype)
+    windows = window_view(pad_spatial(x, spec.padding), spec.kernel_size, spec.stride, spec.dilation)
+    if c_in == g and int(np.prod(out_spatial)) < taps:
+        # Depthwise with a kernel about the size of the map (a global depthwise convolution): few
+        # output positions, each a weighted sum of its window, read once in place.
+        if c_out != c_in:
+            windows = np.repeat(windows, c_out // c_in, axis=1)
+        o_axes, k_axes = list(range(2, 2 + n_sp)), list(range(2 + n_sp, 2 + 2 * n_sp))
+        out[...] = np.einsum(windows, [0, 1, *o_axes, *k_axes], weight.reshape(c_out, *spec.kernel_size),
+                             [1, *k_axes], [0, 1, *o_axes])
+        return out
     if c_in == g:
         _depthwise_forward(pad_spatial(x, spec.padding), weight, spec, out)
         return out
-    windows = window_view(pad_spatial(x, spec.padding), spec.kernel_size, spec.stride, spec.dilation)
     w_mat = weight.reshape(g, c_out // g, (c_in // g) * taps)
     for b, r in column_chunks(batch, out_spatial, c_in * taps * x.itemsize):
         part = windows[b, :, r]

@@ -16,7 +16,7 @@ from torch import nn
 
 from .._checks import check_channel_shuffle
 from ._tensors import common_float_dtype
-from .pointwise import _ConvBN
+from .pointwise import Bottleneck, _ConvBN
 
 __all__ = ["ResNeXtBlock", "ShuffleNetUnit", "channel_shuffle"]
 
@@ -63,7 +63,7 @@ def _check_divisible(groups_name: str, groups: int, **channels) -> None:
             raise ValueError(f"{name} must be divisible by {groups_name}, got {name}={value} and {groups_name}={groups}")
 
 
-class ResNeXtBlock(nn.Module):
+class ResNeXtBlock(Bottleneck):
     """ResNeXt bottleneck block: 1x1 reduce -> 3x3 grouped (``groups = cardinality``) -> 1x1 expand,
     plus a shortcut.
 
@@ -105,21 +105,12 @@ class ResNeXtBlock(nn.Module):
 
     def __init__(self, in_channels: int, bottleneck_channels: int, out_channels: int, cardinality: int = 32,
                  stride: int = 1):
-        super().__init__()
         _check_positive_ints(in_channels=in_channels, bottleneck_channels=bottleneck_channels,
                              out_channels=out_channels, cardinality=cardinality, stride=stride)
         _check_divisible("cardinality", cardinality, bottleneck_channels=bottleneck_channels)
+        # A ResNet bottleneck whose 3x3 layer has `cardinality` groups: the block is the same.
+        super().__init__(in_channels, bottleneck_channels, out_channels, stride=stride, groups=cardinality)
         self.cardinality = cardinality
-        self.reduce = _ConvBN(in_channels, bottleneck_channels, 1)
-        self.conv = _ConvBN(bottleneck_channels, bottleneck_channels, 3, stride=stride, groups=cardinality)
-        self.expand = _ConvBN(bottleneck_channels, out_channels, 1)
-        self.shortcut = (nn.Identity() if in_channels == out_channels and stride == 1
-                         else _ConvBN(in_channels, out_channels, 1, stride=stride))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = torch.relu(self.reduce(x))
-        out = torch.relu(self.conv(out))
-        return torch.relu(self.expand(out) + self.shortcut(x))
 
 
 class ShuffleNetUnit(nn.Module):

@@ -90,6 +90,9 @@ class Bottleneck(nn.Module):
     stride : int
         Applied by the 3x3 layer (and the projection), as in torchvision's ResNet ("v1.5"); the
         original paper strides the first 1x1 layer instead, which skips three quarters of the input.
+    groups : int
+        Groups of the 3x3 layer; more than one makes it a ResNeXt block
+        (:class:`~conv_tutorial.torch.ResNeXtBlock`, where it is called the cardinality).
 
     Shape
     -----
@@ -107,14 +110,17 @@ class Bottleneck(nn.Module):
     torch.Size([1, 256, 8, 8])
     """
 
-    def __init__(self, in_channels: int, mid_channels: int, out_channels: int, stride: int = 1):
+    def __init__(self, in_channels: int, mid_channels: int, out_channels: int, stride: int = 1, groups: int = 1):
         super().__init__()
         for name, value in (("in_channels", in_channels), ("mid_channels", mid_channels),
-                            ("out_channels", out_channels), ("stride", stride)):
+                            ("out_channels", out_channels), ("stride", stride), ("groups", groups)):
             if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
                 raise ValueError(f"{name} must be a positive int, got {name}={value!r}")
+        if mid_channels % groups:
+            raise ValueError(f"mid_channels must be divisible by groups, got mid_channels={mid_channels} "
+                             f"and groups={groups}")
         self.reduce = _ConvBN(in_channels, mid_channels, 1)
-        self.conv = _ConvBN(mid_channels, mid_channels, 3, stride=stride)
+        self.conv = _ConvBN(mid_channels, mid_channels, 3, stride=stride, groups=groups)
         self.expand = _ConvBN(mid_channels, out_channels, 1)
         self.shortcut = (nn.Identity() if in_channels == out_channels and stride == 1
                          else _ConvBN(in_channels, out_channels, 1, stride=stride))
