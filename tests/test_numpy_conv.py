@@ -248,3 +248,21 @@ def test_depthwise_with_few_output_positions_matches_torch(shape, kernel, multip
     x, w = rng.standard_normal(shape), rng.standard_normal((shape[1] * multiplier, 1, *kernel))
     assert_close_to_reference(cnp.conv2d(x, w, groups=shape[1], **kwargs),
                               F.conv2d(_torch(x), _torch(w), groups=shape[1], **kwargs))
+
+
+@given(st.data())
+def test_depthwise_transposed_convolution_matches_torch(data):
+    """One input channel per group: the engine runs it as a direct depthwise convolution of the
+    stretched input with the flipped kernel; it must equal PyTorch's transposed convolution."""
+    c, m = data.draw(st.integers(1, 3)), data.draw(st.integers(1, 2))
+    kernel = tuple(data.draw(st.integers(1, 3)) for _ in range(2))
+    stride = tuple(data.draw(st.integers(1, 3)) for _ in range(2))
+    dilation = tuple(data.draw(st.integers(1, 2)) for _ in range(2))
+    out_pad = tuple(data.draw(st.integers(0, max(s, d) - 1)) for s, d in zip(stride, dilation))
+    size = tuple(data.draw(st.integers(1, 5)) for _ in range(2))
+    full = [(i - 1) * s + d * (k - 1) + 1 + op for i, s, d, k, op in zip(size, stride, dilation, kernel, out_pad)]
+    padding = tuple(data.draw(st.integers(0, (f - 1) // 2)) for f in full)
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    y, w = rng.standard_normal((2, c, *size)), rng.standard_normal((c, m, *kernel))
+    kw = dict(stride=stride, padding=padding, output_padding=out_pad, groups=c, dilation=dilation)
+    assert_close_to_reference(cnp.conv_transpose2d(y, w, **kw), F.conv_transpose2d(_torch(y), _torch(w), **kw))

@@ -22,7 +22,7 @@ from collections.abc import Iterator
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from .._checks import check_conv, check_fold, check_unfold
+from .._checks import ConvSpec, check_conv, check_fold, check_unfold
 from ._arrays import as_float_arrays
 
 __all__ = ["COLUMN_BUFFER_BYTES", "column_chunks", "conv_matrix", "fold", "unfold", "window_view"]
@@ -254,6 +254,8 @@ def conv_transpose_forward(y: np.ndarray, weight: np.ndarray, groups: int, kerne
     c_out_g = weight.shape[1]
     taps = int(np.prod(kernel_size))
     in_spatial = y.shape[2:]
+    if c_in == g:
+        return _depthwise_transpose(y, weight, kernel_size, stride, dilation, canvas_spatial, crop)
     # (g, C_out/g * prod(K), C_in/g): the transposed weight of every group.
     w_t = weight.reshape(g, c_in // g, c_out_g * taps).transpose(0, 2, 1)
     canvas = np.zeros((batch, c_out_g * g, *canvas_spatial), dtype=y.dtype)
@@ -264,6 +266,30 @@ def conv_transpose_forward(y: np.ndarray, weight: np.ndarray, groups: int, kerne
         nb, chunk_spatial = part.shape[0], part.shape[2:]
         cols = w_t @ part.reshape(nb, g, c_in // g, -1)
         _add_columns(windows[b, :, r], cols.reshape(nb, c_out_g * g, *kernel_size, *chunk_spatial), n_sp)
+    return canvas[(slice(None), slice(None), *(slice(lo, size - hi) for size, (lo, hi) in zip(canvas_spatial, crop)))]
+
+
+def _depthwise_transpose(y, weight, kernel_size, stride, dilation, canvas_spatial, crop) -> np.ndarray:
+    """Transposed depthwise convolution (one input channel per group) as a direct convolution.
+
+    With one input channel per group the columns of :func:`conv_transpose_forward` come from a
+    product with a single input row, so instead, as chapter 10 shows in general: stretch the input
+    (``stride - 1`` zeros between pixels), pad it by ``dilation * (k - 1)`` and run the depthwise
+    path of :func:`conv_forward` with the kernel flipped. That gives the full scatter, which is
+    placed on the canvas and cropped as in :func:`conv_transpose_forward`.
+    """
+    n_sp = len(kernel_size)
+    batch, c_in = y.shape[:2]
+    c_out = c_in * weight.shape[1]
+    stretched = np.zeros((batch, c_in, *((i - 1) * s + 1 for i, s in zip(y.shape[2:], stride))), dtype=y.dtype)
+    stretched[(slice(None), slice(None), *(slice(None, None, s) for s in stride))] = y
+    # (C_in, m, *K) flipped -> (C_in * m, 1, *K): output channel c * m + j reads input channel c.
+    direct = np.flip(weight, axis=tuple(range(2, 2 + n_sp))).reshape(c_out, 1, *kernel_size)
+    pads = tuple((d * (k - 1), d * (k - 1)) for k, d in zip(kernel_size, dilation))
+    spec = ConvSpec(stretched.shape, direct.shape, (1,) * n_sp, pads, tuple(dilation), c_in, False)
+    full = conv_forward(stretched, direct, spec)
+    canvas = np.zeros((batch, c_out, *canvas_spatial), dtype=y.dtype)
+    canvas[(slice(None), slice(None), *(slice(0, f) for f in full.shape[2:]))] = full
     return canvas[(slice(None), slice(None), *(slice(lo, size - hi) for size, (lo, hi) in zip(canvas_spatial, crop)))]
 
 
