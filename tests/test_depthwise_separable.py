@@ -15,6 +15,7 @@ from torch.utils.flop_counter import FlopCounterMode
 import conv_tutorial.numpy as cnp
 import conv_tutorial.torch as ct
 from conv_tutorial import cost
+from conv_tutorial.numpy import im2col
 
 F64 = torch.float64
 
@@ -72,6 +73,18 @@ def test_depthwise_fast_path_equals_the_loops(config):
     x, w, b, kw = config
     groups = x.shape[1]
     assert_close_to_reference(cnp.depthwise_conv2d(x, w, b, **kw), cnp.conv2d_naive(x, w, b, groups=groups, **kw))
+
+
+@pytest.mark.parametrize(("scalar_elements", "block_bytes"), [(1, 8), (1, 2**20), (2**40, 8), (2**40, 2**20)])
+@given(config=depthwise_configs())
+def test_depthwise_block_plans_agree_with_torch(scalar_elements, block_bytes, config):
+    """Channel by channel (one number per tap) or channels of one image (per-pixel weights), in
+    blocks of one image or of many: every plan of the depthwise path gives the same result."""
+    x, w, b, kw = config
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(im2col, "DEPTHWISE_SCALAR_ELEMENTS", scalar_elements)
+        patch.setattr(im2col, "DEPTHWISE_BLOCK_BYTES", block_bytes)
+        assert_close_to_reference(cnp.depthwise_conv2d(x, w, b, **kw), _reference(x, w, b, kw))
 
 
 @pytest.mark.parametrize("multiplier", [1, 3])

@@ -32,7 +32,11 @@ COLUMN_BUFFER_BYTES = 64 * 2**20
 
 #: Output bytes the depthwise path accumulates per block: small enough to stay in a core's cache
 #: across the kernel's taps.
-DEPTHWISE_BLOCK_BYTES = 256 * 2**10
+DEPTHWISE_BLOCK_BYTES = 128 * 2**10
+
+#: Grid positions one channel must have across the batch for the depthwise path to go channel by
+#: channel (one number per tap); below it a NumPy call per channel costs more than its work.
+DEPTHWISE_SCALAR_ELEMENTS = 16384
 
 
 def window_view(padded: np.ndarray, kernel_size, stride, dilation, writeable: bool = False) -> np.ndarray:
@@ -124,8 +128,11 @@ def conv_forward(x: np.ndarray, weight: np.ndarray, spec) -> np.ndarray:
     taps = int(np.prod(spec.kernel_size))
     out_spatial = spec.output_spatial
     out = np.empty((batch, c_out, *out_spatial), dtype=x.dtype)
+    if c_in == g and int(np.prod(out_spatial)) >= taps:
+        _depthwise_forward(x, weight, spec, out)
+        return out
     windows = window_view(pad_spatial(x, spec.padding), spec.kernel_size, spec.stride, spec.dilation)
-    if c_in == g and int(np.prod(out_spatial)) < taps:
+    if c_in == g:
         # Depthwise with a kernel about the size of the map (a global depthwise convolution): few
         # output positions, each a weighted sum of its window, read once in place.
         if c_out != c_in:
@@ -133,9 +140,6 @@ def conv_forward(x: np.ndarray, weight: np.ndarray, spec) -> np.ndarray:
         o_axes, k_axes = list(range(2, 2 + n_sp)), list(range(2 + n_sp, 2 + 2 * n_sp))
         out[...] = np.einsum(windows, [0, 1, *o_axes, *k_axes], weight.reshape(c_out, *spec.kernel_size),
                              [1, *k_axes], [0, 1, *o_axes])
-        return out
-    if c_in == g:
-        _depthwise_forward(pad_spatial(x, spec.padding), weight, spec, out)
         return out
     w_mat = weight.reshape(g, c_out // g, (c_in // g) * taps)
     for b, r in column_chunks(batch, out_spatial, c_in * taps * x.itemsize):
@@ -146,29 +150,28 @@ def conv_forward(x: np.ndarray, weight: np.ndarray, spec) -> np.ndarray:
     return out
 
 
-def _phases(padded: np.ndarray, stride) -> tuple[np.ndarray, tuple[int, ...]]:
-    """Split ``(N, C, *S)`` into its ``prod(stride)`` polyphase grids, flattened.
+def _phase_fills(spatial, padding, stride) -> list[tuple[tuple[int, ...], tuple[slice, ...], tuple[slice, ...]]]:
+    """Where the input's pixels go in the polyphase grids of its padded version.
 
-    Grid ``a`` (a tuple, ``0 <= a < stride``) holds the pixels ``q * stride + a``: a strided
-    convolution reads, for each kernel tap, one grid at unit stride. Returns
-    ``(*stride, N * C, prod(Q))`` and the grid size ``Q = ceil(S / stride)`` (zero-filled at
-    the end where ``S`` is not a multiple of the stride).
+    Grid ``a`` (a tuple, ``0 <= a < stride``) of the padded input holds its pixels ``q * stride + a``,
+    that is the input's pixels ``q * stride + a - pad_left``. Returns, for every grid that holds
+    any input pixel, ``(a, grid slices, input slices)``: ``grid[a][grid slices] = x[input slices]``;
+    the rest of the grid is padding (zeros).
     """
-    rows = padded.shape[0] * padded.shape[1]
-    spatial = padded.shape[2:]
-    grid = tuple(-(-size // s) for size, s in zip(spatial, stride))
-    size = int(np.prod(grid))  # explicit, not -1: an empty batch has nothing to infer it from
-    if all(s == 1 for s in stride):
-        return np.ascontiguousarray(padded).reshape(*stride, rows, size), grid
-    filled = np.zeros((rows, *(q * s for q, s in zip(grid, stride))), dtype=padded.dtype)
-    filled[(slice(None), *(slice(0, size) for size in spatial))] = padded.reshape(rows, *spatial)
-    n = len(stride)
-    split = filled.reshape(rows, *(v for q, s in zip(grid, stride) for v in (q, s)))
-    order = (*range(2, 2 * n + 1, 2), 0, *range(1, 2 * n, 2))  # stride axes, rows, grid axes
-    return np.ascontiguousarray(split.transpose(order)).reshape(*stride, rows, size), grid
+    fills = []
+    for phase in np.ndindex(*stride):
+        dst, src = [], []
+        for a, s, (lo, _), size in zip(phase, stride, padding, spatial):
+            first = max(0, -(-(lo - a) // s))          # first q with q * s + a - lo >= 0
+            stop = (size - 1 + lo - a) // s + 1        # one past the last q with q * s + a - lo < size
+            dst.append(slice(first, stop))
+            src.append(slice(first * s + a - lo, (stop - 1) * s + a - lo + 1, s))
+        if all(d.stop > d.start for d in dst):
+            fills.append((phase, tuple(dst), tuple(src)))
+    return fills
 
 
-def _depthwise_forward(padded: np.ndarray, weight: np.ndarray, spec, out: np.ndarray) -> None:
+def _depthwise_forward(x: np.ndarray, weight: np.ndarray, spec, out: np.ndarray) -> None:
     """Depthwise convolution (one input channel per group) as one multiply-add per kernel tap.
 
     With one input channel per group the matmul of :func:`conv_forward` multiplies a
@@ -176,57 +179,81 @@ def _depthwise_forward(padded: np.ndarray, weight: np.ndarray, spec, out: np.nda
     times the input for a product with a single row. Here each tap instead adds
     ``weight[o, 0, tap] * (the input shifted by the tap)`` into the output, reading the input in
     place. Output channel ``o`` reads input channel ``o // m`` (``m = C_out / C_in`` is the
-    channel multiplier), so the input's channels are first repeated ``m`` times.
+    channel multiplier).
 
-    Each image is flattened, and a block of consecutive images is one long row: a tap's shift is
-    then a contiguous slice, and every multiply-add is one vectorised loop over the whole block
-    (NumPy is slow on many short rows). The output is computed on the input's grid and cropped at
-    the end; the positions wasted past the right and bottom edges read neighbouring pixels or the
-    next image, which is harmless because they are cropped. A stride is a unit-stride convolution
-    of the input's polyphase grids (:func:`_phases`). Blocks hold about
-    :data:`DEPTHWISE_BLOCK_BYTES` of output so that the ``prod(K)`` passes over a block run in
-    cache; the loop runs over channel blocks, then samples, so that each block's per-pixel weights
-    are spread once and reused for the whole batch.
+    The work goes block by block, and each block is done in cache: its images are copied into a
+    zero-padded buffer, flattened, ``prod(K)`` multiply-adds run over the buffer, and the result is
+    cropped into ``out``. Flattened, a tap's shift is one contiguous slice and every multiply-add
+    is one vectorised loop over the whole block (NumPy is slow on many short rows); positions past
+    an image's right or bottom edge read the next row or image, which is harmless because they
+    are cropped. A stride is a unit-stride convolution of the padded input's polyphase grids
+    (:func:`_phase_fills`): each tap reads one grid. A block is either
 
-    ``padded`` is the padded input ``(N, C_in, *S)``, ``weight`` ``(C_in * m, 1, *K)``; writes
+    - the images of one channel across the batch (when the batch holds at least
+      :data:`DEPTHWISE_SCALAR_ELEMENTS` grid positions): every tap multiplies by a single number;
+    - or consecutive channels of one image: every tap multiplies by a row of per-pixel weights,
+      built once per block of channels and reused for every image.
+
+    Blocks hold about :data:`DEPTHWISE_BLOCK_BYTES` so that the passes over them stay in cache.
+    ``x`` is the unpadded input ``(N, C_in, *S)``, ``weight`` ``(C_in * m, 1, *K)``; writes
     ``out`` ``(N, C_in * m, *O)``.
     """
-    batch, c_in = padded.shape[:2]
-    kernel, stride, dilation, out_spatial = spec.kernel_size, spec.stride, spec.dilation, spec.output_spatial
+    batch, c_in = x.shape[:2]
     channels = weight.shape[0]
-    if channels != c_in:
-        padded = np.repeat(padded, channels // c_in, axis=1)
-    phases, grid = _phases(padded, stride)  # (*stride, N * channels, Q)
+    m = channels // c_in
+    kernel, stride, out_spatial = spec.kernel_size, spec.stride, spec.output_spatial
+    if out.size == 0:
+        return
+    padded = [size + lo + hi for size, (lo, hi) in zip(x.shape[2:], spec.padding)]
+    grid = tuple(-(-p // s) for p, s in zip(padded, stride))
     size = int(np.prod(grid))
-    flat = phases.reshape(*stride, -1)
     pitch = [int(np.prod(grid[i + 1 :])) for i in range(len(grid))]  # flat step of each grid axis
-    taps = []
+    phase_index = {phase: i for i, phase in enumerate(np.ndindex(*stride))}
+    taps = []  # (grid read by the tap, flat shift of the tap within that grid)
     for tap in np.ndindex(*kernel):
-        shift = [k * d for k, d in zip(tap, dilation)]
+        shift = [k * d for k, d in zip(tap, spec.dilation)]
         phase = tuple(v % s for v, s in zip(shift, stride))
-        taps.append((phase, sum((v // s) * p for v, s, p in zip(shift, stride, pitch))))
-    # Reads stay in the block: an output inside the grid plus the largest shift is inside the grid.
+        taps.append((phase_index[phase], sum((v // s) * p for v, s, p in zip(shift, stride, pitch))))
+    # Reads run past a block's end by at most the largest shift; those positions are cropped.
     margin = max(offset for _, offset in taps)
-    acc = np.empty((batch, channels, size), dtype=out.dtype)
-    acc_flat = acc.reshape(-1)
-    block_channels = min(channels, max(1, DEPTHWISE_BLOCK_BYTES // (size * out.itemsize)))
-    w_taps = weight.reshape(channels, -1).T  # (taps, channels)
-    for c0 in range(0, channels, block_channels):
-        c1 = min(c0 + block_channels, channels)
-        span = (c1 - c0) * size - margin
-        w_pixels = np.repeat(w_taps[:, c0:c1], size, axis=1)[:, :span]  # each pixel's weight, per tap
-        part = np.empty(span, dtype=out.dtype)
-        for n in range(batch):
-            start = (n * channels + c0) * size
-            block = acc_flat[start : start + span]
-            for t, (phase, offset) in enumerate(taps):
-                src = flat[(*phase, slice(start + offset, start + offset + span))]
-                if t == 0:
-                    np.multiply(src, w_pixels[t], out=block)
-                else:
-                    np.multiply(src, w_pixels[t], out=part)
-                    block += part
-    out[...] = acc.reshape(batch, channels, *grid)[(Ellipsis, *(slice(0, o) for o in out_spatial))]
+    block = max(1, DEPTHWISE_BLOCK_BYTES // (size * out.itemsize))  # images per block
+    per_channel = batch * size >= DEPTHWISE_SCALAR_ELEMENTS
+    if per_channel:
+        block = min(block, batch)
+        # (batch slice, output channels, input channels) of every block
+        plan = [(slice(n, min(n + block, batch)), slice(o, o + 1), slice(o // m, o // m + 1))
+                for o in range(channels) for n in range(0, batch, block)]
+    else:
+        block = min(channels, max(m, block // m * m))  # whole groups of m filters
+        plan = [(slice(n, n + 1), slice(c, min(c + block, channels)), slice(c // m, min(c + block, channels) // m))
+                for c in range(0, channels, block) for n in range(batch)]
+    grids = np.zeros((len(phase_index), block * size + margin), dtype=out.dtype)
+    acc, part = np.empty(block * size, dtype=out.dtype), np.empty(block * size, dtype=out.dtype)
+    w_taps = weight.reshape(channels, -1)
+    fills = _phase_fills(x.shape[2:], spec.padding, stride)
+    crop = tuple(slice(0, o) for o in out_spatial)
+    filled, weights = None, None
+    for n, o, c in plan:
+        images = (n.stop - n.start) * (o.stop - o.start)
+        span = images * size
+        if (n, c) != filled:  # a multiplier's filters share their input: copy it once
+            for phase, dst, src in fills:
+                view = grids[phase_index[phase], : span].reshape(n.stop - n.start, c.stop - c.start, -1, *grid)
+                view[(Ellipsis, *dst)] = x[(n, c, None, *src)]
+            filled = (n, c)
+        if per_channel:
+            weights = w_taps[o.start]
+        elif n.start == 0:
+            weights = np.repeat(w_taps[o].T, size, axis=1)  # (taps, span): each pixel's weight
+        block_acc, block_part = acc[:span], part[:span]
+        for t, (g, offset) in enumerate(taps):
+            shifted, w = grids[g, offset : offset + span], weights[t]
+            if t == 0:
+                np.multiply(shifted, w, out=block_acc)
+            else:
+                np.multiply(shifted, w, out=block_part)
+                block_acc += block_part
+        out[n, o] = block_acc.reshape(n.stop - n.start, o.stop - o.start, *grid)[(Ellipsis, *crop)]
 
 
 def conv_transpose_forward(y: np.ndarray, weight: np.ndarray, groups: int, kernel_size, stride,
