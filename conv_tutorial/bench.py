@@ -12,7 +12,8 @@ same run (so the ratios, not the absolute times, are what carry from one machine
 
 Each operation runs on the layers of its suite (``OP_SUITES``: ResNet-50, MobileNet v1,
 Inception v3, DeepLab, R3D-18, ShuffleNet, SE-ResNet-50 and MobileFaceNet layers at their real
-sizes, float32, batch 8 by default). A time is the median of ``repeats`` runs after a warm-up.
+sizes, float32, batch 8 by default). A time is the median of ``repeats`` runs after a warm-up,
+with freed memory kept in the process (:func:`keep_freed_memory`).
 ``quick=True`` swaps every suite for one small layer (``QUICK_SUITES``), for tests.
 
 Run it with ``conv-tutorial bench`` (``--help`` for options), ``python -m conv_tutorial.bench``
@@ -21,6 +22,7 @@ or ``make bench``. Nothing here asserts: speed is measured, not tested.
 
 from __future__ import annotations
 
+import ctypes
 import statistics
 import sys
 import time
@@ -167,6 +169,30 @@ QUICK_SUITES = {
 SETTLE_SECONDS = 0.2
 
 SE_REDUCTION = 16
+
+_ALLOCATOR = {}
+
+
+def keep_freed_memory() -> bool:
+    """Make glibc keep freed memory in the process instead of returning it to the system.
+
+    Both libraries allocate their outputs on every call. With glibc's defaults a freed block of
+    many megabytes may go back to the system, and the next call then page-faults every page of
+    its new output in; whether it goes back depends on the heap's history, so the same call of
+    PyTorch took 1.6 ms in one process and 10 ms in another on a virtual machine (9,000 page
+    faults a call). Keeping freed memory, as a long training process ends up doing, times the
+    arithmetic and not the page faults. Returns whether the setting took (not on other C libraries).
+    """
+    if "kept" not in _ALLOCATOR:
+        try:
+            mallopt = ctypes.CDLL("libc.so.6").mallopt
+        except (OSError, AttributeError):
+            _ALLOCATOR["kept"] = False
+        else:
+            m_trim_threshold, m_mmap_threshold = -1, -3
+            mapped = mallopt(m_mmap_threshold, 2**30) or mallopt(m_mmap_threshold, 32 * 2**20)  # glibc's cap
+            _ALLOCATOR["kept"] = bool(mapped and mallopt(m_trim_threshold, 2**31 - 1))
+    return _ALLOCATOR["kept"]
 
 
 class Measurement(NamedTuple):
@@ -357,8 +383,13 @@ def _median_time(fn, repeats: int, sync=None) -> float:
 
 
 def measure(case: Case, batch: int = 8, repeats: int = 3, rng=None) -> Measurement:
-    """Time one case: ours, then the reference, on the same arrays; the ratio ours / reference."""
+    """Time one case: ours, then the reference, on the same arrays; the ratio ours / reference.
+
+    Calls :func:`keep_freed_memory` first, for the rest of the process.
+    """
     import torch
+
+    keep_freed_memory()
 
     rng = np.random.default_rng(0) if rng is None else rng
     arrays = _arrays(case.op, case.layer, batch, rng)

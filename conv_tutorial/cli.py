@@ -174,9 +174,11 @@ def bench_command(args) -> int:
     meta = {"conv_tutorial": __version__, "torch": torch.__version__, "numpy": np.__version__,
             "python": platform.python_version(), "machine": platform.machine(), "threads": torch.get_num_threads(),
             "torch_device": bench.device(), "torchvision": bench.torchvision_ops() is not None, "batch": batch,
-            "repeats": repeats, "dtype": "float32", "quick": args.quick, "settle_seconds": bench.SETTLE_SECONDS}
+            "repeats": repeats, "dtype": "float32", "quick": args.quick, "settle_seconds": bench.SETTLE_SECONDS,
+            "freed_memory_kept": bench.keep_freed_memory()}
     print(f"torch {meta['torch']} ({meta['threads']} threads, torch backend on {meta['torch_device']}), "
-          f"numpy {meta['numpy']}; batch {batch}, float32, median of {repeats}; {len(cases)} cases")
+          f"numpy {meta['numpy']}; batch {batch}, float32, median of {repeats}; {len(cases)} cases"
+          + ("; freed memory kept in the process" if meta["freed_memory_kept"] else ""))
     rng = np.random.default_rng(0)
     measurements = []
     for i, case in enumerate(cases, 1):
