@@ -109,6 +109,39 @@ def test_depthwise_path_takes_non_contiguous_input_and_keeps_nan():
     assert np.allclose(ours[~np.isnan(ours)], ref[~np.isnan(ref)], rtol=0, atol=1e-12)
 
 
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_depthwise_keeps_non_finite_values_in_their_windows(bad):
+    """A value on an image's edge reaches only its own windows, not the next row, image or channel
+    that a flattened shift would land on."""
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((2, 3, 5, 6))
+    x[0, 0, 2, -1] = x[0, 1, -1, 0] = x[1, 2, 0, 3] = bad
+    w = rng.standard_normal((3, 1, 3, 3))
+    ours = cnp.depthwise_conv2d(x, w, padding=1)
+    ref = F.conv2d(_t(x), _t(w), padding=1, groups=3).numpy()
+    np.testing.assert_array_equal(np.isnan(ours), np.isnan(ref))
+    np.testing.assert_array_equal(np.isinf(ours), np.isinf(ref))
+    assert np.isfinite(ref).sum() < ref.size - 3 * 4
+    assert_close_to_reference(ours[np.isfinite(ref)], ref[np.isfinite(ref)])
+
+
+def test_same_depthwise_reads_finite_input_in_place(monkeypatch):
+    """Stride 1, output as large as the input: the taps read the input without a padded copy,
+    unless a value is not finite (a zero weight times inf or nan is not zero)."""
+    calls = []
+    original = im2col._depthwise_in_place
+    monkeypatch.setattr(im2col, "_depthwise_in_place", lambda *args: calls.append(1) or original(*args))
+    rng = np.random.default_rng(3)
+    x, w = rng.standard_normal((2, 4, 7, 6)), rng.standard_normal((4, 1, 3, 5))
+    assert_close_to_reference(cnp.depthwise_conv2d(x, w, padding="same", dilation=(2, 1)),
+                              F.conv2d(_t(x), _t(w), padding="same", dilation=(2, 1), groups=4))
+    assert calls == [1]
+    x[1, 3, 0, 0] = np.nan
+    ours = cnp.depthwise_conv2d(x, w, padding="same", dilation=(2, 1))
+    assert calls == [1] and np.isnan(ours).sum() == np.isnan(
+        F.conv2d(_t(x), _t(w), padding="same", dilation=(2, 1), groups=4).numpy()).sum() > 0
+
+
 def test_depthwise_unbatched_and_integer_input():
     x, w = np.arange(2 * 4 * 4).reshape(2, 4, 4), np.ones((2, 1, 3, 3), dtype=int)
     out = cnp.depthwise_conv2d(x, w)

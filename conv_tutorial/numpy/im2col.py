@@ -218,6 +218,10 @@ def _depthwise_forward(x: np.ndarray, weight: np.ndarray, spec, out: np.ndarray)
     margin = max(offset for _, offset in taps)
     block = max(1, DEPTHWISE_BLOCK_BYTES // (size * out.itemsize))  # images per block
     per_channel = batch * size >= DEPTHWISE_SCALAR_ELEMENTS
+    if (not per_channel and m == 1 and all(s == 1 for s in stride) and tuple(out_spatial) == x.shape[2:]
+            and np.isfinite(np.sum(x))):  # a sum is finite only if every value is (or it may overflow)
+        _depthwise_in_place(np.ascontiguousarray(x), weight, spec, out)
+        return
     if per_channel:
         block = min(block, batch)
         # (batch slice, output channels, input channels) of every block
@@ -254,6 +258,54 @@ def _depthwise_forward(x: np.ndarray, weight: np.ndarray, spec, out: np.ndarray)
                 np.multiply(shifted, w, out=block_part)
                 block_acc += block_part
         out[n, o] = block_acc.reshape(n.stop - n.start, o.stop - o.start, *grid)[(Ellipsis, *crop)]
+
+
+def _depthwise_in_place(x: np.ndarray, weight: np.ndarray, spec, out: np.ndarray) -> None:
+    """The depthwise path for a 'same' convolution (stride 1, output as large as the input) of
+    finite values: no padded copy, the taps read ``x`` and add into ``out`` in place.
+
+    Flattened, a tap's shift is again one slice, and the reads that fall in the padding land on a
+    neighbouring row, image or channel instead; the per-pixel weights of each tap are zero at
+    exactly those positions (``0 * x`` is zero because ``x`` is finite). That saves the copy into
+    a padded buffer, the crop, and the work on the padding, which is most of a small map (49
+    outputs on an 81-pixel grid at 7x7). ``x`` is C-contiguous ``(N, C, *S)``, ``weight``
+    ``(C, 1, *K)``; writes ``out`` ``(N, C, *S)``.
+    """
+    batch, channels = x.shape[:2]
+    spatial = x.shape[2:]
+    size = int(np.prod(spatial))
+    pitch = [int(np.prod(spatial[i + 1 :])) for i in range(len(spatial))]
+    positions = np.indices(spatial).reshape(len(spatial), -1)
+    shifts, masks = [], []
+    for tap in np.ndindex(*spec.kernel_size):
+        shift = [k * d - lo for k, d, (lo, _) in zip(tap, spec.dilation, spec.padding)]
+        source = positions + np.array(shift)[:, None]
+        masks.append(np.all((source >= 0) & (source < np.array(spatial)[:, None]), axis=0))
+        shifts.append(sum(v * p for v, p in zip(shift, pitch)))
+    masks = np.array(masks, dtype=out.dtype)  # (taps, size): 1 where the tap reads the image
+    order = np.argsort(np.abs(shifts), kind="stable")  # the first tap reaches the most positions
+    block = min(channels, max(1, DEPTHWISE_BLOCK_BYTES // (size * out.itemsize)))
+    flat_x, flat_out = x.reshape(-1), out.reshape(-1)
+    part = np.empty(block * size, dtype=out.dtype)
+    w_taps = weight.reshape(channels, -1)
+    for c0 in range(0, channels, block):
+        c1 = min(c0 + block, channels)
+        span = (c1 - c0) * size
+        weights = (w_taps[c0:c1].T[:, :, None] * masks[:, None, :]).reshape(len(masks), span)
+        for n in range(batch):
+            start = (n * channels + c0) * size
+            acc = flat_out[start : start + span]
+            for i, t in enumerate(order):
+                # Positions whose read would leave the array read padding (weight 0): skip them.
+                lo = max(0, -shifts[t] - start)
+                hi = max(lo, min(span, flat_x.size - start - shifts[t]))
+                shifted = flat_x[start + lo + shifts[t] : start + hi + shifts[t]]
+                if i == 0:
+                    acc[:lo], acc[hi:] = 0, 0
+                    np.multiply(shifted, weights[t, lo:hi], out=acc[lo:hi])
+                else:
+                    np.multiply(shifted, weights[t, lo:hi], out=part[lo:hi])
+                    acc[lo:hi] += part[lo:hi]
 
 
 def conv_transpose_forward(y: np.ndarray, weight: np.ndarray, groups: int, kernel_size, stride,
