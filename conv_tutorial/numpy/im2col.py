@@ -219,8 +219,7 @@ def _depthwise_forward(x: np.ndarray, weight: np.ndarray, spec, out: np.ndarray)
     block = max(1, DEPTHWISE_BLOCK_BYTES // (size * out.itemsize))  # images per block
     per_channel = batch * size >= DEPTHWISE_SCALAR_ELEMENTS
     if (not per_channel and m == 1 and all(s == 1 for s in stride) and tuple(out_spatial) == x.shape[2:]
-            and np.isfinite(np.sum(x))):  # a sum is finite only if every value is (or it may overflow)
-        _depthwise_in_place(np.ascontiguousarray(x), weight, spec, out)
+            and _depthwise_in_place(np.ascontiguousarray(x), weight, spec, out)):
         return
     if per_channel:
         block = min(block, batch)
@@ -236,40 +235,46 @@ def _depthwise_forward(x: np.ndarray, weight: np.ndarray, spec, out: np.ndarray)
     w_taps = weight.reshape(channels, -1)
     fills = _phase_fills(x.shape[2:], spec.padding, stride)
     crop = tuple(slice(0, o) for o in out_spatial)
-    filled, weights = None, None
+    filled, weights, shifted = None, None, {}
     for n, o, c in plan:
-        images = (n.stop - n.start) * (o.stop - o.start)
-        span = images * size
+        span = (n.stop - n.start) * (o.stop - o.start) * size
         if (n, c) != filled:  # a multiplier's filters share their input: copy it once
             for phase, dst, src in fills:
                 view = grids[phase_index[phase], : span].reshape(n.stop - n.start, c.stop - c.start, -1, *grid)
                 view[(Ellipsis, *dst)] = x[(n, c, None, *src)]
             filled = (n, c)
         if per_channel:
-            weights = w_taps[o.start]
+            weights = w_taps[o.start].tolist()  # Python numbers keep the array's dtype
         elif n.start == 0:
-            weights = np.repeat(w_taps[o].T, size, axis=1)  # (taps, span): each pixel's weight
-        block_acc, block_part = acc[:span], part[:span]
-        for t, (g, offset) in enumerate(taps):
-            shifted, w = grids[g, offset : offset + span], weights[t]
-            if t == 0:
-                np.multiply(shifted, w, out=block_acc)
-            else:
-                np.multiply(shifted, w, out=block_part)
-                block_acc += block_part
-        out[n, o] = block_acc.reshape(n.stop - n.start, o.stop - o.start, *grid)[(Ellipsis, *crop)]
+            weights = list(np.repeat(w_taps[o].T, size, axis=1))  # per tap, each pixel's weight
+        if span not in shifted:
+            shifted[span] = [grids[g, offset : offset + span] for g, offset in taps]
+        _sum_of_taps(acc[:span], part[:span], shifted[span], weights)
+        out[n, o] = acc[:span].reshape(n.stop - n.start, o.stop - o.start, *grid)[(Ellipsis, *crop)]
 
 
-def _depthwise_in_place(x: np.ndarray, weight: np.ndarray, spec, out: np.ndarray) -> None:
+def _sum_of_taps(acc: np.ndarray, part: np.ndarray, shifted: list, weights: list) -> None:
+    """``acc = sum over t of shifted[t] * weights[t]``, one multiply and one add per tap (``part``
+    is scratch of ``acc``'s size). The loop the depthwise paths spend their time in."""
+    np.multiply(shifted[0], weights[0], acc)
+    for source, weight in zip(shifted[1:], weights[1:]):
+        np.multiply(source, weight, part)
+        np.add(acc, part, acc)
+
+
+def _depthwise_in_place(x: np.ndarray, weight: np.ndarray, spec, out: np.ndarray) -> bool:
     """The depthwise path for a 'same' convolution (stride 1, output as large as the input) of
     finite values: no padded copy, the taps read ``x`` and add into ``out`` in place.
 
     Flattened, a tap's shift is again one slice, and the reads that fall in the padding land on a
     neighbouring row, image or channel instead; the per-pixel weights of each tap are zero at
-    exactly those positions (``0 * x`` is zero because ``x`` is finite). That saves the copy into
-    a padded buffer, the crop, and the work on the padding, which is most of a small map (49
-    outputs on an 81-pixel grid at 7x7). ``x`` is C-contiguous ``(N, C, *S)``, ``weight``
-    ``(C, 1, *K)``; writes ``out`` ``(N, C, *S)``.
+    exactly those positions. That saves the copy into a padded buffer, the crop, and the work on
+    the padding, which is most of a small map (49 outputs on an 81-pixel grid at 7x7). A zero
+    weight cancels a finite value only: the values a block reads are checked first (they are
+    then in cache for its taps), and on an inf or nan the function returns False and the caller
+    starts over with a padded copy.
+    ``x`` is C-contiguous ``(N, C, *S)``, ``weight`` ``(C, 1, *K)``; writes ``out`` ``(N, C, *S)``
+    and returns True.
     """
     batch, channels = x.shape[:2]
     spatial = x.shape[2:]
@@ -283,29 +288,33 @@ def _depthwise_in_place(x: np.ndarray, weight: np.ndarray, spec, out: np.ndarray
         masks.append(np.all((source >= 0) & (source < np.array(spatial)[:, None]), axis=0))
         shifts.append(sum(v * p for v, p in zip(shift, pitch)))
     masks = np.array(masks, dtype=out.dtype)  # (taps, size): 1 where the tap reads the image
-    order = np.argsort(np.abs(shifts), kind="stable")  # the first tap reaches the most positions
+    before, after = max(0, -min(shifts)), max(0, max(shifts))
     block = min(channels, max(1, DEPTHWISE_BLOCK_BYTES // (size * out.itemsize)))
     flat_x, flat_out = x.reshape(-1), out.reshape(-1)
     part = np.empty(block * size, dtype=out.dtype)
+    # The first block reads before the array and the last one past it, in the padding: those two
+    # read a copy of their span with zeros around it instead.
+    edge = np.zeros(before + block * size + after, dtype=out.dtype)
     w_taps = weight.reshape(channels, -1)
     for c0 in range(0, channels, block):
         c1 = min(c0 + block, channels)
         span = (c1 - c0) * size
-        weights = (w_taps[c0:c1].T[:, :, None] * masks[:, None, :]).reshape(len(masks), span)
+        weights = np.empty((len(masks), c1 - c0, size), dtype=out.dtype)  # C order, so reshape is free
+        np.multiply(w_taps[c0:c1].T[:, :, None], masks[:, None, :], out=weights)
+        weights = list(weights.reshape(len(masks), span))
         for n in range(batch):
             start = (n * channels + c0) * size
-            acc = flat_out[start : start + span]
-            for i, t in enumerate(order):
-                # Positions whose read would leave the array read padding (weight 0): skip them.
-                lo = max(0, -shifts[t] - start)
-                hi = max(lo, min(span, flat_x.size - start - shifts[t]))
-                shifted = flat_x[start + lo + shifts[t] : start + hi + shifts[t]]
-                if i == 0:
-                    acc[:lo], acc[hi:] = 0, 0
-                    np.multiply(shifted, weights[t, lo:hi], out=acc[lo:hi])
-                else:
-                    np.multiply(shifted, weights[t, lo:hi], out=part[lo:hi])
-                    acc[lo:hi] += part[lo:hi]
+            first, stop = max(0, start - before), min(flat_x.size, start + span + after)  # what the taps read
+            if not np.isfinite(np.sum(flat_x[first:stop])):  # (a sum may also overflow: then start over too)
+                return False
+            source, base = flat_x, start
+            if stop - first < before + span + after:
+                edge[:] = 0
+                edge[first - start + before : stop - start + before] = flat_x[first:stop]
+                source, base = edge, before
+            shifted = [source[base + shift : base + shift + span] for shift in shifts]
+            _sum_of_taps(flat_out[start : start + span], part[:span], shifted, weights)
+    return True
 
 
 def conv_transpose_forward(y: np.ndarray, weight: np.ndarray, groups: int, kernel_size, stride,
