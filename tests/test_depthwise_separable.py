@@ -83,7 +83,7 @@ def test_depthwise_block_plans_agree_with_torch(scalar_elements, block_bytes, co
     x, w, b, kw = config
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(im2col, "DEPTHWISE_SCALAR_ELEMENTS", scalar_elements)
-        patch.setattr(im2col, "DEPTHWISE_BLOCK_BYTES", block_bytes)
+        patch.setattr(im2col, "DEPTHWISE_CACHE_BYTES", block_bytes)
         assert_close_to_reference(cnp.depthwise_conv2d(x, w, b, **kw), _reference(x, w, b, kw))
 
 

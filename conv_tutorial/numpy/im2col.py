@@ -30,9 +30,9 @@ __all__ = ["COLUMN_BUFFER_BYTES", "column_chunks", "conv_matrix", "fold", "unfol
 #: Largest column buffer (bytes) the engines allocate at once; larger jobs are chunked.
 COLUMN_BUFFER_BYTES = 64 * 2**20
 
-#: Output bytes the depthwise path accumulates per block: small enough to stay in a core's cache
-#: across the kernel's taps.
-DEPTHWISE_BLOCK_BYTES = 128 * 2**10
+#: Bytes that the arrays of one block of the depthwise path may take together (its input, sum,
+#: scratch and per-pixel weights): small enough to stay in a core's cache across the kernel's taps.
+DEPTHWISE_CACHE_BYTES = 1536 * 2**10
 
 #: Grid positions one channel must have across the batch for the depthwise path to go channel by
 #: channel (one number per tap); below it a NumPy call per channel costs more than its work.
@@ -194,7 +194,7 @@ def _depthwise_forward(x: np.ndarray, weight: np.ndarray, spec, out: np.ndarray)
     - or consecutive channels of one image: every tap multiplies by a row of per-pixel weights,
       built once per block of channels and reused for every image.
 
-    Blocks hold about :data:`DEPTHWISE_BLOCK_BYTES` so that the passes over them stay in cache.
+    A block's arrays take about :data:`DEPTHWISE_CACHE_BYTES`, so that the passes stay in cache.
     ``x`` is the unpadded input ``(N, C_in, *S)``, ``weight`` ``(C_in * m, 1, *K)``; writes
     ``out`` ``(N, C_in * m, *O)``.
     """
@@ -216,8 +216,9 @@ def _depthwise_forward(x: np.ndarray, weight: np.ndarray, spec, out: np.ndarray)
         taps.append((phase_index[phase], sum((v // s) * p for v, s, p in zip(shift, stride, pitch))))
     # Reads run past a block's end by at most the largest shift; those positions are cropped.
     margin = max(offset for _, offset in taps)
-    block = max(1, DEPTHWISE_BLOCK_BYTES // (size * out.itemsize))  # images per block
     per_channel = batch * size >= DEPTHWISE_SCALAR_ELEMENTS
+    arrays = len(phase_index) + 2 + (0 if per_channel else len(taps))  # grids, sum, scratch, weights
+    block = max(1, DEPTHWISE_CACHE_BYTES // (arrays * size * out.itemsize))  # images per block
     if (not per_channel and m == 1 and all(s == 1 for s in stride) and tuple(out_spatial) == x.shape[2:]
             and _depthwise_in_place(np.ascontiguousarray(x), weight, spec, out)):
         return
@@ -289,7 +290,8 @@ def _depthwise_in_place(x: np.ndarray, weight: np.ndarray, spec, out: np.ndarray
         shifts.append(sum(v * p for v, p in zip(shift, pitch)))
     masks = np.array(masks, dtype=out.dtype)  # (taps, size): 1 where the tap reads the image
     before, after = max(0, -min(shifts)), max(0, max(shifts))
-    block = min(channels, max(1, DEPTHWISE_BLOCK_BYTES // (size * out.itemsize)))
+    arrays = 3 + len(masks)  # input, sum, scratch and the weights of every tap
+    block = min(channels, max(1, DEPTHWISE_CACHE_BYTES // (arrays * size * out.itemsize)))
     flat_x, flat_out = x.reshape(-1), out.reshape(-1)
     part = np.empty(block * size, dtype=out.dtype)
     # The first block reads before the array and the last one past it, in the padding: those two
