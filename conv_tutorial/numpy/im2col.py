@@ -209,14 +209,15 @@ def _depthwise_forward(x: np.ndarray, weight: np.ndarray, spec, out: np.ndarray)
     size = int(np.prod(grid))
     pitch = [int(np.prod(grid[i + 1 :])) for i in range(len(grid))]  # flat step of each grid axis
     phase_index = {phase: i for i, phase in enumerate(np.ndindex(*stride))}
-    taps = []  # (grid read by the tap, flat shift of the tap within that grid)
+    taps = []  # (kernel index, grid read by the tap, flat shift of the tap within that grid)
     for tap in np.ndindex(*kernel):
         shift = [k * d for k, d in zip(tap, spec.dilation)]
         phase = tuple(v % s for v, s in zip(shift, stride))
-        taps.append((phase_index[phase], sum((v // s) * p for v, s, p in zip(shift, stride, pitch))))
+        taps.append((tap, phase_index[phase], sum((v // s) * p for v, s, p in zip(shift, stride, pitch))))
     # Reads run past a block's end by at most the largest shift; those positions are cropped.
-    margin = max(offset for _, offset in taps)
+    margin = max(offset for *_, offset in taps)
     per_channel = batch * size >= DEPTHWISE_SCALAR_ELEMENTS
+    runs, order, bounds = _tap_runs(taps, group=not per_channel)
     arrays = len(phase_index) + 2 + (0 if per_channel else len(taps))  # grids, sum, scratch, weights
     block = max(1, DEPTHWISE_CACHE_BYTES // (arrays * size * out.itemsize))  # images per block
     if (not per_channel and m == 1 and all(s == 1 for s in stride) and tuple(out_spatial) == x.shape[2:]
@@ -236,6 +237,7 @@ def _depthwise_forward(x: np.ndarray, weight: np.ndarray, spec, out: np.ndarray)
     w_taps = weight.reshape(channels, -1)
     fills = _phase_fills(x.shape[2:], spec.padding, stride)
     crop = tuple(slice(0, o) for o in out_spatial)
+    channel_weights = w_taps.tolist() if per_channel else None  # Python numbers keep the array's dtype
     filled, weights, shifted = None, None, {}
     for n, o, c in plan:
         span = (n.stop - n.start) * (o.stop - o.start) * size
@@ -244,23 +246,79 @@ def _depthwise_forward(x: np.ndarray, weight: np.ndarray, spec, out: np.ndarray)
                 view = grids[phase_index[phase], : span].reshape(n.stop - n.start, c.stop - c.start, -1, *grid)
                 view[(Ellipsis, *dst)] = x[(n, c, None, *src)]
             filled = (n, c)
-        if per_channel:
-            weights = w_taps[o.start].tolist()  # Python numbers keep the array's dtype
+        if per_channel:  # every run is one tap
+            weights = channel_weights[o.start]
         elif n.start == 0:
-            weights = list(np.repeat(w_taps[o].T, size, axis=1))  # per tap, each pixel's weight
+            weights = _run_weights(np.repeat(w_taps[o][:, order].T, size, axis=1), bounds)  # each pixel's weight
         if span not in shifted:
-            shifted[span] = [grids[g, offset : offset + span] for g, offset in taps]
+            shifted[span] = [_run_view(grids[g], offset, step, len(numbers), span) for g, offset, step, numbers in runs]
         _sum_of_taps(acc[:span], part[:span], shifted[span], weights)
         out[n, o] = acc[:span].reshape(n.stop - n.start, o.stop - o.start, *grid)[(Ellipsis, *crop)]
 
 
+def _tap_runs(taps, group: bool = True):
+    """Group kernel taps into runs that one strided view reads.
+
+    ``taps`` lists ``(kernel index, source, flat offset)``. Taps that differ only in their first
+    kernel index and read the same source (for a 3x3 kernel: the three taps of a column) lie a
+    constant step apart, so a view of shape ``(len(run), span)`` with that row step holds them all.
+    Runs shorter than three taps gain nothing and are split; with ``group=False`` every tap is a
+    run of its own (one number per tap multiplies faster than an einsum sums). Returns the runs
+    ``(source, offset, step, tap numbers)``, the tap numbers run after run, and each run's
+    ``(start, stop)`` in that order.
+    """
+    groups = {}
+    for number, (index, source, offset) in enumerate(taps):
+        groups.setdefault((source, index[1:]) if group else number, []).append((offset, number))
+    runs = []
+    for members in groups.values():
+        source = taps[members[0][1]][1]
+        offsets = [offset for offset, _ in members]
+        step = offsets[1] - offsets[0] if len(offsets) > 1 else 0
+        if len(members) >= 3 and all(b - a == step for a, b in zip(offsets, offsets[1:])):
+            runs.append((source, offsets[0], step, [number for _, number in members]))
+        else:
+            runs.extend((source, offset, 0, [number]) for offset, number in members)
+    order = [number for *_, numbers in runs for number in numbers]
+    ends = np.cumsum([0] + [len(numbers) for *_, numbers in runs]).tolist()
+    return runs, order, list(zip(ends[:-1], ends[1:]))
+
+
+def _run_view(source: np.ndarray, offset: int, step: int, taps: int, span: int) -> np.ndarray:
+    """What a run of taps reads from the flat ``source``: ``(span,)`` for one tap, else the view
+    ``(taps, span)`` whose row ``i`` starts at ``offset + i * step`` (the rows overlap)."""
+    if taps == 1:
+        return source[offset : offset + span]
+    # The constructor checks that the view stays inside ``source`` (and costs a tenth of as_strided).
+    return np.ndarray((taps, span), source.dtype, source, offset * source.itemsize,
+                      (step * source.itemsize, source.itemsize))
+
+
+def _run_weights(weights: np.ndarray, bounds) -> list:
+    """Split weights ``(taps, ...)``, ordered run after run, at the runs' ``bounds`` (``(start,
+    stop)`` pairs): one entry per run, a single tap's as a row or a Python number (which keeps the
+    array's dtype and is the fastest operand NumPy takes)."""
+    single = weights.tolist() if weights.ndim == 1 else weights
+    return [single[a] if b - a == 1 else weights[a:b] for a, b in bounds]
+
+
 def _sum_of_taps(acc: np.ndarray, part: np.ndarray, shifted: list, weights: list) -> None:
-    """``acc = sum over t of shifted[t] * weights[t]``, one multiply and one add per tap (``part``
-    is scratch of ``acc``'s size). The loop the depthwise paths spend their time in."""
-    np.multiply(shifted[0], weights[0], acc)
-    for source, weight in zip(shifted[1:], weights[1:]):
-        np.multiply(source, weight, part)
-        np.add(acc, part, acc)
+    """``acc = sum over runs of shifted * weights``: the loop the depthwise paths spend their time in.
+
+    A run of one tap is a multiply; a longer run (a view ``(taps, span)``, see :func:`_tap_runs`)
+    is one ``einsum`` that sums its taps' products without writing them out. NumPy has no fused
+    multiply-add, and this saves one pass over the data for every tap but one of a run. ``part``
+    is scratch of ``acc``'s size.
+    """
+    target = acc
+    for source, weight in zip(shifted, weights):
+        if source.ndim == 1:
+            np.multiply(source, weight, target)
+        else:
+            np.einsum("tp,tp->p" if weight.ndim == 2 else "tp,t->p", source, weight, out=target)
+        if target is part:
+            np.add(acc, part, acc)
+        target = part
 
 
 def _depthwise_in_place(x: np.ndarray, weight: np.ndarray, spec, out: np.ndarray) -> bool:
@@ -282,13 +340,15 @@ def _depthwise_in_place(x: np.ndarray, weight: np.ndarray, spec, out: np.ndarray
     size = int(np.prod(spatial))
     pitch = [int(np.prod(spatial[i + 1 :])) for i in range(len(spatial))]
     positions = np.indices(spatial).reshape(len(spatial), -1)
-    shifts, masks = [], []
+    taps, masks = [], []
     for tap in np.ndindex(*spec.kernel_size):
         shift = [k * d - lo for k, d, (lo, _) in zip(tap, spec.dilation, spec.padding)]
         source = positions + np.array(shift)[:, None]
         masks.append(np.all((source >= 0) & (source < np.array(spatial)[:, None]), axis=0))
-        shifts.append(sum(v * p for v, p in zip(shift, pitch)))
-    masks = np.array(masks, dtype=out.dtype)  # (taps, size): 1 where the tap reads the image
+        taps.append((tap, 0, sum(v * p for v, p in zip(shift, pitch))))
+    runs, order, bounds = _tap_runs(taps)
+    masks = np.array(masks, dtype=out.dtype)[order]  # (taps, size): 1 where the tap reads the image
+    shifts = [shift for *_, shift in taps]
     before, after = max(0, -min(shifts)), max(0, max(shifts))
     arrays = 3 + len(masks)  # input, sum, scratch and the weights of every tap
     block = min(channels, max(1, DEPTHWISE_CACHE_BYTES // (arrays * size * out.itemsize)))
@@ -302,8 +362,8 @@ def _depthwise_in_place(x: np.ndarray, weight: np.ndarray, spec, out: np.ndarray
         c1 = min(c0 + block, channels)
         span = (c1 - c0) * size
         weights = np.empty((len(masks), c1 - c0, size), dtype=out.dtype)  # C order, so reshape is free
-        np.multiply(w_taps[c0:c1].T[:, :, None], masks[:, None, :], out=weights)
-        weights = list(weights.reshape(len(masks), span))
+        np.multiply(w_taps[c0:c1, order].T[:, :, None], masks[:, None, :], out=weights)
+        weights = _run_weights(weights.reshape(len(masks), span), bounds)
         for n in range(batch):
             start = (n * channels + c0) * size
             first, stop = max(0, start - before), min(flat_x.size, start + span + after)  # what the taps read
@@ -314,7 +374,7 @@ def _depthwise_in_place(x: np.ndarray, weight: np.ndarray, spec, out: np.ndarray
                 edge[:] = 0
                 edge[first - start + before : stop - start + before] = flat_x[first:stop]
                 source, base = edge, before
-            shifted = [source[base + shift : base + shift + span] for shift in shifts]
+            shifted = [_run_view(source, base + shift, step, len(numbers), span) for _, shift, step, numbers in runs]
             _sum_of_taps(flat_out[start : start + span], part[:span], shifted, weights)
     return True
 
