@@ -367,7 +367,8 @@ def _depthwise_in_place(x: np.ndarray, weight: np.ndarray, spec, out: np.ndarray
         for n in range(batch):
             start = (n * channels + c0) * size
             first, stop = max(0, start - before), min(flat_x.size, start + span + after)  # what the taps read
-            if not np.isfinite(np.sum(flat_x[first:stop])):  # (a sum may also overflow: then start over too)
+            read = flat_x[first:stop]
+            if not np.isfinite(np.dot(read, read)):  # (or it overflowed: then start over too)
                 return False
             source, base = flat_x, start
             if stop - first < before + span + after:
