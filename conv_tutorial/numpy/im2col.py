@@ -339,18 +339,22 @@ def _depthwise_in_place(x: np.ndarray, weight: np.ndarray, spec, out: np.ndarray
     spatial = x.shape[2:]
     size = int(np.prod(spatial))
     pitch = [int(np.prod(spatial[i + 1 :])) for i in range(len(spatial))]
-    positions = np.indices(spatial).reshape(len(spatial), -1)
-    taps, masks = [], []
+    taps, padding = [], []
     for tap in np.ndindex(*spec.kernel_size):
         shift = [k * d - lo for k, d, (lo, _) in zip(tap, spec.dilation, spec.padding)]
-        source = positions + np.array(shift)[:, None]
-        masks.append(np.all((source >= 0) & (source < np.array(spatial)[:, None]), axis=0))
         taps.append((tap, 0, sum(v * p for v, p in zip(shift, pitch))))
+        # The outputs whose read falls in the padding: along each axis the tap shifts, a slab at the
+        # start (shift < 0) or the end (shift > 0). Their weight is zero.
+        slabs = []
+        for axis, (v, length) in enumerate(zip(shift, spatial)):
+            if v:
+                part = slice(0, min(length, -v)) if v < 0 else slice(max(0, length - v), length)
+                slabs.append((slice(None),) * (axis + 1) + (part,))  # after the channel axis
+        padding.append(slabs)
     runs, order, bounds = _tap_runs(taps)
-    masks = np.array(masks, dtype=out.dtype)[order]  # (taps, size): 1 where the tap reads the image
     shifts = [shift for *_, shift in taps]
     before, after = max(0, -min(shifts)), max(0, max(shifts))
-    arrays = 3 + len(masks)  # input, sum, scratch and the weights of every tap
+    arrays = 3 + len(taps)  # input, sum, scratch and the weights of every tap
     block = min(channels, max(1, DEPTHWISE_CACHE_BYTES // (arrays * size * out.itemsize)))
     flat_x, flat_out = x.reshape(-1), out.reshape(-1)
     part = np.empty(block * size, dtype=out.dtype)
@@ -361,9 +365,11 @@ def _depthwise_in_place(x: np.ndarray, weight: np.ndarray, spec, out: np.ndarray
     for c0 in range(0, channels, block):
         c1 = min(c0 + block, channels)
         span = (c1 - c0) * size
-        weights = np.empty((len(masks), c1 - c0, size), dtype=out.dtype)  # C order, so reshape is free
-        np.multiply(w_taps[c0:c1, order].T[:, :, None], masks[:, None, :], out=weights)
-        weights = _run_weights(weights.reshape(len(masks), span), bounds)
+        weights = np.repeat(w_taps[c0:c1, order].T, size, axis=1)  # (taps, span): each pixel's weight
+        for row, t in zip(weights, order):
+            for slab in padding[t]:
+                row.reshape(c1 - c0, *spatial)[slab] = 0  # a view: zeroes the weights in place
+        weights = _run_weights(weights, bounds)
         for n in range(batch):
             start = (n * channels + c0) * size
             first, stop = max(0, start - before), min(flat_x.size, start + span + after)  # what the taps read
