@@ -109,6 +109,18 @@ def test_depthwise_path_takes_non_contiguous_input_and_keeps_nan():
     assert np.allclose(ours[~np.isnan(ours)], ref[~np.isnan(ref)], rtol=0, atol=1e-12)
 
 
+@pytest.mark.parametrize(("channels", "spatial", "kernel", "dilation"),
+                         [(1, (4,), (4,), 3), (1, (3,), (2,), 4), (2, (3, 3), (3, 2), (2, 3)), (1, (2, 2, 2), (2, 2, 2), 2)])
+def test_same_depthwise_reads_past_several_images(channels, spatial, kernel, dilation):
+    """A dilated kernel wider than the map shifts reads past whole images, and past both ends of
+    the array for more than the first and last image: every output is still right."""
+    rng = np.random.default_rng(4)
+    x, w = rng.standard_normal((5, channels, *spatial)), rng.standard_normal((channels, 1, *kernel))
+    conv, reference = {1: (cnp.conv1d, F.conv1d), 2: (cnp.conv2d, F.conv2d), 3: (cnp.conv3d, F.conv3d)}[len(spatial)]
+    ours = conv(x, w, padding="same", dilation=dilation, groups=channels)
+    assert_close_to_reference(ours, reference(_t(x), _t(w), padding="same", dilation=dilation, groups=channels))
+
+
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
 def test_depthwise_keeps_non_finite_values_in_their_windows(bad):
     """A value on an image's edge reaches only its own windows, not the next row, image or channel

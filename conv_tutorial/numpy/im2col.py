@@ -312,10 +312,10 @@ def _sum_of_taps(acc: np.ndarray, part: np.ndarray, shifted: list, weights: list
     """
     target = acc
     for source, weight in zip(shifted, weights):
-        if source.ndim == 1:
+        if getattr(weight, "ndim", 0) < 2:  # one tap: a number or a row of per-pixel weights
             np.multiply(source, weight, target)
         else:
-            np.einsum("tp,tp->p" if weight.ndim == 2 else "tp,t->p", source, weight, out=target)
+            np.einsum("...tp,tp->...p", source, weight, out=target)
         if target is part:
             np.add(acc, part, acc)
         target = part
@@ -354,35 +354,55 @@ def _depthwise_in_place(x: np.ndarray, weight: np.ndarray, spec, out: np.ndarray
     runs, order, bounds = _tap_runs(taps)
     shifts = [shift for *_, shift in taps]
     before, after = max(0, -min(shifts)), max(0, max(shifts))
-    arrays = 3 + len(taps)  # input, sum, scratch and the weights of every tap
+    # A block is a range of channels in every image: the block's input, sum and scratch in each
+    # image, and the weights of every tap.
+    arrays = 3 * batch + len(taps)
     block = min(channels, max(1, DEPTHWISE_CACHE_BYTES // (arrays * size * out.itemsize)))
-    flat_x, flat_out = x.reshape(-1), out.reshape(-1)
-    part = np.empty(block * size, dtype=out.dtype)
-    # The first block reads before the array and the last one past it, in the padding: those two
-    # read a copy of their span with zeros around it instead.
+    image, item = channels * size, x.itemsize
+    flat_x, rows_out = x.reshape(-1), out.reshape(batch, image)
+    part = np.empty((batch, block * size), dtype=out.dtype)
+    # The first image of the first block reads before the array and the last image of the last
+    # block past it, in the padding: those two read a copy of their span with zeros around it.
     edge = np.zeros(before + block * size + after, dtype=out.dtype)
     w_taps = weight.reshape(channels, -1)
     for c0 in range(0, channels, block):
         c1 = min(c0 + block, channels)
-        span = (c1 - c0) * size
+        lo, span = c0 * size, (c1 - c0) * size
         weights = np.repeat(w_taps[c0:c1, order].T, size, axis=1)  # (taps, span): each pixel's weight
         for row, t in zip(weights, order):
             for slab in padding[t]:
                 row.reshape(c1 - c0, *spatial)[slab] = 0  # a view: zeroes the weights in place
         weights = _run_weights(weights, bounds)
-        for n in range(batch):
-            start = (n * channels + c0) * size
-            first, stop = max(0, start - before), min(flat_x.size, start + span + after)  # what the taps read
-            read = flat_x[first:stop]
-            if not np.isfinite(np.dot(read, read)):  # (or it overflowed: then start over too)
+        # What the taps read in every image, checked while it comes into cache for them.
+        # Images n0 to n1 read inside x; the others (the first and last, for big shifts on tiny
+        # images more) read past its ends.
+        n0 = min(batch, max(0, -(-(before - lo) // image)))
+        n1 = max(n0, min(batch, (batch * image - lo - span - after) // image + 1))
+        reads = np.ndarray((batch, before + span + after), x.dtype, flat_x, (lo - before) * item, (image * item, item)) \
+            if n0 == 0 and n1 == batch else None
+        if reads is not None:
+            if not np.isfinite(np.einsum("np,np->", reads, reads)):  # (or it overflowed: start over too)
                 return False
-            source, base = flat_x, start
-            if stop - first < before + span + after:
-                edge[:] = 0
-                edge[first - start + before : stop - start + before] = flat_x[first:stop]
-                source, base = edge, before
-            shifted = [_run_view(source, base + shift, step, len(numbers), span) for _, shift, step, numbers in runs]
-            _sum_of_taps(flat_out[start : start + span], part[:span], shifted, weights)
+        else:
+            for n in range(batch):
+                first, stop = max(0, n * image + lo - before), min(flat_x.size, n * image + lo + span + after)
+                if not np.isfinite(np.dot(flat_x[first:stop], flat_x[first:stop])):
+                    return False
+        if n1 > n0:  # every image whose reads stay inside x, at once
+            shifted = [np.ndarray((n1 - n0, len(numbers), span), x.dtype, flat_x,
+                                  (n0 * image + lo + shift) * item, (image * item, step * item, item))
+                       [:, 0] if len(numbers) == 1 else
+                       np.ndarray((n1 - n0, len(numbers), span), x.dtype, flat_x,
+                                  (n0 * image + lo + shift) * item, (image * item, step * item, item))
+                       for _, shift, step, numbers in runs]
+            _sum_of_taps(rows_out[n0:n1, lo : lo + span], part[: n1 - n0, :span], shifted, weights)
+        for n in [*range(n0), *range(n1, batch)]:
+            start = n * image + lo
+            first, stop = max(0, start - before), min(flat_x.size, start + span + after)
+            edge[:] = 0
+            edge[first - start + before : stop - start + before] = flat_x[first:stop]
+            shifted = [_run_view(edge, before + shift, step, len(numbers), span) for _, shift, step, numbers in runs]
+            _sum_of_taps(rows_out[n, lo : lo + span], part[0, :span], shifted, weights)
     return True
 
 
