@@ -217,7 +217,7 @@ def _depthwise_forward(x: np.ndarray, weight: np.ndarray, spec, out: np.ndarray)
     # Reads run past a block's end by at most the largest shift; those positions are cropped.
     margin = max(offset for *_, offset in taps)
     per_channel = batch * size >= DEPTHWISE_SCALAR_ELEMENTS
-    runs, order, bounds = _tap_runs(taps, group=not per_channel)
+    runs, order, bounds = _tap_runs(taps)
     arrays = len(phase_index) + 2 + (0 if per_channel else len(taps))  # grids, sum, scratch, weights
     block = max(1, DEPTHWISE_CACHE_BYTES // (arrays * size * out.itemsize))  # images per block
     if (not per_channel and m == 1 and all(s == 1 for s in stride) and tuple(out_spatial) == x.shape[2:]
@@ -237,7 +237,9 @@ def _depthwise_forward(x: np.ndarray, weight: np.ndarray, spec, out: np.ndarray)
     w_taps = weight.reshape(channels, -1)
     fills = _phase_fills(x.shape[2:], spec.padding, stride)
     crop = tuple(slice(0, o) for o in out_spatial)
-    channel_weights = w_taps.tolist() if per_channel else None  # Python numbers keep the array's dtype
+    channel_weights = [_run_weights(row, bounds) for row in w_taps[:, order]] if per_channel else None
+    # A run's einsum: its taps times one number each, or times their rows of per-pixel weights.
+    sums = [None if len(numbers) == 1 else "tp,t->p" if per_channel else "tp,tp->p" for *_, numbers in runs]
     filled, weights, shifted = None, None, {}
     for n, o, c in plan:
         span = (n.stop - n.start) * (o.stop - o.start) * size
@@ -252,24 +254,23 @@ def _depthwise_forward(x: np.ndarray, weight: np.ndarray, spec, out: np.ndarray)
             weights = _run_weights(np.repeat(w_taps[o][:, order].T, size, axis=1), bounds)  # each pixel's weight
         if span not in shifted:
             shifted[span] = [_run_view(grids[g], offset, step, len(numbers), span) for g, offset, step, numbers in runs]
-        _sum_of_taps(acc[:span], part[:span], shifted[span], weights)
+        _sum_of_taps(acc[:span], part[:span], shifted[span], weights, sums)
         out[n, o] = acc[:span].reshape(n.stop - n.start, o.stop - o.start, *grid)[(Ellipsis, *crop)]
 
 
-def _tap_runs(taps, group: bool = True):
+def _tap_runs(taps):
     """Group kernel taps into runs that one strided view reads.
 
     ``taps`` lists ``(kernel index, source, flat offset)``. Taps that differ only in their first
     kernel index and read the same source (for a 3x3 kernel: the three taps of a column) lie a
     constant step apart, so a view of shape ``(len(run), span)`` with that row step holds them all.
-    Runs shorter than three taps gain nothing and are split; with ``group=False`` every tap is a
-    run of its own (one number per tap multiplies faster than an einsum sums). Returns the runs
-    ``(source, offset, step, tap numbers)``, the tap numbers run after run, and each run's
-    ``(start, stop)`` in that order.
+    Runs shorter than three taps gain nothing and are split. Returns the runs ``(source, offset,
+    step, tap numbers)``, the tap numbers run after run, and each run's ``(start, stop)`` in that
+    order.
     """
     groups = {}
     for number, (index, source, offset) in enumerate(taps):
-        groups.setdefault((source, index[1:]) if group else number, []).append((offset, number))
+        groups.setdefault((source, index[1:]), []).append((offset, number))
     runs = []
     for members in groups.values():
         source = taps[members[0][1]][1]
@@ -302,20 +303,21 @@ def _run_weights(weights: np.ndarray, bounds) -> list:
     return [single[a] if b - a == 1 else weights[a:b] for a, b in bounds]
 
 
-def _sum_of_taps(acc: np.ndarray, part: np.ndarray, shifted: list, weights: list) -> None:
+def _sum_of_taps(acc: np.ndarray, part: np.ndarray, shifted: list, weights: list, sums: list) -> None:
     """``acc = sum over runs of shifted * weights``: the loop the depthwise paths spend their time in.
 
-    A run of one tap is a multiply; a longer run (a view ``(taps, span)``, see :func:`_tap_runs`)
-    is one ``einsum`` that sums its taps' products without writing them out. NumPy has no fused
-    multiply-add, and this saves one pass over the data for every tap but one of a run. ``part``
-    is scratch of ``acc``'s size.
+    A run of one tap (``sums`` entry None) is a multiply by a number or a row of per-pixel
+    weights. A longer run is a view ``(..., taps, span)`` (see :func:`_tap_runs`), summed by one
+    ``einsum`` with the subscripts in ``sums`` without writing each tap's product out: NumPy has
+    no fused multiply-add, and this saves a pass over the data for every tap but one of a run.
+    ``part`` is scratch of ``acc``'s shape.
     """
     target = acc
-    for source, weight in zip(shifted, weights):
-        if getattr(weight, "ndim", 0) < 2:  # one tap: a number or a row of per-pixel weights
+    for source, weight, subscripts in zip(shifted, weights, sums):
+        if subscripts is None:
             np.multiply(source, weight, target)
         else:
-            np.einsum("...tp,tp->...p", source, weight, out=target)
+            np.einsum(subscripts, source, weight, out=target)
         if target is part:
             np.add(acc, part, acc)
         target = part
@@ -352,6 +354,8 @@ def _depthwise_in_place(x: np.ndarray, weight: np.ndarray, spec, out: np.ndarray
                 slabs.append((slice(None),) * (axis + 1) + (part,))  # after the channel axis
         padding.append(slabs)
     runs, order, bounds = _tap_runs(taps)
+    sums = [None if len(numbers) == 1 else "tp,tp->p" for *_, numbers in runs]
+    batch_sums = [None if len(numbers) == 1 else "ntp,tp->np" for *_, numbers in runs]  # images as rows
     shifts = [shift for *_, shift in taps]
     before, after = max(0, -min(shifts)), max(0, max(shifts))
     # A block is a range of channels in every image: the block's input, sum and scratch in each
@@ -395,14 +399,14 @@ def _depthwise_in_place(x: np.ndarray, weight: np.ndarray, spec, out: np.ndarray
                        np.ndarray((n1 - n0, len(numbers), span), x.dtype, flat_x,
                                   (n0 * image + lo + shift) * item, (image * item, step * item, item))
                        for _, shift, step, numbers in runs]
-            _sum_of_taps(rows_out[n0:n1, lo : lo + span], part[: n1 - n0, :span], shifted, weights)
+            _sum_of_taps(rows_out[n0:n1, lo : lo + span], part[: n1 - n0, :span], shifted, weights, batch_sums)
         for n in [*range(n0), *range(n1, batch)]:
             start = n * image + lo
             first, stop = max(0, start - before), min(flat_x.size, start + span + after)
             edge[:] = 0
             edge[first - start + before : stop - start + before] = flat_x[first:stop]
             shifted = [_run_view(edge, before + shift, step, len(numbers), span) for _, shift, step, numbers in runs]
-            _sum_of_taps(rows_out[n, lo : lo + span], part[0, :span], shifted, weights)
+            _sum_of_taps(rows_out[n, lo : lo + span], part[0, :span], shifted, weights, sums)
     return True
 
 
