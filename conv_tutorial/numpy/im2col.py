@@ -392,13 +392,12 @@ def _depthwise_in_place(x: np.ndarray, weight: np.ndarray, spec, out: np.ndarray
                 first, stop = max(0, n * image + lo - before), min(flat_x.size, n * image + lo + span + after)
                 if not np.isfinite(np.dot(flat_x[first:stop], flat_x[first:stop])):
                     return False
-        if n1 > n0:  # every image whose reads stay inside x, at once
-            shifted = [np.ndarray((n1 - n0, len(numbers), span), x.dtype, flat_x,
-                                  (n0 * image + lo + shift) * item, (image * item, step * item, item))
-                       [:, 0] if len(numbers) == 1 else
-                       np.ndarray((n1 - n0, len(numbers), span), x.dtype, flat_x,
-                                  (n0 * image + lo + shift) * item, (image * item, step * item, item))
-                       for _, shift, step, numbers in runs]
+        if n1 > n0:  # every image whose reads stay inside x, at once: the images are rows
+            shifted = []
+            for _, shift, step, numbers in runs:
+                view = np.ndarray((n1 - n0, len(numbers), span), x.dtype, flat_x, (n0 * image + lo + shift) * item,
+                                  (image * item, step * item, item))
+                shifted.append(view[:, 0] if len(numbers) == 1 else view)
             _sum_of_taps(rows_out[n0:n1, lo : lo + span], part[: n1 - n0, :span], shifted, weights, batch_sums)
         for n in [*range(n0), *range(n1, batch)]:
             start = n * image + lo
