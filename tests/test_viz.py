@@ -176,3 +176,20 @@ def test_bad_arguments_name_the_parameter(function, kwargs, name):
 def test_draw_rejects_an_output_position_outside_the_output(position):
     with pytest.raises(ValueError, match="output_position"):
         draw_conv2d(5, 3, output_position=position)
+
+
+def test_animation_html_ids_count_the_players_and_digest_the_frames():
+    """No random uuid: a re-executed notebook keeps its players' HTML, and two players on one page
+    still get different ids."""
+    import re
+
+    from conv_tutorial.viz import animation_html
+
+    first, second = animation_html(animate_conv2d(3, 2)), animation_html(animate_conv2d(3, 2))
+    other = animation_html(animate_conv2d(4, 2))
+    ids = [set(re.findall(r"_anim_img([0-9a-f]{32})", html)) for html in (first, second, other)]
+    assert all(len(found) == 1 for found in ids)
+    (a,), (b,), (c,) = ids
+    assert a != b and int(b[:4], 16) == int(a[:4], 16) + 1  # the count of players so far
+    assert a[4:] == b[4:] != c[4:]  # the digest of the frames
+    assert first.replace(a, "") == second.replace(b, "")

@@ -8,6 +8,8 @@ symbols on the buttons and no external request.
 
 from __future__ import annotations
 
+import hashlib
+import itertools
 import re
 
 __all__ = ["animation_html"]
@@ -26,6 +28,10 @@ _ICONS = {
     "fa fa-plus": "+",
 }
 _STYLESHEET = re.compile(r"<link[^>]*font-awesome[^>]*>", re.S)
+# matplotlib names a player's elements after a random uuid; a re-executed notebook would then
+# differ in every line of the player even when its frames do not.
+_PLAYER_ID = re.compile(r"_anim_img([0-9a-f]{32})")
+_PLAYERS = itertools.count()
 
 
 def animation_html(animation, **to_jshtml_kwargs) -> str:
@@ -40,7 +46,9 @@ def animation_html(animation, **to_jshtml_kwargs) -> str:
     Returns
     -------
     str
-        Display it in a notebook with ``IPython.display.HTML``.
+        Display it in a notebook with ``IPython.display.HTML``. The player's element ids are
+        made of a count of the players made so far and a digest of the frames, not a random
+        uuid, so that a re-executed notebook keeps its output.
 
     Examples
     --------
@@ -54,4 +62,8 @@ def animation_html(animation, **to_jshtml_kwargs) -> str:
         html = html.replace(f'<i class="{css_class}"></i>', f'<span aria-hidden="true">{symbol}</span>')
     if "<i class=\"fa" in html:
         raise RuntimeError("matplotlib's animation player has an icon animation_html does not know")
+    random_id = _PLAYER_ID.search(html)
+    if random_id:  # the same frames, shown in the same order, get the same id on every run
+        frames = hashlib.sha256(html.replace(random_id.group(1), "").encode()).hexdigest()
+        html = html.replace(random_id.group(1), f"{next(_PLAYERS):04x}{frames[:28]}")
     return html
