@@ -88,6 +88,9 @@ def as_float_dtype(dtype, name: str) -> np.dtype:
     try:
         dt = np.dtype(text)
     except TypeError:
+        if text.startswith(("bfloat", "float")):  # torch's bfloat16 and 8-bit floats: no NumPy dtype
+            raise TypeError(f"{name} has dtype {dtype}, which is not supported: convert it to float32 "
+                            f"(float16, float32 and float64 are)") from None
         raise TypeError(f"{name} must hold real numbers, got dtype {dtype}") from None
     if dt.kind == "c":
         raise TypeError(f"{name} must be real, complex dtype {dtype} is not supported")

@@ -321,6 +321,8 @@ BAD_CALLS = {
     "bias shape": (lambda: ct.conv2d(X, W, torch.ones(3)), ValueError, r"bias must have shape \(2,\)"),
     "complex input": (lambda: ct.conv2d(X.to(torch.complex64), W), TypeError, r"input must be real"),
     "complex weight": (lambda: ct.conv_transpose2d(X, WT.to(torch.complex128)), TypeError, r"weight must be real"),
+    "bfloat16 input": (lambda: ct.conv2d(X.to(torch.bfloat16), W.to(torch.bfloat16)), TypeError,
+                       r"input has dtype torch.bfloat16, which is not supported: convert it to float32"),
     "non-tensor input": (lambda: ct.conv2d(X.tolist(), W), TypeError, r"input must be a torch.Tensor"),
     "non-tensor weight": (lambda: ct.conv_transpose2d(X, WT.numpy()), TypeError, r"weight must be a torch.Tensor"),
     "missing input": (lambda: ct.conv_transpose2d(None, WT), TypeError, r"input must be a torch.Tensor, got NoneType"),
