@@ -10,7 +10,7 @@ NOTEBOOKS ?= $(sort $(wildcard book/*.ipynb))
 # Sanitizer for the few outputs nbval cannot compare literally (animation ids, embedded images).
 NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: install book test test-package test-notebooks test-book test-browser notebooks bench clean
+.PHONY: install book lint test test-package test-notebooks test-book test-browser notebooks bench clean
 
 install: $(STAMP)
 
@@ -23,9 +23,13 @@ $(STAMP): requirements.txt pyproject.toml
 book: $(STAMP)
 	$(BIN)/jupyter-book build . --builder html
 
-## make test: package tests and doctests, nbval over every notebook, book build with warnings as
-## errors, and the built book opened page by page in headless Chromium
-test: test-package test-notebooks test-book test-browser
+## make test: ruff's lint first, then package tests and doctests, nbval over every notebook, book
+## build with warnings as errors, and the built book opened page by page in headless Chromium
+test: lint test-package test-notebooks test-book test-browser
+
+# pycodestyle, pyflakes and import order over the package and its tests; rules in pyproject.toml.
+lint: $(STAMP)
+	$(BIN)/ruff check conv_tutorial tests
 
 test-package: $(STAMP)
 	$(BIN)/python -m pytest -q -n 2 tests conv_tutorial --doctest-modules --ignore=tests/browser

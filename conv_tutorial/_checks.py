@@ -500,7 +500,9 @@ def check_squeeze_excitation(input_shape, w1_shape, b1_shape, w2_shape, b2_shape
         )
     for name, shape, size in (("b1", b1_shape, reduced), ("b2", b2_shape, channels)):
         if shape is not None and tuple(shape) != (size,):
-            raise ValueError(f"squeeze_excitation: {name} must have shape ({size},), got {name} of shape {tuple(shape)}")
+            raise ValueError(
+                f"squeeze_excitation: {name} must have shape ({size},), got {name} of shape {tuple(shape)}"
+            )
     return batched, unbatched
 
 
@@ -607,7 +609,9 @@ def check_kernel_2d(fn: str, kernel_shape) -> tuple[int, int]:
     """A single 2D kernel ``(kH, kW)``: the matrix whose rank says whether it is separable."""
     kernel_shape = tuple(int(s) for s in kernel_shape)
     if len(kernel_shape) != 2 or 0 in kernel_shape:
-        raise ValueError(f"{fn}: expected kernel of shape (kH, kW) with non-zero sizes, got kernel of shape {kernel_shape}")
+        raise ValueError(
+            f"{fn}: expected kernel of shape (kH, kW) with non-zero sizes, got kernel of shape {kernel_shape}"
+        )
     return kernel_shape
 
 

@@ -170,13 +170,16 @@ def receptive_field(layers):
     """
     layers = [tuple(layer) for layer in layers]
     if any(len(layer) not in (2, 3) for layer in layers):
-        raise ValueError(f"layers must be (kernel_size, stride) or (kernel_size, stride, dilation) tuples, got {layers}")
+        raise ValueError(
+            f"layers must be (kernel_size, stride) or (kernel_size, stride, dilation) tuples, got {layers}"
+        )
     n = _broadcast(*(v for layer in layers for v in layer))
     m = n or 1
     size, jump = (1,) * m, (1,) * m
     for layer in layers:
         kernel, stride, dilation = (*layer, 1) if len(layer) == 2 else layer
-        ks, ss, ds = to_tuple(kernel, m, "kernel_size"), to_tuple(stride, m, "stride"), to_tuple(dilation, m, "dilation")
+        ks, ss, ds = (to_tuple(kernel, m, "kernel_size"), to_tuple(stride, m, "stride"),
+                      to_tuple(dilation, m, "dilation"))
         if any(v <= 0 for v in ks + ss + ds):
             raise ValueError(f"kernel_size, stride and dilation must be positive, got layer {layer}")
         size = tuple(r + d * (k - 1) * j for r, k, d, j in zip(size, ks, ds, jump))

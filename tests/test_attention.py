@@ -84,7 +84,8 @@ def test_squeeze_excitation_float32(cfg):
 
 @st.composite
 def map_configs(draw):
-    return dict(shape=(draw(st.integers(0, 3)), draw(st.integers(1, 6)), draw(st.integers(1, 7)), draw(st.integers(1, 7))),
+    return dict(shape=(draw(st.integers(0, 3)), draw(st.integers(1, 6)), draw(st.integers(1, 7)),
+                       draw(st.integers(1, 7))),
                 bias=draw(st.booleans()), seed=draw(st.integers(0, 2**31)))
 
 

@@ -18,8 +18,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 import conv_tutorial.numpy as cnp
 import conv_tutorial.torch as ct
-from conv_tutorial.cost import (conv2plus1d_macs, conv2plus1d_mid_channels, conv2plus1d_params, conv_macs,
-                                conv_params)
+from conv_tutorial.cost import conv2plus1d_macs, conv2plus1d_mid_channels, conv2plus1d_params, conv_macs, conv_params
 
 F64 = torch.float64
 

@@ -110,7 +110,8 @@ def test_depthwise_path_takes_non_contiguous_input_and_keeps_nan():
 
 
 @pytest.mark.parametrize(("channels", "spatial", "kernel", "dilation"),
-                         [(1, (4,), (4,), 3), (1, (3,), (2,), 4), (2, (3, 3), (3, 2), (2, 3)), (1, (2, 2, 2), (2, 2, 2), 2)])
+                         [(1, (4,), (4,), 3), (1, (3,), (2,), 4), (2, (3, 3), (3, 2), (2, 3)),
+                          (1, (2, 2, 2), (2, 2, 2), 2)])
 def test_same_depthwise_reads_past_several_images(channels, spatial, kernel, dilation):
     """A dilated kernel wider than the map shifts reads past whole images, and past both ends of
     the array for more than the first and last image: every output is still right."""
@@ -196,7 +197,8 @@ def test_separable_matches_torch_in_both_backends(config, c_out, two_d_pointwise
 def test_separable_worked_examples_of_the_chapter():
     assert (cost.conv_params(3, 256, 3, bias=False), cost.separable_conv_params(3, 256, 3, bias=False)) == (6912, 795)
     assert (cost.conv_macs(12, 3, 256, 5), cost.separable_conv_macs(12, 3, 256, 5)) == (1228800, 53952)
-    assert cnp.separable_conv2d(np.ones((1, 3, 12, 12)), np.ones((3, 1, 5, 5)), np.ones((256, 3))).shape == (1, 256, 8, 8)
+    assert cnp.separable_conv2d(np.ones((1, 3, 12, 12)), np.ones((3, 1, 5, 5)),
+                                np.ones((256, 3))).shape == (1, 256, 8, 8)
 
 
 # --- spatially separable ----------------------------------------------------------------------
@@ -380,7 +382,8 @@ X = np.ones((1, 3, 6, 6))
 
 @pytest.mark.parametrize("backend", ["numpy", "torch"])
 @pytest.mark.parametrize("call, error, match", [
-    (lambda m, t: m.depthwise_conv2d(t(X), t(np.ones((3, 2, 3, 3)))), ValueError, r"weight of shape \(C_in \* multiplier, 1"),
+    (lambda m, t: m.depthwise_conv2d(t(X), t(np.ones((3, 2, 3, 3)))), ValueError,
+     r"weight of shape \(C_in \* multiplier, 1"),
     (lambda m, t: m.depthwise_conv2d(t(X), t(np.ones((4, 1, 3, 3)))), ValueError, "C_in=3"),
     (lambda m, t: m.depthwise_conv2d(t(np.ones((6, 6))), t(np.ones((3, 1, 3, 3)))), ValueError, "expected input of 4"),
     (lambda m, t: m.depthwise_conv2d(t(X), t(np.ones((3, 1, 3, 3))), stride=0), ValueError, "stride must be positive"),

@@ -157,7 +157,8 @@ def test_resnext_32x4d_template_and_parameter_count():
     total = cost.stack_params(layers, bias=False) + sum(cost.batch_norm_params(c) for c in (128, 128, 256))
     assert sum(p.numel() for p in block.parameters()) == total
     # Misreading the cardinality as the group width (groups=4) gives a different, larger layer.
-    assert cost.conv_params(128, 128, 3, groups=4, bias=False) == 8 * cost.conv_params(128, 128, 3, groups=32, bias=False)
+    assert (cost.conv_params(128, 128, 3, groups=4, bias=False)
+            == 8 * cost.conv_params(128, 128, 3, groups=32, bias=False))
 
 
 @pytest.mark.parametrize("stride", [1, 2])
@@ -284,17 +285,21 @@ X = np.ones((2, 6, 4, 4))
     ("call", "error", "match"),
     [
         (lambda: cnp.conv2d(X, np.ones((8, 2, 3, 3)), groups=4), ValueError, "in_channels must be divisible by groups"),
-        (lambda: cnp.conv2d(X, np.ones((5, 2, 3, 3)), groups=3), ValueError, "out_channels must be divisible by groups"),
+        (lambda: cnp.conv2d(X, np.ones((5, 2, 3, 3)), groups=3), ValueError,
+         "out_channels must be divisible by groups"),
         (lambda: cnp.conv2d(X, np.ones((6, 3, 3, 3)), groups=3), ValueError, r"weight.shape\[1\] \* groups"),
-        (lambda: cnp.conv2d_by_groups(X, np.ones((8, 2, 3, 3)), groups=4), ValueError, "in_channels must be divisible by groups"),
+        (lambda: cnp.conv2d_by_groups(X, np.ones((8, 2, 3, 3)), groups=4), ValueError,
+         "in_channels must be divisible by groups"),
         (lambda: cnp.conv2d_by_groups(X, np.ones((6, 2, 3, 3)), groups=0), ValueError, "groups must be positive"),
-        (lambda: cnp.channel_shuffle(X, 4), ValueError, r"number of channels must be divisible by groups, got 6 channels .* groups=4"),
+        (lambda: cnp.channel_shuffle(X, 4), ValueError,
+         r"number of channels must be divisible by groups, got 6 channels .* groups=4"),
         (lambda: cnp.channel_shuffle(X, 0), ValueError, "groups must be positive, got groups=0"),
         (lambda: cnp.channel_shuffle(X, 2.0), TypeError, "groups must be an int"),
         (lambda: cnp.channel_shuffle(np.ones((2, 6)), 2), ValueError, r"at least 3 dimensions .* shape \(2, 6\)"),
         (lambda: cnp.channel_shuffle(X.astype(complex), 2), TypeError, "input must be real"),
         (lambda: cnp.shuffle_permutation(10, 4), ValueError, "number of channels must be divisible by groups"),
-        (lambda: ct.channel_shuffle(torch.ones(2, 6, 4, 4), 4), ValueError, "number of channels must be divisible by groups"),
+        (lambda: ct.channel_shuffle(torch.ones(2, 6, 4, 4), 4), ValueError,
+         "number of channels must be divisible by groups"),
         (lambda: ct.channel_shuffle(torch.ones(2, 6), 2), ValueError, "at least 3 dimensions"),
         (lambda: ct.channel_shuffle(X, 2), TypeError, "input must be a torch.Tensor"),
         (lambda: ct.conv2d(torch.ones(2, 6, 4, 4), torch.ones(8, 2, 3, 3), groups=4), ValueError,

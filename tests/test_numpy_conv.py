@@ -175,7 +175,8 @@ def test_integer_and_bool_input_computes_in_float64(dtype):
     w = np.ones((1, 2, 3, 3), dtype=dtype)
     out = cnp.conv2d(x, w)
     assert out.dtype == np.float64
-    np.testing.assert_array_equal(out, F.conv2d(torch.from_numpy(x.astype(np.float64)), torch.ones(1, 2, 3, 3, dtype=torch.float64)).numpy())
+    np.testing.assert_array_equal(out, F.conv2d(torch.from_numpy(x.astype(np.float64)),
+                                                torch.ones(1, 2, 3, 3, dtype=torch.float64)).numpy())
 
 
 def test_float16_keeps_dtype():
@@ -239,7 +240,8 @@ def test_conv_matrix_is_the_convolution_and_its_transpose_is_the_transposed_conv
 @pytest.mark.parametrize(
     ("shape", "kernel", "multiplier", "kwargs"),
     [((3, 8, 7, 7), (7, 7), 1, {}), ((2, 3, 5, 6), (5, 6), 2, {}), ((2, 4, 6, 6), (5, 5), 1, dict(padding=1)),
-     ((1, 3, 7, 7), (3, 3), 1, dict(stride=3)), ((2, 2, 5, 5), (3, 3), 3, dict(dilation=2)), ((0, 3, 7, 7), (7, 7), 1, {})],
+     ((1, 3, 7, 7), (3, 3), 1, dict(stride=3)), ((2, 2, 5, 5), (3, 3), 3, dict(dilation=2)),
+     ((0, 3, 7, 7), (7, 7), 1, {})],
 )
 def test_depthwise_with_few_output_positions_matches_torch(shape, kernel, multiplier, kwargs):
     """Depthwise convolutions whose kernel is about the size of the map (global depthwise) take

@@ -57,7 +57,8 @@ def test_ridge_point():
 @pytest.mark.parametrize("backend", ["torch", "numpy"])
 @pytest.mark.parametrize("dtype", ["float32", np.float64, torch.float32, "int64"])
 def test_measurements_are_positive_and_finite(backend, dtype):
-    for rate in (peak_flops(dtype, backend, size=32, repeats=1), memory_bandwidth(dtype, backend, size=4096, repeats=1)):
+    for rate in (peak_flops(dtype, backend, size=32, repeats=1),
+                 memory_bandwidth(dtype, backend, size=4096, repeats=1)):
         assert isinstance(rate, float) and 0 < rate < math.inf
 
 

@@ -22,7 +22,8 @@ def layers(draw, ndims=(1, 2, 3)):
     stride = tuple(draw(st.integers(1, 3)) for _ in range(n))
     dilation = tuple(draw(st.integers(1, 3)) for _ in range(n))
     padding = tuple(draw(st.integers(0, 2)) for _ in range(n))
-    size = tuple(max(1, d * (k - 1) + 1 - 2 * p) + draw(st.integers(0, 5)) for k, d, p in zip(kernel, dilation, padding))
+    size = tuple(max(1, d * (k - 1) + 1 - 2 * p) + draw(st.integers(0, 5))
+                 for k, d, p in zip(kernel, dilation, padding))
     return n, size, dict(in_channels=c_in, out_channels=c_out, kernel_size=kernel, stride=stride,
                          padding=padding, dilation=dilation, groups=groups)
 
@@ -31,14 +32,16 @@ def layers(draw, ndims=(1, 2, 3)):
 def test_conv_output_size_matches_torch(layer):
     n, size, kw = layer
     out = CONV_MODULES[n](**kw)(torch.zeros(1, kw["in_channels"], *size))
-    assert shapes.conv_output_size(size, kw["kernel_size"], kw["stride"], kw["padding"], kw["dilation"]) == tuple(out.shape[2:])
+    assert (shapes.conv_output_size(size, kw["kernel_size"], kw["stride"], kw["padding"], kw["dilation"])
+            == tuple(out.shape[2:]))
 
 
 @given(layers(), st.data())
 def test_conv_transpose_output_size_matches_torch(layer, data):
     n, size, kw = layer
     out_pad = tuple(data.draw(st.integers(0, max(s, d) - 1)) for s, d in zip(kw["stride"], kw["dilation"]))
-    expected = shapes.conv_transpose_output_size(size, kw["kernel_size"], kw["stride"], kw["padding"], out_pad, kw["dilation"])
+    expected = shapes.conv_transpose_output_size(size, kw["kernel_size"], kw["stride"], kw["padding"], out_pad,
+                                                 kw["dilation"])
     module = {1: torch.nn.ConvTranspose1d, 2: torch.nn.ConvTranspose2d, 3: torch.nn.ConvTranspose3d}[n]
     if min(expected) <= 0:
         return  # PyTorch refuses these too

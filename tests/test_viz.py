@@ -42,19 +42,19 @@ def _highlighted(fig) -> list:
 
 @pytest.mark.parametrize("input_size, kernel_size, stride, padding, dilation", CONFIGS)
 def test_window_cells_are_the_columns_of_unfold(input_size, kernel_size, stride, padding, dilation):
-    # Each input pixel holds 1 + its flat index, so padding zeros read as 0: column l of unfold
-    # names the cells that output l reads, which is what window_cells must return.
+    # Each input pixel holds 1 + its flat index, so padding zeros read as 0: column j of unfold
+    # names the cells that output j reads, which is what window_cells must return.
     h, w = _pair(input_size)
     index = np.arange(1, h * w + 1, dtype=float).reshape(1, h, w)
     columns = unfold(index, kernel_size, dilation=dilation, padding=padding, stride=stride)
     h_out, w_out = conv_output_size((h, w), kernel_size, stride, padding, dilation)
     assert columns.shape[1] == h_out * w_out
     top, left = _pair(padding)
-    for l in range(h_out * w_out):
-        cells = window_cells(divmod(l, w_out), kernel_size, stride, padding, dilation)
+    for j in range(h_out * w_out):
+        cells = window_cells(divmod(j, w_out), kernel_size, stride, padding, dilation)
         expected = [index[0, r - top, c - left] if 0 <= r - top < h and 0 <= c - left < w else 0.0
                     for r, c in cells]
-        np.testing.assert_array_equal(columns[:, l], expected)
+        np.testing.assert_array_equal(columns[:, j], expected)
 
 
 def test_window_cells_row_major_with_gaps():

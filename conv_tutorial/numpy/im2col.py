@@ -382,8 +382,8 @@ def _depthwise_in_place(x: np.ndarray, weight: np.ndarray, spec, out: np.ndarray
         # images more) read past its ends.
         n0 = min(batch, max(0, -(-(before - lo) // image)))
         n1 = max(n0, min(batch, (batch * image - lo - span - after) // image + 1))
-        reads = np.ndarray((batch, before + span + after), x.dtype, flat_x, (lo - before) * item, (image * item, item)) \
-            if n0 == 0 and n1 == batch else None
+        reads = np.ndarray((batch, before + span + after), x.dtype, flat_x, (lo - before) * item,
+                           (image * item, item)) if n0 == 0 and n1 == batch else None
         if reads is not None:
             if not np.isfinite(np.einsum("np,np->", reads, reads)):  # (or it overflowed: start over too)
                 return False

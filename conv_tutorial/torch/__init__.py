@@ -22,8 +22,13 @@ module per family, mirroring :mod:`conv_tutorial.numpy`:
   ``SqueezeExcitation`` and ``GlobalDepthwiseConv2d`` modules
 """
 
-from .attention import (GlobalDepthwiseConv2d, SqueezeExcitation, global_avg_pool2d, global_depthwise_conv2d,
-                        squeeze_excitation)
+from .attention import (
+    GlobalDepthwiseConv2d,
+    SqueezeExcitation,
+    global_avg_pool2d,
+    global_depthwise_conv2d,
+    squeeze_excitation,
+)
 from .deformable import DeformConv2d, deform_conv2d, deform_sampling_points
 from .depthwise import depthwise_conv2d
 from .dilated import gridding_map
@@ -31,8 +36,14 @@ from .grouped import ResNeXtBlock, ShuffleNetUnit, channel_shuffle
 from .im2col import fold, unfold
 from .multiscale import InceptionBlock
 from .pointwise import Bottleneck, pointwise_conv2d
-from .separable import (DepthwiseSeparableConv2d, SpatiallySeparableConv2d, low_rank_kernel, separable_conv2d,
-                        separate_kernel, spatially_separable_conv2d)
+from .separable import (
+    DepthwiseSeparableConv2d,
+    SpatiallySeparableConv2d,
+    low_rank_kernel,
+    separable_conv2d,
+    separate_kernel,
+    spatially_separable_conv2d,
+)
 from .standard import conv1d, conv2d, conv3d
 from .transposed import conv_transpose1d, conv_transpose2d, conv_transpose3d
 from .upsampling import ResizeConv2d, overlap_map, resize_conv2d, stacked_overlap_map, upsample2d

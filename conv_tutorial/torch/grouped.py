@@ -60,7 +60,9 @@ def _check_positive_ints(**values) -> None:
 def _check_divisible(groups_name: str, groups: int, **channels) -> None:
     for name, value in channels.items():
         if value % groups:
-            raise ValueError(f"{name} must be divisible by {groups_name}, got {name}={value} and {groups_name}={groups}")
+            raise ValueError(
+                f"{name} must be divisible by {groups_name}, got {name}={value} and {groups_name}={groups}"
+            )
 
 
 class ResNeXtBlock(Bottleneck):

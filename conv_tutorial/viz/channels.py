@@ -132,7 +132,8 @@ def draw_channel_graph(stages, in_channels: int, spatial=(5, 5), title=None, ax=
     for col, (n, y) in enumerate(zip(channels, ys)):
         ax.scatter(np.full(n, col), y, s=60, zorder=3, edgecolor="#4d4d4d",
                    color=[colour(reach[col][c]) for c in range(n)])
-    labels = [f"input\n{in_channels} channels"] + [f"{label}\n{n} channels" for (label, _), n in zip(stages, channels[1:])]
+    labels = [f"input\n{in_channels} channels"] + [f"{label}\n{n} channels"
+                                                   for (label, _), n in zip(stages, channels[1:])]
     ax.set_xticks(range(len(channels)), labels, fontsize=9)
     ax.set_yticks([])
     ax.set_ylim(max(channels) - 0.5, -0.5)  # channel 0 at the top

@@ -20,8 +20,17 @@ from matplotlib.patches import Rectangle
 
 from .._checks import _non_negative, check_conv_transpose, check_spatial_size
 from ..numpy import overlap_map
-from .conv2d import (_EDGE, _HIGHLIGHT, _INPUT_FACE, _KERNEL_FACE, _OUTPUT_FACE, _PAD_EDGE, _PAD_FACE, _WINDOW_FACE,
-                     _text_width)
+from .conv2d import (
+    _EDGE,
+    _HIGHLIGHT,
+    _INPUT_FACE,
+    _KERNEL_FACE,
+    _OUTPUT_FACE,
+    _PAD_EDGE,
+    _PAD_FACE,
+    _WINDOW_FACE,
+    _text_width,
+)
 
 __all__ = ["animate_conv_transpose2d", "draw_conv_transpose2d", "draw_count_map", "draw_overlap_map",
            "transposed_geometry"]
