@@ -18,6 +18,7 @@ buffer exceeds :data:`COLUMN_BUFFER_BYTES`.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import NamedTuple
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -237,9 +238,8 @@ def _depthwise_forward(x: np.ndarray, weight: np.ndarray, spec, out: np.ndarray)
     w_taps = weight.reshape(channels, -1)
     fills = _phase_fills(x.shape[2:], spec.padding, stride)
     crop = tuple(slice(0, o) for o in out_spatial)
-    channel_weights = [_run_weights(row, bounds) for row in w_taps[:, order]] if per_channel else None
-    # A run's einsum: its taps times one number each, or times their rows of per-pixel weights.
-    sums = [None if len(numbers) == 1 else "tp,t->p" if per_channel else "tp,tp->p" for *_, numbers in runs]
+    channel_weights = [_run_weights(row, runs, bounds) for row in w_taps[:, order]] if per_channel else None
+    sums = _einsum_subscripts(runs, per_pixel=not per_channel, rows=False)
     filled, weights, shifted = None, None, {}
     for n, o, c in plan:
         span = (n.stop - n.start) * (o.stop - o.start) * size
@@ -251,56 +251,99 @@ def _depthwise_forward(x: np.ndarray, weight: np.ndarray, spec, out: np.ndarray)
         if per_channel:  # every run is one tap
             weights = channel_weights[o.start]
         elif n.start == 0:
-            weights = _run_weights(np.repeat(w_taps[o][:, order].T, size, axis=1), bounds)  # each pixel's weight
+            weights = _run_weights(np.repeat(w_taps[o][:, order].T, size, axis=1), runs, bounds)  # per pixel
         if span not in shifted:
-            shifted[span] = [_run_view(grids[g], offset, step, len(numbers), span) for g, offset, step, numbers in runs]
+            shifted[span] = [grids[run.source, run.offset : run.offset + span] if not run.shape else
+                             _run_view(grids[run.source], 0, run, span) for run in runs]
         _sum_of_taps(acc[:span], part[:span], shifted[span], weights, sums)
         out[n, o] = acc[:span].reshape(n.stop - n.start, o.stop - o.start, *grid)[(Ellipsis, *crop)]
 
 
-def _tap_runs(taps):
-    """Group kernel taps into runs that one strided view reads.
+class _Run(NamedTuple):
+    """Taps one strided view reads: a single tap (``shape == ()``) or a grid of them.
+
+    The view of ``source`` has shape ``(*shape, span)``; tap ``(i, ...)`` of the grid starts at
+    ``offset + i * steps[0] + ...``. ``taps`` are their numbers, in the grid's row-major order.
+    """
+
+    source: int
+    offset: int
+    steps: tuple[int, ...]
+    shape: tuple[int, ...]
+    taps: list[int]
+
+
+def _tap_runs(taps) -> tuple[list[_Run], list[int], list[tuple[int, int]]]:
+    """Group kernel taps into runs that one strided view reads, for one ``einsum`` each.
 
     ``taps`` lists ``(kernel index, source, flat offset)``. Taps that differ only in their first
     kernel index and read the same source (for a 3x3 kernel: the three taps of a column) lie a
-    constant step apart, so a view of shape ``(len(run), span)`` with that row step holds them all.
-    Runs shorter than three taps gain nothing and are split. Returns the runs ``(source, offset,
-    step, tap numbers)``, the tap numbers run after run, and each run's ``(start, stop)`` in that
-    order.
+    constant step apart: a view of shape ``(3, span)`` with that step between rows holds them.
+    Such columns whose offsets step by two or more elements (columns 0 and 2 of a 3x3 kernel) make
+    one view ``(2, 3, span)``; a step of one element would put that axis innermost in einsum's
+    loops, which is slow. Runs of fewer than three taps gain nothing and are split. Returns the
+    runs, the tap numbers run after run, and each run's ``(start, stop)`` in that order.
     """
     groups = {}
     for number, (index, source, offset) in enumerate(taps):
         groups.setdefault((source, index[1:]), []).append((offset, number))
-    runs = []
+    columns, runs = {}, []
     for members in groups.values():
         source = taps[members[0][1]][1]
         offsets = [offset for offset, _ in members]
         step = offsets[1] - offsets[0] if len(offsets) > 1 else 0
         if len(members) >= 3 and all(b - a == step for a, b in zip(offsets, offsets[1:])):
-            runs.append((source, offsets[0], step, [number for _, number in members]))
+            columns.setdefault((source, step, len(members)), []).append((offsets[0], [n for _, n in members]))
         else:
-            runs.extend((source, offset, 0, [number]) for offset, number in members)
-    order = [number for *_, numbers in runs for number in numbers]
-    ends = np.cumsum([0] + [len(numbers) for *_, numbers in runs]).tolist()
+            runs.extend(_Run(source, offset, (), (), [number]) for offset, number in members)
+    for (source, step, length), found in columns.items():
+        found.sort()
+        by_parity = {}
+        for offset, numbers in found:
+            by_parity.setdefault((offset - found[0][0]) % 2, []).append((offset, numbers))
+        for same in by_parity.values():
+            offsets = [offset for offset, _ in same]
+            gap = offsets[1] - offsets[0] if len(same) > 1 else 0
+            if len(same) > 1 and all(b - a == gap for a, b in zip(offsets, offsets[1:])):
+                runs.append(_Run(source, offsets[0], (gap, step), (len(same), length),
+                                 [n for _, numbers in same for n in numbers]))
+            else:
+                runs.extend(_Run(source, offset, (step,), (length,), numbers) for offset, numbers in same)
+    order = [number for run in runs for number in run.taps]
+    ends = np.cumsum([0] + [len(run.taps) for run in runs]).tolist()
     return runs, order, list(zip(ends[:-1], ends[1:]))
 
 
-def _run_view(source: np.ndarray, offset: int, step: int, taps: int, span: int) -> np.ndarray:
-    """What a run of taps reads from the flat ``source``: ``(span,)`` for one tap, else the view
-    ``(taps, span)`` whose row ``i`` starts at ``offset + i * step`` (the rows overlap)."""
-    if taps == 1:
-        return source[offset : offset + span]
+def _run_view(source: np.ndarray, start: int, run: _Run, span: int, rows: tuple[int, int] | None = None) -> np.ndarray:
+    """What ``run`` reads from the flat ``source`` for the outputs ``start`` to ``start + span``:
+    ``(*run.shape, span)``; with ``rows = (count, pitch)``, that for ``count`` images ``pitch``
+    elements apart, ``(count, *run.shape, span)``. The rows of the view overlap."""
+    item = source.itemsize
+    shape, strides = (*run.shape, span), (*(s * item for s in run.steps), item)
+    if rows is not None:
+        shape, strides = (rows[0], *shape), (rows[1] * item, *strides)
     # The constructor checks that the view stays inside ``source`` (and costs a tenth of as_strided).
-    return np.ndarray((taps, span), source.dtype, source, offset * source.itemsize,
-                      (step * source.itemsize, source.itemsize))
+    return np.ndarray(shape, source.dtype, source, (start + run.offset) * item, strides)
 
 
-def _run_weights(weights: np.ndarray, bounds) -> list:
-    """Split weights ``(taps, ...)``, ordered run after run, at the runs' ``bounds`` (``(start,
-    stop)`` pairs): one entry per run, a single tap's as a row or a Python number (which keeps the
-    array's dtype and is the fastest operand NumPy takes)."""
+def _run_weights(weights: np.ndarray, runs: list[_Run], bounds) -> list:
+    """Split weights ``(taps, ...)``, ordered run after run, at the runs' ``bounds``: one entry
+    per run, shaped like its grid of taps; a single tap's as a row or a Python number (which keeps
+    the array's dtype and is the fastest operand NumPy takes)."""
     single = weights.tolist() if weights.ndim == 1 else weights
-    return [single[a] if b - a == 1 else weights[a:b] for a, b in bounds]
+    return [single[a] if not run.shape else weights[a:b].reshape(*run.shape, *weights.shape[1:])
+            for run, (a, b) in zip(runs, bounds)]
+
+
+def _einsum_subscripts(runs: list[_Run], per_pixel: bool, rows: bool) -> list:
+    """Each run's einsum (None for a single tap, which is a multiply): the sum of its taps'
+    products with one number per tap or a row of per-pixel weights, for one image or for rows."""
+    lead = "n" if rows else ""
+    subscripts = []
+    for run in runs:
+        axes = "rt"[2 - len(run.shape):]
+        subscripts.append(f"{lead}{axes}p,{axes}{'p' if per_pixel else ''}->{lead}p" if run.shape else None)
+    return subscripts
 
 
 def _sum_of_taps(acc: np.ndarray, part: np.ndarray, shifted: list, weights: list, sums: list) -> None:
@@ -354,8 +397,8 @@ def _depthwise_in_place(x: np.ndarray, weight: np.ndarray, spec, out: np.ndarray
                 slabs.append((slice(None),) * (axis + 1) + (part,))  # after the channel axis
         padding.append(slabs)
     runs, order, bounds = _tap_runs(taps)
-    sums = [None if len(numbers) == 1 else "tp,tp->p" for *_, numbers in runs]
-    batch_sums = [None if len(numbers) == 1 else "ntp,tp->np" for *_, numbers in runs]  # images as rows
+    sums = _einsum_subscripts(runs, per_pixel=True, rows=False)
+    batch_sums = _einsum_subscripts(runs, per_pixel=True, rows=True)  # the images as rows
     shifts = [shift for *_, shift in taps]
     before, after = max(0, -min(shifts)), max(0, max(shifts))
     # A block is a range of channels in every image: the block's input, sum and scratch in each
@@ -376,7 +419,7 @@ def _depthwise_in_place(x: np.ndarray, weight: np.ndarray, spec, out: np.ndarray
         for row, t in zip(weights, order):
             for slab in padding[t]:
                 row.reshape(c1 - c0, *spatial)[slab] = 0  # a view: zeroes the weights in place
-        weights = _run_weights(weights, bounds)
+        weights = _run_weights(weights, runs, bounds)
         # What the taps read in every image, checked while it comes into cache for them.
         # Images n0 to n1 read inside x; the others (the first and last, for big shifts on tiny
         # images more) read past its ends.
@@ -393,18 +436,14 @@ def _depthwise_in_place(x: np.ndarray, weight: np.ndarray, spec, out: np.ndarray
                 if not np.isfinite(np.dot(flat_x[first:stop], flat_x[first:stop])):
                     return False
         if n1 > n0:  # every image whose reads stay inside x, at once: the images are rows
-            shifted = []
-            for _, shift, step, numbers in runs:
-                view = np.ndarray((n1 - n0, len(numbers), span), x.dtype, flat_x, (n0 * image + lo + shift) * item,
-                                  (image * item, step * item, item))
-                shifted.append(view[:, 0] if len(numbers) == 1 else view)
+            shifted = [_run_view(flat_x, n0 * image + lo, run, span, rows=(n1 - n0, image)) for run in runs]
             _sum_of_taps(rows_out[n0:n1, lo : lo + span], part[: n1 - n0, :span], shifted, weights, batch_sums)
         for n in [*range(n0), *range(n1, batch)]:
             start = n * image + lo
             first, stop = max(0, start - before), min(flat_x.size, start + span + after)
             edge[:] = 0
             edge[first - start + before : stop - start + before] = flat_x[first:stop]
-            shifted = [_run_view(edge, before + shift, step, len(numbers), span) for _, shift, step, numbers in runs]
+            shifted = [_run_view(edge, before, run, span) for run in runs]
             _sum_of_taps(rows_out[n, lo : lo + span], part[0, :span], shifted, weights, sums)
     return True
 
