@@ -218,12 +218,12 @@ def _depthwise_forward(x: np.ndarray, weight: np.ndarray, spec, out: np.ndarray)
     # Reads run past a block's end by at most the largest shift; those positions are cropped.
     margin = max(offset for *_, offset in taps)
     per_channel = batch * size >= DEPTHWISE_SCALAR_ELEMENTS
-    runs, order, bounds = _tap_runs(taps)
-    arrays = len(phase_index) + 2 + (0 if per_channel else len(taps))  # grids, sum, scratch, weights
-    block = max(1, DEPTHWISE_CACHE_BYTES // (arrays * size * out.itemsize))  # images per block
     if (not per_channel and m == 1 and all(s == 1 for s in stride) and tuple(out_spatial) == x.shape[2:]
             and _depthwise_in_place(np.ascontiguousarray(x), weight, spec, out)):
         return
+    runs, order, bounds = _tap_runs(taps)
+    arrays = len(phase_index) + 2 + (0 if per_channel else len(taps))  # grids, sum, scratch, weights
+    block = max(1, DEPTHWISE_CACHE_BYTES // (arrays * size * out.itemsize))  # images per block
     if per_channel:
         block = min(block, batch)
         # (batch slice, output channels, input channels) of every block
