@@ -17,6 +17,8 @@ buffer exceeds :data:`COLUMN_BUFFER_BYTES`.
 
 from __future__ import annotations
 
+import itertools
+import math
 from collections.abc import Iterator
 from typing import NamedTuple
 
@@ -38,6 +40,11 @@ DEPTHWISE_CACHE_BYTES = 1536 * 2**10
 #: Grid positions one channel must have across the batch for the depthwise path to go channel by
 #: channel (one number per tap); below it a NumPy call per channel costs more than its work.
 DEPTHWISE_SCALAR_ELEMENTS = 16384
+
+
+def _indices(*shape):
+    """Every index of an array of ``shape``, in C order (``np.ndindex`` without its setup cost)."""
+    return itertools.product(*(range(n) for n in shape))
 
 
 def window_view(padded: np.ndarray, kernel_size, stride, dilation, writeable: bool = False) -> np.ndarray:
@@ -72,7 +79,7 @@ def _columns(windows: np.ndarray, n: int) -> np.ndarray:
     out_axes = tuple(range(2, 2 + n))
     kernel_axes = tuple(range(2 + n, 2 + 2 * n))
     cols = np.ascontiguousarray(windows.transpose(0, 1, *kernel_axes, *out_axes))
-    return cols.reshape(b, c * int(np.prod(windows.shape[2 + n :])), -1)
+    return cols.reshape(b, c * math.prod(windows.shape[2 + n :]), -1)
 
 
 def _add_columns(windows: np.ndarray, cols: np.ndarray, n: int) -> None:
@@ -81,7 +88,7 @@ def _add_columns(windows: np.ndarray, cols: np.ndarray, n: int) -> None:
     One vectorised add per kernel tap: for a fixed tap the windows never overlap, so ``+=`` is
     exact; overlapping contributions of different taps are summed by the loop.
     """
-    for tap in np.ndindex(*windows.shape[2 + n :]):
+    for tap in _indices(*windows.shape[2 + n :]):
         windows[(Ellipsis, *tap)] += cols[(slice(None), slice(None), *tap)]
 
 
@@ -97,7 +104,7 @@ def column_chunks(batch: int, out_spatial, bytes_per_position: int) -> Iterator[
     [(slice(0, 2, None), slice(None, None, None)), (slice(2, 4, None), slice(None, None, None))]
     """
     rows = out_spatial[0]
-    per_row = bytes_per_position * int(np.prod(out_spatial[1:]))
+    per_row = bytes_per_position * math.prod(out_spatial[1:])
     per_sample = per_row * rows
     if per_sample <= COLUMN_BUFFER_BYTES:
         step = max(1, COLUMN_BUFFER_BYTES // max(per_sample, 1))
@@ -126,10 +133,10 @@ def conv_forward(x: np.ndarray, weight: np.ndarray, spec) -> np.ndarray:
     n_sp = len(spec.kernel_size)
     batch, c_in = x.shape[:2]
     c_out, g = weight.shape[0], spec.groups
-    taps = int(np.prod(spec.kernel_size))
+    taps = math.prod(spec.kernel_size)
     out_spatial = spec.output_spatial
     out = np.empty((batch, c_out, *out_spatial), dtype=x.dtype)
-    if c_in == g and int(np.prod(out_spatial)) >= taps:
+    if c_in == g and math.prod(out_spatial) >= taps:
         _depthwise_forward(x, weight, spec, out)
         return out
     windows = window_view(pad_spatial(x, spec.padding), spec.kernel_size, spec.stride, spec.dilation)
@@ -160,7 +167,7 @@ def _phase_fills(spatial, padding, stride) -> list[tuple[tuple[int, ...], tuple[
     the rest of the grid is padding (zeros).
     """
     fills = []
-    for phase in np.ndindex(*stride):
+    for phase in _indices(*stride):
         dst, src = [], []
         for a, s, (lo, _), size in zip(phase, stride, padding, spatial):
             first = max(0, -(-(lo - a) // s))          # first q with q * s + a - lo >= 0
@@ -207,20 +214,20 @@ def _depthwise_forward(x: np.ndarray, weight: np.ndarray, spec, out: np.ndarray)
         return
     padded = [size + lo + hi for size, (lo, hi) in zip(x.shape[2:], spec.padding)]
     grid = tuple(-(-p // s) for p, s in zip(padded, stride))
-    size = int(np.prod(grid))
-    pitch = [int(np.prod(grid[i + 1 :])) for i in range(len(grid))]  # flat step of each grid axis
-    phase_index = {phase: i for i, phase in enumerate(np.ndindex(*stride))}
+    size = math.prod(grid)
+    per_channel = batch * size >= DEPTHWISE_SCALAR_ELEMENTS
+    if (not per_channel and m == 1 and all(s == 1 for s in stride) and tuple(out_spatial) == x.shape[2:]
+            and _depthwise_in_place(np.ascontiguousarray(x), weight, spec, out)):
+        return
+    pitch = [math.prod(grid[i + 1 :]) for i in range(len(grid))]  # flat step of each grid axis
+    phase_index = {phase: i for i, phase in enumerate(_indices(*stride))}
     taps = []  # (kernel index, grid read by the tap, flat shift of the tap within that grid)
-    for tap in np.ndindex(*kernel):
+    for tap in _indices(*kernel):
         shift = [k * d for k, d in zip(tap, spec.dilation)]
         phase = tuple(v % s for v, s in zip(shift, stride))
         taps.append((tap, phase_index[phase], sum((v // s) * p for v, s, p in zip(shift, stride, pitch))))
     # Reads run past a block's end by at most the largest shift; those positions are cropped.
     margin = max(offset for *_, offset in taps)
-    per_channel = batch * size >= DEPTHWISE_SCALAR_ELEMENTS
-    if (not per_channel and m == 1 and all(s == 1 for s in stride) and tuple(out_spatial) == x.shape[2:]
-            and _depthwise_in_place(np.ascontiguousarray(x), weight, spec, out)):
-        return
     runs, order, bounds = _tap_runs(taps)
     arrays = len(phase_index) + 2 + (0 if per_channel else len(taps))  # grids, sum, scratch, weights
     block = max(1, DEPTHWISE_CACHE_BYTES // (arrays * size * out.itemsize))  # images per block
@@ -382,10 +389,10 @@ def _depthwise_in_place(x: np.ndarray, weight: np.ndarray, spec, out: np.ndarray
     """
     batch, channels = x.shape[:2]
     spatial = x.shape[2:]
-    size = int(np.prod(spatial))
-    pitch = [int(np.prod(spatial[i + 1 :])) for i in range(len(spatial))]
+    size = math.prod(spatial)
+    pitch = [math.prod(spatial[i + 1 :]) for i in range(len(spatial))]
     taps, padding = [], []
-    for tap in np.ndindex(*spec.kernel_size):
+    for tap in _indices(*spec.kernel_size):
         shift = [k * d - lo for k, d, (lo, _) in zip(tap, spec.dilation, spec.padding)]
         taps.append((tap, 0, sum(v * p for v, p in zip(shift, pitch))))
         # The outputs whose read falls in the padding: along each axis the tap shifts, a slab at the
@@ -471,7 +478,7 @@ def conv_transpose_forward(y: np.ndarray, weight: np.ndarray, groups: int, kerne
     batch, c_in = y.shape[:2]
     g = groups
     c_out_g = weight.shape[1]
-    taps = int(np.prod(kernel_size))
+    taps = math.prod(kernel_size)
     in_spatial = y.shape[2:]
     if c_in == g:
         return _depthwise_transpose(y, weight, kernel_size, stride, dilation, canvas_spatial, crop)
@@ -520,7 +527,7 @@ def conv_weight_grad(x: np.ndarray, grad_output: np.ndarray, spec) -> np.ndarray
     n_sp = len(spec.kernel_size)
     batch, c_in = x.shape[:2]
     c_out, g = spec.weight_shape[0], spec.groups
-    taps = int(np.prod(spec.kernel_size))
+    taps = math.prod(spec.kernel_size)
     grad = np.zeros((g, c_out // g, (c_in // g) * taps), dtype=x.dtype)
     windows = window_view(pad_spatial(x, spec.padding), spec.kernel_size, spec.stride, spec.dilation)
     for b, r in column_chunks(batch, spec.output_spatial, c_in * taps * x.itemsize):
@@ -642,12 +649,12 @@ def conv_matrix(input_shape, weight, stride=1, padding=0, dilation=1):
     if len(input_shape) != 3:
         raise ValueError(f"conv_matrix: input_shape must be (C_in, H, W), got {input_shape}")
     spec = check_conv("conv_matrix", 2, input_shape, w.shape, None, stride, padding, dilation, 1)
-    c_out, out_positions = w.shape[0], int(np.prod(spec.output_spatial))
+    c_out, out_positions = w.shape[0], math.prod(spec.output_spatial)
     # Pixel indices shifted by one so that the zero padding reads as index -1 after unfolding.
-    index_image = np.arange(1, int(np.prod(input_shape)) + 1, dtype=np.float64).reshape(1, *input_shape)
+    index_image = np.arange(1, math.prod(input_shape) + 1, dtype=np.float64).reshape(1, *input_shape)
     padded = pad_spatial(index_image, spec.padding)
     taps = _columns(window_view(padded, spec.kernel_size, spec.stride, spec.dilation), 2)[0].astype(np.int64) - 1
     rows, positions = np.nonzero(taps >= 0)
-    matrix = np.zeros((c_out, out_positions, int(np.prod(input_shape))), dtype=w.dtype)
+    matrix = np.zeros((c_out, out_positions, math.prod(input_shape)), dtype=w.dtype)
     matrix[:, positions, taps[rows, positions]] = w.reshape(c_out, -1)[:, rows]
     return matrix.reshape(c_out * out_positions, -1)
