@@ -501,16 +501,28 @@ def _depthwise_transpose(y, weight, kernel_size, stride, dilation, canvas_spatia
     With one input channel per group the columns of :func:`conv_transpose_forward` come from a
     product with a single input row, so instead, as chapter 10 shows in general: stretch the input
     (``stride - 1`` zeros between pixels), pad it by ``dilation * (k - 1)`` and run the depthwise
-    path of :func:`conv_forward` with the kernel flipped. That gives the full scatter, which is
-    placed on the canvas and cropped as in :func:`conv_transpose_forward`.
+    path of :func:`conv_forward` with the kernel flipped. That gives the full scatter; the cropped
+    canvas of :func:`conv_transpose_forward` is a window of it, computed directly when it can be.
     """
     n_sp = len(kernel_size)
     batch, c_in = y.shape[:2]
     c_out = c_in * weight.shape[1]
-    stretched = np.zeros((batch, c_in, *((i - 1) * s + 1 for i, s in zip(y.shape[2:], stride))), dtype=y.dtype)
-    stretched[(slice(None), slice(None), *(slice(None, None, s) for s in stride))] = y
+    if all(s == 1 for s in stride):
+        stretched = y
+    else:
+        stretched = np.zeros((batch, c_in, *((i - 1) * s + 1 for i, s in zip(y.shape[2:], stride))), dtype=y.dtype)
+        stretched[(slice(None), slice(None), *(slice(None, None, s) for s in stride))] = y
     # (C_in, m, *K) flipped -> (C_in * m, 1, *K): output channel c * m + j reads input channel c.
     direct = np.flip(weight, axis=tuple(range(2, 2 + n_sp))).reshape(c_out, 1, *kernel_size)
+    # The cropped window of the canvas directly, when it is the direct convolution with smaller
+    # padding: the crop shrinks the left padding, and the canvas's end (past the full scatter, where
+    # output_padding adds zeros) sets the right one. (A stride-1 transposed 'same' convolution is
+    # then a 'same' convolution, which the depthwise path does in place.)
+    window = tuple((d * (k - 1) - lo, size - hi - length) for k, d, (lo, hi), size, length
+                   in zip(kernel_size, dilation, crop, canvas_spatial, stretched.shape[2:]))
+    if all(lo >= 0 and hi >= 0 for lo, hi in window):
+        spec = ConvSpec(stretched.shape, direct.shape, (1,) * n_sp, window, tuple(dilation), c_in, False)
+        return conv_forward(stretched, direct, spec)
     pads = tuple((d * (k - 1), d * (k - 1)) for k, d in zip(kernel_size, dilation))
     spec = ConvSpec(stretched.shape, direct.shape, (1,) * n_sp, pads, tuple(dilation), c_in, False)
     full = conv_forward(stretched, direct, spec)
