@@ -23,6 +23,7 @@ or ``make bench``. Nothing here asserts: speed is measured, not tested.
 from __future__ import annotations
 
 import ctypes
+import functools
 import statistics
 import sys
 import time
@@ -170,9 +171,7 @@ SETTLE_SECONDS = 0.2
 
 SE_REDUCTION = 16
 
-_ALLOCATOR = {}
-
-
+@functools.cache
 def keep_freed_memory() -> bool:
     """Make glibc keep freed memory in the process instead of returning it to the system.
 
@@ -181,18 +180,16 @@ def keep_freed_memory() -> bool:
     its new output in; whether it goes back depends on the heap's history, so the same call of
     PyTorch took 1.6 ms in one process and 10 ms in another on a virtual machine (9,000 page
     faults a call). Keeping freed memory, as a long training process ends up doing, times the
-    arithmetic and not the page faults. Returns whether the setting took (not on other C libraries).
+    arithmetic and not the page faults. Returns whether the setting took (not on other C
+    libraries); it is made once per process.
     """
-    if "kept" not in _ALLOCATOR:
-        try:
-            mallopt = ctypes.CDLL("libc.so.6").mallopt
-        except (OSError, AttributeError):
-            _ALLOCATOR["kept"] = False
-        else:
-            m_trim_threshold, m_mmap_threshold = -1, -3
-            mapped = mallopt(m_mmap_threshold, 2**30) or mallopt(m_mmap_threshold, 32 * 2**20)  # glibc's cap
-            _ALLOCATOR["kept"] = bool(mapped and mallopt(m_trim_threshold, 2**31 - 1))
-    return _ALLOCATOR["kept"]
+    try:
+        mallopt = ctypes.CDLL("libc.so.6").mallopt
+    except (OSError, AttributeError):
+        return False
+    m_trim_threshold, m_mmap_threshold = -1, -3
+    mapped = mallopt(m_mmap_threshold, 2**30) or mallopt(m_mmap_threshold, 32 * 2**20)  # glibc's cap
+    return bool(mapped and mallopt(m_trim_threshold, 2**31 - 1))
 
 
 class Measurement(NamedTuple):

@@ -122,6 +122,18 @@ def test_same_depthwise_reads_past_several_images(channels, spatial, kernel, dil
     assert_close_to_reference(ours, reference(_t(x), _t(w), padding="same", dilation=dilation, groups=channels))
 
 
+@pytest.mark.parametrize(("kernel", "stride", "padding", "output_padding", "dilation"),
+                         [(3, 1, 1, 0, 1), (3, 2, 1, 1, 1), (1, 1, 2, 0, 1), (2, 3, 4, 2, 1), (2, 1, 2, 0, 1)])
+def test_transposed_depthwise_is_a_window_of_the_direct_convolution(kernel, stride, padding, output_padding,
+                                                                     dilation):
+    """The transposed depthwise convolution runs as a direct one on the stretched input; padding
+    larger than the dilated kernel cuts that input instead of padding it."""
+    rng = np.random.default_rng(5)
+    y, w = rng.standard_normal((2, 3, 6, 5)), rng.standard_normal((3, 2, kernel, kernel))
+    kw = dict(stride=stride, padding=padding, output_padding=output_padding, dilation=dilation, groups=3)
+    assert_close_to_reference(cnp.conv_transpose2d(y, w, **kw), F.conv_transpose2d(_t(y), _t(w), **kw))
+
+
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
 def test_depthwise_keeps_non_finite_values_in_their_windows(bad):
     """A value on an image's edge reaches only its own windows, not the next row, image or channel

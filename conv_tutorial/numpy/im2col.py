@@ -179,6 +179,21 @@ def _phase_fills(spatial, padding, stride) -> list[tuple[tuple[int, ...], tuple[
     return fills
 
 
+def _kernel_taps(kernel, dilation, stride, pitch, origin) -> list[tuple]:
+    """Where each kernel tap reads, for the depthwise paths: ``(tap, phase, flat offset, shift)``.
+
+    The tap's shift along each axis is ``k * dilation - origin``; with a stride it reads the
+    polyphase grid ``phase = shift % stride`` at ``shift // stride``, which is ``flat offset`` in a
+    flat array whose axes step by ``pitch``.
+    """
+    taps = []
+    for tap in _indices(*kernel):
+        shift = [k * d - o for k, d, o in zip(tap, dilation, origin)]
+        phase = tuple(v % s for v, s in zip(shift, stride))
+        taps.append((tap, phase, sum((v // s) * p for v, s, p in zip(shift, stride, pitch)), shift))
+    return taps
+
+
 def _depthwise_forward(x: np.ndarray, weight: np.ndarray, spec, out: np.ndarray) -> None:
     """Depthwise convolution (one input channel per group) as one multiply-add per kernel tap.
 
@@ -203,6 +218,9 @@ def _depthwise_forward(x: np.ndarray, weight: np.ndarray, spec, out: np.ndarray)
       built once per block of channels and reused for every image.
 
     A block's arrays take about :data:`DEPTHWISE_CACHE_BYTES`, so that the passes stay in cache.
+    A 'same' convolution (stride 1, output as large as the input, no multiplier) of finite values
+    skips the copy and the crop: :func:`_depthwise_in_place`. Both sum the taps with
+    :func:`_sum_of_taps`, a kernel column per ``einsum`` (:func:`_tap_runs`).
     ``x`` is the unpadded input ``(N, C_in, *S)``, ``weight`` ``(C_in * m, 1, *K)``; writes
     ``out`` ``(N, C_in * m, *O)``.
     """
@@ -221,11 +239,9 @@ def _depthwise_forward(x: np.ndarray, weight: np.ndarray, spec, out: np.ndarray)
         return
     pitch = [math.prod(grid[i + 1 :]) for i in range(len(grid))]  # flat step of each grid axis
     phase_index = {phase: i for i, phase in enumerate(_indices(*stride))}
-    taps = []  # (kernel index, grid read by the tap, flat shift of the tap within that grid)
-    for tap in _indices(*kernel):
-        shift = [k * d for k, d in zip(tap, spec.dilation)]
-        phase = tuple(v % s for v, s in zip(shift, stride))
-        taps.append((tap, phase_index[phase], sum((v // s) * p for v, s, p in zip(shift, stride, pitch))))
+    # (kernel index, grid read by the tap, flat shift of the tap within that grid)
+    taps = [(tap, phase_index[phase], offset)
+            for tap, phase, offset, _ in _kernel_taps(kernel, spec.dilation, stride, pitch, (0,) * len(grid))]
     # Reads run past a block's end by at most the largest shift; those positions are cropped.
     margin = max(offset for *_, offset in taps)
     runs, order, bounds = _tap_runs(taps)
@@ -392,9 +408,10 @@ def _depthwise_in_place(x: np.ndarray, weight: np.ndarray, spec, out: np.ndarray
     size = math.prod(spatial)
     pitch = [math.prod(spatial[i + 1 :]) for i in range(len(spatial))]
     taps, padding = [], []
-    for tap in _indices(*spec.kernel_size):
-        shift = [k * d - lo for k, d, (lo, _) in zip(tap, spec.dilation, spec.padding)]
-        taps.append((tap, 0, sum(v * p for v, p in zip(shift, pitch))))
+    ones = (1,) * len(spatial)
+    for tap, _, offset, shift in _kernel_taps(spec.kernel_size, spec.dilation, ones, pitch,
+                                              [lo for lo, _ in spec.padding]):
+        taps.append((tap, 0, offset))
         # The outputs whose read falls in the padding: along each axis the tap shifts, a slab at the
         # start (shift < 0) or the end (shift > 0). Their weight is zero.
         slabs = []
@@ -412,7 +429,7 @@ def _depthwise_in_place(x: np.ndarray, weight: np.ndarray, spec, out: np.ndarray
     # image, and the weights of every tap.
     arrays = 3 * batch + len(taps)
     block = min(channels, max(1, DEPTHWISE_CACHE_BYTES // (arrays * size * out.itemsize)))
-    image, item = channels * size, x.itemsize
+    image = channels * size
     flat_x, rows_out = x.reshape(-1), out.reshape(batch, image)
     part = np.empty((batch, block * size), dtype=out.dtype)
     # The first image of the first block reads before the array and the last image of the last
@@ -427,22 +444,17 @@ def _depthwise_in_place(x: np.ndarray, weight: np.ndarray, spec, out: np.ndarray
             for slab in padding[t]:
                 row.reshape(c1 - c0, *spatial)[slab] = 0  # a view: zeroes the weights in place
         weights = _run_weights(weights, runs, bounds)
-        # What the taps read in every image, checked while it comes into cache for them.
         # Images n0 to n1 read inside x; the others (the first and last, for big shifts on tiny
-        # images more) read past its ends.
+        # images more) read past its ends. What the taps read is checked first, as it comes into
+        # cache for them.
         n0 = min(batch, max(0, -(-(before - lo) // image)))
         n1 = max(n0, min(batch, (batch * image - lo - span - after) // image + 1))
-        reads = np.ndarray((batch, before + span + after), x.dtype, flat_x, (lo - before) * item,
-                           (image * item, item)) if n0 == 0 and n1 == batch else None
-        if reads is not None:
+        if n1 > n0:  # every image whose reads stay inside x, at once: the images are rows
+            span_and_margins = _Run(source=0, offset=0, steps=(), shape=(), taps=[])
+            reads = _run_view(flat_x, n0 * image + lo - before, span_and_margins, before + span + after,
+                              rows=(n1 - n0, image))
             if not np.isfinite(np.einsum("np,np->", reads, reads)):  # (or it overflowed: start over too)
                 return False
-        else:
-            for n in range(batch):
-                first, stop = max(0, n * image + lo - before), min(flat_x.size, n * image + lo + span + after)
-                if not np.isfinite(np.dot(flat_x[first:stop], flat_x[first:stop])):
-                    return False
-        if n1 > n0:  # every image whose reads stay inside x, at once: the images are rows
             shifted = [_run_view(flat_x, n0 * image + lo, run, span, rows=(n1 - n0, image)) for run in runs]
             _sum_of_taps(rows_out[n0:n1, lo : lo + span], part[: n1 - n0, :span], shifted, weights, batch_sums)
         for n in [*range(n0), *range(n1, batch)]:
@@ -450,6 +462,8 @@ def _depthwise_in_place(x: np.ndarray, weight: np.ndarray, spec, out: np.ndarray
             first, stop = max(0, start - before), min(flat_x.size, start + span + after)
             edge[:] = 0
             edge[first - start + before : stop - start + before] = flat_x[first:stop]
+            if not np.isfinite(np.dot(edge, edge)):
+                return False
             shifted = [_run_view(edge, before, run, span) for run in runs]
             _sum_of_taps(rows_out[n, lo : lo + span], part[0, :span], shifted, weights, sums)
     return True
@@ -500,9 +514,13 @@ def _depthwise_transpose(y, weight, kernel_size, stride, dilation, canvas_spatia
 
     With one input channel per group the columns of :func:`conv_transpose_forward` come from a
     product with a single input row, so instead, as chapter 10 shows in general: stretch the input
-    (``stride - 1`` zeros between pixels), pad it by ``dilation * (k - 1)`` and run the depthwise
-    path of :func:`conv_forward` with the kernel flipped. That gives the full scatter; the cropped
-    canvas of :func:`conv_transpose_forward` is a window of it, computed directly when it can be.
+    (``stride - 1`` zeros between pixels) and run the depthwise path of :func:`conv_forward` with
+    the kernel flipped. Padded by ``dilation * (k - 1)`` that gives the full scatter; the cropped
+    canvas of :func:`conv_transpose_forward` is a window of it, which is the direct convolution
+    with the crop taken off the left padding and the canvas's end (where output_padding adds
+    zeros) setting the right one. Where that padding would be negative, the stretched input is cut
+    instead. (A stride-1 transposed 'same' convolution is then a 'same' convolution, which the
+    depthwise path does in place.)
     """
     n_sp = len(kernel_size)
     batch, c_in = y.shape[:2]
@@ -514,21 +532,14 @@ def _depthwise_transpose(y, weight, kernel_size, stride, dilation, canvas_spatia
         stretched[(slice(None), slice(None), *(slice(None, None, s) for s in stride))] = y
     # (C_in, m, *K) flipped -> (C_in * m, 1, *K): output channel c * m + j reads input channel c.
     direct = np.flip(weight, axis=tuple(range(2, 2 + n_sp))).reshape(c_out, 1, *kernel_size)
-    # The cropped window of the canvas directly, when it is the direct convolution with smaller
-    # padding: the crop shrinks the left padding, and the canvas's end (past the full scatter, where
-    # output_padding adds zeros) sets the right one. (A stride-1 transposed 'same' convolution is
-    # then a 'same' convolution, which the depthwise path does in place.)
-    window = tuple((d * (k - 1) - lo, size - hi - length) for k, d, (lo, hi), size, length
-                   in zip(kernel_size, dilation, crop, canvas_spatial, stretched.shape[2:]))
-    if all(lo >= 0 and hi >= 0 for lo, hi in window):
-        spec = ConvSpec(stretched.shape, direct.shape, (1,) * n_sp, window, tuple(dilation), c_in, False)
-        return conv_forward(stretched, direct, spec)
-    pads = tuple((d * (k - 1), d * (k - 1)) for k, d in zip(kernel_size, dilation))
+    window = [(d * (k - 1) - lo, size - hi - length) for k, d, (lo, hi), size, length
+              in zip(kernel_size, dilation, crop, canvas_spatial, stretched.shape[2:])]
+    cut = tuple(slice(max(0, -left), length - max(0, -right))
+                for (left, right), length in zip(window, stretched.shape[2:]))
+    stretched = stretched[(slice(None), slice(None), *cut)]
+    pads = tuple((max(0, left), max(0, right)) for left, right in window)
     spec = ConvSpec(stretched.shape, direct.shape, (1,) * n_sp, pads, tuple(dilation), c_in, False)
-    full = conv_forward(stretched, direct, spec)
-    canvas = np.zeros((batch, c_out, *canvas_spatial), dtype=y.dtype)
-    canvas[(slice(None), slice(None), *(slice(0, f) for f in full.shape[2:]))] = full
-    return canvas[(slice(None), slice(None), *(slice(lo, size - hi) for size, (lo, hi) in zip(canvas_spatial, crop)))]
+    return conv_forward(stretched, direct, spec)
 
 
 def conv_weight_grad(x: np.ndarray, grad_output: np.ndarray, spec) -> np.ndarray:
