@@ -4,7 +4,9 @@
 or JSON); ``conv-tutorial bench`` runs :mod:`conv_tutorial.bench` with a progress bar on stderr
 and prints the ratios. Exit status: 0 on success, 1 when the benchmark cannot run (no torch),
 2 for bad arguments (argparse's usage errors and the package's validation errors alike, each
-reported on one line ``conv-tutorial: error: ...``), 130 when interrupted.
+reported on one line ``conv-tutorial: error: ...``, never a traceback), 130 when interrupted, 141
+when whoever reads the output stops reading (``conv-tutorial cost ... | head -1``: the command
+stops quietly, as a program killed by SIGPIPE does).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import platform
 import re
 import sys
@@ -30,6 +33,11 @@ examples:
                      --types standard depthwise-separable --format csv
   conv-tutorial cost --input 14 --in-channels 512 --out-channels 512 --batch 32 --dtype float16 --format json
 
+The grouped row needs --groups to divide both channel counts and the SE row needs
+C_IN // --reduction >= 1. With the defaults (--groups 4, --reduction 16) a row they do not fit
+(a 3-channel input has no 4 groups) is left out with a note on stderr; give --groups or
+--reduction, or name the row in --types, and a value that does not fit is an error instead.
+
 MACs are multiply-accumulates (FLOPs = 2 x MACs, bias additions not counted); bytes are the floor
 of the memory traffic: every step reads its input and weights once and writes its output once;
 FLOP/B is the arithmetic intensity. The 3D and (2+1)D rows run on a clip of --frames frames.
@@ -44,6 +52,7 @@ examples:
 The ratio is our time over the reference's, measured in the same run on the same input: numpy
 compares conv_tutorial.numpy with PyTorch on the CPU, torch compares conv_tutorial.torch with
 the native op (on the GPU when one is available). Compare ratios, not absolute times.
+The --output file is checked for writability before the benchmark starts.
 """
 
 
@@ -104,22 +113,58 @@ COST_OPTIONS = {"input_size": "--input", "in_channels": "--in-channels", "out_ch
                 "dilation": "--dilation", "frames": "--frames", "reduction": "--reduction"}
 
 
+#: The grouped and SE rows' defaults. A row its default does not fit is left out, with a note,
+#: unless the user named the row in --types; a value the user gives must fit.
+DEFAULT_GROUPS = 4
+DEFAULT_REDUCTION = 16
+
+
+def _rows_left_out(args) -> dict[str, str]:
+    """``{type: why}``: the rows whose default ``--groups`` / ``--reduction`` does not fit the layer and
+    that nobody asked for (the value was not given and the row was not named in ``--types``)."""
+    named = set(args.types or ())
+    left_out = {}
+    if args.groups is None and "grouped" not in named and (args.in_channels % DEFAULT_GROUPS
+                                                           or args.out_channels % DEFAULT_GROUPS):
+        left_out["grouped"] = (f"the default --groups {DEFAULT_GROUPS} does not divide "
+                               f"{args.in_channels} -> {args.out_channels} channels; give --groups")
+    if args.reduction is None and "SE" not in named and args.in_channels // DEFAULT_REDUCTION < 1:
+        left_out["SE"] = (f"--in-channels {args.in_channels} is less than the default --reduction "
+                          f"{DEFAULT_REDUCTION}; give --reduction")
+    return left_out
+
+
 def cost_command(args) -> int:
+    if args.batch <= 0:
+        raise ValueError(f"--batch must be a positive int, got --batch={args.batch}")
+    groups = DEFAULT_GROUPS if args.groups is None else args.groups
+    reduction = DEFAULT_REDUCTION if args.reduction is None else args.reduction
+    left_out = _rows_left_out(args)
     try:
+        # A left-out row is computed with a value that always fits (1), then dropped.
         rows = cost.layer_table(args.input, args.in_channels, args.out_channels, args.kernel, args.stride,
-                                args.batch, ITEMSIZE[args.dtype], args.groups, args.dilation, args.frames,
-                                args.reduction)
+                                args.batch, ITEMSIZE[args.dtype], 1 if "grouped" in left_out else groups,
+                                args.dilation, args.frames, 1 if "SE" in left_out else reduction)
     except ValueError as err:
         pattern = r"(?<!// )\b(" + "|".join(COST_OPTIONS) + r")\b"   # not inside a formula like "C // reduction"
-        raise ValueError(re.sub(pattern, lambda match: COST_OPTIONS[match.group(1)], str(err))) from None
-    standard_macs = rows[0]["macs"]
+        message = re.sub(pattern, lambda match: COST_OPTIONS[match.group(1)], str(err))
+        for option, given, default in (("--groups", args.groups, DEFAULT_GROUPS),
+                                       ("--reduction", args.reduction, DEFAULT_REDUCTION)):
+            if given is None and option in message:   # a row named in --types that its default does not fit
+                message += f" ({option} defaults to {default}; give {option})"
+        raise ValueError(message) from None
+    rows = [row for row in rows if row["type"] not in left_out]
+    if not args.types:
+        for name, why in left_out.items():
+            print(f"{PROG}: note: left out the {name} row: {why}", file=sys.stderr)
+    standard_macs = rows[0]["macs"]   # the standard row is never left out
     if args.types:
         rows = [row for row in rows if row["type"] in args.types]
     if args.format == "json":
-        spec = {name: getattr(args, name) for name in ("input", "in_channels", "out_channels", "kernel", "stride",
-                                                       "batch", "dtype", "groups", "dilation", "frames",
-                                                       "reduction")}
-        print(json.dumps({"spec": spec, "rows": rows}, indent=2))
+        spec = {"input": args.input, "in_channels": args.in_channels, "out_channels": args.out_channels,
+                "kernel": args.kernel, "stride": args.stride, "batch": args.batch, "dtype": args.dtype,
+                "groups": groups, "dilation": args.dilation, "frames": args.frames, "reduction": reduction}
+        print(json.dumps({"spec": spec, "rows": rows, "left_out": left_out if not args.types else {}}, indent=2))
     elif args.format == "csv":
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow(["type", "params", "macs", "bytes", "intensity", "output", "torch"])
@@ -157,7 +202,25 @@ def _write_results(path: str, meta: dict, measurements, means: dict) -> None:
             writer.writerows(measurements)
 
 
+def _check_writable(path: str) -> None:
+    """Raise ``ValueError`` now, not after the benchmark, if ``path`` cannot be written.
+
+    Opens the file for appending (which neither truncates an existing file nor needs more than
+    the final write will) and removes it again if it did not exist before.
+    """
+    existed = os.path.lexists(path)
+    try:
+        with open(path, "a"):
+            pass
+    except OSError as err:
+        raise ValueError(f"cannot write --output {path!r}: {err.strerror or err}") from None
+    if not existed:
+        os.remove(path)
+
+
 def bench_command(args) -> int:
+    if args.output:
+        _check_writable(args.output)
     try:
         import torch
     except ImportError:
@@ -203,7 +266,11 @@ def bench_command(args) -> int:
             target = bench.TARGETS.get(op) if backend == "numpy" else None
             print(f"  {op:26s} {mean:7.2f}" + ("" if target is None else f"   (target <= {target})"))
     if args.output:
-        _write_results(args.output, meta, measurements, means)
+        try:
+            _write_results(args.output, meta, measurements, means)
+        except OSError as err:   # checked before the run, so only a disk that filled up or a path that changed
+            print(f"{PROG}: error: cannot write --output {args.output!r}: {err.strerror or err}", file=sys.stderr)
+            return 1
         print(f"\nwrote {len(measurements)} measurements to {args.output}")
     return 0
 
@@ -214,11 +281,23 @@ def _output_path(text: str) -> str:
     return text
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a usage error reported on one line that points to ``--help`` (exit status 2)."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {_one_line(message)} (see '{self.prog} --help')\n")
+
+
+def _one_line(text) -> str:
+    return " ".join(str(text).split())
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog=PROG, description="The cost of every convolution type, and how fast the package runs them.",
         epilog="Run 'conv-tutorial COMMAND --help' for a command's options. Exit status: 0 success, "
-               "1 the benchmark could not run, 2 bad arguments.")
+               "1 the benchmark could not run or write its results, 2 bad arguments (one line on stderr), "
+               "130 interrupted, 141 the reader of the output closed it (as in '| head').")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -234,12 +313,14 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--kernel", type=int, default=3, metavar="K", help="square kernel size (default 3)")
     c.add_argument("--stride", type=int, default=1, help="stride (default 1)")
     c.add_argument("--batch", type=int, default=1,
-                   help="images per batch; MACs and bytes are for the batch (default 1)")
+                   help="images per batch, positive; MACs and bytes are for the batch (default 1)")
     c.add_argument("--dtype", choices=list(ITEMSIZE), default="float32", help="number format (default float32)")
-    c.add_argument("--groups", type=int, default=4, help="groups of the grouped row (default 4)")
+    c.add_argument("--groups", type=int, help=f"groups of the grouped row (default {DEFAULT_GROUPS}; a default that "
+                                              "does not divide both channel counts leaves the row out)")
     c.add_argument("--dilation", type=int, default=2, help="dilation of the dilated row (default 2)")
     c.add_argument("--frames", type=int, default=8, help="frames of the clip in the 3D and (2+1)D rows (default 8)")
-    c.add_argument("--reduction", type=int, default=16, help="reduction ratio of the SE row (default 16)")
+    c.add_argument("--reduction", type=int, help=f"reduction ratio of the SE row (default {DEFAULT_REDUCTION}; left "
+                                                 "out when C_IN is smaller than the default)")
     c.add_argument("--types", type=_type_name, nargs="+", metavar="TYPE",
                    help="rows to print (default all): " + ", ".join(t.replace(" ", "-") for t in cost.TYPES))
     c.add_argument("--format", choices=("table", "csv", "json"), default="table", help="output format (default table)")
@@ -263,18 +344,36 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv=None) -> int:
-    """Run the command line ``argv`` (default ``sys.argv[1:]``); return the exit status."""
+def _run(argv) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as done:   # --help, --version, a usage error: argparse has printed what it had to say
+        return done.code if isinstance(done.code, int) else (0 if done.code is None else 2)
     try:
         return args.func(args)
     except (ValueError, TypeError) as err:
-        print(f"{PROG}: error: {err}", file=sys.stderr)
+        print(f"{PROG}: error: {_one_line(err)}", file=sys.stderr)
         return 2
+
+
+def main(argv=None) -> int:
+    """Run the command line ``argv`` (default ``sys.argv[1:]``); return the exit status."""
+    try:
+        status = _run(argv)
+        sys.stdout.flush()   # inside the try: a closed pipe shows up here for output still buffered
+    except BrokenPipeError:
+        # The reader went away (``| head``): stop quietly. Point stdout at devnull so that the
+        # interpreter's own flush at exit does not report the same broken pipe again.
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError, AttributeError):   # no real file descriptor (stdout replaced in-process)
+            pass
+        return 141
     except KeyboardInterrupt:
         print(f"\n{PROG}: interrupted", file=sys.stderr)
         return 130
+    return status
 
 
 if __name__ == "__main__":

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
 import os
+import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from conv_tutorial import bench, cost
+from conv_tutorial.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 ENTRY_POINT = Path(sys.executable).parent / "conv-tutorial"
@@ -23,6 +27,64 @@ def cli(*args, entry_point=False):
     command = [str(ENTRY_POINT)] if entry_point else [sys.executable, "-m", "conv_tutorial.cli"]
     return subprocess.run([*command, *args], capture_output=True, text=True, cwd=ROOT, timeout=120,
                           env={**os.environ, "PYTHONWARNINGS": "error::DeprecationWarning"})
+
+
+def help_text(*command) -> str:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main([*command, "--help"]) == 0
+    return out.getvalue()
+
+
+def help_examples() -> list[list[str]]:
+    """The command lines of the ``examples:`` sections of every --help text, continuation lines joined."""
+    examples = []
+    for command in ((), ("cost",), ("bench",)):
+        text = help_text(*command)
+        if "examples:" not in text:
+            continue
+        section = text.split("examples:", 1)[1].split("\n\n", 1)[0].replace("\\\n", " ")
+        examples += [shlex.split(line, comments=True) for line in section.splitlines() if line.strip()]
+    return examples
+
+
+def readme_examples() -> list[list[str]]:
+    """Every ``conv-tutorial ...`` with arguments in backquotes in README.md (a span may wrap onto the next line)."""
+    text = (ROOT / "README.md").read_text()
+    spans = (shlex.split(span) for span in re.findall(r"`(conv-tutorial\b[^`]*)`", text))
+    return [args for args in spans if len(args) > 1]   # not the bare name of the command
+
+
+EXAMPLES = [pytest.param(args, "help", id=" ".join(args)) for args in help_examples()] + [
+    pytest.param(args, "README", id="README: " + " ".join(args)) for args in readme_examples()]
+
+
+def test_the_examples_are_found():
+    found = [param.values for param in EXAMPLES]
+    assert sum(source == "help" for _, source in found) == 6
+    assert sum(source == "README" for _, source in found) >= 3
+    assert all(args[0] == "conv-tutorial" and args[1] in ("cost", "bench", "--help") for args, _ in found)
+
+
+@pytest.mark.parametrize(("args", "source"), EXAMPLES)
+def test_every_documented_example_runs(args, source, tmp_path):
+    """Each example of the --help texts and the README, as written (the benchmark cut to a run of seconds)."""
+    args = args[1:]
+    if args[0] == "bench":
+        pytest.importorskip("torch")
+        # Same options, one small layer per operation: --quick, and one operation unless the example names some.
+        args = [*args, "--quick", "--batch", "2", "--repeats", "1", *([] if "--ops" in args else ["--ops", "conv2d"])]
+    result = subprocess.run([sys.executable, "-m", "conv_tutorial.cli", *args], capture_output=True, text=True,
+                            cwd=tmp_path, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout and "Traceback" not in result.stderr
+    if "--output" in args:
+        written = tmp_path / args[args.index("--output") + 1]
+        assert written.stat().st_size > 0
+        if written.suffix == ".json":
+            assert json.loads(written.read_text())["measurements"]
+    if args[0] == "cost" and "--format" in args and args[args.index("--format") + 1] == "json":
+        assert json.loads(result.stdout)["rows"]
 
 
 def test_cost_table_lists_every_type_with_its_numbers():
@@ -80,7 +142,11 @@ def test_help_explains_with_examples(args):
         assert "cost" in result.stdout and "bench" in result.stdout and "Exit status" in result.stdout
 
 
+UNWRITABLE = str(ROOT / "no such folder" / "results.json")
+
+
 @pytest.mark.parametrize(("args", "message"), [
+    # argparse's usage errors
     ([], "the following arguments are required: COMMAND"),
     (["frobnicate"], "invalid choice: 'frobnicate'"),
     (["cost", "--in-channels", "8", "--out-channels", "8"], "the following arguments are required: --input"),
@@ -90,32 +156,107 @@ def test_help_explains_with_examples(args):
     (["cost", *LAYER, "--types", "fancy"], "unknown type 'fancy'"),
     (["cost", *LAYER, "--format", "xml"], "argument --format: invalid choice: 'xml'"),
     (["cost", *LAYER, "--dtype", "int8"], "argument --dtype: invalid choice: 'int8'"),
+    (["cost", *LAYER, "--stride"], "argument --stride: expected one argument"),
     (["bench", "--ops", "conv9d"], "argument --ops: invalid choice: 'conv9d'"),
+    (["bench", "--backends", "jax"], "argument --backends: invalid choice: 'jax'"),
     (["bench", "--output", "results.txt"], "must end in .json or .csv"),
-])
-def test_usage_errors_exit_2_with_usage(args, message):
-    result = cli(*args)
-    assert result.returncode == 2
-    assert result.stdout == ""
-    assert result.stderr.startswith("usage: conv-tutorial")
-    assert message in result.stderr
-
-
-@pytest.mark.parametrize(("args", "message"), [
-    (["cost", "--input", "56", "--in-channels", "130", "--out-channels", "128"],
+    # the package's validation errors, in the command's words
+    (["cost", "--input", "56", "--in-channels", "130", "--out-channels", "128", "--groups", "4"],
      "--in-channels must be divisible by --groups, got --in-channels=130 and --groups=4"),
-    (["cost", *LAYER, "--kernel", "0"], "--kernel must be a positive int, got --kernel=0"),
-    (["cost", "--input", "56", "--in-channels", "8", "--out-channels", "8"],
+    (["cost", *LAYER, "--groups", "3"], "--in-channels must be divisible by --groups, got --in-channels=128"),
+    (["cost", *LAYER, "--groups", "0"], "--groups must be a positive int, got --groups=0"),
+    (["cost", "--input", "56", "--in-channels", "3", "--out-channels", "64", "--types", "grouped"],
+     "--in-channels must be divisible by --groups, got --in-channels=3 and --groups=4 (--groups defaults to 4"),
+    (["cost", "--input", "56", "--in-channels", "8", "--out-channels", "8", "--types", "SE"],
+     "channels // reduction must be at least 1, got channels=8 and --reduction=16 (--reduction defaults to 16"),
+    (["cost", "--input", "56", "--in-channels", "8", "--out-channels", "8", "--reduction", "16"],
      "channels // reduction must be at least 1, got channels=8 and --reduction=16"),
-    (["cost", *LAYER, "--batch", "-1"], "--batch must be a non-negative int, got --batch=-1"),
+    (["cost", *LAYER, "--reduction", "0"], "--reduction must be a positive int, got --reduction=0"),
+    (["cost", *LAYER, "--kernel", "0"], "--kernel must be a positive int, got --kernel=0"),
+    (["cost", *LAYER, "--stride", "-2"], "--stride must be a positive int, got --stride=-2"),
+    (["cost", *LAYER, "--dilation", "0"], "--dilation must be a positive int, got --dilation=0"),
+    (["cost", *LAYER, "--frames", "0"], "--frames must be a positive int, got --frames=0"),
+    (["cost", "--input", "56", "--in-channels", "0", "--out-channels", "8"],
+     "--in-channels must be a positive int, got --in-channels=0"),
+    (["cost", *LAYER, "--batch", "0"], "--batch must be a positive int, got --batch=0"),
+    (["cost", *LAYER, "--batch", "-1"], "--batch must be a positive int, got --batch=-1"),
     (["bench", "--quick", "--batch", "0"], "--batch must be a positive int, got 0"),
-])
-def test_validation_errors_are_one_line_and_exit_2(args, message):
+    (["bench", "--quick", "--repeats", "0"], "--repeats must be a positive int, got 0"),
+    (["bench", "--quick", "--output", UNWRITABLE], "cannot write --output"),
+    (["bench", "--quick", "--output", "{folder}.json"], "cannot write --output"),   # a folder of that name
+], ids=lambda v: " ".join(v) if isinstance(v, list) else None)
+def test_bad_use_exits_2_with_one_line(args, message, tmp_path):
+    if "{folder}.json" in args:
+        (tmp_path / "folder.json").mkdir()
+        args = [str(tmp_path / "folder.json") if arg == "{folder}.json" else arg for arg in args]
     result = cli(*args)
-    assert result.returncode == 2
+    assert result.returncode == 2, result.stderr
     assert result.stdout == ""
-    assert result.stderr.startswith("conv-tutorial: error: ") and result.stderr.count("\n") == 1
-    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("conv-tutorial"), result.stderr
+    assert ": error: " in result.stderr and message in result.stderr
+
+
+def test_usage_errors_point_to_help_and_main_returns_the_status():
+    result = cli("cost", "--input", "5x", "--in-channels", "8", "--out-channels", "8")
+    assert result.stderr.startswith("conv-tutorial cost: error: argument --input: ")
+    assert result.stderr.rstrip().endswith("(see 'conv-tutorial cost --help')")
+    assert main(["cost", "--input", "5x", "--in-channels", "8", "--out-channels", "8"]) == 2   # no SystemExit
+    assert main(["--version"]) == 0
+
+
+def test_bench_checks_its_output_before_running_and_leaves_no_file(tmp_path):
+    out = tmp_path / "results.json"
+    result = cli("bench", "--quick", "--batch", "0", "--output", str(out))   # writable, but the run fails
+    assert result.returncode == 2 and "--batch must be a positive int" in result.stderr
+    assert not out.exists()
+    out.write_text("kept")   # an existing file is checked without being truncated
+    assert cli("bench", "--quick", "--batch", "0", "--output", str(out)).returncode == 2
+    assert out.read_text() == "kept"
+
+
+@pytest.mark.parametrize(("channels", "left_out"), [
+    (("3", "64"), ["grouped", "SE"]),      # an RGB stem: no 4 groups, fewer channels than the reduction
+    (("8", "8"), ["SE"]),
+    (("130", "128"), ["grouped"]),
+    (("16", "6"), ["grouped"]),            # 4 must divide the output channels too
+])
+def test_rows_the_defaults_do_not_fit_are_left_out_with_a_note(channels, left_out):
+    layer = ["--input", "56", "--in-channels", channels[0], "--out-channels", channels[1]]
+    result = cli("cost", *layer, "--format", "csv")
+    assert result.returncode == 0, result.stderr
+    notes = result.stderr.splitlines()
+    assert [note.split(" row: ")[0] for note in notes] == [f"conv-tutorial: note: left out the {name}"
+                                                           for name in left_out]
+    types = [r["type"] for r in csv.DictReader(io.StringIO(result.stdout))]
+    assert types == [t for t in cost.TYPES if t not in left_out]
+    as_json = json.loads(cli("cost", *layer, "--format", "json").stdout)
+    assert sorted(as_json["left_out"]) == sorted(left_out)
+    assert as_json["spec"]["groups"] == 4 and as_json["spec"]["reduction"] == 16
+    # Rows not asked for are left out silently; a value given explicitly is used as given.
+    only = cli("cost", *layer, "--types", "standard", "--format", "csv")
+    assert only.returncode == 0 and only.stderr == ""
+    assert [r["type"] for r in csv.DictReader(io.StringIO(only.stdout))] == ["standard"]
+    explicit = cli("cost", *layer, "--groups", "1", "--reduction", "1", "--format", "csv")
+    assert explicit.returncode == 0 and explicit.stderr == ""
+    assert len(list(csv.DictReader(io.StringIO(explicit.stdout)))) == len(cost.TYPES)
+
+
+@pytest.mark.parametrize("args", [["cost", *LAYER], ["cost", *LAYER, "--format", "csv"],
+                                  ["cost", *LAYER, "--format", "json"], ["--help"], ["cost", "--help"]],
+                         ids=" ".join)
+def test_a_reader_that_stops_reading_ends_the_command_quietly(args):
+    """``conv-tutorial cost ... | head -1``: the pipe's read end is closed before the command writes."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        result = subprocess.run([sys.executable, "-m", "conv_tutorial.cli", *args], stdout=write_end,
+                                stderr=subprocess.PIPE, text=True, cwd=ROOT, timeout=120)
+    finally:
+        os.close(write_end)
+    # argparse itself swallows the error its --help output meets, and exits 0.
+    assert result.returncode == (0 if "--help" in args else 141)
+    assert result.stderr == ""
 
 
 @pytest.mark.skipif(not ENTRY_POINT.exists(), reason="the conv-tutorial script is not installed in this environment")
