@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from .._checks import as_float_dtype
@@ -17,3 +19,18 @@ def as_float_arrays(**arrays):
     dtypes = [as_float_dtype(a.dtype, name) for name, a in converted.items() if a is not None]
     dtype = np.result_type(*dtypes)
     return [None if a is None else a.astype(dtype, copy=False) for a in converted.values()]
+
+
+def quiet_nonfinite(func):
+    """Run ``func`` with NumPy's floating-point warnings off, so NaN and inf propagate silently.
+
+    PyTorch computes ``inf - inf`` or ``0 * inf`` without a word; the NumPy backend does the same
+    instead of warning "invalid value encountered" from deep inside an engine.
+    """
+
+    @functools.wraps(func)
+    def quiet(*args, **kwargs):
+        with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+            return func(*args, **kwargs)
+
+    return quiet

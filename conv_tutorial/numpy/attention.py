@@ -13,12 +13,13 @@ from __future__ import annotations
 import numpy as np
 
 from .._checks import check_global_depthwise, check_global_pool, check_squeeze_excitation
-from ._arrays import as_float_arrays
+from ._arrays import as_float_arrays, quiet_nonfinite
 from .standard import conv2d
 
 __all__ = ["global_avg_pool2d", "global_depthwise_conv2d", "squeeze_excitation"]
 
 
+@quiet_nonfinite
 def global_avg_pool2d(input):
     """Mean over the feature map, like ``torch.nn.functional.adaptive_avg_pool2d(input, 1)``.
 
@@ -41,6 +42,7 @@ def global_avg_pool2d(input):
     return out[0] if unbatched else out
 
 
+@quiet_nonfinite
 def global_depthwise_conv2d(input, weight, bias=None):
     """Global depthwise convolution (GDC): a depthwise convolution whose kernel covers the whole map.
 
@@ -81,6 +83,7 @@ def _sigmoid(z):
         return 1 / (1 + np.exp(-z))
 
 
+@quiet_nonfinite
 def squeeze_excitation(input, w1, b1, w2, b2):
     """Squeeze-and-excitation: reweight each channel by a gate computed from all channels.
 

@@ -30,11 +30,12 @@ import math
 import numpy as np
 
 from .._checks import _non_negative, _positive, check_deform_conv2d
-from ._arrays import as_float_arrays
+from ._arrays import as_float_arrays, quiet_nonfinite
 
 __all__ = ["bilinear_interpolate", "deform_conv2d", "deform_conv2d_naive", "deform_sampling_points"]
 
 
+@quiet_nonfinite
 def bilinear_interpolate(image, y, x):
     """Sample ``image`` at the fractional point ``(y, x)``, with zeros outside, as torchvision does.
 
@@ -76,6 +77,7 @@ def bilinear_interpolate(image, y, x):
             + ly * (1 - lx) * pixel(y0 + 1, x0) + ly * lx * pixel(y0 + 1, x0 + 1))
 
 
+@quiet_nonfinite
 def deform_sampling_points(offset, kernel_size, stride=1, padding=0, dilation=1) -> np.ndarray:
     """Input coordinates ``(y, x)`` that every kernel tap of every output pixel reads.
 
@@ -130,12 +132,14 @@ def _sample(image: np.ndarray, y: np.ndarray, x: np.ndarray) -> np.ndarray:
     The image gets a one-pixel ring of zeros, so every corner of a point inside
     ``(-1, H) x (-1, W)`` is a real cell; points outside read the ring's corner cell. Reading a
     zero cell, rather than multiplying some pixel by a zero weight, keeps a NaN pixel from leaking
-    into samples that do not touch it.
+    into samples that do not touch it. A NaN coordinate gives a NaN sample, as in torchvision, whose
+    corner weights ``(1 - ly) * (1 - lx)``, ... carry the NaN.
     """
     batch, groups, channels, height, width = image.shape
     ring = np.pad(image, ((0, 0), (0, 0), (0, 0), (1, 1), (1, 1)))
     # Explicit sizes, not -1: reshape can't infer a size when the batch is empty.
     ring = ring.reshape(batch, groups, channels, (height + 2) * (width + 2))
+    lost = (np.isnan(y) | np.isnan(x))[:, :, None, :]
     inside = (y > -1) & (y < height) & (x > -1) & (x < width)
     y, x = np.where(inside, y, -1), np.where(inside, x, -1)
     y0, x0 = np.floor(y), np.floor(x)
@@ -147,9 +151,10 @@ def _sample(image: np.ndarray, y: np.ndarray, x: np.ndarray) -> np.ndarray:
         index = np.where(inside, top_left + dy * (width + 2) + dx, 0)
         corner = np.take_along_axis(ring, index[:, :, None, :], axis=3)
         out = out + corner * weight[:, :, None, :]
-    return out
+    return np.where(lost, np.nan, out).astype(out.dtype, copy=False)
 
 
+@quiet_nonfinite
 def deform_conv2d(input, offset, weight, bias=None, stride=1, padding=0, dilation=1, mask=None):
     """Deformable convolution v1/v2, like ``torchvision.ops.deform_conv2d``.
 
@@ -215,6 +220,7 @@ def deform_conv2d(input, offset, weight, bias=None, stride=1, padding=0, dilatio
     return out
 
 
+@quiet_nonfinite
 def deform_conv2d_naive(input, offset, weight, bias=None, stride=1, padding=0, dilation=1, mask=None):
     """:func:`deform_conv2d` written as loops over output pixels, channels and kernel taps.
 
@@ -253,7 +259,9 @@ def deform_conv2d_naive(input, offset, weight, bias=None, stride=1, padding=0, d
                             k = g * taps + ki * kw + kj
                             y = i * sh - ph + ki * dh + off[n, 2 * k, i, j]
                             xx = j * sw - pw + kj * dw + off[n, 2 * k + 1, i, j]
-                            samples[c, ki, kj] = bilinear_interpolate(x[n, c], y, xx)
+                            # torchvision carries a NaN coordinate into the corner weights: NaN.
+                            lost = math.isnan(y) or math.isnan(xx)
+                            samples[c, ki, kj] = math.nan if lost else bilinear_interpolate(x[n, c], y, xx)
                             if m is not None:
                                 samples[c, ki, kj] *= m[n, k, i, j]
                 for o in range(c_out):

@@ -11,12 +11,13 @@ The loop version is :func:`conv2d_naive` with ``groups = C_in``.
 from __future__ import annotations
 
 from .._checks import check_depthwise_weight
-from ._arrays import as_float_arrays
+from ._arrays import as_float_arrays, quiet_nonfinite
 from .standard import conv2d
 
 __all__ = ["depthwise_conv2d"]
 
 
+@quiet_nonfinite
 def depthwise_conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1):
     """Depthwise 2D convolution: every input channel filtered on its own.
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._checks import check_channel_shuffle, check_conv
-from ._arrays import as_float_arrays
+from ._arrays import as_float_arrays, quiet_nonfinite
 from .standard import conv2d
 
 __all__ = ["channel_shuffle", "conv2d_by_groups", "shuffle_permutation"]
@@ -86,9 +86,11 @@ def channel_shuffle(input, groups):
     n, c = shape[:2]
     # Explicit sizes, not -1: a reshape can't infer a size when the batch is empty.
     grouped = x.reshape(n, groups, c // groups, *shape[2:])
-    return np.ascontiguousarray(grouped.swapaxes(1, 2)).reshape(shape)
+    # Always a copy (with groups 1 or C the swap moves nothing, and a reshape would return a view).
+    return grouped.swapaxes(1, 2).copy().reshape(shape)
 
 
+@quiet_nonfinite
 def conv2d_by_groups(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """:func:`~conv_tutorial.numpy.conv2d` with ``groups=g`` written as ``g`` separate convolutions.
 

@@ -26,7 +26,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from .._checks import ConvSpec, check_conv, check_fold, check_unfold
-from ._arrays import as_float_arrays
+from ._arrays import as_float_arrays, quiet_nonfinite
 
 __all__ = ["COLUMN_BUFFER_BYTES", "column_chunks", "conv_matrix", "fold", "unfold", "window_view"]
 
@@ -124,12 +124,70 @@ def pad_spatial(x: np.ndarray, padding) -> np.ndarray:
     return np.pad(x, ((0, 0), (0, 0), *padding))
 
 
+def _live_taps(size, padding, kernel, stride, dilation, out_size) -> tuple[int, int] | None:
+    """The first and last kernel tap along one axis that read the input (not only padding) at some
+    output position, or None when none does.
+
+    Tap ``k`` reads padded coordinate ``o * stride + k * dilation`` for output ``o``; the input
+    lies at ``[padding, padding + size)``.
+    """
+    def live(k):
+        first = max(0, -(-(padding - k * dilation) // stride))   # first o whose read reaches the input
+        return first < out_size and first * stride + k * dilation < padding + size
+
+    taps = [k for k in range(kernel) if live(k)]
+    return (taps[0], taps[-1]) if taps else None
+
+
+def _without_dead_taps(x: np.ndarray, weight: np.ndarray, spec):
+    """The same convolution without the kernel taps that only ever read padding.
+
+    A dilated kernel can be far wider than its input (``padding='same'`` with dilation 20000 on
+    a 3x3 map pads it to 40003x40003); taps that read nothing but padding add ``w * 0``, which is
+    0 for a finite weight, so the padding they alone read need not exist. Returns the cropped
+    input, the weight cut to the taps that read the input, their spec, and the output channels
+    whose cut-off taps hold an inf or nan (there ``w * 0`` is nan at every output, as in PyTorch);
+    or None when every tap reads the input somewhere.
+    """
+    out_spatial, kernel = spec.output_spatial, spec.kernel_size
+    spans = [_live_taps(size, lo, k, s, d, o) for size, (lo, _), k, s, d, o in
+             zip(x.shape[2:], spec.padding, kernel, spec.stride, spec.dilation, out_spatial)]
+    if all(span == (0, k - 1) for span, k in zip(spans, kernel)):
+        return None
+    if any(span is None for span in spans):  # every output reads only padding: a zero kernel
+        spans = [(0, 0)] * len(kernel)
+        x = np.zeros((*x.shape[:2], *((1,) * len(kernel))), dtype=x.dtype)
+        crops, pads = [slice(None)] * len(kernel), [(0, (o - 1) * s) for o, s in zip(out_spatial, spec.stride)]
+        cut, weight = weight, np.zeros((*weight.shape[:2], *((1,) * len(kernel))), dtype=weight.dtype)
+    else:
+        crops, pads = [], []
+        for size, (lo, _), (k0, k1), s, d, o in zip(x.shape[2:], spec.padding, spans, spec.stride, spec.dilation,
+                                                   out_spatial):
+            start, stop = k0 * d, (o - 1) * s + k1 * d + 1   # the padded coordinates the live taps read
+            crops.append(slice(max(start, lo) - lo, min(stop, lo + size) - lo))
+            pads.append((max(0, lo - start), max(0, stop - lo - size)))
+        live = (Ellipsis, *(slice(k0, k1 + 1) for k0, k1 in spans))
+        cut = weight.copy()
+        cut[live] = 0
+        weight = weight[live]
+        x = x[(slice(None), slice(None), *crops)]
+    bad = ~np.isfinite(cut.reshape(cut.shape[0], -1)).all(axis=1)
+    trimmed = ConvSpec(x.shape, weight.shape, spec.stride, tuple(pads), spec.dilation, spec.groups, spec.unbatched)
+    return x, weight, trimmed, bad
+
+
 def conv_forward(x: np.ndarray, weight: np.ndarray, spec) -> np.ndarray:
     """Grouped N-d convolution ``W @ unfold(x)`` for a validated :class:`~conv_tutorial._checks.ConvSpec`.
 
     ``x`` is ``(N, C_in, *S)`` (batched), ``weight`` ``(C_out, C_in // g, *K)``; returns
     ``(N, C_out, *O)`` without bias.
     """
+    trimmed = _without_dead_taps(x, weight, spec)
+    if trimmed is not None:
+        x, weight, spec, bad = trimmed
+        out = conv_forward(x, weight, spec)
+        out[:, bad] = np.nan
+        return out
     n_sp = len(spec.kernel_size)
     batch, c_in = x.shape[:2]
     c_out, g = weight.shape[0], spec.groups
@@ -234,8 +292,10 @@ def _depthwise_forward(x: np.ndarray, weight: np.ndarray, spec, out: np.ndarray)
     grid = tuple(-(-p // s) for p, s in zip(padded, stride))
     size = math.prod(grid)
     per_channel = batch * size >= DEPTHWISE_SCALAR_ELEMENTS
+    # In place, a tap's weight is zeroed where it reads the padding: exact only for a finite weight,
+    # since inf * 0 is nan (the input's values are checked inside).
     if (not per_channel and m == 1 and all(s == 1 for s in stride) and tuple(out_spatial) == x.shape[2:]
-            and _depthwise_in_place(np.ascontiguousarray(x), weight, spec, out)):
+            and np.isfinite(weight).all() and _depthwise_in_place(np.ascontiguousarray(x), weight, spec, out)):
         return
     pitch = [math.prod(grid[i + 1 :]) for i in range(len(grid))]  # flat step of each grid axis
     phase_index = {phase: i for i, phase in enumerate(_indices(*stride))}
@@ -494,7 +554,9 @@ def conv_transpose_forward(y: np.ndarray, weight: np.ndarray, groups: int, kerne
     c_out_g = weight.shape[1]
     taps = math.prod(kernel_size)
     in_spatial = y.shape[2:]
-    if c_in == g:
+    # The direct convolution multiplies the weight by the zeros between and around the input pixels,
+    # which a transposed convolution never does: exact only for a finite weight (inf * 0 is nan).
+    if c_in == g and np.isfinite(weight).all():
         return _depthwise_transpose(y, weight, kernel_size, stride, dilation, canvas_spatial, crop)
     # (g, C_out/g * prod(K), C_in/g): the transposed weight of every group.
     w_t = weight.reshape(g, c_in // g, c_out_g * taps).transpose(0, 2, 1)
@@ -562,6 +624,7 @@ def conv_weight_grad(x: np.ndarray, grad_output: np.ndarray, spec) -> np.ndarray
     return grad.reshape(spec.weight_shape)
 
 
+@quiet_nonfinite
 def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
     """Extract sliding blocks into columns (im2col), like ``torch.nn.functional.unfold``.
 
@@ -597,6 +660,7 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
     return cols[0] if unbatched else cols
 
 
+@quiet_nonfinite
 def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     """Sum columns back into an image (col2im), like ``torch.nn.functional.fold``.
 
@@ -638,6 +702,7 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     return out[0] if unbatched else out
 
 
+@quiet_nonfinite
 def conv_matrix(input_shape, weight, stride=1, padding=0, dilation=1):
     """The matrix ``C`` of a 2D convolution of one image: ``conv2d(x, w).ravel() == C @ x.ravel()``.
 

@@ -11,12 +11,13 @@ from __future__ import annotations
 import numpy as np
 
 from .._checks import check_conv, check_pointwise_weight
-from ._arrays import as_float_arrays
+from ._arrays import as_float_arrays, quiet_nonfinite
 from .standard import conv2d
 
 __all__ = ["pointwise_conv2d", "pointwise_conv2d_naive"]
 
 
+@quiet_nonfinite
 def pointwise_conv2d(input, weight, bias=None):
     """Pointwise (1x1) convolution: mix the channels of every pixel with one matrix.
 
@@ -55,6 +56,7 @@ def pointwise_conv2d(input, weight, bias=None):
     return conv2d(x, w.reshape(check_pointwise_weight("pointwise_conv2d", w.shape)), b)
 
 
+@quiet_nonfinite
 def pointwise_conv2d_naive(input, weight, bias=None):
     """:func:`pointwise_conv2d` as a loop over pixels: one matrix-vector product per pixel.
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._checks import check_kernel_2d, check_rank, check_spatially_separable
-from ._arrays import as_float_arrays
+from ._arrays import as_float_arrays, quiet_nonfinite
 from .depthwise import depthwise_conv2d
 from .pointwise import pointwise_conv2d
 from .standard import conv2d
@@ -19,6 +19,7 @@ from .standard import conv2d
 __all__ = ["low_rank_kernel", "separable_conv2d", "separate_kernel", "spatially_separable_conv2d"]
 
 
+@quiet_nonfinite
 def separable_conv2d(input, depthwise_weight, pointwise_weight, depthwise_bias=None, pointwise_bias=None,
                      stride=1, padding=0, dilation=1):
     """Depthwise separable convolution: a depthwise convolution, then a pointwise (1x1) one.
@@ -58,6 +59,7 @@ def separable_conv2d(input, depthwise_weight, pointwise_weight, depthwise_bias=N
     return pointwise_conv2d(depthwise_conv2d(x, dw, db, stride, padding, dilation), pw, pb)
 
 
+@quiet_nonfinite
 def spatially_separable_conv2d(input, column_weight, row_weight, column_bias=None, row_bias=None, stride=1,
                                padding=0, dilation=1, groups=1):
     """A ``kH x kW`` convolution done as a ``kH x 1`` convolution, then a ``1 x kW`` one.

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._checks import check_conv
-from ._arrays import as_float_arrays
+from ._arrays import as_float_arrays, quiet_nonfinite
 from .im2col import conv_forward, conv_transpose_forward, conv_weight_grad, pad_spatial
 
 __all__ = ["conv1d", "conv2d", "conv2d_naive", "conv3d", "conv_backward"]
@@ -27,6 +27,7 @@ def _conv(fn, n, input, weight, bias, stride, padding, dilation, groups):
     return out[0] if spec.unbatched else out
 
 
+@quiet_nonfinite
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """1D convolution (cross-correlation) over ``(N, C_in, L)``, like ``torch.nn.functional.conv1d``.
 
@@ -40,6 +41,7 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return _conv("conv1d", 1, input, weight, bias, stride, padding, dilation, groups)
 
 
+@quiet_nonfinite
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """2D convolution (cross-correlation), like ``torch.nn.functional.conv2d``.
 
@@ -78,6 +80,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return _conv("conv2d", 2, input, weight, bias, stride, padding, dilation, groups)
 
 
+@quiet_nonfinite
 def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """3D convolution over ``(N, C_in, D, H, W)``, like ``torch.nn.functional.conv3d``.
 
@@ -91,6 +94,7 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return _conv("conv3d", 3, input, weight, bias, stride, padding, dilation, groups)
 
 
+@quiet_nonfinite
 def conv2d_naive(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """:func:`conv2d` written as loops over every output value: slow, and easy to check by hand.
 
@@ -128,6 +132,7 @@ def conv2d_naive(input, weight, bias=None, stride=1, padding=0, dilation=1, grou
     return out[0] if spec.unbatched else out
 
 
+@quiet_nonfinite
 def conv_backward(grad_output, input, weight, stride=1, padding=0, dilation=1, groups=1):
     """Gradients of a convolution written by hand, for 1, 2 or 3 spatial axes.
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._checks import check_conv_transpose
-from ._arrays import as_float_arrays
+from ._arrays import as_float_arrays, quiet_nonfinite
 from .im2col import conv_transpose_forward
 
 __all__ = ["conv_transpose1d", "conv_transpose2d", "conv_transpose2d_naive", "conv_transpose3d"]
@@ -34,6 +34,7 @@ def _conv_transpose(fn, n, input, weight, bias, stride, padding, output_padding,
     return out[0] if spec.unbatched else out
 
 
+@quiet_nonfinite
 def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     """1D transposed convolution, like ``torch.nn.functional.conv_transpose1d``.
 
@@ -48,6 +49,7 @@ def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_paddi
                            dilation)
 
 
+@quiet_nonfinite
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     """2D transposed convolution, like ``torch.nn.functional.conv_transpose2d``.
 
@@ -88,6 +90,7 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
                            dilation)
 
 
+@quiet_nonfinite
 def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     """3D transposed convolution, like ``torch.nn.functional.conv_transpose3d``.
 
@@ -102,6 +105,7 @@ def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_paddi
                            dilation)
 
 
+@quiet_nonfinite
 def conv_transpose2d_naive(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     """:func:`conv_transpose2d` written as loops: every input value scatters a scaled kernel.
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._checks import check_conv_transpose, check_spatial_size, check_upsample, check_upsampling_layers
-from ._arrays import as_float_arrays
+from ._arrays import as_float_arrays, quiet_nonfinite
 from .standard import conv2d
 from .transposed import conv_transpose1d, conv_transpose2d
 
@@ -111,30 +111,36 @@ def stacked_overlap_map(input_size, layers):
     return _ones_through(size, [(kernel, stride, padding, 0) for kernel, stride, padding in checked])
 
 
-def _interpolation_matrix(size: int, scale: int, mode: str) -> np.ndarray:
-    """The ``(size * scale, size)`` matrix that upsamples one axis, PyTorch's ``align_corners=False``."""
-    out = np.arange(size * scale)
-    matrix = np.zeros((size * scale, size))
+def _upsample_axis(x: np.ndarray, axis: int, scale: int, mode: str) -> np.ndarray:
+    """Upsample one axis of ``x`` by ``scale``, like ``F.interpolate(..., align_corners=False)``.
+
+    Output pixel ``j`` reads input pixel ``j // scale`` ('nearest'), or sits at input coordinate
+    ``(j + 0.5) / scale - 0.5`` (clamped at 0) between its left neighbour and the next one (the
+    last pixel is its own right neighbour), weighted by the distances ('bilinear'). Each output
+    pixel reads at most two input pixels, so the work grows with the output's size, and a NaN or
+    inf stays in the pixels that read it: the two-pixel sum is PyTorch's, ``0 * inf`` included.
+    """
+    size = x.shape[axis]
     if mode == "nearest":
-        matrix[out, out // scale] = 1.0
-        return matrix
-    # Output pixel j sits at input coordinate (j + 0.5) / scale - 0.5; clamped at the border.
+        return np.repeat(x, scale, axis=axis)
+    out = np.arange(size * scale)
     source = np.maximum((out + 0.5) / scale - 0.5, 0.0)
     left = np.floor(source).astype(np.int64)
     right = np.minimum(left + 1, size - 1)
-    weight = source - left
-    np.add.at(matrix, (out, left), 1.0 - weight)
-    np.add.at(matrix, (out, right), weight)
-    return matrix
+    shape = [1] * x.ndim
+    shape[axis] = -1
+    weight = (source - left).astype(x.dtype).reshape(shape)
+    return np.take(x, left, axis=axis) * (1 - weight) + np.take(x, right, axis=axis) * weight
 
 
+@quiet_nonfinite
 def upsample2d(input, scale_factor=2, mode="nearest"):
     """Upsample an image by an integer factor, like ``F.interpolate(..., align_corners=False)``.
 
     ``nearest`` repeats every pixel ``scale_factor`` times along each axis; ``bilinear`` places
     output pixel ``j`` at input coordinate ``(j + 0.5) / scale_factor - 0.5`` and interpolates
-    between the two nearest input pixels (the border pixel is repeated). Both are linear and
-    separable: one interpolation matrix per axis, ``out = M_H @ x @ M_W.T``.
+    between the two nearest input pixels (the border pixel is repeated). Both are separable: the
+    rows are upsampled, then the columns, each output pixel reading at most two input pixels.
 
     Parameters
     ----------
@@ -153,12 +159,11 @@ def upsample2d(input, scale_factor=2, mode="nearest"):
     """
     (x,) = as_float_arrays(input=input)
     batched, unbatched, scale = check_upsample("upsample2d", x.shape, scale_factor, mode)
-    rows = _interpolation_matrix(batched[2], scale, mode).astype(x.dtype)
-    cols = _interpolation_matrix(batched[3], scale, mode).astype(x.dtype)
-    out = np.einsum("ih,nchw,jw->ncij", rows, x.reshape(batched), cols)
+    out = _upsample_axis(_upsample_axis(x.reshape(batched), 2, scale, mode), 3, scale, mode)
     return out[0] if unbatched else out
 
 
+@quiet_nonfinite
 def resize_conv2d(input, weight, bias=None, scale_factor=2, mode="nearest", padding="same"):
     """Resize-convolution: :func:`upsample2d`, then :func:`conv_tutorial.numpy.conv2d` with stride 1.
 

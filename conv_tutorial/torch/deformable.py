@@ -70,9 +70,11 @@ def _sample(image: torch.Tensor, y: torch.Tensor, x: torch.Tensor) -> torch.Tens
 
     Returns ``(N, G, C, P)``. As in the NumPy backend, a one-pixel ring of zeros makes every corner
     of a point inside ``(-1, H) x (-1, W)`` a real cell, and points outside read the ring's corner.
+    A NaN coordinate gives a NaN sample, as torchvision's weights ``(1 - ly) * (1 - lx)``, ... do.
     """
     batch, groups, channels, height, width = image.shape
     ring = F.pad(image, (1, 1, 1, 1)).reshape(batch, groups, channels, (height + 2) * (width + 2))
+    lost = (torch.isnan(y) | torch.isnan(x))[:, :, None, :]
     inside = (y > -1) & (y < height) & (x > -1) & (x < width)
     y, x = torch.where(inside, y, -1.0), torch.where(inside, x, -1.0)
     y0, x0 = torch.floor(y), torch.floor(x)
@@ -84,7 +86,7 @@ def _sample(image: torch.Tensor, y: torch.Tensor, x: torch.Tensor) -> torch.Tens
         index = torch.where(inside, top_left + dy * (width + 2) + dx, 0)
         corner = ring.gather(3, index[:, :, None, :].expand(batch, groups, channels, index.shape[-1]))
         out = out + corner * weight[:, :, None, :]
-    return out
+    return torch.where(lost, torch.nan, out)
 
 
 def deform_conv2d(input, offset, weight, bias=None, stride=1, padding=0, dilation=1, mask=None):

@@ -48,7 +48,9 @@ def channel_shuffle(input, groups):
     shape = check_channel_shuffle(input.shape, groups)
     n, c = shape[:2]
     # Explicit sizes, not -1: a reshape can't infer a size when the batch is empty.
-    return input.to(dtype).reshape(n, groups, c // groups, *shape[2:]).transpose(1, 2).reshape(shape)
+    shuffled = input.to(dtype).reshape(n, groups, c // groups, *shape[2:]).transpose(1, 2)
+    # Always a copy (with groups 1 or C the transpose moves nothing, and a reshape would return a view).
+    return shuffled.clone(memory_format=torch.contiguous_format).reshape(shape)
 
 
 def _check_positive_ints(**values) -> None:
