@@ -5,13 +5,21 @@ arguments through this module before doing any work, so that bad input fails the
 both backends: a ``ValueError`` (or ``TypeError``) that names the parameter and the offending
 value, in PyTorch's words where PyTorch has words.
 
-Nothing here touches array data; functions take shapes (tuples of ints) and return plain Python
-values, so the module imports neither NumPy arrays of data nor torch.
+Nothing here computes on array data; functions take shapes (tuples of ints) and return plain
+Python values. The one exception is :func:`as_array`, which turns an argument of the NumPy backend
+into an array (or says why it can't). The module never imports torch: a torch tensor is recognised
+only when torch is already imported.
+
+Functions whose answer grows with an argument (a list of sizes, a map, a dense matrix) refuse,
+before any work, an answer of more than :data:`MAX_ANSWER_SIZE` entries (and a map that would
+take more than :data:`MAX_MAP_WORK` multiply-adds to compute).
 """
 
 from __future__ import annotations
 
+import math
 import numbers
+import sys
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,27 +27,42 @@ import numpy as np
 __all__ = [
     "ConvSpec",
     "DeformConvSpec",
+    "MAX_ANSWER_SIZE",
+    "MAX_MAP_WORK",
+    "OPTIONAL_ARRAYS",
     "TransposedConvSpec",
+    "as_array",
     "as_float_dtype",
+    "check_answer_size",
     "check_channel_shuffle",
     "check_conv",
+    "check_conv_matrix",
     "check_conv_transpose",
     "check_deform_conv2d",
     "check_depthwise_weight",
     "check_dilation_stack",
+    "check_finite_kernel",
+    "check_flag",
     "check_fold",
+    "check_geometry",
     "check_global_depthwise",
     "check_global_pool",
     "check_kernel_2d",
     "check_measurement",
     "check_output_padding",
+    "check_overlap_map",
     "check_pointwise_weight",
     "check_positive_int",
     "check_rank",
+    "check_real",
     "check_roofline",
-    "check_squeeze_excitation",
+    "check_sample_point",
+    "check_shuffle_permutation",
     "check_spatial_size",
     "check_spatially_separable",
+    "check_squeeze_excitation",
+    "check_stacked_overlap_map",
+    "check_tolerance",
     "check_unfold",
     "check_upsample",
     "check_upsampling_layers",
@@ -47,8 +70,116 @@ __all__ = [
 ]
 
 
+#: The most entries an answer may have (a tuple's items, an array's elements) for the functions whose
+#: answer grows with an argument: ``conv_input_sizes``, ``output_padding_choices``,
+#: ``shuffle_permutation``, ``conv_matrix``, ``gridding_map``, ``overlap_map`` and
+#: ``stacked_overlap_map``. 2**24 int64 entries are 128 MiB; a larger request is refused at once
+#: with a ``ValueError`` rather than failing with a ``MemoryError`` after seconds of work.
+MAX_ANSWER_SIZE = 2**24
+
+#: The most multiply-adds the engines may spend on one of the maps computed as transposed
+#: convolutions of all-ones arrays (``gridding_map``, ``overlap_map``, ``stacked_overlap_map``):
+#: a map is small, but a huge kernel makes its computation long even so. 2**27 take well under a
+#: second.
+MAX_MAP_WORK = 2**27
+
+#: Array arguments that may be ``None`` (they are left out): biases and DCNv2's mask. Every other
+#: array argument is required.
+OPTIONAL_ARRAYS = frozenset({"bias", "mask", "b1", "b2", "depthwise_bias", "pointwise_bias", "column_bias",
+                             "row_bias"})
+
+
 def _is_int(value) -> bool:
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _prefix(fn) -> str:
+    return f"{fn}: " if fn else ""
+
+
+def check_positive_int(fn, name: str, value, minimum: int = 1) -> int:
+    """An int (not a bool, not a float) of at least ``minimum`` (1 by default): a size, a count.
+
+    A value of the wrong type is a ``TypeError``, one too small a ``ValueError``; both name the
+    parameter (after ``fn:`` when ``fn`` is given).
+
+    >>> check_positive_int("layer_table", "frames", 8)
+    8
+    """
+    if not _is_int(value):
+        raise TypeError(f"{_prefix(fn)}{name} must be an int, got {name}={value!r} ({type(value).__name__})")
+    if value < minimum:
+        word = {0: "a non-negative int", 1: "a positive int"}.get(minimum, f"an int of at least {minimum}")
+        raise ValueError(f"{_prefix(fn)}{name} must be {word}, got {name}={value!r}")
+    return int(value)
+
+
+def check_flag(fn, name: str, value) -> bool:
+    """``True`` or ``False`` (a NumPy bool too); anything else is a ``TypeError`` naming the parameter."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{_prefix(fn)}{name} must be True or False, got {name}={value!r}")
+    return bool(value)
+
+
+def check_real(fn, name: str, value, minimum=None) -> float:
+    """A real number (not a bool, not NaN), at least ``minimum`` when given: a ``float``."""
+    if not isinstance(value, numbers.Real) or isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{_prefix(fn)}{name} must be a real number, got {name}={value!r}")
+    if math.isnan(value):
+        raise ValueError(f"{_prefix(fn)}{name} must be a number, not NaN, got {name}=nan")
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{_prefix(fn)}{name} must be at least {minimum}, got {name}={value!r}")
+    return float(value)
+
+
+def check_answer_size(fn: str, what: str, size: int, cause: str) -> int:
+    """Refuse an answer of more than :data:`MAX_ANSWER_SIZE` entries before computing it.
+
+    ``what`` names the answer, ``cause`` the arguments that make it that large (``"stride=10"``).
+    """
+    if size > MAX_ANSWER_SIZE:
+        raise ValueError(
+            f"{fn}: with {cause} the {what} would have {size:,} entries, more than MAX_ANSWER_SIZE = "
+            f"{MAX_ANSWER_SIZE:,} (conv_tutorial._checks.MAX_ANSWER_SIZE); ask for a smaller one"
+        )
+    return size
+
+
+def _torch_tensor(value) -> bool:
+    """Whether ``value`` is a torch tensor, without importing torch (a tensor implies torch is imported)."""
+    torch = sys.modules.get("torch")
+    return torch is not None and isinstance(value, getattr(torch, "Tensor", ()))
+
+
+def as_array(name: str, value):
+    """The NumPy array a NumPy-backend function computes on, or a clear error naming the argument.
+
+    ``None`` is refused unless the argument is optional (:data:`OPTIONAL_ARRAYS`: it is then
+    returned as ``None``). A torch tensor must be one NumPy can read without losing anything:
+    not one that requires grad (pass ``.detach()``, or use :mod:`conv_tutorial.torch`), on the
+    CPU, and of a dtype NumPy has (not bfloat16). A nested list must be regular (every row the
+    same length). The dtype is checked by :func:`as_float_dtype`, by the caller.
+    """
+    if value is None:
+        if name in OPTIONAL_ARRAYS:
+            return None
+        raise TypeError(f"{name} must be an array (or a nested list of numbers), got None")
+    if _torch_tensor(value):
+        if value.requires_grad:
+            raise TypeError(
+                f"{name} is a torch tensor that requires grad, which the NumPy backend can't differentiate: pass "
+                f"{name}.detach() (or use conv_tutorial.torch, whose functions are differentiable)"
+            )
+        if value.device.type != "cpu":
+            raise TypeError(f"{name} is a torch tensor on {value.device}: pass {name}.cpu() to the NumPy backend")
+        as_float_dtype(value.dtype, name)  # bfloat16 has no NumPy dtype: say so before NumPy fails
+    try:
+        return np.asarray(value)
+    except (ValueError, TypeError) as error:
+        raise ValueError(
+            f"{name} must be an array or a regular nested list of numbers (every row the same length), "
+            f"got {type(value).__name__} that NumPy can't make an array of: {error}"
+        ) from None
 
 
 def to_tuple(value, n: int, name: str) -> tuple[int, ...]:
@@ -123,13 +254,28 @@ def _check_groups(groups) -> int:
     return int(groups)
 
 
+def _check_non_empty(fn: str, input_shape, batched) -> None:
+    """An input with channels and a non-empty map; only the batch may be empty, as in PyTorch."""
+    if batched[1] == 0:
+        raise ValueError(
+            f"{fn}: input must have at least one channel, got input of shape {tuple(input_shape)} with 0 channels; "
+            f"only the batch axis may be empty"
+        )
+    if any(s == 0 for s in batched[2:]):
+        raise ValueError(
+            f"{fn}: input must have non-zero spatial sizes, got input of shape {tuple(input_shape)}; only the "
+            f"batch axis may be empty"
+        )
+
+
 def _check_layer(fn, n, input_shape, weight_shape, layout, groups, stride, dilation):
     """Checks shared by convolution and transposed convolution; ``layout`` names the weight axes."""
     batched, unbatched = _check_batch(fn, input_shape, n)
+    _check_non_empty(fn, input_shape, batched)
     weight_shape = tuple(int(s) for s in weight_shape)
     if len(weight_shape) != n + 2:
         raise ValueError(f"{fn}: expected weight of {n + 2} dimensions {layout}, got weight of shape {weight_shape}")
-    if any(s <= 0 for s in weight_shape[1:]):
+    if any(s <= 0 for s in weight_shape):
         raise ValueError(f"{fn}: weight {layout} must have non-zero sizes, got weight of shape {weight_shape}")
     groups = _check_groups(groups)
     stride = _positive(stride, n, "stride")
@@ -385,6 +531,7 @@ def check_unfold(input_shape, kernel_size, dilation=1, padding=0, stride=1) -> t
             f"unfold: expected input of 3 (C, H, W) or 4 (N, C, H, W) dimensions, got input of "
             f"shape {input_shape}"
         )
+    _check_non_empty("unfold", input_shape, input_shape if len(input_shape) == 4 else (1, *input_shape))
     spec = _window_spec("unfold", 2, kernel_size, dilation, padding, stride)
     _check_windows_fit("unfold", input_shape[-2:], spec)
     return spec, len(input_shape) == 3
@@ -407,6 +554,11 @@ def check_fold(input_shape, output_size, kernel_size, dilation=1, padding=0, str
     _check_windows_fit("fold", output_size, spec)
     taps = int(np.prod(spec.kernel_size))
     rows, length = input_shape[-2:]
+    if rows == 0:
+        raise ValueError(
+            f"fold: expected input with a non-zero dimension -2 (C * kh * kw: at least one channel), got input of "
+            f"shape {input_shape}; only the batch axis may be empty"
+        )
     if rows % taps != 0:
         raise ValueError(
             f"fold: expected size of input's dimension -2 ({rows}) to be divisible by the product "
@@ -513,6 +665,7 @@ def check_global_depthwise(input_shape, weight_shape, bias_shape=None) -> tuple[
     Returns the batched input shape and whether the input came without a batch axis.
     """
     batched, unbatched = _check_image_batch("global_depthwise_conv2d", input_shape)
+    _check_non_empty("global_depthwise_conv2d", input_shape, batched)
     channels, spatial = batched[1], batched[2:]
     weight_shape = tuple(int(s) for s in weight_shape)
     if len(weight_shape) != 4 or weight_shape[:2] != (channels, 1):
@@ -535,7 +688,9 @@ def check_dilation_stack(fn: str, dilations, kernel_size, ndim) -> list[tuple[in
     ``dilations`` is a non-empty sequence of positive ints; ``kernel_size`` one positive int for
     every layer or one per layer; ``ndim`` is 1 or 2.
     """
-    if ndim not in (1, 2) or not _is_int(ndim):
+    if not _is_int(ndim):
+        raise TypeError(f"{fn}: ndim must be 1 or 2, got ndim={ndim!r}")
+    if ndim not in (1, 2):
         raise ValueError(f"{fn}: ndim must be 1 or 2, got ndim={ndim!r}")
     if not isinstance(dilations, (tuple, list)) or not dilations:
         raise TypeError(f"{fn}: dilations must be a non-empty sequence of ints (one per layer), got {dilations!r}")
@@ -545,7 +700,62 @@ def check_dilation_stack(fn: str, dilations, kernel_size, ndim) -> list[tuple[in
                          f"got kernel_size={kernel_size!r}")
     kernels = _positive(list(kernel_size) if isinstance(kernel_size, (tuple, list)) else kernel_size,
                         len(rates), "kernel_size")
+    # The map is computed from one pixel back through every layer (last first), by transposed
+    # convolutions whose outputs grow to the receptive field.
+    size, steps = 1, []
+    for k, d in reversed(list(zip(kernels, rates))):
+        size += d * (k - 1)
+        steps.append(((size,) * ndim, k**ndim))
+    _check_map(fn, (size,) * ndim, steps, f"dilations={dilations!r}, kernel_size={kernel_size!r}, ndim={ndim}")
     return list(zip(kernels, rates))
+
+
+def _check_map(fn: str, answer_shape, steps, cause: str) -> None:
+    """Refuse a map (``gridding_map``, ``overlap_map``) too large to compute before computing it.
+
+    ``steps`` lists, for every transposed convolution of all-ones that builds the map, the grid
+    it is computed on and its number of kernel taps: the engines take about ``prod(grid) * taps``
+    multiply-adds (and the torch engine as many numbers of memory), bounded by :data:`MAX_MAP_WORK`.
+    """
+    check_answer_size(fn, f"map of shape {tuple(answer_shape)}", math.prod(answer_shape), cause)
+    work = sum(math.prod(grid) * taps for grid, taps in steps)
+    if work > MAX_MAP_WORK:
+        raise ValueError(
+            f"{fn}: with {cause} computing the map of shape {tuple(answer_shape)} would take {work:,} "
+            f"multiply-adds, more than MAX_MAP_WORK = {MAX_MAP_WORK:,} (conv_tutorial._checks.MAX_MAP_WORK); ask "
+            f"for a smaller one"
+        )
+
+
+def check_overlap_map(fn: str, input_size, kernel_size, stride, padding, output_padding):
+    """Validate ``overlap_map``: returns the input size and the :class:`TransposedConvSpec` of the map.
+
+    One transposed convolution of an all-ones ``(1, 1, *input_size)`` input with an all-ones kernel.
+    """
+    size = check_spatial_size(fn, input_size)
+    n = len(size)
+    kernel = _positive(kernel_size, n, "kernel_size")
+    spec = check_conv_transpose(fn, n, (1, 1, *size), (1, 1, *kernel), None, stride, padding, output_padding)
+    canvas = tuple(o + 2 * p for o, p in zip(spec.output_spatial, spec.padding))
+    _check_map(fn, spec.output_spatial, [(canvas, math.prod(kernel))],
+               f"input_size={input_size!r}, kernel_size={kernel_size!r}, stride={stride!r}, padding={padding!r}")
+    return size, spec
+
+
+def check_stacked_overlap_map(fn: str, input_size, layers):
+    """Validate ``stacked_overlap_map``: the input size and ``(kernel, stride, padding)`` of every layer.
+
+    Every layer's sizes are checked, and the whole stack's map sized, before any work.
+    """
+    size = check_spatial_size(fn, input_size)
+    n = len(size)
+    checked = check_upsampling_layers(fn, layers, n)
+    current, steps = size, []
+    for kernel, stride, padding in checked:
+        current = check_conv_transpose(fn, n, (1, 1, *current), (1, 1, *kernel), None, stride, padding).output_spatial
+        steps.append((tuple(o + 2 * p for o, p in zip(current, padding)), math.prod(kernel)))
+    _check_map(fn, current, steps, f"input_size={input_size!r}, layers={layers!r}")
+    return size, checked
 
 
 def check_spatial_size(fn: str, input_size) -> tuple[int, ...]:
@@ -576,6 +786,7 @@ def check_upsample(fn: str, input_shape, scale_factor, mode) -> tuple[tuple[int,
     Returns the batched input shape, whether the input came without a batch axis, and the factor.
     """
     batched, unbatched = _check_batch(fn, input_shape, 2)
+    _check_non_empty(fn, input_shape, batched)
     if not _is_int(scale_factor):
         raise TypeError(f"{fn}: scale_factor must be an int, got scale_factor={scale_factor!r}")
     if scale_factor <= 0:
@@ -597,7 +808,8 @@ def check_depthwise_weight(fn: str, input_shape, weight_shape) -> int:
             f"{fn}: expected input of 4 dimensions (N, C, H, W) or 3 (C, H, W), got input of shape {input_shape}"
         )
     channels = input_shape[-3]
-    if len(weight_shape) != 4 or weight_shape[1] != 1 or channels == 0 or weight_shape[0] % channels:
+    if len(weight_shape) != 4 or weight_shape[1] != 1 or channels == 0 or weight_shape[0] == 0 or \
+            weight_shape[0] % channels:
         raise ValueError(
             f"{fn}: expected weight of shape (C_in * multiplier, 1, kH, kW) with C_in={channels} (the input's "
             f"channels), got weight of shape {weight_shape}"
@@ -695,6 +907,7 @@ def check_deform_conv2d(input_shape, offset_shape, weight_shape, bias_shape=None
                              f"{tuple(shape)}")
     input_shape, offset_shape, weight_shape = (tuple(int(s) for s in shp) for shp in
                                                (input_shape, offset_shape, weight_shape))
+    _check_non_empty(fn, input_shape, input_shape)
     if any(s <= 0 for s in weight_shape):
         raise ValueError(f"{fn}: weight must have non-zero sizes, got weight of shape {weight_shape}")
     if isinstance(padding, str):
@@ -751,15 +964,6 @@ def check_deform_conv2d(input_shape, offset_shape, weight_shape, bias_shape=None
     return spec
 
 
-def check_positive_int(fn: str, name: str, value) -> int:
-    """A positive int (not a bool): a size, a count of repeats or rounds."""
-    if not _is_int(value):
-        raise TypeError(f"{fn}: {name} must be an int, got {name}={value!r}")
-    if value <= 0:
-        raise ValueError(f"{fn}: {name} must be positive, got {name}={value!r}")
-    return int(value)
-
-
 def check_measurement(fn: str, dtype, backend, size, repeats) -> tuple[np.dtype, str, int, int]:
     """Arguments of a machine measurement (``conv_tutorial.roofline``): float dtype, backend, size, repeats."""
     try:
@@ -782,3 +986,74 @@ def check_roofline(fn: str, peak, bandwidth) -> tuple[float, float]:
             raise ValueError(f"{fn}: {name} must be positive and finite, got {name}={value!r}")
         values.append(float(value))
     return values[0], values[1]
+
+
+def check_tolerance(fn: str, tol) -> float | None:
+    """``None`` (the default rule) or a non-negative real number: singular values at most ``tol`` are zero."""
+    if tol is None:
+        return None
+    return check_real(fn, "tol", tol, minimum=0)
+
+
+def check_finite_kernel(fn: str, finite: bool) -> None:
+    """An SVD is undefined for a kernel holding NaN or inf (NumPy and torch both fail to converge)."""
+    if not finite:
+        raise ValueError(f"{fn}: kernel must be finite, got a kernel holding NaN or inf (its SVD is undefined)")
+
+
+def check_sample_point(fn: str, image_shape, y, x) -> tuple[int, int]:
+    """A single ``(H, W)`` image and a point ``(y, x)`` of real, non-NaN coordinates: returns ``(H, W)``.
+
+    Infinite coordinates are allowed (they lie outside the image, which reads 0).
+    """
+    image_shape = tuple(int(s) for s in image_shape)
+    if len(image_shape) != 2:
+        raise ValueError(f"{fn}: expected image of shape (H, W), got image of shape {image_shape}")
+    for name, value in (("y", y), ("x", x)):
+        check_real(fn, name, value)
+    return image_shape
+
+
+def check_shuffle_permutation(channels, groups) -> tuple[int, int]:
+    """``shuffle_permutation``: ``channels`` a non-negative int divisible by ``groups``, the answer not too long."""
+    fn = "shuffle_permutation"
+    channels = check_positive_int(fn, "channels", channels, minimum=0)
+    check_channel_shuffle((1, channels, 1), groups)
+    check_answer_size(fn, "permutation", channels, f"channels={channels}")
+    return channels, int(groups)
+
+
+def check_conv_matrix(input_shape, weight_shape, stride, padding, dilation) -> ConvSpec:
+    """``conv_matrix``: ``input_shape`` a tuple ``(C_in, H, W)`` of positive ints, a valid convolution,
+    and a dense matrix ``(C_out * H_out * W_out, C_in * H * W)`` of at most :data:`MAX_ANSWER_SIZE` entries."""
+    fn = "conv_matrix"
+    if not isinstance(input_shape, (tuple, list)) or not all(_is_int(v) for v in input_shape):
+        raise TypeError(f"{fn}: input_shape must be (C_in, H, W), a tuple of 3 ints, got input_shape={input_shape!r}")
+    if len(input_shape) != 3 or any(v <= 0 for v in input_shape):
+        raise ValueError(f"{fn}: input_shape must be (C_in, H, W), a tuple of 3 positive ints, got "
+                         f"input_shape={input_shape!r}")
+    input_shape = tuple(int(v) for v in input_shape)
+    spec = check_conv(fn, 2, input_shape, weight_shape, None, stride, padding, dilation, 1)
+    rows, cols = math.prod(spec.output_shape[1:]), math.prod(input_shape)
+    check_answer_size(fn, f"matrix of shape ({rows}, {cols})", rows * cols,
+                      f"input_shape={tuple(input_shape)} and weight of shape {spec.weight_shape}")
+    return spec
+
+
+def check_geometry(fn, n: int, stride=1, padding=0, dilation=1, strings: bool = True) -> None:
+    """Stride, padding and dilation of a layer, checked when the layer is built (before any input).
+
+    ``stride`` and ``dilation`` are positive, ``padding`` non-negative (ints or tuples of ``n``);
+    with ``strings`` padding may also be ``'valid'`` or ``'same'`` (which needs stride 1).
+    """
+    stride = _positive(stride, n, "stride")
+    _positive(dilation, n, "dilation")
+    if isinstance(padding, str):
+        if not strings or padding not in ("same", "valid"):
+            allowed = "an int, a tuple, 'valid' or 'same'" if strings else f"an int or a tuple of {n} ints"
+            raise ValueError(f"{_prefix(fn)}padding must be {allowed}, got padding={padding!r}")
+        if padding == "same" and any(s != 1 for s in stride):
+            raise ValueError(f"{_prefix(fn)}padding='same' is not supported for strided convolutions, "
+                             f"got stride={stride}")
+    else:
+        _non_negative(padding, n, "padding")

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import math
 
-from ._checks import to_tuple
+from ._checks import _non_negative, _positive, check_flag, check_positive_int, to_tuple
 from .shapes import conv_output_size, conv_transpose_output_size
 
 __all__ = ["TYPES", "arithmetic_intensity", "batch_norm_params", "conv2plus1d_bytes", "conv2plus1d_macs",
@@ -44,8 +44,7 @@ __all__ = ["TYPES", "arithmetic_intensity", "batch_norm_params", "conv2plus1d_by
 
 def _check_channels(in_channels, out_channels, groups):
     for name, value in (("in_channels", in_channels), ("out_channels", out_channels), ("groups", groups)):
-        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-            raise ValueError(f"{name} must be a positive int, got {name}={value!r}")
+        check_positive_int(None, name, value)
     if in_channels % groups:
         raise ValueError(f"in_channels must be divisible by groups, got in_channels={in_channels} and groups={groups}")
     if out_channels % groups:
@@ -54,11 +53,15 @@ def _check_channels(in_channels, out_channels, groups):
 
 
 def _ndim(ndim, *sizes) -> int:
-    """Number of spatial axes: ``ndim`` if given, else the length of any tuple argument, else 2."""
+    """Number of spatial axes: ``ndim`` if given (1, 2 or 3), else the length of any tuple argument, else 2."""
     lengths = {len(v) for v in sizes if isinstance(v, (tuple, list))}
     if len(lengths) > 1:
         raise ValueError(f"tuple arguments must have the same length, got lengths {sorted(lengths)}")
-    return ndim or (lengths.pop() if lengths else 2)
+    if ndim is not None:
+        if check_positive_int(None, "ndim", ndim) > 3:
+            raise ValueError(f"ndim must be 1, 2 or 3 (the spatial axes of conv1d, conv2d, conv3d), got ndim={ndim}")
+        return int(ndim)
+    return lengths.pop() if lengths else 2
 
 
 def _output_size(input_size, kernel_size, stride, padding, dilation, n=2):
@@ -92,8 +95,9 @@ def conv_params(in_channels, out_channels, kernel_size, groups=1, bias=True, ndi
     73984
     """
     _check_channels(in_channels, out_channels, groups)
-    kernel = to_tuple(kernel_size, _ndim(ndim, kernel_size), "kernel_size")
-    return out_channels * (in_channels // groups) * math.prod(kernel) + (out_channels if bias else 0)
+    kernel = _positive(kernel_size, _ndim(ndim, kernel_size), "kernel_size")
+    return out_channels * (in_channels // groups) * math.prod(kernel) + (out_channels if check_flag(None, "bias", bias)
+                                                                         else 0)
 
 
 def conv_macs(input_size, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
@@ -131,7 +135,11 @@ def conv_macs(input_size, in_channels, out_channels, kernel_size, stride=1, padd
 def _stack_layers(layers):
     """Each layer as a dict of ``torch.nn.Conv2d``'s first seven arguments, checked."""
     names = ("in_channels", "out_channels", "kernel_size", "stride", "padding", "dilation", "groups")
-    layers = list(layers)
+    try:
+        layers = list(layers)
+    except TypeError:
+        raise TypeError(f"layers must be a sequence of (in_channels, out_channels, kernel_size, ...) tuples, "
+                        f"got layers={layers!r}") from None
     if not layers:
         raise ValueError("layers must hold at least one layer, got an empty sequence")
     checked = []
@@ -215,9 +223,7 @@ def batch_norm_params(num_features):
     >>> batch_norm_params(64)
     128
     """
-    if not isinstance(num_features, int) or isinstance(num_features, bool) or num_features <= 0:
-        raise ValueError(f"num_features must be a positive int, got num_features={num_features!r}")
-    return 2 * num_features
+    return 2 * check_positive_int(None, "num_features", num_features)
 
 
 def conv2plus1d_mid_channels(in_channels, out_channels, kernel_size):
@@ -244,7 +250,7 @@ def conv2plus1d_mid_channels(in_channels, out_channels, kernel_size):
     144
     """
     _check_channels(in_channels, out_channels, 1)
-    t, h, w = to_tuple(kernel_size, 3, "kernel_size")
+    t, h, w = _positive(kernel_size, 3, "kernel_size")
     return max(1, (t * h * w * in_channels * out_channels) // (h * w * in_channels + t * out_channels))
 
 
@@ -253,9 +259,7 @@ def _mid_channels(in_channels, out_channels, kernel, mid_channels):
     if mid_channels is None:
         return conv2plus1d_mid_channels(in_channels, out_channels, kernel)
     _check_channels(in_channels, out_channels, 1)
-    if not isinstance(mid_channels, int) or isinstance(mid_channels, bool) or mid_channels <= 0:
-        raise ValueError(f"mid_channels must be a positive int, got mid_channels={mid_channels!r}")
-    return mid_channels
+    return check_positive_int(None, "mid_channels", mid_channels)
 
 
 def conv2plus1d_params(in_channels, out_channels, kernel_size, mid_channels=None, batch_norm=True):
@@ -280,9 +284,10 @@ def conv2plus1d_params(in_channels, out_channels, kernel_size, mid_channels=None
     >>> conv2plus1d_params(64, 64, 3, batch_norm=False)
     110592
     """
-    t, h, w = to_tuple(kernel_size, 3, "kernel_size")
+    t, h, w = _positive(kernel_size, 3, "kernel_size")
     mid = _mid_channels(in_channels, out_channels, (t, h, w), mid_channels)
-    return mid * in_channels * h * w + out_channels * mid * t + (2 * mid if batch_norm else 0)
+    return mid * in_channels * h * w + out_channels * mid * t + (2 * mid if check_flag(None, "batch_norm", batch_norm)
+                                                                 else 0)
 
 
 def conv2plus1d_macs(input_size, in_channels, out_channels, kernel_size, stride=1, padding=0, mid_channels=None):
@@ -310,10 +315,10 @@ def conv2plus1d_macs(input_size, in_channels, out_channels, kernel_size, stride=
     >>> conv2plus1d_macs((8, 56, 56), 64, 64, 3, padding=1)
     2774532096
     """
-    t, h, w = to_tuple(kernel_size, 3, "kernel_size")
-    s_t, s_h, s_w = to_tuple(stride, 3, "stride")
-    p_t, p_h, p_w = to_tuple(padding, 3, "padding")
-    size_t, size_h, size_w = to_tuple(input_size, 3, "input_size")
+    t, h, w = _positive(kernel_size, 3, "kernel_size")
+    s_t, s_h, s_w = _positive(stride, 3, "stride")
+    p_t, p_h, p_w = _non_negative(padding, 3, "padding")
+    size_t, size_h, size_w = _positive(input_size, 3, "input_size")
     mid = _mid_channels(in_channels, out_channels, (t, h, w), mid_channels)
     spatial = conv_macs((size_t, size_h, size_w), in_channels, mid, (1, h, w), (1, s_h, s_w), (0, p_h, p_w))
     mid_size = conv_output_size((size_t, size_h, size_w), (1, h, w), (1, s_h, s_w), (0, p_h, p_w))
@@ -323,8 +328,7 @@ def conv2plus1d_macs(input_size, in_channels, out_channels, kernel_size, stride=
 
 def _se_reduced(channels, reduction):
     for name, value in (("channels", channels), ("reduction", reduction)):
-        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-            raise ValueError(f"{name} must be a positive int, got {name}={value!r}")
+        check_positive_int(None, name, value)
     if channels // reduction < 1:
         raise ValueError(f"channels // reduction must be at least 1, got channels={channels} and reduction={reduction}")
     return channels // reduction
@@ -345,7 +349,7 @@ def squeeze_excitation_params(channels, reduction=16, bias=True):
     524288
     """
     reduced = _se_reduced(channels, reduction)
-    return 2 * channels * reduced + ((reduced + channels) if bias else 0)
+    return 2 * channels * reduced + ((reduced + channels) if check_flag(None, "bias", bias) else 0)
 
 
 def squeeze_excitation_macs(channels, reduction=16):
@@ -361,14 +365,12 @@ def squeeze_excitation_macs(channels, reduction=16):
     >>> squeeze_excitation_macs(256, 16)
     8192
     """
-    return 2 * channels * _se_reduced(channels, reduction)
+    reduced = _se_reduced(channels, reduction)
+    return 2 * channels * reduced
 
 
 def _spatial_size(spatial_size):
-    size = to_tuple(spatial_size, 2, "spatial_size")
-    if any(s <= 0 for s in size):
-        raise ValueError(f"spatial_size must be positive, got spatial_size={spatial_size!r}")
-    return size
+    return _positive(spatial_size, 2, "spatial_size")
 
 
 def global_depthwise_params(channels, spatial_size, bias=False):
@@ -381,6 +383,7 @@ def global_depthwise_params(channels, spatial_size, bias=False):
     >>> global_depthwise_params(512, 7)    # MobileFaceNet's GDC on its 7 x 7 x 512 map
     25088
     """
+    check_positive_int(None, "channels", channels)
     return conv_params(channels, channels, _spatial_size(spatial_size), groups=channels, bias=bias)
 
 
@@ -395,6 +398,7 @@ def global_depthwise_macs(channels, spatial_size):
     >>> global_depthwise_macs(512, 7)
     25088
     """
+    check_positive_int(None, "channels", channels)
     size = _spatial_size(spatial_size)
     return conv_macs(size, channels, channels, size, groups=channels)
 
@@ -481,6 +485,8 @@ def depthwise_conv_params(in_channels, kernel_size, depth_multiplier=1, bias=Tru
     >>> depthwise_conv_params(3, 3, bias=False)    # the 3x3x3 of the depthwise step
     27
     """
+    check_positive_int(None, "in_channels", in_channels)
+    check_positive_int(None, "depth_multiplier", depth_multiplier)
     return conv_params(in_channels, in_channels * depth_multiplier, kernel_size, groups=in_channels, bias=bias)
 
 
@@ -492,6 +498,8 @@ def depthwise_conv_macs(input_size, in_channels, kernel_size, stride=1, padding=
     >>> depthwise_conv_macs(12, 3, 5)              # 3 channels, 8x8 outputs, 25 taps
     4800
     """
+    check_positive_int(None, "in_channels", in_channels)
+    check_positive_int(None, "depth_multiplier", depth_multiplier)
     return conv_macs(input_size, in_channels, in_channels * depth_multiplier, kernel_size, stride, padding,
                      dilation, groups=in_channels)
 
@@ -508,7 +516,8 @@ def separable_conv_params(in_channels, out_channels, kernel_size, depth_multipli
     >>> separable_conv_params(3, 256, 3, bias=False), conv_params(3, 256, 3, bias=False)
     (795, 6912)
     """
-    mid = in_channels * depth_multiplier
+    mid = check_positive_int(None, "in_channels", in_channels) * check_positive_int(None, "depth_multiplier",
+                                                                                     depth_multiplier)
     return (depthwise_conv_params(in_channels, kernel_size, depth_multiplier, bias)
             + conv_params(mid, out_channels, 1, bias=bias))
 
@@ -525,6 +534,8 @@ def separable_conv_macs(input_size, in_channels, out_channels, kernel_size, stri
     >>> separable_conv_macs(12, 3, 256, 5), conv_macs(12, 3, 256, 5)
     (53952, 1228800)
     """
+    check_positive_int(None, "in_channels", in_channels)
+    check_positive_int(None, "depth_multiplier", depth_multiplier)
     kernel = to_tuple(kernel_size, 2, "kernel_size")
     size = to_tuple(input_size, 2, "input_size")
     out = _output_size(size, kernel, stride, padding, dilation)
@@ -543,7 +554,7 @@ def spatially_separable_conv_params(in_channels, out_channels, kernel_size, mid_
     >>> spatially_separable_conv_params(64, 64, 3, bias=False), conv_params(64, 64, 3, bias=False)
     (24576, 36864)
     """
-    mid = out_channels if mid_channels is None else mid_channels
+    mid = out_channels if mid_channels is None else check_positive_int(None, "mid_channels", mid_channels)
     kh, kw = to_tuple(kernel_size, 2, "kernel_size")
     return (conv_params(in_channels, mid, (kh, 1), groups, bias)
             + conv_params(mid, out_channels, (1, kw), groups, bias))
@@ -564,7 +575,7 @@ def spatially_separable_conv_macs(input_size, in_channels, out_channels, kernel_
     >>> conv_macs(5, 1, 1, 3)
     81
     """
-    mid = out_channels if mid_channels is None else mid_channels
+    mid = out_channels if mid_channels is None else check_positive_int(None, "mid_channels", mid_channels)
     (kh, kw), (sh, sw) = to_tuple(kernel_size, 2, "kernel_size"), to_tuple(stride, 2, "stride")
     (ph, pw), (dh, dw) = to_tuple(padding, 2, "padding"), to_tuple(dilation, 2, "dilation")
     size = to_tuple(input_size, 2, "input_size")
@@ -574,9 +585,8 @@ def spatially_separable_conv_macs(input_size, in_channels, out_channels, kernel_
 
 
 def _check_traffic(batch, itemsize):
-    if not isinstance(batch, int) or isinstance(batch, bool) or batch < 0:
-        raise ValueError(f"batch must be a non-negative int, got batch={batch!r}")
-    if itemsize not in (1, 2, 4, 8):
+    check_positive_int(None, "batch", batch, minimum=0)
+    if check_positive_int(None, "itemsize", itemsize) not in (1, 2, 4, 8):
         raise ValueError(f"itemsize must be 1, 2, 4 or 8 bytes, got itemsize={itemsize!r}")
 
 
@@ -622,6 +632,7 @@ def arithmetic_intensity(input_size, in_channels, out_channels, kernel_size, str
     >>> round(arithmetic_intensity(56, 128, 128, 1, batch=8), 1)                          # pointwise
     31.9
     """
+    _check_traffic(batch, itemsize)
     macs = batch * conv_macs(input_size, in_channels, out_channels, kernel_size, stride, padding, dilation, groups)
     return _flops_per_byte(macs, conv_bytes(input_size, in_channels, out_channels, kernel_size, stride, padding,
                                             dilation, groups, batch, itemsize))
@@ -629,8 +640,7 @@ def arithmetic_intensity(input_size, in_channels, out_channels, kernel_size, str
 
 def _check_offset_groups(in_channels, offset_groups):
     _check_channels(in_channels, in_channels, 1)
-    if not isinstance(offset_groups, int) or isinstance(offset_groups, bool) or offset_groups <= 0:
-        raise ValueError(f"offset_groups must be a positive int, got offset_groups={offset_groups!r}")
+    check_positive_int(None, "offset_groups", offset_groups)
     if in_channels % offset_groups:
         raise ValueError(f"in_channels must be divisible by offset_groups, got in_channels={in_channels} and "
                          f"offset_groups={offset_groups}")
@@ -654,8 +664,8 @@ def deform_conv_params(in_channels, out_channels, kernel_size, groups=1, offset_
     52507
     """
     _check_offset_groups(in_channels, offset_groups)
-    kernel = to_tuple(kernel_size, 2, "kernel_size")
-    predicted = (3 if modulated else 2) * offset_groups * math.prod(kernel)
+    kernel = _positive(kernel_size, 2, "kernel_size")
+    predicted = (3 if check_flag(None, "modulated", modulated) else 2) * offset_groups * math.prod(kernel)
     return conv_params(in_channels, out_channels, kernel, groups, bias) + conv_params(in_channels, predicted, kernel)
 
 
@@ -677,8 +687,8 @@ def deform_conv_macs(input_size, in_channels, out_channels, kernel_size, stride=
     155344896
     """
     _check_offset_groups(in_channels, offset_groups)
-    kernel = to_tuple(kernel_size, 2, "kernel_size")
-    predicted = (3 if modulated else 2) * offset_groups * math.prod(kernel)
+    kernel = _positive(kernel_size, 2, "kernel_size")
+    predicted = (3 if check_flag(None, "modulated", modulated) else 2) * offset_groups * math.prod(kernel)
     args = (to_tuple(input_size, 2, "input_size"), kernel, stride, padding, dilation)
     out = conv_output_size(args[0], kernel, stride, padding, dilation)
     sampling = (5 if modulated else 4) * in_channels * math.prod(kernel) * math.prod(out)
@@ -705,10 +715,6 @@ def conv_transpose_bytes(input_size, in_channels, out_channels, kernel_size, str
     size, kernel = to_tuple(input_size, n, "input_size"), to_tuple(kernel_size, n, "kernel_size")
     out = conv_transpose_output_size(size, kernel, to_tuple(stride, n, "stride"), to_tuple(padding, n, "padding"),
                                      to_tuple(output_padding, n, "output_padding"), to_tuple(dilation, n, "dilation"))
-    if any(o <= 0 for o in out):
-        raise ValueError(f"output size is too small: input_size={input_size!r} with kernel_size={kernel_size!r}, "
-                         f"stride={stride!r}, padding={padding!r}, output_padding={output_padding!r} and "
-                         f"dilation={dilation!r} gives {out}")
     weights = in_channels * (out_channels // groups) * math.prod(kernel)
     return itemsize * (batch * (in_channels * math.prod(size) + out_channels * math.prod(out)) + weights)
 
@@ -725,7 +731,8 @@ def separable_conv_bytes(input_size, in_channels, out_channels, kernel_size, str
     >>> separable_conv_bytes(56, 128, 128, 3, padding=1)    # 4 maps of 56x56x128 + 17,536 weights
     6492672
     """
-    mid = in_channels * depth_multiplier
+    mid = check_positive_int(None, "in_channels", in_channels) * check_positive_int(None, "depth_multiplier",
+                                                                                     depth_multiplier)
     out = _output_size(input_size, kernel_size, stride, padding, dilation)
     return (conv_bytes(input_size, in_channels, mid, kernel_size, stride, padding, dilation, in_channels, batch,
                        itemsize)
@@ -741,7 +748,7 @@ def spatially_separable_conv_bytes(input_size, in_channels, out_channels, kernel
     >>> spatially_separable_conv_bytes(5, 1, 1, 3)    # 25 + 15 (+ 3) then 15 + 9 (+ 3) elements of 4 bytes
     280
     """
-    mid = out_channels if mid_channels is None else mid_channels
+    mid = out_channels if mid_channels is None else check_positive_int(None, "mid_channels", mid_channels)
     (kh, kw), (sh, sw) = to_tuple(kernel_size, 2, "kernel_size"), to_tuple(stride, 2, "stride")
     (ph, pw), (dh, dw) = to_tuple(padding, 2, "padding"), to_tuple(dilation, 2, "dilation")
     size = to_tuple(input_size, 2, "input_size")
@@ -764,10 +771,10 @@ def conv2plus1d_bytes(input_size, in_channels, out_channels, kernel_size, stride
     >>> conv2plus1d_bytes((8, 56, 56), 64, 64, 3, padding=1)    # the 144-channel clip written and read
     42188800
     """
-    t, h, w = to_tuple(kernel_size, 3, "kernel_size")
-    s_t, s_h, s_w = to_tuple(stride, 3, "stride")
-    p_t, p_h, p_w = to_tuple(padding, 3, "padding")
-    size = to_tuple(input_size, 3, "input_size")
+    t, h, w = _positive(kernel_size, 3, "kernel_size")
+    s_t, s_h, s_w = _positive(stride, 3, "stride")
+    p_t, p_h, p_w = _non_negative(padding, 3, "padding")
+    size = _positive(input_size, 3, "input_size")
     mid = _mid_channels(in_channels, out_channels, (t, h, w), mid_channels)
     mid_size = conv_output_size(size, (1, h, w), (1, s_h, s_w), (0, p_h, p_w))
     return (conv_bytes(size, in_channels, mid, (1, h, w), (1, s_h, s_w), (0, p_h, p_w), batch=batch,
@@ -794,8 +801,9 @@ def deform_conv_bytes(input_size, in_channels, out_channels, kernel_size, stride
     3048960
     """
     _check_offset_groups(in_channels, offset_groups)
-    kernel = to_tuple(kernel_size, 2, "kernel_size")
-    predicted = (3 if modulated else 2) * offset_groups * math.prod(kernel)
+    _check_traffic(batch, itemsize)
+    kernel = _positive(kernel_size, 2, "kernel_size")
+    predicted = (3 if check_flag(None, "modulated", modulated) else 2) * offset_groups * math.prod(kernel)
     out = _output_size(input_size, kernel, stride, padding, dilation)
     offsets_read = itemsize * batch * predicted * math.prod(out)
     return (conv_bytes(input_size, in_channels, predicted, kernel, stride, padding, dilation, 1, batch, itemsize)
@@ -833,6 +841,7 @@ def global_depthwise_bytes(channels, spatial_size, batch=1, itemsize=4):
     >>> global_depthwise_bytes(512, 7)       # 25,088 inputs + 25,088 weights + 512 outputs
     202752
     """
+    check_positive_int(None, "channels", channels)
     size = _spatial_size(spatial_size)
     return conv_bytes(size, channels, channels, size, groups=channels, batch=batch, itemsize=itemsize)
 
@@ -843,9 +852,7 @@ TYPES = ("standard", "pointwise", "spatially separable", "depthwise", "depthwise
 
 
 def _positive_arg(name, value):
-    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-        raise ValueError(f"{name} must be a positive int, got {name}={value!r}")
-    return value
+    return check_positive_int(None, name, value)
 
 
 def layer_table(input_size, in_channels, out_channels, kernel_size=3, stride=1, batch=1, itemsize=4, groups=4,
@@ -912,9 +919,7 @@ def layer_table(input_size, in_channels, out_channels, kernel_size=3, stride=1, 
                         ("frames", frames), ("reduction", reduction)):
         _positive_arg(name, value)
     _check_traffic(batch, itemsize)
-    size = to_tuple(input_size, 2, "input_size")
-    if any(s <= 0 for s in size):
-        raise ValueError(f"input_size must be positive, got input_size={input_size!r}")
+    size = _positive(input_size, 2, "input_size")
     ci, co, k, s, d = in_channels, out_channels, kernel_size, stride, dilation
     p = k // 2
     traffic = dict(batch=batch, itemsize=itemsize)

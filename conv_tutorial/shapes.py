@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ._checks import check_output_padding, to_tuple
+from ._checks import check_answer_size, check_output_padding, to_tuple
 
 __all__ = [
     "TransposedEquivalent",
@@ -38,6 +38,12 @@ def _unpack(n, result):
     return result[0] if n is None else result
 
 
+def _check_input_size(sizes, input_size):
+    # PyTorch refuses an empty map (only the batch may be empty), so a size is at least 1.
+    if any(i <= 0 for i in sizes):
+        raise ValueError(f"input_size must be positive, got input_size={input_size!r}")
+
+
 def effective_kernel_size(kernel_size, dilation=1):
     """Extent of a dilated kernel: ``k + (k - 1)(d - 1) = d(k - 1) + 1``.
 
@@ -47,6 +53,9 @@ def effective_kernel_size(kernel_size, dilation=1):
     n = _broadcast(kernel_size, dilation)
     ks = to_tuple(kernel_size, n or 1, "kernel_size")
     ds = to_tuple(dilation, n or 1, "dilation")
+    if any(v <= 0 for v in ks + ds):
+        raise ValueError(f"kernel_size and dilation must be positive, got kernel_size={kernel_size}, "
+                         f"dilation={dilation}")
     return _unpack(n, tuple(d * (k - 1) + 1 for k, d in zip(ks, ds)))
 
 
@@ -80,6 +89,7 @@ def conv_output_size(input_size, kernel_size, stride=1, padding=0, dilation=1):
     ks = to_tuple(kernel_size, m, "kernel_size")
     ss = to_tuple(stride, m, "stride")
     ds = to_tuple(dilation, m, "dilation")
+    _check_input_size(sizes, input_size)
     if any(v <= 0 for v in ss + ds + ks):
         raise ValueError(
             f"kernel_size, stride and dilation must be positive, got kernel_size={kernel_size}, "
@@ -89,6 +99,8 @@ def conv_output_size(input_size, kernel_size, stride=1, padding=0, dilation=1):
         if any(s != 1 for s in ss):
             raise ValueError(f"padding='same' is not supported for strided convolutions, got stride={stride}")
         return _unpack(n, sizes)
+    if isinstance(padding, str) and padding != "valid":
+        raise ValueError(f"padding must be an int, a tuple, 'valid' or 'same', got padding={padding!r}")
     ps = (0,) * m if padding == "valid" else to_tuple(padding, m, "padding")
     if any(p < 0 for p in ps):
         raise ValueError(f"padding must be non-negative, got padding={padding}")
@@ -123,6 +135,7 @@ def conv_transpose_output_size(input_size, kernel_size, stride=1, padding=0, out
     ps = to_tuple(padding, m, "padding")
     ops = to_tuple(output_padding, m, "output_padding")
     ds = to_tuple(dilation, m, "dilation")
+    _check_input_size(sizes, input_size)
     if any(v <= 0 for v in ss + ds + ks):
         raise ValueError(
             f"kernel_size, stride and dilation must be positive, got kernel_size={kernel_size}, "
@@ -135,6 +148,10 @@ def conv_transpose_output_size(input_size, kernel_size, stride=1, padding=0, out
     out = tuple(
         (i - 1) * s - 2 * p + d * (k - 1) + op + 1 for i, k, s, p, op, d in zip(sizes, ks, ss, ps, ops, ds)
     )
+    if any(o <= 0 for o in out):
+        raise ValueError(f"output size is too small: input_size={input_size!r} with kernel_size={kernel_size!r}, "
+                         f"stride={stride!r}, padding={padding!r}, output_padding={output_padding!r} and "
+                         f"dilation={dilation!r} gives {_unpack(n, out)}; padding removes the whole output")
     return _unpack(n, out)
 
 
@@ -168,7 +185,11 @@ def receptive_field(layers):
     >>> receptive_field([(3, 1, 1), (3, 1, 2), (3, 1, 4)])
     (15, 1)
     """
-    layers = [tuple(layer) for layer in layers]
+    try:
+        layers = [tuple(layer) for layer in layers]
+    except TypeError:
+        raise TypeError(f"layers must be a sequence of (kernel_size, stride) or (kernel_size, stride, dilation) "
+                        f"tuples, got layers={layers!r}") from None
     if any(len(layer) not in (2, 3) for layer in layers):
         raise ValueError(
             f"layers must be (kernel_size, stride) or (kernel_size, stride, dilation) tuples, got {layers}"
@@ -347,7 +368,8 @@ def conv_input_sizes(output_size, kernel_size, stride=1, padding=0, dilation=1) 
     -------
     tuple of int
         Increasing; entry ``a`` is the size that ``output_padding = a`` produces (when the list
-        is shorter than ``s``, the first sizes were not positive and the indices shift).
+        is shorter than ``s``, the first sizes were not positive and the indices shift). A stride
+        that would make it longer than ``conv_tutorial._checks.MAX_ANSWER_SIZE`` is a ``ValueError``.
 
     Examples
     --------
@@ -356,7 +378,9 @@ def conv_input_sizes(output_size, kernel_size, stride=1, padding=0, dilation=1) 
     """
     o, k, s, p, d = _axis_args(output_size, kernel_size, stride, padding, dilation, "output_size")
     smallest = (o - 1) * s - 2 * p + d * (k - 1) + 1
-    return tuple(i for i in range(smallest, smallest + s) if i > 0)
+    first = max(smallest, 1)
+    check_answer_size("conv_input_sizes", "tuple of input sizes", smallest + s - first, f"stride={s}")
+    return tuple(range(first, smallest + s))
 
 
 def output_padding_choices(stride=1, dilation=1) -> tuple[int, ...]:
@@ -366,7 +390,8 @@ def output_padding_choices(stride=1, dilation=1) -> tuple[int, ...]:
     stride it selects among the input sizes of :func:`conv_input_sizes`, and the convolution
     maps the output size back to the transposed convolution's input size. PyTorch also accepts
     values from the stride up to the dilation; those give sizes that the convolution maps to a
-    larger output, so the pair is no longer a convolution and its transpose.
+    larger output, so the pair is no longer a convolution and its transpose. (More than
+    ``conv_tutorial._checks.MAX_ANSWER_SIZE`` choices is a ``ValueError``.)
 
     Examples
     --------
@@ -374,4 +399,5 @@ def output_padding_choices(stride=1, dilation=1) -> tuple[int, ...]:
     ((0, 1), (0, 1, 2))
     """
     s, d = _axis(stride, "stride", 1), _axis(dilation, "dilation", 1)
+    check_answer_size("output_padding_choices", "tuple of choices", max(s, d), f"stride={s}, dilation={d}")
     return tuple(range(max(s, d)))

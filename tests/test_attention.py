@@ -217,7 +217,7 @@ X = np.ones((2, 8, 4, 4))
         (lambda: ct.global_avg_pool2d(torch.ones(8, 4)), ValueError, "expected input of 4 dimensions"),
         (lambda: ct.SqueezeExcitation(8, 16), ValueError, "channels // reduction must be at least 1"),
         (lambda: ct.SqueezeExcitation(0), ValueError, "channels must be a positive int"),
-        (lambda: ct.GlobalDepthwiseConv2d(8, (7, 0)), ValueError, "spatial_size must be a positive int"),
+        (lambda: ct.GlobalDepthwiseConv2d(8, (7, 0)), ValueError, "spatial_size must be positive"),
         (lambda: ct.GlobalDepthwiseConv2d(8, 7)(torch.ones(1, 8, 5, 5)), ValueError,
          r"kernel must be the size of the feature map \(5, 5\)"),
         (lambda: cost.squeeze_excitation_params(8, 16), ValueError, "channels // reduction must be at least 1"),

@@ -163,13 +163,18 @@ def test_bottleneck_gradients_reach_every_parameter():
     assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in block.parameters())
 
 
-@pytest.mark.parametrize("kwargs, name", [(dict(in_channels=0), "in_channels"), (dict(mid_channels=2.), "mid_channels"),
+@pytest.mark.parametrize("kwargs, name", [(dict(in_channels=0), "in_channels"), (dict(mid_channels=-2), "mid_channels"),
                                           (dict(out_channels=-1), "out_channels"), (dict(stride=0), "stride")],
                          ids=["in_channels", "mid_channels", "out_channels", "stride"])
 def test_bottleneck_bad_arguments(kwargs, name):
     args = dict(in_channels=8, mid_channels=4, out_channels=8, stride=1) | kwargs
     with pytest.raises(ValueError, match=f"{name} must be a positive int"):
         Bottleneck(**args)
+
+
+def test_bottleneck_float_channels_are_a_type_error():
+    with pytest.raises(TypeError, match="mid_channels must be an int, got mid_channels=2.0"):
+        Bottleneck(8, 2.0, 8)
 
 
 def test_bottleneck_bad_input_names_the_channels():

@@ -153,14 +153,6 @@ def _ours(backend, case, dtype):
     return _call(cnp, case, lambda t: t.to(dtype).numpy())
 
 
-def _known_bug(backend: str, case: Case) -> str | None:
-    """The reason a sample fails today, for the cases that expose a known bug (strict xfail: fixing it shows)."""
-    if backend == "numpy" and case.name == "unfold" and case.input.ndim == 4 and case.input.shape[0] == 0:
-        return ("conv_tutorial.numpy.unfold on an empty batch reshapes its columns with -1 "
-                "(numpy/im2col.py _columns), which a size-0 array cannot infer")
-    return None
-
-
 def test_every_operation_has_samples():
     """A name op_db renamed or dropped would silently remove its samples from this file."""
     assert {case.name for case in SAMPLES} == {*OP_DB_NAMES.values(), "fold"}
@@ -171,10 +163,7 @@ def test_every_operation_has_samples():
 @pytest.mark.parametrize("backend", list(BACKENDS))
 @pytest.mark.parametrize("dtype", [torch.float64, torch.float32], ids=["float64", "float32"])
 @pytest.mark.parametrize("case", SAMPLES, ids=[case.id for case in SAMPLES])
-def test_forward_matches_pytorch(case, dtype, backend, request):
-    reason = _known_bug(backend, case)
-    if reason:
-        request.applymarker(pytest.mark.xfail(reason=reason, strict=True))
+def test_forward_matches_pytorch(case, dtype, backend):
     try:
         reference = _call(F, case, lambda t: t.to(dtype))
     except Exception as err:  # PyTorch rejects the sample: so must we

@@ -81,7 +81,9 @@ def transpose_configs(draw):
     out_pads = tuple(draw(st.integers(0, max(s, d) - 1)) for s, d in zip(strides, dils))
     output_padding = out_pads[0] if out_pads[0] == out_pads[1] and draw(st.booleans()) else out_pads
     size = (draw(st.integers(1, 4)), draw(st.integers(1, 4)))
-    assume(all(o > 0 for o in conv_transpose_output_size(size, kernel, strides, pads, out_pads, dils)))
+    # A positive output size (conv_transpose_output_size refuses the others, as PyTorch does).
+    assume(all((i - 1) * s - 2 * p + d * (k - 1) + op + 1 > 0
+               for i, k, s, p, op, d in zip(size, kernel, strides, pads, out_pads, dils)))
     return dict(
         batch=draw(st.integers(1, 2)),
         in_channels=groups * draw(st.integers(1, 2)),

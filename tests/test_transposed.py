@@ -340,7 +340,7 @@ def test_overlap_heatmap_shows_the_map():
 ERRORS = [
     (lambda m: m.overlap_map((1, 2, 3), 3), TypeError, "input_size must be an int or a tuple of 1 or 2 ints"),
     (lambda m: m.overlap_map(0, 3), ValueError, "input_size must be positive"),
-    (lambda m: m.overlap_map(3, 0), ValueError, "non-zero sizes"),
+    (lambda m: m.overlap_map(3, 0), ValueError, "kernel_size must be positive, got kernel_size=0"),
     (lambda m: m.overlap_map(3, 3, stride=0), ValueError, "stride must be positive"),
     (lambda m: m.overlap_map(3, 3, stride=2, output_padding=2), ValueError, "output padding must be smaller"),
     (lambda m: m.overlap_map(1, 1, padding=1), ValueError, "removes the whole output"),

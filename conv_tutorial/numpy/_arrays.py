@@ -6,16 +6,18 @@ import functools
 
 import numpy as np
 
-from .._checks import as_float_dtype
+from .._checks import as_array, as_float_dtype
 
 
 def as_float_arrays(**arrays):
-    """Convert named array-likes (``None`` passes through) to one common floating dtype.
+    """Convert named array-likes to one common floating dtype.
 
     Integer and boolean input computes in float64, float16/32/64 keep their dtype (mixed floats
-    promote, as NumPy does), complex input is a ``TypeError`` naming the argument.
+    promote, as NumPy does), complex input is a ``TypeError`` naming the argument. ``None`` passes
+    through for the optional arguments (biases, the mask) and is a ``TypeError`` for the others;
+    ragged lists and torch tensors NumPy can't read are refused by :func:`~conv_tutorial._checks.as_array`.
     """
-    converted = {name: None if a is None else np.asarray(a) for name, a in arrays.items()}
+    converted = {name: as_array(name, a) for name, a in arrays.items()}
     dtypes = [as_float_dtype(a.dtype, name) for name, a in converted.items() if a is not None]
     dtype = np.result_type(*dtypes)
     return [None if a is None else a.astype(dtype, copy=False) for a in converted.values()]

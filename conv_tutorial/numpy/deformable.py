@@ -29,7 +29,7 @@ import math
 
 import numpy as np
 
-from .._checks import _non_negative, _positive, check_deform_conv2d
+from .._checks import _non_negative, _positive, check_deform_conv2d, check_sample_point
 from ._arrays import as_float_arrays, quiet_nonfinite
 
 __all__ = ["bilinear_interpolate", "deform_conv2d", "deform_conv2d_naive", "deform_sampling_points"]
@@ -63,8 +63,8 @@ def bilinear_interpolate(image, y, x):
     >>> float(bilinear_interpolate(img, 0.0, 1.5))      # halfway from pixel 1 to the zero outside
     0.5
     """
-    image = np.asarray(image)
-    height, width = image.shape
+    (image,) = as_float_arrays(image=image)
+    height, width = check_sample_point("bilinear_interpolate", image.shape, y, x)
     if y <= -1 or y >= height or x <= -1 or x >= width:
         return image.dtype.type(0)
     y0, x0 = math.floor(y), math.floor(x)

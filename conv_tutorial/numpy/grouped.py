@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._checks import check_channel_shuffle, check_conv
+from .._checks import check_channel_shuffle, check_conv, check_shuffle_permutation
 from ._arrays import as_float_arrays, quiet_nonfinite
 from .standard import conv2d
 
@@ -49,7 +49,7 @@ def shuffle_permutation(channels: int, groups: int) -> np.ndarray:
     >>> shuffle_permutation(6, 3)
     array([0, 2, 4, 1, 3, 5])
     """
-    check_channel_shuffle((1, channels, 1), groups)
+    channels, groups = check_shuffle_permutation(channels, groups)
     n = channels // groups
     return np.array([(i % groups) * n + i // groups for i in range(channels)], dtype=np.int64)
 

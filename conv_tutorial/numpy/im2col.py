@@ -25,7 +25,7 @@ from typing import NamedTuple
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from .._checks import ConvSpec, check_conv, check_fold, check_unfold
+from .._checks import ConvSpec, check_conv_matrix, check_fold, check_unfold
 from ._arrays import as_float_arrays, quiet_nonfinite
 
 __all__ = ["COLUMN_BUFFER_BYTES", "column_chunks", "conv_matrix", "fold", "unfold", "window_view"]
@@ -79,7 +79,8 @@ def _columns(windows: np.ndarray, n: int) -> np.ndarray:
     out_axes = tuple(range(2, 2 + n))
     kernel_axes = tuple(range(2 + n, 2 + 2 * n))
     cols = np.ascontiguousarray(windows.transpose(0, 1, *kernel_axes, *out_axes))
-    return cols.reshape(b, c * math.prod(windows.shape[2 + n :]), -1)
+    # Explicit sizes, not -1: a reshape can't infer a size when the batch is empty.
+    return cols.reshape(b, c * math.prod(windows.shape[2 + n :]), math.prod(windows.shape[2 : 2 + n]))
 
 
 def _add_columns(windows: np.ndarray, cols: np.ndarray, n: int) -> None:
@@ -733,10 +734,8 @@ def conv_matrix(input_shape, weight, stride=1, padding=0, dilation=1):
            [0, 0, 0, 0, 1, 1, 0, 1, 1]])
     """
     (w,) = as_float_arrays(weight=weight)
-    input_shape = tuple(input_shape)
-    if len(input_shape) != 3:
-        raise ValueError(f"conv_matrix: input_shape must be (C_in, H, W), got {input_shape}")
-    spec = check_conv("conv_matrix", 2, input_shape, w.shape, None, stride, padding, dilation, 1)
+    spec = check_conv_matrix(input_shape, w.shape, stride, padding, dilation)
+    input_shape = spec.input_shape[1:]
     c_out, out_positions = w.shape[0], math.prod(spec.output_spatial)
     # Pixel indices shifted by one so that the zero padding reads as index -1 after unfolding.
     index_image = np.arange(1, math.prod(input_shape) + 1, dtype=np.float64).reshape(1, *input_shape)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._checks import check_kernel_2d, check_rank, check_spatially_separable
+from .._checks import check_finite_kernel, check_kernel_2d, check_rank, check_spatially_separable, check_tolerance
 from ._arrays import as_float_arrays, quiet_nonfinite
 from .depthwise import depthwise_conv2d
 from .pointwise import pointwise_conv2d
@@ -113,6 +113,15 @@ def _singular_values_text(s: np.ndarray) -> str:
     return "[" + ", ".join(f"{v:.4g}" for v in s) + "]"
 
 
+def _svd(fn, kernel):
+    """The SVD of a checked 2D kernel: float16 (which NumPy's SVD lacks) in float32, the factors cast back."""
+    (k,) = as_float_arrays(kernel=kernel)
+    check_kernel_2d(fn, k.shape)
+    check_finite_kernel(fn, bool(np.isfinite(k).all()))
+    u, s, vt = np.linalg.svd(k.astype(np.float32) if k.dtype == np.float16 else k)
+    return k, u.astype(k.dtype), s.astype(k.dtype), vt.astype(k.dtype)
+
+
 def separate_kernel(kernel, tol=None):
     """Factor a rank-1 2D kernel into a column and a row: ``np.outer(column, row) == kernel``.
 
@@ -125,8 +134,8 @@ def separate_kernel(kernel, tol=None):
     ----------
     kernel : array_like, shape (kH, kW)
     tol : float, optional
-        Singular values at most ``tol`` count as zero. Default: NumPy's ``matrix_rank`` rule,
-        ``s_1 * max(kH, kW) * eps`` of the dtype.
+        Singular values at most ``tol`` count as zero (a non-negative number). Default: NumPy's
+        ``matrix_rank`` rule, ``s_1 * max(kH, kW) * eps`` of the dtype.
 
     Returns
     -------
@@ -148,9 +157,8 @@ def separate_kernel(kernel, tol=None):
     >>> np.allclose(column / column[0], [1, 2, 1]), np.allclose(row / row[0], [1, 0, -1])
     (True, True)
     """
-    (k,) = as_float_arrays(kernel=kernel)
-    check_kernel_2d("separate_kernel", k.shape)
-    u, s, vt = np.linalg.svd(k)
+    tol = check_tolerance("separate_kernel", tol)
+    k, u, s, vt = _svd("separate_kernel", kernel)
     if tol is None:
         tol = s[0] * max(k.shape) * np.finfo(k.dtype).eps
     rank = int(np.sum(s > tol))
@@ -191,9 +199,7 @@ def low_rank_kernel(kernel, rank):
     >>> bool(np.isclose(error, np.sqrt(2)))
     True
     """
-    (k,) = as_float_arrays(kernel=kernel)
-    check_kernel_2d("low_rank_kernel", k.shape)
+    k, u, s, vt = _svd("low_rank_kernel", kernel)
     rank = check_rank("low_rank_kernel", rank, k.shape)
-    u, s, vt = np.linalg.svd(k)
     approximation = (u[:, :rank] * s[:rank]) @ vt[:rank]
     return approximation, float(np.sqrt(np.sum(s[rank:] ** 2)))

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._checks import check_conv_transpose, check_spatial_size, check_upsample, check_upsampling_layers
+from .._checks import check_overlap_map, check_stacked_overlap_map, check_upsample
 from ._arrays import as_float_arrays, quiet_nonfinite
 from .standard import conv2d
 from .transposed import conv_transpose1d, conv_transpose2d
@@ -65,18 +65,8 @@ def overlap_map(input_size, kernel_size, stride=1, padding=0, output_padding=0):
     >>> overlap_map(5, 4, stride=2, padding=1)     # kernel 4, stride 2: even inside
     array([1, 2, 2, 2, 2, 2, 2, 2, 2, 1])
     """
-    size = check_spatial_size("overlap_map", input_size)
-    n = len(size)
-    spec = check_conv_transpose("overlap_map", n, (1, 1, *size), (1, 1, *_kernel(kernel_size, n)), None,
-                                stride, padding, output_padding)
+    size, spec = check_overlap_map("overlap_map", input_size, kernel_size, stride, padding, output_padding)
     return _ones_through(size, [(spec.kernel_size, spec.stride, spec.padding, spec.output_padding)])
-
-
-def _kernel(kernel_size, n):
-    """The kernel's shape for the weight, leaving a bad value for the checks to report."""
-    if isinstance(kernel_size, (tuple, list)):
-        return tuple(kernel_size)
-    return (kernel_size,) * n
 
 
 def stacked_overlap_map(input_size, layers):
@@ -101,13 +91,7 @@ def stacked_overlap_map(input_size, layers):
     >>> stacked_overlap_map(2, [(3, 2), (3, 2)])
     array([1, 1, 2, 1, 3, 2, 3, 1, 2, 1, 1])
     """
-    size = check_spatial_size("stacked_overlap_map", input_size)
-    n = len(size)
-    checked = check_upsampling_layers("stacked_overlap_map", layers, n)
-    current = size
-    for kernel, stride, padding in checked:  # every layer's sizes checked before any work
-        current = check_conv_transpose("stacked_overlap_map", n, (1, 1, *current), (1, 1, *kernel), None,
-                                       stride, padding).output_spatial
+    size, checked = check_stacked_overlap_map("stacked_overlap_map", input_size, layers)  # before any work
     return _ones_through(size, [(kernel, stride, padding, 0) for kernel, stride, padding in checked])
 
 

@@ -22,6 +22,15 @@ module per family, mirroring :mod:`conv_tutorial.numpy`:
   ``SqueezeExcitation`` and ``GlobalDepthwiseConv2d`` modules
 """
 
+try:
+    import torch as _torch  # noqa: F401 (only to say how to install it when it is missing)
+except ImportError as error:
+    raise ImportError(
+        "conv_tutorial.torch needs PyTorch, which is not installed: install it with `pip install torch` (or "
+        "`pip install conv-tutorial[torch]`; see https://pytorch.org/get-started for a GPU build). "
+        "conv_tutorial.numpy, shapes and cost work without it."
+    ) from error
+
 from .attention import (
     GlobalDepthwiseConv2d,
     SqueezeExcitation,

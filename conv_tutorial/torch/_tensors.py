@@ -6,18 +6,19 @@ import functools
 
 import torch
 
-from .._checks import as_float_dtype
+from .._checks import OPTIONAL_ARRAYS, as_float_dtype
 
 
-def common_float_dtype(*, bias=None, **tensors) -> torch.dtype:
-    """The floating dtype a computation on the named tensors (and an optional ``bias``) runs in.
+def common_float_dtype(**tensors) -> torch.dtype:
+    """The floating dtype a computation on the named tensors runs in.
 
-    Each argument must be a ``torch.Tensor`` on the device of the first one; integer and boolean
-    tensors compute as float64, float16/32/64 keep their dtype, mixed floats promote as
-    ``torch.promote_types`` does (float32 with float64 gives float64, as in the NumPy backend),
-    complex is a ``TypeError`` naming the argument.
+    Each argument must be a ``torch.Tensor`` on the device of the first one (the optional ones,
+    biases and the mask, may be ``None``); integer and boolean tensors compute as float64,
+    float16/32/64 keep their dtype, mixed floats promote as ``torch.promote_types`` does (float32
+    with float64 gives float64, as in the NumPy backend), complex is a ``TypeError`` naming the
+    argument.
     """
-    given = tensors if bias is None else {**tensors, "bias": bias}
+    given = {name: t for name, t in tensors.items() if t is not None or name not in OPTIONAL_ARRAYS}
     for name, t in given.items():
         if not isinstance(t, torch.Tensor):
             raise TypeError(f"{name} must be a torch.Tensor, got {type(t).__name__}")

@@ -16,7 +16,14 @@ import math
 import torch
 from torch import nn
 
-from .._checks import check_global_depthwise, check_global_pool, check_squeeze_excitation
+from .._checks import (
+    _positive,
+    check_flag,
+    check_global_depthwise,
+    check_global_pool,
+    check_positive_int,
+    check_squeeze_excitation,
+)
 from ._tensors import common_float_dtype
 from .standard import conv2d
 
@@ -111,8 +118,7 @@ def squeeze_excitation(input, w1, b1, w2, b2):
     >>> out[0, :, 0, 0]
     tensor([0.5000, 1.0000])
     """
-    given = dict(input=input, w1=w1, b1=b1, w2=w2, b2=b2)
-    dtype = common_float_dtype(**{name: t for name, t in given.items() if t is not None})
+    dtype = common_float_dtype(input=input, w1=w1, b1=b1, w2=w2, b2=b2)  # b1 and b2 may be None
     batched, unbatched = check_squeeze_excitation(
         input.shape, w1.shape, None if b1 is None else b1.shape, w2.shape, None if b2 is None else b2.shape)
     x = input.to(dtype).reshape(batched)
@@ -156,8 +162,7 @@ class SqueezeExcitation(nn.Module):
     def __init__(self, channels: int, reduction: int = 16):
         super().__init__()
         for name, value in (("channels", channels), ("reduction", reduction)):
-            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-                raise ValueError(f"{name} must be a positive int, got {name}={value!r}")
+            check_positive_int(None, name, value)
         if channels // reduction < 1:
             raise ValueError(f"channels // reduction must be at least 1, got channels={channels} and "
                              f"reduction={reduction}")
@@ -194,12 +199,9 @@ class GlobalDepthwiseConv2d(nn.Module):
 
     def __init__(self, channels: int, spatial_size, bias: bool = False):
         super().__init__()
-        if not isinstance(channels, int) or isinstance(channels, bool) or channels <= 0:
-            raise ValueError(f"channels must be a positive int, got channels={channels!r}")
-        size = (spatial_size, spatial_size) if isinstance(spatial_size, int) else tuple(spatial_size)
-        if len(size) != 2 or not all(isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in size):
-            raise ValueError(f"spatial_size must be a positive int or a tuple of 2 positive ints, "
-                             f"got spatial_size={spatial_size!r}")
+        check_positive_int(None, "channels", channels)
+        size = _positive(spatial_size, 2, "spatial_size")
+        check_flag(None, "bias", bias)
         self.weight = nn.Parameter(torch.empty(channels, 1, *size))
         self.bias = nn.Parameter(torch.empty(channels)) if bias else None
         # nn.Conv2d's default initialisation for a depthwise kernel: fan-in H * W.

@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .._checks import _non_negative, _positive, check_deform_conv2d
+from .._checks import _non_negative, _positive, check_deform_conv2d, check_flag, check_positive_int
 from ._tensors import common_float_dtype
 from .standard import conv2d
 
@@ -47,6 +47,8 @@ def deform_sampling_points(offset, kernel_size, stride=1, padding=0, dilation=1)
     >>> deform_sampling_points(offset, 3)[0, 0, 1, 1, 0, 0]
     tensor([1., 0.])
     """
+    dtype = common_float_dtype(offset=offset)  # the type checks; integer offsets compute as float64
+    offset = offset.to(dtype)
     kh, kw = _positive(kernel_size, 2, "kernel_size")
     (sh, sw), (dh, dw) = _positive(stride, 2, "stride"), _positive(dilation, 2, "dilation")
     ph, pw = _non_negative(padding, 2, "padding")
@@ -195,8 +197,7 @@ class DeformConv2d(nn.Module):
         super().__init__()
         for name, value in (("in_channels", in_channels), ("out_channels", out_channels), ("groups", groups),
                             ("offset_groups", offset_groups)):
-            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-                raise ValueError(f"{name} must be a positive int, got {name}={value!r}")
+            check_positive_int(None, name, value)
         if in_channels % groups or out_channels % groups:
             raise ValueError(f"in_channels and out_channels must be divisible by groups, got in_channels="
                              f"{in_channels}, out_channels={out_channels} and groups={groups}")
@@ -206,7 +207,8 @@ class DeformConv2d(nn.Module):
         kh, kw = _positive(kernel_size, 2, "kernel_size")
         self.stride, self.dilation = _positive(stride, 2, "stride"), _positive(dilation, 2, "dilation")
         self.padding = _non_negative(padding, 2, "padding")
-        self.offset_groups, self.modulated = offset_groups, modulated
+        self.offset_groups, self.modulated = offset_groups, check_flag(None, "modulated", modulated)
+        check_flag(None, "bias", bias)
         self.weight = nn.Parameter(torch.empty(out_channels, in_channels // groups, kh, kw))
         self.bias = nn.Parameter(torch.empty(out_channels)) if bias else None
         # nn.Conv2d's initialisation, so the layer starts as the convolution it generalises.

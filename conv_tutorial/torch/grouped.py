@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .._checks import check_channel_shuffle
+from .._checks import check_channel_shuffle, check_positive_int
 from ._tensors import common_float_dtype
 from .pointwise import Bottleneck, _ConvBN
 
@@ -55,8 +55,7 @@ def channel_shuffle(input, groups):
 
 def _check_positive_ints(**values) -> None:
     for name, value in values.items():
-        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-            raise ValueError(f"{name} must be a positive int, got {name}={value!r}")
+        check_positive_int(None, name, value)
 
 
 def _check_divisible(groups_name: str, groups: int, **channels) -> None:
@@ -161,11 +160,12 @@ class ShuffleNetUnit(nn.Module):
     def __init__(self, in_channels: int, out_channels: int, groups: int = 3, stride: int = 1,
                  bottleneck_channels: int | None = None, first_groups: int | None = None):
         super().__init__()
+        _check_positive_ints(in_channels=in_channels, out_channels=out_channels, groups=groups)
         bottleneck_channels = out_channels // 4 if bottleneck_channels is None else bottleneck_channels
         first_groups = groups if first_groups is None else first_groups
         _check_positive_ints(in_channels=in_channels, out_channels=out_channels, groups=groups,
                              bottleneck_channels=bottleneck_channels, first_groups=first_groups)
-        if stride not in (1, 2):
+        if check_positive_int(None, "stride", stride) not in (1, 2):
             raise ValueError(f"stride must be 1 or 2, got stride={stride!r}")
         if stride == 1 and in_channels != out_channels:
             raise ValueError(

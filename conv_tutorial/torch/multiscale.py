@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .._checks import check_positive_int
 from .standard import conv2d
 
 __all__ = ["InceptionBlock"]
@@ -72,8 +73,7 @@ class InceptionBlock(nn.Module):
         super().__init__()
         for name, value in (("in_channels", in_channels), ("ch1x1", ch1x1), ("ch3x3red", ch3x3red),
                             ("ch3x3", ch3x3), ("ch5x5red", ch5x5red), ("ch5x5", ch5x5), ("pool_proj", pool_proj)):
-            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-                raise ValueError(f"{name} must be a positive int, got {name}={value!r}")
+            check_positive_int(None, name, value)
         self.branch1 = _ConvReLU(in_channels, ch1x1, 1)
         self.branch3 = nn.Sequential(_ConvReLU(in_channels, ch3x3red, 1), _ConvReLU(ch3x3red, ch3x3, 3))
         self.branch5 = nn.Sequential(_ConvReLU(in_channels, ch5x5red, 1), _ConvReLU(ch5x5red, ch5x5, 5))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .._checks import check_pointwise_weight
+from .._checks import check_pointwise_weight, check_positive_int
 from ._tensors import common_float_dtype
 from .standard import conv2d
 
@@ -114,8 +114,7 @@ class Bottleneck(nn.Module):
         super().__init__()
         for name, value in (("in_channels", in_channels), ("mid_channels", mid_channels),
                             ("out_channels", out_channels), ("stride", stride), ("groups", groups)):
-            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-                raise ValueError(f"{name} must be a positive int, got {name}={value!r}")
+            check_positive_int(None, name, value)
         if mid_channels % groups:
             raise ValueError(f"mid_channels must be divisible by groups, got mid_channels={mid_channels} "
                              f"and groups={groups}")

@@ -14,7 +14,17 @@ import math
 import torch
 from torch import nn
 
-from .._checks import check_kernel_2d, check_rank, check_spatially_separable, to_tuple
+from .._checks import (
+    _positive,
+    check_finite_kernel,
+    check_flag,
+    check_geometry,
+    check_kernel_2d,
+    check_positive_int,
+    check_rank,
+    check_spatially_separable,
+    check_tolerance,
+)
 from ._tensors import common_float_dtype
 from .depthwise import depthwise_conv2d
 from .pointwise import pointwise_conv2d
@@ -54,6 +64,8 @@ def separable_conv2d(input, depthwise_weight, pointwise_weight, depthwise_bias=N
     >>> separable_conv2d(x, torch.ones(3, 1, 5, 5), torch.ones(256, 3, 1, 1)).shape
     torch.Size([1, 256, 8, 8])
     """
+    common_float_dtype(input=input, depthwise_weight=depthwise_weight, pointwise_weight=pointwise_weight,
+                       depthwise_bias=depthwise_bias, pointwise_bias=pointwise_bias)  # the type checks, by name
     middle = depthwise_conv2d(input, depthwise_weight, depthwise_bias, stride, padding, dilation)
     return pointwise_conv2d(middle, pointwise_weight, pointwise_bias)
 
@@ -92,11 +104,22 @@ def spatially_separable_conv2d(input, column_weight, row_weight, column_bias=Non
     >>> torch.equal(out, conv2d(x, torch.ones(1, 1, 3, 3)))
     True
     """
-    common_float_dtype(input=input, column_weight=column_weight, row_weight=row_weight)
+    common_float_dtype(input=input, column_weight=column_weight, row_weight=row_weight, column_bias=column_bias,
+                       row_bias=row_bias)
     column_step, row_step = check_spatially_separable("spatially_separable_conv2d", column_weight.shape,
                                                       row_weight.shape, stride, padding, dilation)
     middle = conv2d(input, column_weight, column_bias, *column_step, groups=groups)
     return conv2d(middle, row_weight, row_bias, *row_step, groups=groups)
+
+
+def _svd(fn, kernel):
+    """The SVD of a checked 2D kernel: float16 (which torch's SVD lacks) in float32, the factors cast back."""
+    dtype = common_float_dtype(kernel=kernel)
+    check_kernel_2d(fn, kernel.shape)
+    k = kernel.to(dtype)
+    check_finite_kernel(fn, bool(torch.isfinite(k).all()))
+    u, s, vt = torch.linalg.svd(k.float() if dtype == torch.float16 else k)
+    return k, u.to(dtype), s.to(dtype), vt.to(dtype)
 
 
 def separate_kernel(kernel, tol=None):
@@ -109,7 +132,8 @@ def separate_kernel(kernel, tol=None):
     ----------
     kernel : Tensor, shape (kH, kW)
     tol : float, optional
-        Singular values at most ``tol`` count as zero; default ``s_1 * max(kH, kW) * eps``.
+        Singular values at most ``tol`` count as zero (a non-negative number); default
+        ``s_1 * max(kH, kW) * eps``.
 
     Returns
     -------
@@ -127,10 +151,9 @@ def separate_kernel(kernel, tol=None):
     >>> torch.allclose(torch.outer(column, row), torch.tensor([[1.0, 0, -1], [2, 0, -2], [1, 0, -1]]), atol=1e-6)
     True
     """
-    dtype = common_float_dtype(kernel=kernel)
-    check_kernel_2d("separate_kernel", kernel.shape)
-    k = kernel.to(dtype)
-    u, s, vt = torch.linalg.svd(k)
+    tol = check_tolerance("separate_kernel", tol)
+    k, u, s, vt = _svd("separate_kernel", kernel)
+    dtype = k.dtype
     if tol is None:
         tol = float(s[0]) * max(k.shape) * torch.finfo(dtype).eps
     rank = int((s > tol).sum())
@@ -169,17 +192,9 @@ def low_rank_kernel(kernel, rank):
     >>> round(float(error), 6)
     1.414214
     """
-    dtype = common_float_dtype(kernel=kernel)
-    check_kernel_2d("low_rank_kernel", kernel.shape)
-    rank = check_rank("low_rank_kernel", rank, tuple(kernel.shape))
-    u, s, vt = torch.linalg.svd(kernel.to(dtype))
+    k, u, s, vt = _svd("low_rank_kernel", kernel)
+    rank = check_rank("low_rank_kernel", rank, tuple(k.shape))
     return (u[:, :rank] * s[:rank]) @ vt[:rank], s[rank:].square().sum().sqrt()
-
-
-def _positive_int(name, value) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-        raise ValueError(f"{name} must be a positive int, got {name}={value!r}")
-    return value
 
 
 def _conv_parameter(*shape) -> nn.Parameter:
@@ -243,11 +258,13 @@ class DepthwiseSeparableConv2d(nn.Module):
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, depth_multiplier=1,
                  norm=None, activation=None, bias=None):
         super().__init__()
-        _positive_int("in_channels", in_channels)
-        _positive_int("out_channels", out_channels)
-        _positive_int("depth_multiplier", depth_multiplier)
-        kh, kw = to_tuple(kernel_size, 2, "kernel_size")
-        _positive_int("kernel_size", min(kh, kw))
+        for name, value in (("in_channels", in_channels), ("out_channels", out_channels),
+                            ("depth_multiplier", depth_multiplier)):
+            check_positive_int(None, name, value)
+        kh, kw = _positive(kernel_size, 2, "kernel_size")
+        check_geometry(None, 2, stride, padding, dilation)
+        if bias is not None:
+            check_flag(None, "bias", bias)
         for name, fn in (("norm", norm), ("activation", activation)):
             if fn is not None and not callable(fn):
                 raise TypeError(f"{name} must be a callable that makes an nn.Module, got {fn!r}")
@@ -311,13 +328,14 @@ class SpatiallySeparableConv2d(nn.Module):
                  groups=1, bias=True):
         super().__init__()
         mid_channels = out_channels if mid_channels is None else mid_channels
-        for name, value in (("in_channels", in_channels), ("out_channels", out_channels),
-                            ("mid_channels", mid_channels), ("groups", groups)):
-            _positive_int(name, value)
+        for name, value in (("groups", groups), ("in_channels", in_channels), ("out_channels", out_channels),
+                            ("mid_channels", mid_channels)):
+            check_positive_int(None, name, value)
             if name != "groups" and value % groups:
                 raise ValueError(f"{name} must be divisible by groups, got {name}={value} and groups={groups}")
-        kh, kw = to_tuple(kernel_size, 2, "kernel_size")
-        _positive_int("kernel_size", min(kh, kw))
+        kh, kw = _positive(kernel_size, 2, "kernel_size")
+        check_geometry(None, 2, stride, padding, dilation)
+        check_flag(None, "bias", bias)
         self.stride, self.padding, self.dilation, self.groups = stride, padding, dilation, groups
         self.column_weight = _conv_parameter(mid_channels, in_channels // groups, kh, 1)
         self.row_weight = _conv_parameter(out_channels, mid_channels // groups, 1, kw)

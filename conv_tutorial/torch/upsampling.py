@@ -17,7 +17,15 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .._checks import check_conv_transpose, check_spatial_size, check_upsample, check_upsampling_layers
+from .._checks import (
+    _positive,
+    check_flag,
+    check_geometry,
+    check_overlap_map,
+    check_positive_int,
+    check_stacked_overlap_map,
+    check_upsample,
+)
 from ._tensors import common_float_dtype
 from .standard import conv2d
 from .transposed import conv_transpose1d, conv_transpose2d
@@ -36,10 +44,6 @@ def _ones_through(size, layers, device):
     return torch.round(counts[0, 0]).to(torch.int64)
 
 
-def _kernel(kernel_size, n):
-    return tuple(kernel_size) if isinstance(kernel_size, (tuple, list)) else (kernel_size,) * n
-
-
 def overlap_map(input_size, kernel_size, stride=1, padding=0, output_padding=0, device=None):
     """How many kernel taps a transposed convolution adds into each output pixel.
 
@@ -54,10 +58,7 @@ def overlap_map(input_size, kernel_size, stride=1, padding=0, output_padding=0, 
     >>> overlap_map(3, 3, stride=2)
     tensor([1, 1, 2, 1, 2, 1, 1])
     """
-    size = check_spatial_size("overlap_map", input_size)
-    n = len(size)
-    spec = check_conv_transpose("overlap_map", n, (1, 1, *size), (1, 1, *_kernel(kernel_size, n)), None,
-                                stride, padding, output_padding)
+    size, spec = check_overlap_map("overlap_map", input_size, kernel_size, stride, padding, output_padding)
     return _ones_through(size, [(spec.kernel_size, spec.stride, spec.padding, spec.output_padding)], device)
 
 
@@ -70,13 +71,7 @@ def stacked_overlap_map(input_size, layers, device=None):
     >>> stacked_overlap_map(4, [(4, 2, 1), (4, 2, 1)])     # even away from the borders
     tensor([1, 3, 3, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 3, 3, 1])
     """
-    size = check_spatial_size("stacked_overlap_map", input_size)
-    n = len(size)
-    checked = check_upsampling_layers("stacked_overlap_map", layers, n)
-    current = size
-    for kernel, stride, padding in checked:
-        current = check_conv_transpose("stacked_overlap_map", n, (1, 1, *current), (1, 1, *kernel), None,
-                                       stride, padding).output_spatial
+    size, checked = check_stacked_overlap_map("stacked_overlap_map", input_size, layers)  # before any work
     return _ones_through(size, [(kernel, stride, padding, 0) for kernel, stride, padding in checked], device)
 
 
@@ -167,8 +162,12 @@ class ResizeConv2d(nn.Module):
     def __init__(self, in_channels: int, out_channels: int, kernel_size, scale_factor: int = 2,
                  mode: str = "nearest", padding="same", bias: bool = True):
         super().__init__()
-        kernel = _kernel(kernel_size, 2)
+        for name, value in (("in_channels", in_channels), ("out_channels", out_channels)):
+            check_positive_int("ResizeConv2d", name, value)
+        kernel = _positive(kernel_size, 2, "kernel_size")
         check_upsample("ResizeConv2d", (1, in_channels, 1, 1), scale_factor, mode)
+        check_geometry("ResizeConv2d", 2, padding=padding)
+        check_flag("ResizeConv2d", "bias", bias)
         self.scale_factor, self.mode, self.padding = scale_factor, mode, padding
         self.weight = nn.Parameter(torch.empty(out_channels, in_channels, *kernel))
         self.bias = nn.Parameter(torch.empty(out_channels)) if bias else None

@@ -13,7 +13,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .._checks import to_tuple
+from .._checks import _non_negative, _positive
 from ..cost import _mid_channels
 from .standard import conv3d
 
@@ -58,9 +58,9 @@ class Conv2Plus1d(nn.Module):
     def __init__(self, in_channels: int, out_channels: int, kernel_size=3, stride=1, padding=0,
                  mid_channels: int | None = None):
         super().__init__()
-        t, h, w = to_tuple(kernel_size, 3, "kernel_size")
-        s_t, s_h, s_w = to_tuple(stride, 3, "stride")
-        p_t, p_h, p_w = to_tuple(padding, 3, "padding")
+        t, h, w = _positive(kernel_size, 3, "kernel_size")
+        s_t, s_h, s_w = _positive(stride, 3, "stride")
+        p_t, p_h, p_w = _non_negative(padding, 3, "padding")
         mid = _mid_channels(in_channels, out_channels, (t, h, w), mid_channels)
         self.mid_channels = mid
         self.spatial_weight = nn.Parameter(torch.empty(mid, in_channels, 1, h, w))
