@@ -185,13 +185,17 @@ def as_array(name: str, value):
 def to_tuple(value, n: int, name: str) -> tuple[int, ...]:
     """Turn an int or a length-``n`` sequence of ints into a tuple of ``n`` ints.
 
+    A sequence of one int counts for every axis, as in PyTorch's convolutions (``stride=(2,)``).
+
     >>> to_tuple(3, 2, "kernel_size")
     (3, 3)
+    >>> to_tuple([2], 3, "stride")
+    (2, 2, 2)
     """
     if _is_int(value):
         return (int(value),) * n
-    if isinstance(value, (tuple, list)) and len(value) == n and all(_is_int(v) for v in value):
-        return tuple(int(v) for v in value)
+    if isinstance(value, (tuple, list)) and len(value) in (1, n) and all(_is_int(v) for v in value):
+        return tuple(int(v) for v in value) * (n // len(value))
     raise TypeError(f"{name} must be an int or a tuple of {n} ints, got {value!r}")
 
 

@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import conv_tutorial.numpy as cnp
+import conv_tutorial.torch as ct
 
 CONV = {1: (cnp.conv1d, F.conv1d), 2: (cnp.conv2d, F.conv2d), 3: (cnp.conv3d, F.conv3d)}
 CONV_T = {
@@ -268,3 +269,12 @@ def test_depthwise_transposed_convolution_matches_torch(data):
     y, w = rng.standard_normal((2, c, *size)), rng.standard_normal((c, m, *kernel))
     kw = dict(stride=stride, padding=padding, output_padding=out_pad, groups=c, dilation=dilation)
     assert_close_to_reference(cnp.conv_transpose2d(y, w, **kw), F.conv_transpose2d(_torch(y), _torch(w), **kw))
+
+
+@pytest.mark.parametrize("backend", ["numpy", "torch"])
+def test_a_one_element_tuple_counts_for_every_axis_as_in_pytorch(backend):
+    x, w = torch.randn(1, 2, 7, 6, dtype=torch.float64), torch.randn(3, 2, 3, 2, dtype=torch.float64)
+    args = dict(stride=(2,), padding=[1], dilation=(2,))
+    reference = F.conv2d(x, w, **args)
+    ours = cnp.conv2d(x.numpy(), w.numpy(), **args) if backend == "numpy" else ct.conv2d(x, w, **args)
+    assert_close_to_reference(ours, reference)
