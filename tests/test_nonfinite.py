@@ -103,7 +103,9 @@ def _conv_grads_ref(t, **kw):
 
 
 def _deform_ref(t, **kw):
-    if tv_deform_conv2d is not None:
+    # torchvision's CPU kernel turns a NaN coordinate into an int (undefined behaviour) and can read
+    # out of bounds and crash: the loop version, which computes what its arithmetic means (NaN), stands in.
+    if tv_deform_conv2d is not None and not torch.isnan(t["offset"]).any():
         return tv_deform_conv2d(t["input"], t["offset"], t["weight"], t.get("bias"), mask=t.get("mask"), **kw)
     arrays = {k: None if v is None else v.numpy() for k, v in t.items()}
     return torch.from_numpy(cnp.deform_conv2d_naive(arrays["input"], arrays["offset"], arrays["weight"],
@@ -121,6 +123,13 @@ def _sampling_points_ref(t, kernel_size, stride, padding, dilation):
     y = rows[:, None, :, None] + off[:, :, :, :, 0]
     x = cols[None, :, None, :] + off[:, :, :, :, 1]
     return torch.stack([y, x], dim=-1)
+
+
+def _bilinear_ref(t, y, x):
+    """``F.grid_sample`` with zeros outside, at pixel ``(y, x)``: torchvision's rule inside ``(-1, H) x (-1, W)``."""
+    height, width = t["image"].shape
+    grid = torch.tensor([[[[2 * x / (width - 1) - 1, 2 * y / (height - 1) - 1]]]], dtype=F64)
+    return F.grid_sample(t["image"][None, None], grid, align_corners=True, padding_mode="zeros")[0, 0, 0, 0]
 
 
 DEFORM = dict(stride=1, padding=1, dilation=1)
@@ -198,6 +207,9 @@ CALLS = [
                            "bias": (4,), "mask": (1, 2 * 9, 5, 5)}, _deform_ref, DEFORM),
     Call("deform_conv2d-strided", {"input": (2, 2, 6, 5), "offset": (2, 2 * 9, 3, 1), "weight": (3, 2, 3, 3),
                                    "bias": (3,)}, _deform_ref, DEFORM_STRIDED),
+    # On a row (y whole): the row below has weight 0, yet 0 * inf is nan, as in torchvision.
+    Call("bilinear_interpolate", {"image": (4, 6)}, _bilinear_ref, dict(y=1.0, x=2.25), ("numpy",)),
+    Call("bilinear_interpolate-border", {"image": (4, 6)}, _bilinear_ref, dict(y=-0.5, x=5.5), ("numpy",)),
     Call("deform_sampling_points", {"offset": (2, 2 * 2 * 6, 3, 4)}, _sampling_points_ref,
          dict(kernel_size=(2, 3), stride=(2, 1), padding=(1, 0), dilation=(1, 2))),
 ]
@@ -263,7 +275,9 @@ BACKENDS = ["numpy", "torch"] + (["torch-cuda"] if torch.cuda.is_available() els
 
 @pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("call", CALLS, ids=str)
-@settings(max_examples=12, phases=(Phase.explicit, Phase.generate))  # the draws are already small
+# A fifth of the profile's examples per call and backend (12 by default, 200 with HYPOTHESIS_PROFILE=thorough);
+# no shrinking: the draws are already small.
+@settings(max_examples=max(12, settings.default.max_examples // 5), phases=(Phase.explicit, Phase.generate))
 @given(data=st.data())
 def test_one_planted_value_propagates_as_in_pytorch(call, backend, data):
     if backend.split("-")[0] not in call.backends:
@@ -361,3 +375,24 @@ def test_channel_shuffle_never_returns_a_view_of_its_input(groups):
     assert shuffled.untyped_storage().data_ptr() != t.untyped_storage().data_ptr()
     np.testing.assert_array_equal(shuffled.numpy(), out)
     np.testing.assert_array_equal(out, F.channel_shuffle(t, groups).numpy())
+
+
+# Public functions outside the planted-value test, and why.
+NOT_PLANTED = {
+    "gridding_map": "takes no array of numbers",
+    "overlap_map": "takes no array of numbers",
+    "stacked_overlap_map": "takes no array of numbers",
+    "shuffle_permutation": "takes no array of numbers",
+    "separate_kernel": "refuses a kernel with an inf or nan (test_errors.py)",
+    "low_rank_kernel": "refuses a kernel with an inf or nan (test_errors.py)",
+    "conv_matrix": "a NaN weight lands where its tap sits (the test above)",
+    "deform_conv2d_naive": "the reference where torchvision does not import (planted against it where it does)",
+}
+
+
+@pytest.mark.parametrize("module", [cnp, ct], ids=["numpy", "torch"])
+def test_every_public_function_is_planted_or_named(module):
+    backend = "numpy" if module is cnp else "torch"
+    planted = {call.name.split("-")[0] for call in CALLS if backend in call.backends}
+    functions = {name for name in module.__all__ if not isinstance(getattr(module, name), type)}
+    assert functions - planted - set(NOT_PLANTED) == set()
