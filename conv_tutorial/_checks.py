@@ -223,10 +223,13 @@ def as_float_dtype(dtype, name: str) -> np.dtype:
     try:
         dt = np.dtype(text)
     except TypeError:
-        if text.startswith(("bfloat", "float")):  # torch's bfloat16 and 8-bit floats: no NumPy dtype
-            raise TypeError(f"{name} has dtype {dtype}, which is not supported: convert it to float32 "
-                            f"(float16, float32 and float64 are)") from None
-        raise TypeError(f"{name} must hold real numbers, got dtype {dtype}") from None
+        dt = None
+    # bfloat16 and the 8-bit floats: NumPy has no such dtype (or, with ml_dtypes imported, one of kind 'V').
+    if (dt is None or dt.kind == "V") and text.startswith(("bfloat", "float")):
+        raise TypeError(f"{name} has dtype {dtype}, which is not supported: convert it to float32 "
+                        f"(float16, float32 and float64 are)")
+    if dt is None:
+        raise TypeError(f"{name} must hold real numbers, got dtype {dtype}")
     if dt.kind == "c":
         raise TypeError(f"{name} must be real, complex dtype {dtype} is not supported")
     if dt.kind in "biu":

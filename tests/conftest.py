@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 
 import numpy as np
+import torch
 from hypothesis import HealthCheck, settings
 
 from conv_tutorial.testing import RTOL, max_error
@@ -16,6 +17,11 @@ settings.register_profile("default", max_examples=60, deadline=None,
 settings.register_profile("thorough", max_examples=1000, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+# On a GPU, PyTorch's native convolutions may round float32 through TF32 (10-bit mantissas, cuDNN's
+# default): the reference would be the less exact side. Compare with full float32 products.
+torch.backends.cudnn.allow_tf32 = False
+torch.backends.cuda.matmul.allow_tf32 = False
 
 
 
