@@ -199,8 +199,11 @@ CALLS = [
          dict(scale_factor=2, mode="bilinear")),
     Call("resize_conv2d-nearest", {"input": (1, 2, 4, 4), "weight": (3, 2, 3, 3), "bias": (3,)}, _resize_ref,
          dict(scale_factor=2, mode="nearest")),
+    # Scale 2: its interpolation weights (0, 1/4, 3/4) are exact in binary, so PyTorch's CPU and CUDA
+    # kernels, which the torch backend calls, agree on which products are 0 * inf (with 1/3 they round
+    # the weights differently).
     Call("resize_conv2d-bilinear", {"input": (1, 2, 4, 4), "weight": (3, 2, 3, 3), "bias": (3,)}, _resize_ref,
-         dict(scale_factor=3, mode="bilinear")),
+         dict(scale_factor=2, mode="bilinear")),
     Call("channel_shuffle", {"input": (2, 6, 3, 3)}, lambda t, groups: F.channel_shuffle(t["input"], groups),
          dict(groups=3)),
     Call("conv_backward", {"grad_output": (2, 4, 5, 6), "input": (2, 4, 9, 8), "weight": (4, 2, 3, 2)},
@@ -288,10 +291,10 @@ def test_one_planted_value_propagates_as_in_pytorch(call, backend, data):
     dtype = data.draw(st.sampled_from([np.float64, np.float32]))
     tensors = _arrays(call, seed)
     tensors[name][index] = SPECIAL[value]
-    # PyTorch on the device under test is the reference: its CUDA kernels round coordinates and
-    # scales in their own way, so a tap landing exactly on a pixel may differ from the CPU's.
+    # PyTorch on the CPU is the reference on every device. (Its CUDA depthwise kernel skips the taps
+    # that fall in the padding, so there an inf weight next to the border does not give NaN.)
+    reference = _as_tuple(call.reference(dict(tensors), **call.kwargs))
     device = "cuda" if backend == "torch-cuda" else "cpu"
-    reference = _as_tuple(call.reference({k: v.to(device) for k, v in tensors.items()}, **call.kwargs))
     if backend == "numpy":
         args = {k: v.numpy().astype(dtype) for k, v in tensors.items()}
     else:
