@@ -11,7 +11,8 @@ Below the *ridge point* ``I = P / B`` the kernel waits for memory (memory-bound)
 arithmetic (compute-bound). :func:`peak_flops` measures ``P`` with a large matrix product,
 :func:`memory_bandwidth` measures ``B`` with a large copy, :func:`roofline` evaluates the bound,
 and :func:`best_times` times several kernels in interleaved rounds so that a slow moment of a
-busy machine hits all of them alike. The intensities themselves come from
+busy machine hits all of them alike (and, with ``clock="cpu"``, counts only the time the kernel
+spent on a core). The intensities themselves come from
 :mod:`conv_tutorial.cost`; :func:`conv_tutorial.viz.draw_roofline` draws the picture.
 
 Measurements run with the current thread settings (``torch.set_num_threads``; NumPy's BLAS
@@ -20,6 +21,7 @@ threads): measure the roof under the settings the kernels are timed with.
 
 from __future__ import annotations
 
+import sys
 import time
 
 import numpy as np
@@ -29,14 +31,14 @@ from ._checks import check_measurement, check_positive_int, check_roofline
 __all__ = ["best_times", "memory_bandwidth", "peak_flops", "ridge_point", "roofline"]
 
 
-def _best_seconds(fn, repeats: int) -> float:
+def _best_seconds(fn, repeats: int, timer) -> float:
     """Best of ``repeats`` calls after one warm-up call (page faults, thread start-up, caches)."""
     fn()
     best = float("inf")
     for _ in range(repeats):
-        start = time.perf_counter()
+        start = timer()
         fn()
-        best = min(best, time.perf_counter() - start)
+        best = min(best, timer() - start)
     return best
 
 
@@ -54,12 +56,14 @@ def _operands(backend: str, dtype: np.dtype, *shapes):
     return [torch.from_numpy(a) for a in arrays]
 
 
-def peak_flops(dtype="float32", backend="torch", size=1024, repeats=3):
+def peak_flops(dtype="float32", backend="torch", size=1024, repeats=3, clock="wall"):
     """Measured peak FLOP rate: an ``n x n`` by ``n x n`` matrix product, best of ``repeats``.
 
-    A large matrix product is the fastest thing a processor's arithmetic units do (it reuses each
-    loaded number ``n`` times), so its rate is the practical roof of the roofline model; it counts
-    ``2 n^3`` FLOPs (one multiplication and one addition per multiply-accumulate).
+    A large matrix product is usually the fastest thing a processor's arithmetic units do (it
+    reuses each loaded number ``n`` times), so its rate is the practical roof of the roofline model;
+    it counts ``2 n^3`` FLOPs (one multiplication and one addition per multiply-accumulate). Not
+    always: where the BLAS library is not tuned for the processor, a convolution library's kernels
+    can run faster, and the roof is then the larger of the two measured rates.
 
     Parameters
     ----------
@@ -72,6 +76,9 @@ def peak_flops(dtype="float32", backend="torch", size=1024, repeats=3):
         ``n``; 1024 to 2048 reach the peak on a CPU in well under a second.
     repeats : int
         Timed calls after one warm-up call; the fastest is kept.
+    clock : {"wall", "cpu"}
+        As in :func:`best_times`: ``"cpu"`` counts only the calling thread's time on a core, which
+        a busy machine does not inflate (for one thread: ``torch.set_num_threads(1)``).
 
     Returns
     -------
@@ -85,6 +92,7 @@ def peak_flops(dtype="float32", backend="torch", size=1024, repeats=3):
     True
     """
     dt, backend, n, repeats = check_measurement("peak_flops", dtype, backend, size, repeats)
+    timer = _clock("peak_flops", clock)
     a, b, out = _operands(backend, dt, (n, n), (n, n), (n, n))
     if backend == "numpy":
         matmul = np.matmul
@@ -92,10 +100,10 @@ def peak_flops(dtype="float32", backend="torch", size=1024, repeats=3):
         import torch
 
         matmul = torch.matmul
-    return 2 * n**3 / _best_seconds(lambda: matmul(a, b, out=out), repeats)
+    return 2 * n**3 / _best_seconds(lambda: matmul(a, b, out=out), repeats, timer)
 
 
-def memory_bandwidth(dtype="float32", backend="torch", size=2**24, repeats=3):
+def memory_bandwidth(dtype="float32", backend="torch", size=2**24, repeats=3, clock="wall"):
     """Measured memory bandwidth: copy one array of ``size`` elements into another, best of ``repeats``.
 
     A copy reads every byte of the source and writes every byte of the destination, so it moves
@@ -111,6 +119,8 @@ def memory_bandwidth(dtype="float32", backend="torch", size=2**24, repeats=3):
         Elements per array.
     repeats : int
         Timed copies after one warm-up copy (which also maps the destination's pages).
+    clock : {"wall", "cpu"}
+        As in :func:`peak_flops`.
 
     Returns
     -------
@@ -124,9 +134,10 @@ def memory_bandwidth(dtype="float32", backend="torch", size=2**24, repeats=3):
     True
     """
     dt, backend, n, repeats = check_measurement("memory_bandwidth", dtype, backend, size, repeats)
+    timer = _clock("memory_bandwidth", clock)
     source, destination = _operands(backend, dt, (n,), (n,))
     copy = (lambda: np.copyto(destination, source)) if backend == "numpy" else (lambda: destination.copy_(source))
-    return 2 * n * dt.itemsize / _best_seconds(copy, repeats)
+    return 2 * n * dt.itemsize / _best_seconds(copy, repeats, timer)
 
 
 def roofline(intensity, peak, bandwidth):
@@ -177,7 +188,17 @@ def ridge_point(peak, bandwidth):
     return peak / bandwidth
 
 
-def best_times(cases, rounds=3, repeats=1):
+def _clock(fn: str, clock):
+    """The timer for ``clock``: wall-clock time, or the CPU time of the calling thread."""
+    if clock == "wall":
+        return time.perf_counter
+    if clock == "cpu":
+        # Windows counts a thread's CPU time in scheduler ticks (about 16 ms): too coarse for one call.
+        return time.perf_counter if sys.platform == "win32" else time.thread_time
+    raise ValueError(f"{fn}: clock must be 'wall' or 'cpu', got clock={clock!r}")
+
+
+def best_times(cases, rounds=3, repeats=1, clock="wall"):
     """Best time of each callable in ``cases``, measured in interleaved rounds.
 
     Every case is called once to warm up (first-call overhead: allocation, oneDNN primitive
@@ -187,11 +208,23 @@ def best_times(cases, rounds=3, repeats=1):
     gets a calm moment, whereas timing the cases one after another can put all of one case's
     calls in the burst.
 
+    Interleaving is not enough when other processes keep every core busy: then no moment is calm,
+    the scheduler lets each process run for a few milliseconds in turn, and a call longer than
+    that turn always includes the waits while a short call can fit in one turn, so long calls look
+    slower than they are. ``clock="cpu"`` measures the CPU time of the calling thread instead
+    (:func:`time.thread_time`), which does not count the time other processes held the core: the
+    kernel's own time, whatever the load. It counts only the calling thread, so use it for work
+    that runs on that thread (``torch.set_num_threads(1)``; one BLAS thread for NumPy). On an idle
+    machine both clocks agree. (On Windows, whose thread clock is too coarse, ``"cpu"`` falls back
+    to the wall clock.)
+
     Parameters
     ----------
     cases : mapping of str to callable
         Functions of no arguments.
     rounds, repeats : int
+    clock : {"wall", "cpu"}
+        Wall-clock time (:func:`time.perf_counter`) or the calling thread's CPU time.
 
     Returns
     -------
@@ -208,13 +241,14 @@ def best_times(cases, rounds=3, repeats=1):
         raise ValueError(f"best_times: cases must be a non-empty mapping of names to callables, got {cases!r}")
     rounds = check_positive_int("best_times", "rounds", rounds)
     repeats = check_positive_int("best_times", "repeats", repeats)
+    timer = _clock("best_times", clock)
     for fn in cases.values():
         fn()
     best = dict.fromkeys(cases, float("inf"))
     for _ in range(rounds):
         for name, fn in cases.items():
             for _ in range(repeats):
-                start = time.perf_counter()
+                start = timer()
                 fn()
-                best[name] = min(best[name], time.perf_counter() - start)
+                best[name] = min(best[name], timer() - start)
     return best

@@ -1,8 +1,10 @@
 """Re-execute notebooks in place: the one way committed notebook outputs change (`make notebooks`).
 
 Each notebook runs top to bottom in a fresh kernel from the current environment, with its own
-folder as the working directory, as nbval runs it. Cells tagged ``raises-exception`` may raise;
-any other error stops with a non-zero exit. Execution timestamps are not recorded, so re-running
+folder as the working directory, as nbval runs it. No cell may raise: an error stops with a
+non-zero exit, and a cell tagged ``raises-exception`` (which Jupyter would let raise) is refused
+before anything runs; a cell that shows an error catches it with
+``conv_tutorial.testing.expect_error``. Execution timestamps are not recorded, so re-running
 an unchanged notebook leaves an unchanged file.
 
 Usage: ``python tests/execute_notebooks.py book/01_standard_convolution.ipynb ...``
@@ -21,6 +23,10 @@ from nbclient import NotebookClient
 def execute(path: Path) -> float:
     """Execute the notebook at ``path`` in place; return the seconds it took."""
     nb = nbformat.read(path, as_version=4)
+    for index, cell in enumerate(nb.cells):
+        if "raises-exception" in cell.get("metadata", {}).get("tags", []):
+            raise SystemExit(f"{path}: cell {index} is tagged raises-exception; show its error with "
+                             "`with conv_tutorial.testing.expect_error(...):` instead")
     start = time.perf_counter()
     NotebookClient(nb, timeout=600, kernel_name="python3", record_timing=False,
                    resources={"metadata": {"path": str(path.parent)}}).execute()

@@ -1,6 +1,7 @@
 """The committed notebooks are what `make notebooks` produces: executed top to bottom in one run,
-with outputs (nbval compares nothing in a notebook that has none), errors only where a cell is
-tagged to raise, seeded, and small enough to serve."""
+with outputs (nbval compares nothing in a notebook that has none), no errors (a cell that shows one
+catches it with `conv_tutorial.testing.expect_error`), nothing of the machine that ran them,
+seeded, and small enough to serve."""
 
 from __future__ import annotations
 
@@ -31,11 +32,61 @@ def test_executed_in_one_run_with_outputs(path):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
-def test_errors_only_where_tagged(path):
+def test_no_cell_raises(path):
+    """"Run all" runs to the end, on Colab too: a cell that demonstrates an error catches it
+    (`with expect_error(ValueError): ...` prints the error in one line and fails if none comes)."""
     for cell in _code_cells(path):
-        tagged = "raises-exception" in cell.get("metadata", {}).get("tags", [])
-        errors = [o for o in cell["outputs"] if o["output_type"] == "error"]
-        assert bool(errors) == tagged, f"{path.name}: cell {cell['execution_count']} error output vs tag mismatch"
+        errors = [f"{o['ename']}: {o['evalue']}" for o in cell["outputs"] if o["output_type"] == "error"]
+        assert not errors, f"{path.name}: cell {cell['execution_count']} raised {errors}; catch it with expect_error"
+        assert "raises-exception" not in cell.get("metadata", {}).get("tags", []), \
+            f"{path.name}: cell {cell['execution_count']} is tagged raises-exception; use expect_error instead"
+
+
+# A directory of the machine that executed a notebook (a traceback's file names, a warning's source,
+# a temporary file), on Linux, macOS or Windows. Not preceded by a word character or a dot, so that
+# the path part of a URL ("example.org/home/...") does not count.
+MACHINE_PATH = re.compile(r"(?<![\w.])(/work|/tmp|/home|/root|/usr|/opt|/mnt|/srv|/Users|/private|/var/folders)/"
+                          r"|\b[A-Za-z]:\\")
+# Embedded images (base64 may spell anything, "/tmp/" included), and terminal colours (IPython colours
+# a traceback's file names: "\x1b[32m/work/...").
+DATA_URI = re.compile(r"data:[\w/+.-]+;base64,[A-Za-z0-9+/=]+")
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def _output_texts(output):
+    """Every text an output shows: a stream, the text formats of a result, an error's lines."""
+    if output["output_type"] == "stream":
+        yield ANSI.sub("", "".join(output["text"]))
+    elif output["output_type"] == "error":
+        yield from [ANSI.sub("", line) for line in (output["ename"], output["evalue"], *output["traceback"])]
+    else:
+        for mime, value in output.get("data", {}).items():
+            if not mime.startswith("image/"):
+                text = value if isinstance(value, str) else "".join(value) if isinstance(value, list) else str(value)
+                yield DATA_URI.sub("", text)
+
+
+def test_machine_path_pattern():
+    for text in ("File /work/main/conv_tutorial/_checks.py:70", "/tmp/ipykernel_12/1.py", "/home/ann/x.py",
+                 "/Users/ann/x.py", r"C:\Users\ann\x.py", "(/usr/lib/python3.11/x.py)"):
+        assert MACHINE_PATH.search(text), text
+    for text in ("https://example.org/home/page", "https://www.pnas.org/doi/10.1073/pnas", "H/W = 2", "6/9 taps"):
+        assert not MACHINE_PATH.search(text), text
+    coloured = {"output_type": "error", "ename": "ValueError", "evalue": "bad",
+                "traceback": ["\x1b[36mFile \x1b[39m\x1b[32m/opt/venv/conv_tutorial/_checks.py:70\x1b[39m"]}
+    assert any(MACHINE_PATH.search(text) for text in _output_texts(coloured))
+    image = {"output_type": "display_data", "data": {"text/html": '<img src="data:image/png;base64,AB/tmp/CD">'}}
+    assert not any(MACHINE_PATH.search(text) for text in _output_texts(image))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_outputs_hold_no_path_of_the_machine(path):
+    for cell in _code_cells(path):
+        for output in cell["outputs"]:
+            for text in _output_texts(output):
+                match = MACHINE_PATH.search(text)
+                assert not match, (f"{path.name}: cell {cell['execution_count']} shows a path of the machine that ran "
+                                   f"it: ...{text[max(0, match.start() - 40):match.end() + 40]}...")
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import sys
+import time
 
 import matplotlib
 
@@ -54,11 +56,12 @@ def test_ridge_point():
     assert ridge_point(100e9, 10e9) == 10.0
 
 
+@pytest.mark.parametrize("clock", ["wall", "cpu"])
 @pytest.mark.parametrize("backend", ["torch", "numpy"])
 @pytest.mark.parametrize("dtype", ["float32", np.float64, torch.float32, "int64"])
-def test_measurements_are_positive_and_finite(backend, dtype):
-    for rate in (peak_flops(dtype, backend, size=32, repeats=1),
-                 memory_bandwidth(dtype, backend, size=4096, repeats=1)):
+def test_measurements_are_positive_and_finite(backend, dtype, clock):
+    for rate in (peak_flops(dtype, backend, size=32, repeats=1, clock=clock),
+                 memory_bandwidth(dtype, backend, size=4096, repeats=1, clock=clock)):
         assert isinstance(rate, float) and 0 < rate < math.inf
 
 
@@ -67,6 +70,13 @@ def test_best_times_keeps_the_order_and_the_fastest_call():
     times = best_times({"b": lambda: calls.append("b"), "a": lambda: calls.append("a")}, rounds=3, repeats=2)
     assert list(times) == ["b", "a"] and all(0 < t < 1 for t in times.values())
     assert calls == ["b", "a"] + (["b", "b", "a", "a"] * 3)       # a warm-up call each, then interleaved rounds
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="'cpu' is the wall clock on Windows")
+def test_best_times_cpu_clock_does_not_count_time_off_the_core():
+    """A sleeping call holds no core: the thread's CPU clock hardly moves, the wall clock does."""
+    nap = {"sleep": lambda: time.sleep(0.05)}
+    assert best_times(nap, rounds=1, clock="cpu")["sleep"] < 0.025 <= 0.05 <= best_times(nap, rounds=1)["sleep"]
 
 
 @pytest.mark.parametrize(
@@ -94,6 +104,11 @@ def test_best_times_keeps_the_order_and_the_fastest_call():
         (lambda: best_times({"a": 3}), ValueError, "cases must be a non-empty mapping"),
         (lambda: best_times({"a": lambda: None}, rounds=0), ValueError, "rounds must be a positive int, got rounds=0"),
         (lambda: best_times({"a": lambda: None}, repeats=1.0), TypeError, "repeats must be an int"),
+        (lambda: best_times({"a": lambda: None}, clock="process"), ValueError,
+         "best_times: clock must be 'wall' or 'cpu', got clock='process'"),
+        (lambda: peak_flops(clock="cpu time"), ValueError, "peak_flops: clock must be 'wall' or 'cpu'"),
+        (lambda: memory_bandwidth(clock=None), ValueError,
+         "memory_bandwidth: clock must be 'wall' or 'cpu', got clock=None"),
         (lambda: draw_roofline(1e9, 1e9, []), ValueError, "points must be a non-empty sequence"),
         (lambda: draw_roofline(1e9, 1e9, [("a", 1.0)]), ValueError, "points must be a non-empty sequence"),
         (lambda: draw_roofline(1e9, 1e9, [("a", 0.0, 1e9)]), ValueError, "intensity and FLOP/s must be positive"),
