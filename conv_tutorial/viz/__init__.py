@@ -11,6 +11,8 @@ cannot be confused.
   heatmap in which zeros stay white;
 - :func:`connectivity`, :func:`draw_channel_graph` -- which input channels each output channel
   sees, measured by running the layers on impulses, and drawn as a graph of channel nodes;
+- :func:`draw_filter_volumes` -- the filters of a standard, depthwise or depthwise separable layer
+  as volumes of weights, each channel in its colour, from the input to the output maps;
 - :func:`receptive_paths`, :func:`draw_receptive_field` -- which cells of every layer of a stack
   reach one output cell, along one axis;
 - :func:`draw_dilation_rates`, :func:`draw_gridding_map` -- where a dilated kernel's taps fall, and
@@ -32,6 +34,7 @@ from .channels import connectivity, draw_channel_graph
 from .conv2d import animate_conv2d, draw_conv2d, window_cells
 from .deformable import draw_deform_sampling
 from .dilated import draw_dilation_rates, draw_gridding_map
+from .filters import draw_filter_volumes
 from .matrices import draw_matrix
 from .receptive_field import draw_receptive_field, receptive_paths
 from .roofline import draw_flops_time, draw_roofline
@@ -50,6 +53,7 @@ __all__ = [
     "draw_count_map",
     "draw_deform_sampling",
     "draw_dilation_rates",
+    "draw_filter_volumes",
     "draw_flops_time",
     "draw_gridding_map",
     "draw_matrix",
