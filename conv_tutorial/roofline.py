@@ -212,7 +212,7 @@ def best_times(cases, rounds=3, repeats=1, clock="wall"):
     the scheduler lets each process run for a few milliseconds in turn, and a call longer than
     that turn always includes the waits while a short call can fit in one turn, so long calls look
     slower than they are. ``clock="cpu"`` measures the CPU time of the calling thread instead
-    (:func:`time.thread_time`), which does not count the time other processes held the core: the
+    (``time.thread_time``), which does not count the time other processes held the core: the
     kernel's own time, whatever the load. It counts only the calling thread, so use it for work
     that runs on that thread (``torch.set_num_threads(1)``; one BLAS thread for NumPy). On an idle
     machine both clocks agree. (On Windows, whose thread clock is too coarse, ``"cpu"`` falls back
@@ -224,7 +224,7 @@ def best_times(cases, rounds=3, repeats=1, clock="wall"):
         Functions of no arguments.
     rounds, repeats : int
     clock : {"wall", "cpu"}
-        Wall-clock time (:func:`time.perf_counter`) or the calling thread's CPU time.
+        Wall-clock time (``time.perf_counter``) or the calling thread's CPU time.
 
     Returns
     -------
