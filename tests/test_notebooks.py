@@ -89,9 +89,27 @@ def test_outputs_hold_no_path_of_the_machine(path):
                                    f"it: ...{text[max(0, match.start() - 40):match.end() + 40]}...")
 
 
+# Colab opens one notebook without the repository: the first code cell installs the package from
+# it when it is not importable, and is a silent no-op everywhere else (nbval compares no output).
+REPOSITORY = re.search(r"^repository:\n  url: (\S+)$", (Path(__file__).parent.parent / "_config.yml").read_text(),
+                       re.MULTILINE).group(1)
+INSTALL_CELL = ("try:\n"
+                "    import conv_tutorial  # noqa: F401\n"
+                "except ImportError:  # on Colab, which opens the notebook without the repository\n"
+                f'    %pip install --quiet "conv-tutorial[torch] @ git+{REPOSITORY}"')
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
-def test_first_code_cell_seeds_numpy_and_torch(path):
-    first = "".join(_code_cells(path)[0]["source"])
+def test_first_code_cell_installs_the_package_where_it_is_missing(path):
+    first = _code_cells(path)[0]
+    assert "".join(first["source"]) == INSTALL_CELL, f"{path.name}: the first code cell is not the install cell"
+    assert "remove-cell" in first["metadata"].get("tags", []), f"{path.name}: tag the install cell remove-cell"
+    assert first["outputs"] == [], f"{path.name}: the install cell printed something"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_first_code_cell_after_the_install_seeds_numpy_and_torch(path):
+    first = "".join(_code_cells(path)[1]["source"])
     assert "default_rng(0)" in first and "torch.manual_seed(0)" in first
 
 
