@@ -4,7 +4,9 @@ Serves ``_build/html`` on localhost and opens every page in headless Chromium (D
 ``chromium``, driven by Playwright). Each page must load without console errors or failed
 requests, show every image, typeset every formula, and give every animation its controls; the
 search page must find "depthwise"; the launch and download buttons must point at the repository
-named in ``_config.yml``. Screenshots of a few pages are saved under ``artifacts/screenshots``.
+named in ``_config.yml``. On a phone's screen (390×844) no page may be wider than the screen, and
+every image of the content must have alt text that says what it shows. Screenshots of a few
+pages are saved under ``artifacts/screenshots``.
 
 Run after ``jupyter-book build`` (``make test`` does both). Without Chromium the tests skip with
 a loud message, and fail when ``CI=true``.
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import shutil
 import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -46,6 +49,11 @@ if not Path(CHROMIUM).exists():
 sync_api = pytest.importorskip("playwright.sync_api")
 
 PAGES = sorted(str(p.relative_to(HTML)) for p in (HTML / "book").glob("*.html")) if HTML.exists() else []
+# The pages Sphinx makes besides the book's own: they must fit a phone too.
+EXTRA_PAGES = [p for p in ("genindex.html", "py-modindex.html", "search.html") if (HTML / p).exists()]
+PHONE = {"width": 390, "height": 844}
+# An alt text that is only a file name or a hash (myst-nb names output images by their SHA-256).
+MEANINGLESS_ALT = re.compile(r"^([0-9a-f]{16,}|\S+\.(png|jpe?g|gif|svg|webp))$", re.IGNORECASE)
 
 
 def _repository():
@@ -86,6 +94,15 @@ def page(browser, base_url):
     page.on("pageerror", lambda e: page.problems.append(f"page error: {e}"))
     page.on("requestfailed", lambda r: page.problems.append(f"request failed: {r.url}"))
     page.on("response", lambda r: r.status >= 400 and page.problems.append(f"HTTP {r.status}: {r.url}"))
+    yield page
+    context.close()
+
+
+@pytest.fixture(scope="module")
+def phone(browser, base_url):
+    """One page in a phone-sized viewport, reused by every phone test (one context keeps them fast)."""
+    context = browser.new_context(viewport=PHONE, device_scale_factor=1, is_mobile=True, has_touch=True)
+    page = context.new_page()
     yield page
     context.close()
 
@@ -139,3 +156,31 @@ def test_launch_and_download_links_point_at_the_notebook(page, base_url, path):
     assert downloads, f"{path}: no download link for the notebook"
     response = page.request.get(downloads[0])
     assert response.ok and response.json()["cells"], f"{path}: the downloaded notebook is not a notebook"
+
+
+@pytest.mark.parametrize("path", PAGES + EXTRA_PAGES)
+def test_page_fits_a_phone_screen(phone, base_url, path):
+    phone.goto(f"{base_url}/{path}", wait_until="load")
+    width, screen, wide = phone.evaluate("""() => {
+        const screen = window.innerWidth;
+        // What sticks out: elements past the right edge that no scrolling box of their own contains.
+        const contained = el => { for (let p = el.parentElement; p; p = p.parentElement) {
+            if (getComputedStyle(p).overflowX !== 'visible') return p.getBoundingClientRect().right <= screen + 1; }
+            return false; };
+        const wide = Array.from(document.querySelectorAll('.bd-main *'))
+            .filter(el => el.getBoundingClientRect().right > screen + 1 && !contained(el))
+            .slice(0, 5).map(el => `${el.tagName.toLowerCase()}.${String(el.className).split(' ')[0]}: `
+                + (el.textContent || '').trim().slice(0, 60));
+        return [document.documentElement.scrollWidth, screen, wide]; }""")
+    assert width <= screen + 1, f"{path} is {width}px wide on a {screen}px screen; sticking out: {wide}"
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_every_image_says_what_it_shows(phone, base_url, path):
+    phone.goto(f"{base_url}/{path}", wait_until="domcontentloaded")
+    # The frames of an animation (matplotlib's to_jshtml, from conv_tutorial.viz) are one <img> whose
+    # src the player swaps; matplotlib writes it without alt, so the animations are left out here.
+    images = phone.evaluate("""Array.from(document.querySelectorAll('.bd-article img'))
+        .filter(img => !img.closest('div.animation')).map(img => [img.getAttribute('src'), img.getAttribute('alt')])""")
+    bad = [(src, alt) for src, alt in images if not (alt or "").strip() or MEANINGLESS_ALT.match(alt.strip())]
+    assert bad == [], f"{path}: images without a real alt text (src, alt): {bad}"
