@@ -185,11 +185,23 @@ def test_animation_html_ids_count_the_players_and_digest_the_frames():
 
     from conv_tutorial.viz import animation_html
 
-    first, second = animation_html(animate_conv2d(3, 2)), animation_html(animate_conv2d(3, 2))
-    other = animation_html(animate_conv2d(4, 2))
+    first, second = animation_html(animate_conv2d(3, 2), alt="a"), animation_html(animate_conv2d(3, 2), alt="a")
+    other = animation_html(animate_conv2d(4, 2), alt="a")
     ids = [set(re.findall(r"_anim_img([0-9a-f]{32})", html)) for html in (first, second, other)]
     assert all(len(found) == 1 for found in ids)
     (a,), (b,), (c,) = ids
     assert a != b and int(b[:4], 16) == int(a[:4], 16) + 1  # the count of players so far
     assert a[4:] == b[4:] != c[4:]  # the digest of the frames
     assert first.replace(a, "") == second.replace(b, "")
+
+
+def test_animation_html_labels_the_frames_and_the_slider():
+    from conv_tutorial.viz import animate_conv2d, animation_html
+
+    html = animation_html(animate_conv2d(3, 2), alt='A 2x2 kernel "sliding" over a 3x3 input')
+    assert 'alt="A 2x2 kernel &quot;sliding&quot; over a 3x3 input"' in html
+    assert 'type="range" aria-label="frame"' in html
+    anim = animate_conv2d(3, 2)
+    with pytest.raises(TypeError, match="alt"):
+        animation_html(anim, alt="  ")
+    assert 'alt="refused first"' in animation_html(anim, alt="refused first")  # refused before any work

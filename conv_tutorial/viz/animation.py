@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import re
+from html import escape
 
 __all__ = ["animation_html"]
 
@@ -34,12 +35,15 @@ _PLAYER_ID = re.compile(r"_anim_img([0-9a-f]{32})")
 _PLAYERS = itertools.count()
 
 
-def animation_html(animation, **to_jshtml_kwargs) -> str:
+def animation_html(animation, *, alt: str, **to_jshtml_kwargs) -> str:
     """The HTML of ``animation.to_jshtml()``, with no web font and no external request.
 
     Parameters
     ----------
     animation : matplotlib.animation.Animation
+    alt : str
+        What the animation shows, for readers who cannot see it: the frame image's alt text (the
+        slider is labelled "frame").
     **to_jshtml_kwargs
         Passed to ``to_jshtml`` (``fps``, ``embed_frames``, ``default_mode``).
 
@@ -53,11 +57,17 @@ def animation_html(animation, **to_jshtml_kwargs) -> str:
     Examples
     --------
     >>> from conv_tutorial.viz import animate_conv2d
-    >>> html = animation_html(animate_conv2d(3, 2))
-    >>> "font-awesome" in html, "▶" in html
-    (False, True)
+    >>> html = animation_html(animate_conv2d(3, 2), alt="A 2x2 kernel sliding over a 3x3 input")
+    >>> "font-awesome" in html, "▶" in html, 'alt="A 2x2 kernel sliding over a 3x3 input"' in html
+    (False, True, True)
     """
+    if not isinstance(alt, str) or not alt.strip():
+        raise TypeError(f"animation_html: alt must be a non-empty str saying what the animation shows, got {alt!r}")
     html = _STYLESHEET.sub("", animation.to_jshtml(**to_jshtml_kwargs))
+    # matplotlib writes the frame image without alt and the slider without a label.
+    html = re.sub(r'<img id="(_anim_img[0-9a-f]+)"', lambda m: f'<img id="{m.group(1)}" alt="{escape(alt)}"', html)
+    html = re.sub(r'<input id="(_anim_slider[0-9a-f]+)" type="range"',
+                  lambda m: f'<input id="{m.group(1)}" type="range" aria-label="frame"', html)
     for css_class, symbol in _ICONS.items():
         html = html.replace(f'<i class="{css_class}"></i>', f'<span aria-hidden="true">{symbol}</span>')
     if "<i class=\"fa" in html:
