@@ -1054,13 +1054,7 @@ def check_geometry(fn, n: int, stride=1, padding=0, dilation=1, strings: bool = 
     with ``strings`` padding may also be ``'valid'`` or ``'same'`` (which needs stride 1).
     """
     stride = _positive(stride, n, "stride")
-    _positive(dilation, n, "dilation")
-    if isinstance(padding, str):
-        if not strings or padding not in ("same", "valid"):
-            allowed = "an int, a tuple, 'valid' or 'same'" if strings else f"an int or a tuple of {n} ints"
-            raise ValueError(f"{_prefix(fn)}padding must be {allowed}, got padding={padding!r}")
-        if padding == "same" and any(s != 1 for s in stride):
-            raise ValueError(f"{_prefix(fn)}padding='same' is not supported for strided convolutions, "
-                             f"got stride={stride}")
-    else:
-        _non_negative(padding, n, "padding")
+    dilation = _positive(dilation, n, "dilation")
+    if isinstance(padding, str) and not strings:
+        raise ValueError(f"{_prefix(fn)}padding must be an int or a tuple of {n} ints, got padding={padding!r}")
+    _resolve_padding(padding, n, (1,) * n, stride, dilation)  # the convolutions' own rule, with any kernel
