@@ -40,3 +40,12 @@ def test_readme_installs_by_name_with_the_cpu_build_of_torch():
 def test_build_outputs_are_ignored():
     ignored = (ROOT / ".gitignore").read_text().split()
     assert {"dist/", "build/", "*.egg-info/"} <= set(ignored)
+
+
+def test_version_lives_in_one_place_and_types_ship():
+    assert "version" not in PROJECT and "version" in PROJECT["dynamic"]
+    setuptools = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    assert setuptools["dynamic"]["version"] == {"attr": "conv_tutorial.__version__"}
+    assert re.search(r'^__version__ = "\d+\.\d+\.\d+"$', (ROOT / "conv_tutorial/__init__.py").read_text(), re.M)
+    assert "py.typed" in setuptools["package-data"]["conv_tutorial"]
+    assert (ROOT / "conv_tutorial/py.typed").is_file()
