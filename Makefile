@@ -54,7 +54,7 @@ notebooks: $(STAMP)
 ## make bench: every NumPy implementation against PyTorch, and every torch one against the native
 ## op, on real layer shapes; ratios measured in one run (the same as `conv-tutorial bench`)
 bench: $(STAMP)
-	$(BIN)/python -m conv_tutorial.bench
+	$(BIN)/python -m conv_tutorial bench
 
 clean:
 	rm -rf _build $(VENV)

@@ -10,35 +10,28 @@ same run (so the ratios, not the absolute times, are what carry from one machine
   matrix products) against the native op, on the GPU when ``torch.cuda.is_available()``, else
   on the CPU; deformable convolution only when torchvision is installed.
 
-Each operation runs on the layers of its suite (``OP_SUITES``: ResNet-50, MobileNet v1,
-Inception v3, DeepLab, R3D-18, ShuffleNet, SE-ResNet-50 and MobileFaceNet layers at their real
-sizes, float32, batch 8 by default). A time is the median of ``repeats`` runs after a warm-up,
-with freed memory kept in the process (:func:`keep_freed_memory`).
-``quick=True`` swaps every suite for one small layer (``QUICK_SUITES``), for tests.
+:data:`OPERATIONS` is the one list of what is timed: each :class:`Operation` names its layers
+(ResNet-50, MobileNet v1, Inception v3, DeepLab, R3D-18, ShuffleNet, SE-ResNet-50 and
+MobileFaceNet layers at their real sizes, float32, batch 8 by default), one small layer for a run
+of seconds (``quick=True``), the arrays it takes, our call and the native one. Adding an operation
+is adding one entry. Both sides of a case are timed by :func:`conv_tutorial.timing.best_times`,
+in interleaved rounds with a rest between them, with freed memory kept in the process
+(:func:`conv_tutorial.timing.keep_freed_memory`).
 
-Run it with ``conv-tutorial bench`` (``--help`` for options), ``python -m conv_tutorial.bench``
-or ``make bench``. Nothing here asserts: speed is measured, not tested.
+Run it with ``conv-tutorial bench`` (``--help`` for options), ``python -m conv_tutorial bench`` or
+``make bench``. Nothing here asserts: speed is measured, not tested.
 """
 
 from __future__ import annotations
 
-import ctypes
-import functools
-import statistics
-import sys
-import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
 from typing import NamedTuple
 
 import numpy as np
 
 from . import numpy as cnp
-
-#: The operations, in the book's chapter order.
-OPS = ("conv2d", "pointwise_conv2d", "spatially_separable_conv2d", "depthwise_conv2d", "separable_conv2d",
-       "grouped_conv2d", "channel_shuffle", "dilated_conv2d", "conv_transpose2d", "conv3d", "deform_conv2d",
-       "squeeze_excitation", "global_depthwise_conv2d")
+from .timing import best_times, keep_freed_memory
 
 #: ``"numpy"``: conv_tutorial.numpy against PyTorch; ``"torch"``: conv_tutorial.torch against the native op.
 BACKENDS = ("numpy", "torch")
@@ -46,6 +39,13 @@ BACKENDS = ("numpy", "torch")
 #: Geometric-mean targets for ``numpy time / torch time`` (CPU, float32, batch 8); the other
 #: operations are measured and reported with no target.
 TARGETS = {"conv2d": 2.5, "conv_transpose2d": 4.0, "depthwise_conv2d": 5.0, "pointwise_conv2d": 2.0}
+
+#: Seconds of rest before each side of a case is timed: NumPy's BLAS threads and torch's OpenMP
+#: threads spin for a while after their work, and on a small machine the other library's threads
+#: then wait for a core. Resting first lets them go idle, so neither library is timed against the other.
+SETTLE_SECONDS = 0.2
+
+SE_REDUCTION = 16
 
 
 @dataclass(frozen=True)
@@ -140,60 +140,125 @@ SE_SUITE = tuple(Layer(f"se-resnet50 r=16 {c}@{h}", c, c, h, 1) for c, h in ((25
 #: 2018) and a MobileNet v2-sized 1280.
 GDC_SUITE = tuple(Layer(f"gdc 7x7 {c}@7", c, c, 7, 7) for c in (512, 1280))
 
-#: The layers each operation is timed on.
-OP_SUITES = {"conv2d": SUITE, "pointwise_conv2d": POINTWISE_SUITE,
-             "spatially_separable_conv2d": SPATIALLY_SEPARABLE_SUITE, "depthwise_conv2d": DEPTHWISE_SUITE,
-             "separable_conv2d": SEPARABLE_SUITE, "grouped_conv2d": GROUPED_SUITE, "channel_shuffle": SHUFFLE_SUITE,
-             "dilated_conv2d": DILATED_SUITE, "conv_transpose2d": SUITE, "conv3d": VIDEO_SUITE,
-             "deform_conv2d": DEFORM_SUITE, "squeeze_excitation": SE_SUITE, "global_depthwise_conv2d": GDC_SUITE}
+def _output_size(layer: Layer) -> int:
+    return (layer.size + 2 * layer.padding - layer.kernel) // layer.stride + 1
 
-#: One small layer per operation, for a run of seconds (``quick=True``).
-QUICK_SUITES = {
-    "conv2d": (Layer("quick 3x3 32->32@14", 32, 32, 14, 3),),
-    "pointwise_conv2d": (Layer("quick 1x1 32->64@14", 32, 64, 14, 1),),
-    "spatially_separable_conv2d": (Layer("quick 3x1+1x3 32@14", 32, 32, 14, 3),),
-    "depthwise_conv2d": (Layer("quick dw 3x3 32@14", 32, 32, 14, 3, groups=32),),
-    "separable_conv2d": (Layer("quick block 3x3 32->64@14", 32, 64, 14, 3),),
-    "grouped_conv2d": (Layer("quick 3x3 32->32@14 g=4", 32, 32, 14, 3, groups=4),),
-    "channel_shuffle": (Layer("quick shuffle g=4 32@14", 32, 32, 14, 1, groups=4),),
-    "dilated_conv2d": (Layer("quick 3x3 d=2 32@14", 32, 32, 14, 3, dilation=2),),
-    "conv_transpose2d": (Layer("quick 3x3/2 32->32@14", 32, 32, 14, 3, stride=2),),
-    "conv3d": (Layer("quick 3x3x3 16@4x14", 16, 16, 14, 3, frames=4),),
-    "deform_conv2d": (Layer("quick dcn 3x3 16@14", 16, 16, 14, 3),),
-    "squeeze_excitation": (Layer("quick se r=16 64@14", 64, 64, 14, 1),),
-    "global_depthwise_conv2d": (Layer("quick gdc 7x7 64@7", 64, 64, 7, 7),),
-}
 
-#: Seconds of rest before timing each library: NumPy's BLAS threads and torch's OpenMP threads
-#: spin for a while after their work, and on a small machine the other library's threads then
-#: wait for a core. Resting first lets them go idle, so neither library is timed against the other.
-SETTLE_SECONDS = 0.2
+def _conv_arrays(layer: Layer) -> dict[str, tuple[int, ...]]:
+    return {"w": (layer.c_out, layer.c_in // layer.groups, layer.kernel, layer.kernel)}
 
-SE_REDUCTION = 16
 
-@functools.cache
-def keep_freed_memory() -> bool:
-    """Make glibc keep freed memory in the process instead of returning it to the system.
+def _transposed_arrays(layer: Layer) -> dict[str, tuple[int, ...]]:
+    # The adjoint of the layer: the same weight read as the transposed layout maps the layer's
+    # output back to its input shape.
+    out = _output_size(layer)
+    return {"x": (layer.c_out, out, out), **_conv_arrays(layer)}
 
-    Both libraries allocate their outputs on every call. With glibc's defaults a freed block of
-    many megabytes may go back to the system, and the next call then page-faults every page of
-    its new output in; whether it goes back depends on the heap's history, so the same call of
-    PyTorch took 1.6 ms in one process and 10 ms in another on a virtual machine (9,000 page
-    faults a call). Keeping freed memory, as a long training process ends up doing, times the
-    arithmetic and not the page faults. Returns whether the setting took (not on other C
-    libraries); it is made once per process.
+
+def _separable_arrays(layer: Layer) -> dict[str, tuple[int, ...]]:
+    return {"w": (layer.c_in, 1, layer.kernel, layer.kernel), "pw": (layer.c_out, layer.c_in, 1, 1)}
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One operation the benchmark times, on every layer of its suite.
+
+    ``arrays(layer)`` gives the shapes of the arrays besides the input ``x`` (an entry ``"x"``
+    replaces the input's per-image shape); ``ours(module, layer, a)`` is the call of
+    :mod:`conv_tutorial.numpy` or :mod:`conv_tutorial.torch` on the arrays ``a``, and
+    ``native(F, layer, t)`` PyTorch's own call, ``F`` being ``torch.nn.functional``.
     """
-    try:
-        mallopt = ctypes.CDLL("libc.so.6").mallopt
-    except (OSError, AttributeError):
-        return False
-    m_trim_threshold, m_mmap_threshold = -1, -3
-    mapped = mallopt(m_mmap_threshold, 2**30) or mallopt(m_mmap_threshold, 32 * 2**20)  # glibc's cap
-    return bool(mapped and mallopt(m_trim_threshold, 2**31 - 1))
+
+    name: str
+    suite: tuple[Layer, ...]
+    quick: Layer
+    arrays: Callable[[Layer], dict[str, tuple[int, ...]]]
+    ours: Callable
+    native: Callable
+    native_name: str = "F.conv2d"
+
+
+def _native_se(F, x, w1, b1, w2, b2):
+    hidden = F.relu(F.linear(F.adaptive_avg_pool2d(x, 1).flatten(1), w1, b1))
+    return x * F.sigmoid(F.linear(hidden, w2, b2))[:, :, None, None]
+
+
+def _native_deform(F, layer, t):
+    return torchvision_ops().deform_conv2d(t["x"], t["offset"], t["w"], stride=layer.stride, padding=layer.padding)
+
+
+#: Every operation the benchmark times, in the book's chapter order.
+OPERATIONS = (
+    Operation("conv2d", SUITE, Layer("quick 3x3 32->32@14", 32, 32, 14, 3), _conv_arrays,
+              lambda m, L, a: m.conv2d(a["x"], a["w"], stride=L.stride, padding=L.padding, groups=L.groups),
+              lambda F, L, t: F.conv2d(t["x"], t["w"], stride=L.stride, padding=L.padding, groups=L.groups)),
+    Operation("pointwise_conv2d", POINTWISE_SUITE, Layer("quick 1x1 32->64@14", 32, 64, 14, 1),
+              lambda L: {"pw": (L.c_out, L.c_in, 1, 1)},
+              lambda m, L, a: m.pointwise_conv2d(a["x"], a["pw"]),
+              lambda F, L, t: F.conv2d(t["x"], t["pw"])),
+    Operation("spatially_separable_conv2d", SPATIALLY_SEPARABLE_SUITE, Layer("quick 3x1+1x3 32@14", 32, 32, 14, 3),
+              lambda L: {"col": (L.c_out, L.c_in, L.kernel, 1), "row": (L.c_out, L.c_out, 1, L.kernel)},
+              lambda m, L, a: m.spatially_separable_conv2d(a["x"], a["col"], a["row"], stride=L.stride,
+                                                           padding=L.padding),
+              lambda F, L, t: F.conv2d(F.conv2d(t["x"], t["col"], stride=(L.stride, 1), padding=(L.padding, 0)),
+                                       t["row"], stride=(1, L.stride), padding=(0, L.padding)),
+              "F.conv2d x 2"),
+    Operation("depthwise_conv2d", DEPTHWISE_SUITE, Layer("quick dw 3x3 32@14", 32, 32, 14, 3, groups=32),
+              lambda L: {"w": (L.c_in, 1, L.kernel, L.kernel)},
+              lambda m, L, a: m.depthwise_conv2d(a["x"], a["w"], stride=L.stride, padding=L.padding),
+              lambda F, L, t: F.conv2d(t["x"], t["w"], stride=L.stride, padding=L.padding, groups=L.c_in)),
+    Operation("separable_conv2d", SEPARABLE_SUITE, Layer("quick block 3x3 32->64@14", 32, 64, 14, 3),
+              _separable_arrays,
+              lambda m, L, a: m.separable_conv2d(a["x"], a["w"], a["pw"], stride=L.stride, padding=L.padding),
+              lambda F, L, t: F.conv2d(F.conv2d(t["x"], t["w"], stride=L.stride, padding=L.padding, groups=L.c_in),
+                                       t["pw"]),
+              "F.conv2d x 2"),
+    Operation("grouped_conv2d", GROUPED_SUITE, Layer("quick 3x3 32->32@14 g=4", 32, 32, 14, 3, groups=4),
+              _conv_arrays,
+              lambda m, L, a: m.conv2d(a["x"], a["w"], stride=L.stride, padding=L.padding, groups=L.groups),
+              lambda F, L, t: F.conv2d(t["x"], t["w"], stride=L.stride, padding=L.padding, groups=L.groups)),
+    Operation("channel_shuffle", SHUFFLE_SUITE, Layer("quick shuffle g=4 32@14", 32, 32, 14, 1, groups=4),
+              lambda L: {},
+              lambda m, L, a: m.channel_shuffle(a["x"], L.groups),
+              lambda F, L, t: F.channel_shuffle(t["x"], L.groups), "F.channel_shuffle"),
+    Operation("dilated_conv2d", DILATED_SUITE, Layer("quick 3x3 d=2 32@14", 32, 32, 14, 3, dilation=2),
+              _conv_arrays,
+              lambda m, L, a: m.conv2d(a["x"], a["w"], stride=L.stride, padding=L.padding, dilation=L.dilation),
+              lambda F, L, t: F.conv2d(t["x"], t["w"], stride=L.stride, padding=L.padding, dilation=L.dilation)),
+    Operation("conv_transpose2d", SUITE, Layer("quick 3x3/2 32->32@14", 32, 32, 14, 3, stride=2),
+              _transposed_arrays,
+              lambda m, L, a: m.conv_transpose2d(a["x"], a["w"], stride=L.stride, padding=L.padding, groups=L.groups,
+                                                 output_padding=(L.size + 2 * L.padding - L.kernel) % L.stride),
+              lambda F, L, t: F.conv_transpose2d(t["x"], t["w"], stride=L.stride, padding=L.padding, groups=L.groups,
+                                                 output_padding=(L.size + 2 * L.padding - L.kernel) % L.stride),
+              "F.conv_transpose2d"),
+    Operation("conv3d", VIDEO_SUITE, Layer("quick 3x3x3 16@4x14", 16, 16, 14, 3, frames=4),
+              lambda L: {"w": (L.c_out, L.c_in, L.kernel, L.kernel, L.kernel)},
+              lambda m, L, a: m.conv3d(a["x"], a["w"], padding=L.padding),
+              lambda F, L, t: F.conv3d(t["x"], t["w"], padding=L.padding), "F.conv3d"),
+    Operation("deform_conv2d", DEFORM_SUITE, Layer("quick dcn 3x3 16@14", 16, 16, 14, 3),
+              lambda L: {**_conv_arrays(L), "offset": (2 * L.kernel**2, _output_size(L), _output_size(L))},
+              lambda m, L, a: m.deform_conv2d(a["x"], a["offset"], a["w"], stride=L.stride, padding=L.padding),
+              _native_deform, "torchvision.ops.deform_conv2d"),
+    Operation("squeeze_excitation", SE_SUITE, Layer("quick se r=16 64@14", 64, 64, 14, 1),
+              lambda L: {"w1": (L.c_in // SE_REDUCTION, L.c_in), "b1": (L.c_in // SE_REDUCTION,),
+                         "w2": (L.c_in, L.c_in // SE_REDUCTION), "b2": (L.c_in,)},
+              lambda m, L, a: m.squeeze_excitation(a["x"], a["w1"], a["b1"], a["w2"], a["b2"]),
+              lambda F, L, t: _native_se(F, t["x"], t["w1"], t["b1"], t["w2"], t["b2"]),
+              "F.adaptive_avg_pool2d + F.linear"),
+    Operation("global_depthwise_conv2d", GDC_SUITE, Layer("quick gdc 7x7 64@7", 64, 64, 7, 7),
+              lambda L: {"w": (L.c_in, 1, L.kernel, L.kernel)},
+              lambda m, L, a: m.global_depthwise_conv2d(a["x"], a["w"]),
+              lambda F, L, t: F.conv2d(t["x"], t["w"], groups=L.c_in)),
+)
+
+#: The operations by name, and their names in chapter order (the ``--ops`` choices).
+OPERATION = {op.name: op for op in OPERATIONS}
+OPS = tuple(OPERATION)
 
 
 class Measurement(NamedTuple):
-    """One timed case. The first five fields are the rows :func:`run` returns."""
+    """One timed case: both times in seconds and the ratio ``ours_s / reference_s``."""
 
     op: str
     layer: str
@@ -245,207 +310,79 @@ def plan(ops=OPS, backends=BACKENDS, quick=False, layers=None) -> list[Case]:
         raise ValueError(f"unknown operations or backends {unknown}; operations are {list(OPS)}, "
                          f"backends {list(BACKENDS)}")
     has_torchvision = torchvision_ops() is not None
-    suites = QUICK_SUITES if quick else OP_SUITES
     return [Case(backend, op, layer)
             for op in ops
-            for layer in (suites[op] if layers is None else layers)
+            for layer in (layers if layers is not None else (OPERATION[op].quick,) if quick else OPERATION[op].suite)
             for backend in backends
             if not (backend == "torch" and op == "deform_conv2d" and not has_torchvision)]
 
 
-def _arrays(op: str, layer: Layer, batch: int, rng) -> dict[str, np.ndarray]:
-    """The float32 inputs of one case: the input ``x`` and the weights the operation takes."""
-    def randn(*shape):
-        return rng.standard_normal(shape, dtype=np.float32)
-
-    k, c_in, c_out, g = layer.kernel, layer.c_in, layer.c_out, layer.groups
+def _arrays(operation: Operation, layer: Layer, batch: int, rng) -> dict[str, np.ndarray]:
+    """The float32 arrays of one case, standard normal (offsets scaled to half a pixel)."""
     spatial = (layer.frames, layer.size, layer.size) if layer.frames else (layer.size, layer.size)
-    arrays = {"x": randn(batch, c_in, *spatial)}
-    if op in ("conv2d", "grouped_conv2d", "dilated_conv2d", "deform_conv2d"):
-        arrays["w"] = randn(c_out, c_in // g, k, k)
-    if op == "conv_transpose2d":
-        # The adjoint of the layer: the same weight read as the transposed layout maps the layer's
-        # output back to its input shape.
-        arrays["w"] = randn(c_out, c_in // g, k, k)
-        out = (layer.size + 2 * layer.padding - k) // layer.stride + 1
-        arrays["x"] = randn(batch, c_out, out, out)
-    if op == "conv3d":
-        arrays["w"] = randn(c_out, c_in, k, k, k)
-    if op in ("depthwise_conv2d", "separable_conv2d"):
-        arrays["w"] = randn(c_in, 1, k, k)
-    if op in ("pointwise_conv2d", "separable_conv2d"):
-        arrays["pw"] = randn(c_out, c_in, 1, 1)
-    if op == "spatially_separable_conv2d":
-        arrays["col"], arrays["row"] = randn(c_out, c_in, k, 1), randn(c_out, c_out, 1, k)
-    if op == "deform_conv2d":
-        out = (layer.size + 2 * layer.padding - k) // layer.stride + 1
-        arrays["offset"] = 0.5 * randn(batch, 2 * k * k, out, out)
-    if op == "squeeze_excitation":
-        reduced = c_in // SE_REDUCTION
-        arrays.update(w1=randn(reduced, c_in), b1=randn(reduced), w2=randn(c_in, reduced), b2=randn(c_in))
-    if op == "global_depthwise_conv2d":
-        arrays["w"] = randn(c_in, 1, k, k)
+    shapes = {"x": (layer.c_in, *spatial), **operation.arrays(layer)}
+    arrays = {name: rng.standard_normal((batch, *shape) if name in ("x", "offset") else shape, dtype=np.float32)
+              for name, shape in shapes.items()}
+    if "offset" in arrays:
+        arrays["offset"] *= 0.5
     return arrays
 
 
-def _call(module, op: str, layer: Layer, a):
-    """``op`` of ``module`` (conv_tutorial.numpy or conv_tutorial.torch) bound to the case's arrays."""
-    s, p, d, g = layer.stride, layer.padding, layer.dilation, layer.groups
-    calls = {
-        "conv2d": lambda: partial(module.conv2d, a["x"], a["w"], stride=s, padding=p, groups=g),
-        "grouped_conv2d": lambda: partial(module.conv2d, a["x"], a["w"], stride=s, padding=p, groups=g),
-        "dilated_conv2d": lambda: partial(module.conv2d, a["x"], a["w"], stride=s, padding=p, dilation=d),
-        "conv_transpose2d": lambda: partial(module.conv_transpose2d, a["x"], a["w"], stride=s, padding=p, groups=g,
-                                            output_padding=(layer.size + 2 * p - layer.kernel) % s),
-        "conv3d": lambda: partial(module.conv3d, a["x"], a["w"], padding=p),
-        "depthwise_conv2d": lambda: partial(module.depthwise_conv2d, a["x"], a["w"], stride=s, padding=p),
-        "pointwise_conv2d": lambda: partial(module.pointwise_conv2d, a["x"], a["pw"]),
-        "separable_conv2d": lambda: partial(module.separable_conv2d, a["x"], a["w"], a["pw"], stride=s, padding=p),
-        "spatially_separable_conv2d": lambda: partial(module.spatially_separable_conv2d, a["x"], a["col"], a["row"],
-                                                      stride=s, padding=p),
-        "deform_conv2d": lambda: partial(module.deform_conv2d, a["x"], a["offset"], a["w"], stride=s, padding=p),
-        "channel_shuffle": lambda: partial(module.channel_shuffle, a["x"], g),
-        "squeeze_excitation": lambda: partial(module.squeeze_excitation, a["x"], a["w1"], a["b1"], a["w2"], a["b2"]),
-        "global_depthwise_conv2d": lambda: partial(module.global_depthwise_conv2d, a["x"], a["w"]),
-    }
-    return calls[op]()
-
-
-def _native_se(x, w1, b1, w2, b2):
-    import torch
-    import torch.nn.functional as F
-
-    hidden = F.relu(F.linear(F.adaptive_avg_pool2d(x, 1).flatten(1), w1, b1))
-    return x * torch.sigmoid(F.linear(hidden, w2, b2))[:, :, None, None]
-
-
-def _native(op: str, layer: Layer, t, allow_ours=False):
-    """``(call, name)``: PyTorch's own version of ``op`` bound to the case's tensors ``t``.
-
-    Deformable convolution has no native op in torch itself: torchvision's, or with
-    ``allow_ours`` (the NumPy backend's reference) conv_tutorial.torch's when torchvision is missing.
-    """
-    import torch.nn.functional as F
-
-    s, p, d, g = layer.stride, layer.padding, layer.dilation, layer.groups
-    if op == "deform_conv2d":
-        ops = torchvision_ops()
-        if ops is not None:
-            return (partial(ops.deform_conv2d, t["x"], t["offset"], t["w"], stride=s, padding=p),
-                    "torchvision.ops.deform_conv2d")
-        if allow_ours:
-            from . import torch as ctorch
-
-            return _call(ctorch, op, layer, t), "conv_tutorial.torch.deform_conv2d"
-        raise ValueError("deform_conv2d has no native PyTorch op without torchvision")
-    natives = {
-        "conv2d": (lambda: partial(F.conv2d, t["x"], t["w"], stride=s, padding=p, groups=g), "F.conv2d"),
-        "grouped_conv2d": (lambda: partial(F.conv2d, t["x"], t["w"], stride=s, padding=p, groups=g), "F.conv2d"),
-        "dilated_conv2d": (lambda: partial(F.conv2d, t["x"], t["w"], stride=s, padding=p, dilation=d), "F.conv2d"),
-        "conv_transpose2d": (lambda: partial(F.conv_transpose2d, t["x"], t["w"], stride=s, padding=p, groups=g,
-                                             output_padding=(layer.size + 2 * p - layer.kernel) % s),
-                             "F.conv_transpose2d"),
-        "conv3d": (lambda: partial(F.conv3d, t["x"], t["w"], padding=p), "F.conv3d"),
-        "depthwise_conv2d": (lambda: partial(F.conv2d, t["x"], t["w"], stride=s, padding=p, groups=layer.c_in),
-                             "F.conv2d"),
-        "pointwise_conv2d": (lambda: partial(F.conv2d, t["x"], t["pw"]), "F.conv2d"),
-        "separable_conv2d": (lambda: (lambda: F.conv2d(F.conv2d(t["x"], t["w"], stride=s, padding=p,
-                                                                groups=layer.c_in), t["pw"])), "F.conv2d x 2"),
-        "spatially_separable_conv2d": (lambda: (lambda: F.conv2d(F.conv2d(t["x"], t["col"], stride=(s, 1),
-                                                                          padding=(p, 0)),
-                                                                 t["row"], stride=(1, s), padding=(0, p))),
-                                       "F.conv2d x 2"),
-        "channel_shuffle": (lambda: partial(F.channel_shuffle, t["x"], g), "F.channel_shuffle"),
-        "squeeze_excitation": (lambda: partial(_native_se, t["x"], t["w1"], t["b1"], t["w2"], t["b2"]),
-                               "F.adaptive_avg_pool2d + F.linear"),
-        "global_depthwise_conv2d": (lambda: partial(F.conv2d, t["x"], t["w"], groups=layer.c_in), "F.conv2d"),
-    }
-    call, name = natives[op]
-    return call(), name
-
-
-def _median_time(fn, repeats: int, sync=None) -> float:
-    time.sleep(SETTLE_SECONDS)
-    fn()  # warm-up: first-call allocations, oneDNN primitive creation
-    if sync:
-        sync()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        if sync:
-            sync()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
 def measure(case: Case, batch: int = 8, repeats: int = 3, rng=None) -> Measurement:
-    """Time one case: ours, then the reference, on the same arrays; the ratio ours / reference.
+    """Time one case: ours and the reference on the same arrays, in ``repeats`` interleaved rounds.
 
-    Calls :func:`keep_freed_memory` first, for the rest of the process.
+    Each side's time is its fastest call (:func:`conv_tutorial.timing.best_times`), after a rest of
+    :data:`SETTLE_SECONDS`; on a GPU every call is synchronised. Calls
+    :func:`~conv_tutorial.timing.keep_freed_memory` first, for the rest of the process.
     """
     import torch
+    import torch.nn.functional as F
 
     keep_freed_memory()
-
     rng = np.random.default_rng(0) if rng is None else rng
-    arrays = _arrays(case.op, case.layer, batch, rng)
+    operation = OPERATION[case.op]
+    arrays = _arrays(operation, case.layer, batch, rng)
     where = "cpu" if case.backend == "numpy" else device()
     tensors = {name: torch.from_numpy(a).to(where) for name, a in arrays.items()}
-    sync = torch.cuda.synchronize if where == "cuda" else None
+    sync = torch.cuda.synchronize if where == "cuda" else (lambda: None)
+    reference_name = operation.native_name
+    if case.op == "deform_conv2d" and torchvision_ops() is None:
+        if case.backend == "torch":
+            raise ValueError("deform_conv2d has no native PyTorch op without torchvision")
+        from . import torch as ctorch  # the NumPy backend's reference, when torchvision is missing
+
+        reference_name = "conv_tutorial.torch.deform_conv2d"
+
+        def native(F, layer, t):
+            return operation.ours(ctorch, layer, t)
+    else:
+        native = operation.native
     if case.backend == "numpy":
-        ours = _call(cnp, case.op, case.layer, arrays)
-        reference, name = _native(case.op, case.layer, tensors, allow_ours=True)
+        def ours():
+            return operation.ours(cnp, case.layer, arrays)
     else:
         from . import torch as ctorch
 
-        ours = _call(ctorch, case.op, case.layer, tensors)
-        reference, name = _native(case.op, case.layer, tensors)
+        def ours():
+            result = operation.ours(ctorch, case.layer, tensors)
+            sync()
+            return result
+
+    def reference():
+        result = native(F, case.layer, tensors)
+        sync()
+        return result
+
     with torch.no_grad():
-        t_reference = _median_time(reference, repeats, sync)
-        t_ours = _median_time(ours, repeats, sync if case.backend == "torch" else None)
-    return Measurement(case.op, case.layer.name, t_ours, t_reference, t_ours / t_reference, case.backend, name,
-                       where)
+        times = best_times({"reference": reference, "ours": ours}, rounds=repeats, settle=SETTLE_SECONDS)
+    return Measurement(case.op, case.layer.name, times["ours"], times["reference"],
+                       times["ours"] / times["reference"], case.backend, reference_name, where)
 
 
-def format_measurement(m: Measurement) -> str:
-    """One line: backend, operation, layer, both times and the ratio."""
-    return (f"{m.backend:5s} {m.op:26s} {m.layer:30s} ours {m.ours_s * 1e3:9.2f} ms  "
-            f"{m.reference:32s} {m.reference_s * 1e3:9.2f} ms  ratio {m.ratio:6.2f}")
-
-
-def run(batch: int = 8, repeats: int = 3, layers=None, ops=("conv2d", "conv_transpose2d"), progress=print,
-        backend="numpy", quick=False):
-    """Time every operation of ``ops`` on its layers for one backend; rows ``(op, layer, ours_s, reference_s, ratio)``.
-
-    ``layers`` overrides every operation's suite (``OP_SUITES``); ``progress`` receives one line
-    per case (``None`` for silence).
-    """
-    rng = np.random.default_rng(0)
-    rows = []
-    for case in plan(ops, (backend,), quick, layers):
-        m = measure(case, batch, repeats, rng)
-        rows.append(tuple(m[:5]))
-        if progress:
-            progress(format_measurement(m))
-    return rows
-
-
-def geometric_means(rows) -> dict[str, float]:
-    """Geometric mean of the ratio per operation (rows of one backend, as :func:`run` returns)."""
+def geometric_means(measurements) -> dict[str, float]:
+    """Geometric mean of the ratio per operation, over measurements of one backend, in their order."""
     means = {}
-    for op in dict.fromkeys(r[0] for r in rows):
-        ratios = [r[4] for r in rows if r[0] == op]
+    for op in dict.fromkeys(m.op for m in measurements):
+        ratios = [m.ratio for m in measurements if m.op == op]
         means[op] = float(np.exp(np.mean(np.log(ratios))))
     return means
-
-
-def main(argv=None) -> int:
-    """``python -m conv_tutorial.bench [options]``: the same as ``conv-tutorial bench [options]``."""
-    from .cli import main as cli_main
-
-    return cli_main(["bench", *(sys.argv[1:] if argv is None else argv)])
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

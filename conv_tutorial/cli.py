@@ -20,6 +20,7 @@ import re
 import sys
 
 from . import __version__, bench, cost
+from .timing import keep_freed_memory
 
 PROG = "conv-tutorial"
 
@@ -238,9 +239,9 @@ def bench_command(args) -> int:
             "python": platform.python_version(), "machine": platform.machine(), "threads": torch.get_num_threads(),
             "torch_device": bench.device(), "torchvision": bench.torchvision_ops() is not None, "batch": batch,
             "repeats": repeats, "dtype": "float32", "quick": args.quick, "settle_seconds": bench.SETTLE_SECONDS,
-            "freed_memory_kept": bench.keep_freed_memory()}
+            "freed_memory_kept": keep_freed_memory()}
     print(f"torch {meta['torch']} ({meta['threads']} threads, torch backend on {meta['torch_device']}), "
-          f"numpy {meta['numpy']}; batch {batch}, float32, median of {repeats}; {len(cases)} cases"
+          f"numpy {meta['numpy']}; batch {batch}, float32, best of {repeats} interleaved rounds; {len(cases)} cases"
           + ("; freed memory kept in the process" if meta["freed_memory_kept"] else ""))
     rng = np.random.default_rng(0)
     measurements = []
@@ -336,7 +337,8 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--backends", nargs="+", choices=bench.BACKENDS, default=list(bench.BACKENDS),
                    help="which comparisons to run (default both)")
     b.add_argument("--batch", type=int, help="batch size (default 8; 2 with --quick)")
-    b.add_argument("--repeats", type=int, help="timed repeats per case, the median is kept (default 3; 1 with --quick)")
+    b.add_argument("--repeats", type=int, help="interleaved rounds per case; each side's fastest call is kept "
+                                              "(default 3; 1 with --quick)")
     b.add_argument("--output", type=_output_path, metavar="FILE",
                    help="also write the measurements to FILE (.json with metadata and geometric means, or .csv)")
     b.add_argument("--quick", action="store_true", help="one small layer per operation: a run of seconds")

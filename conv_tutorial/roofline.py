@@ -10,10 +10,11 @@ processor with peak rate ``P`` FLOP/s and memory bandwidth ``B`` byte/s::
 Below the *ridge point* ``I = P / B`` the kernel waits for memory (memory-bound), above it for
 arithmetic (compute-bound). :func:`peak_flops` measures ``P`` with a large matrix product,
 :func:`memory_bandwidth` measures ``B`` with a large copy, :func:`roofline` evaluates the bound,
-and :func:`best_times` times several kernels in interleaved rounds so that a slow moment of a
-busy machine hits all of them alike (and, with ``clock="cpu"``, counts only the time the kernel
-spent on a core). The intensities themselves come from
-:mod:`conv_tutorial.cost`; :func:`conv_tutorial.viz.draw_roofline` draws the picture.
+and :func:`conv_tutorial.timing.best_times` (the package's one timer, which these measurements
+use too) times several kernels in interleaved rounds so that a slow moment of a busy machine hits
+all of them alike (and, with ``clock="cpu"``, counts only the time the kernel spent on a core).
+The intensities themselves come from :mod:`conv_tutorial.cost`; :func:`conv_tutorial.viz.draw_roofline`
+draws the picture.
 
 Measurements run with the current thread settings (``torch.set_num_threads``; NumPy's BLAS
 threads): measure the roof under the settings the kernels are timed with.
@@ -21,25 +22,12 @@ threads): measure the roof under the settings the kernels are timed with.
 
 from __future__ import annotations
 
-import sys
-import time
-
 import numpy as np
 
-from ._checks import check_measurement, check_positive_int, check_roofline
+from ._checks import check_measurement, check_roofline
+from .timing import best_times, timer_for
 
-__all__ = ["best_times", "memory_bandwidth", "peak_flops", "ridge_point", "roofline"]
-
-
-def _best_seconds(fn, repeats: int, timer) -> float:
-    """Best of ``repeats`` calls after one warm-up call (page faults, thread start-up, caches)."""
-    fn()
-    best = float("inf")
-    for _ in range(repeats):
-        start = timer()
-        fn()
-        best = min(best, timer() - start)
-    return best
+__all__ = ["memory_bandwidth", "peak_flops", "ridge_point", "roofline"]
 
 
 def _operands(backend: str, dtype: np.dtype, *shapes):
@@ -92,7 +80,7 @@ def peak_flops(dtype="float32", backend="torch", size=1024, repeats=3, clock="wa
     True
     """
     dt, backend, n, repeats = check_measurement("peak_flops", dtype, backend, size, repeats)
-    timer = _clock("peak_flops", clock)
+    timer_for("peak_flops", clock)
     a, b, out = _operands(backend, dt, (n, n), (n, n), (n, n))
     if backend == "numpy":
         matmul = np.matmul
@@ -100,7 +88,7 @@ def peak_flops(dtype="float32", backend="torch", size=1024, repeats=3, clock="wa
         import torch
 
         matmul = torch.matmul
-    return 2 * n**3 / _best_seconds(lambda: matmul(a, b, out=out), repeats, timer)
+    return 2 * n**3 / best_times({"matmul": lambda: matmul(a, b, out=out)}, repeats, clock=clock)["matmul"]
 
 
 def memory_bandwidth(dtype="float32", backend="torch", size=2**24, repeats=3, clock="wall"):
@@ -134,10 +122,10 @@ def memory_bandwidth(dtype="float32", backend="torch", size=2**24, repeats=3, cl
     True
     """
     dt, backend, n, repeats = check_measurement("memory_bandwidth", dtype, backend, size, repeats)
-    timer = _clock("memory_bandwidth", clock)
+    timer_for("memory_bandwidth", clock)
     source, destination = _operands(backend, dt, (n,), (n,))
     copy = (lambda: np.copyto(destination, source)) if backend == "numpy" else (lambda: destination.copy_(source))
-    return 2 * n * dt.itemsize / _best_seconds(copy, repeats, timer)
+    return 2 * n * dt.itemsize / best_times({"copy": copy}, repeats, clock=clock)["copy"]
 
 
 def roofline(intensity, peak, bandwidth):
@@ -186,69 +174,3 @@ def ridge_point(peak, bandwidth):
     """
     peak, bandwidth = check_roofline("ridge_point", peak, bandwidth)
     return peak / bandwidth
-
-
-def _clock(fn: str, clock):
-    """The timer for ``clock``: wall-clock time, or the CPU time of the calling thread."""
-    if clock == "wall":
-        return time.perf_counter
-    if clock == "cpu":
-        # Windows counts a thread's CPU time in scheduler ticks (about 16 ms): too coarse for one call.
-        return time.perf_counter if sys.platform == "win32" else time.thread_time
-    raise ValueError(f"{fn}: clock must be 'wall' or 'cpu', got clock={clock!r}")
-
-
-def best_times(cases, rounds=3, repeats=1, clock="wall"):
-    """Best time of each callable in ``cases``, measured in interleaved rounds.
-
-    Every case is called once to warm up (first-call overhead: allocation, oneDNN primitive
-    creation, page faults). Then each round calls every case ``repeats`` times in turn; a case's
-    time is its fastest call over all rounds. Interleaving matters on a shared machine: a burst of
-    load from another process slows whatever runs at that moment, and across rounds every case
-    gets a calm moment, whereas timing the cases one after another can put all of one case's
-    calls in the burst.
-
-    Interleaving is not enough when other processes keep every core busy: then no moment is calm,
-    the scheduler lets each process run for a few milliseconds in turn, and a call longer than
-    that turn always includes the waits while a short call can fit in one turn, so long calls look
-    slower than they are. ``clock="cpu"`` measures the CPU time of the calling thread instead
-    (``time.thread_time``), which does not count the time other processes held the core: the
-    kernel's own time, whatever the load. It counts only the calling thread, so use it for work
-    that runs on that thread (``torch.set_num_threads(1)``; one BLAS thread for NumPy). On an idle
-    machine both clocks agree. (On Windows, whose thread clock is too coarse, ``"cpu"`` falls back
-    to the wall clock.)
-
-    Parameters
-    ----------
-    cases : mapping of str to callable
-        Functions of no arguments.
-    rounds, repeats : int
-    clock : {"wall", "cpu"}
-        Wall-clock time (``time.perf_counter``) or the calling thread's CPU time.
-
-    Returns
-    -------
-    dict of str to float
-        Seconds per call, in the order of ``cases``.
-
-    Examples
-    --------
-    >>> times = best_times({"sum": lambda: sum(range(100))}, rounds=2)
-    >>> list(times), times["sum"] > 0
-    (['sum'], True)
-    """
-    if not hasattr(cases, "items") or not cases or not all(callable(fn) for fn in cases.values()):
-        raise ValueError(f"best_times: cases must be a non-empty mapping of names to callables, got {cases!r}")
-    rounds = check_positive_int("best_times", "rounds", rounds)
-    repeats = check_positive_int("best_times", "repeats", repeats)
-    timer = _clock("best_times", clock)
-    for fn in cases.values():
-        fn()
-    best = dict.fromkeys(cases, float("inf"))
-    for _ in range(rounds):
-        for name, fn in cases.items():
-            for _ in range(repeats):
-                start = timer()
-                fn()
-                best[name] = min(best[name], timer() - start)
-    return best

@@ -292,8 +292,8 @@ def test_bench_quick_writes_json_with_a_progress_bar(tmp_path):
     assert set(data["geometric_means"]["numpy"]) == set(ops)
 
 
-def test_bench_module_entry_is_the_bench_command():
-    result = subprocess.run([sys.executable, "-m", "conv_tutorial.bench", "--help"], capture_output=True, text=True,
+def test_package_module_entry_is_the_command():
+    result = subprocess.run([sys.executable, "-m", "conv_tutorial", "bench", "--help"], capture_output=True, text=True,
                             cwd=ROOT, timeout=60)
     assert result.returncode == 0
     assert result.stdout.startswith("usage: conv-tutorial bench")

@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 from matplotlib import pyplot as plt
 
 from conv_tutorial import cost
-from conv_tutorial.roofline import best_times, memory_bandwidth, peak_flops, ridge_point, roofline
+from conv_tutorial.roofline import memory_bandwidth, peak_flops, ridge_point, roofline
+from conv_tutorial.timing import best_times
 from conv_tutorial.viz import draw_flops_time, draw_roofline
 
 positive = st.floats(1e-3, 1e15, allow_nan=False, allow_infinity=False)
@@ -72,6 +73,15 @@ def test_best_times_keeps_the_order_and_the_fastest_call():
     assert calls == ["b", "a"] + (["b", "b", "a", "a"] * 3)       # a warm-up call each, then interleaved rounds
 
 
+def test_best_times_rests_outside_the_timed_calls():
+    """``settle`` sleeps before each case's turn, never inside a timed call."""
+    calls = []
+    times = best_times({"a": lambda: calls.append("a"), "b": lambda: calls.append("b")}, rounds=2, repeats=2,
+                       settle=0.03)
+    assert calls == ["a", "b"] + ["a", "a", "b", "b"] * 2      # one warm-up each, then interleaved rounds
+    assert max(times.values()) < 0.03
+
+
 @pytest.mark.skipif(sys.platform == "win32", reason="'cpu' is the wall clock on Windows")
 def test_best_times_cpu_clock_does_not_count_time_off_the_core():
     """A sleeping call holds no core: the thread's CPU clock hardly moves, the wall clock does."""
@@ -106,6 +116,8 @@ def test_best_times_cpu_clock_does_not_count_time_off_the_core():
         (lambda: best_times({"a": lambda: None}, repeats=1.0), TypeError, "repeats must be an int"),
         (lambda: best_times({"a": lambda: None}, clock="process"), ValueError,
          "best_times: clock must be 'wall' or 'cpu', got clock='process'"),
+        (lambda: best_times({"a": lambda: None}, settle=-1), ValueError, "settle must be a finite number of seconds"),
+        (lambda: best_times({"a": lambda: None}, settle="0.1"), ValueError, "got settle='0.1'"),
         (lambda: peak_flops(clock="cpu time"), ValueError, "peak_flops: clock must be 'wall' or 'cpu'"),
         (lambda: memory_bandwidth(clock=None), ValueError,
          "memory_bandwidth: clock must be 'wall' or 'cpu', got clock=None"),
