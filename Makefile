@@ -27,9 +27,11 @@ book: $(STAMP)
 ## build with warnings as errors, and the built book opened page by page in headless Chromium
 test: lint test-package test-notebooks test-book test-browser
 
-# pycodestyle, pyflakes and import order over the package and its tests; rules in pyproject.toml.
+# pycodestyle, pyflakes and import order over the package and its tests, then mypy over the arithmetic
+# core; rules and files in pyproject.toml.
 lint: $(STAMP)
 	$(BIN)/ruff check conv_tutorial tests
+	$(BIN)/mypy
 
 test-package: $(STAMP)
 	$(BIN)/python -m pytest -q -n 2 tests conv_tutorial --doctest-modules --ignore=tests/browser

@@ -857,6 +857,7 @@ def check_spatially_separable(fn: str, column_shape, row_shape, stride, padding,
     if len(row_shape) != 4 or row_shape[2] != 1:
         raise ValueError(f"{fn}: expected row_weight of shape (C_out, C_mid // groups, 1, kW), got {row_shape}")
     (sh, sw), (dh, dw) = _positive(stride, 2, "stride"), _positive(dilation, 2, "dilation")
+    pads: tuple[str | tuple[int, int], str | tuple[int, int]]
     if isinstance(padding, str):
         pads = (padding, padding)
     else:
@@ -879,15 +880,16 @@ class DeformConvSpec:
 
     @property
     def kernel_size(self) -> tuple[int, int]:
-        return self.weight_shape[2:]
+        return self.weight_shape[2], self.weight_shape[3]
 
     @property
     def output_spatial(self) -> tuple[int, int]:
-        return tuple(
+        height, width = (
             (size + 2 * p - d * (k - 1) - 1) // s + 1
             for size, p, k, s, d in zip(self.input_shape[2:], self.padding, self.kernel_size, self.stride,
                                         self.dilation)
         )
+        return height, width
 
     @property
     def output_shape(self) -> tuple[int, ...]:
@@ -989,7 +991,7 @@ def check_roofline(fn: str, peak, bandwidth) -> tuple[float, float]:
     for name, value in (("peak", peak), ("bandwidth", bandwidth)):
         if not isinstance(value, numbers.Real) or isinstance(value, bool):
             raise TypeError(f"{fn}: {name} must be a real number, got {name}={value!r}")
-        if not (np.isfinite(value) and value > 0):
+        if not (math.isfinite(value) and float(value) > 0):
             raise ValueError(f"{fn}: {name} must be positive and finite, got {name}={value!r}")
         values.append(float(value))
     return values[0], values[1]
