@@ -10,7 +10,7 @@ NOTEBOOKS ?= $(sort $(wildcard book/*.ipynb))
 # Sanitizer for the few outputs nbval cannot compare literally (animation ids, embedded images).
 NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: install book lint test test-package test-notebooks test-book test-browser notebooks bench clean
+.PHONY: install book lint test test-package test-notebooks test-book test-browser notebooks bench gpu-check clean
 
 install: $(STAMP)
 
@@ -30,7 +30,7 @@ test: lint test-package test-notebooks test-book test-browser
 # pycodestyle, pyflakes and import order over the package and its tests, then mypy over the arithmetic
 # core; rules and files in pyproject.toml.
 lint: $(STAMP)
-	$(BIN)/ruff check conv_tutorial tests
+	$(BIN)/ruff check conv_tutorial tests tools
 	$(BIN)/mypy
 
 test-package: $(STAMP)
@@ -57,6 +57,12 @@ notebooks: $(STAMP)
 ## op, on real layer shapes; ratios measured in one run (the same as `conv-tutorial bench`)
 bench: $(STAMP)
 	$(BIN)/python -m conv_tutorial bench
+
+## make gpu-check: on a machine with CUDA, the CUDA tests and the torch backend against cuDNN, written
+## to gpu-check/ (table.md); skips cleanly without CUDA. PYTHON_GPU: a Python with a CUDA build of torch.
+PYTHON_GPU ?= $(BIN)/python
+gpu-check:
+	$(PYTHON_GPU) tools/gpu_check.py
 
 clean:
 	rm -rf _build $(VENV)
