@@ -114,6 +114,20 @@ def check_positive_int(fn, name: str, value, minimum: int = 1) -> int:
     return int(value)
 
 
+def check_shape(fn, name: str, value, lengths=(1, 2, 3), minimum: int = 1) -> tuple[int, ...]:
+    """A tuple (or list) of ints, each at least ``minimum``, with one of ``lengths`` entries: a map's size.
+
+    As :func:`check_positive_int`, a wrong type is a ``TypeError`` and a wrong value a ``ValueError``.
+
+    >>> check_shape("connectivity", "spatial", [5, 4])
+    (5, 4)
+    """
+    if not isinstance(value, (tuple, list)) or len(value) not in lengths or not all(_is_int(v) for v in value):
+        counts = " or ".join(map(str, lengths))
+        raise TypeError(f"{_prefix(fn)}{name} must be a tuple of {counts} ints, got {name}={value!r}")
+    return tuple(check_positive_int(fn, name, v, minimum) for v in value)
+
+
 def check_flag(fn, name: str, value) -> bool:
     """``True`` or ``False`` (a NumPy bool too); anything else is a ``TypeError`` naming the parameter."""
     if not isinstance(value, (bool, np.bool_)):

@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 from matplotlib import pyplot as plt
 
+from .._checks import check_positive_int, check_shape
+
 __all__ = ["connectivity", "draw_channel_graph"]
 
 # One colour per input channel group; edges carry the colour of the input channel they start from.
@@ -47,9 +49,8 @@ def connectivity(layer, in_channels: int, spatial=(5, 5)) -> np.ndarray:
            [0, 0, 1, 1],
            [0, 0, 1, 1]])
     """
-    if not isinstance(in_channels, (int, np.integer)) or in_channels <= 0:
-        raise ValueError(f"in_channels must be a positive int, got in_channels={in_channels!r}")
-    spatial = tuple(spatial)
+    in_channels = check_positive_int("connectivity", "in_channels", in_channels)
+    spatial = check_shape("connectivity", "spatial", spatial)
     rng = np.random.default_rng(0)
     probes = np.zeros((in_channels + 1, in_channels, *spatial))
     for i in range(in_channels):
@@ -99,6 +100,8 @@ def draw_channel_graph(stages, in_channels: int, spatial=(5, 5), title=None, ax=
     """
     if not stages:
         raise ValueError("stages must hold at least one (label, callable) pair, got an empty list")
+    in_channels = check_positive_int("draw_channel_graph", "in_channels", in_channels)
+    spatial = check_shape("draw_channel_graph", "spatial", spatial)
     matrices, channels = [], [in_channels]
     probe = in_channels
     for label, layer in stages:

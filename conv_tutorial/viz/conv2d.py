@@ -18,7 +18,7 @@ from matplotlib.font_manager import FontProperties
 from matplotlib.patches import Rectangle
 from matplotlib.textpath import TextToPath
 
-from .._checks import _non_negative, _positive, _resolve_padding, check_conv
+from .._checks import _non_negative, _positive, _resolve_padding, check_conv, check_positive_int
 from ..numpy import conv2d
 from ..shapes import conv_output_size, effective_kernel_size
 
@@ -459,6 +459,7 @@ def animate_conv2d(input_size, kernel_size, stride=1, padding=0, dilation=1, inp
     """
     g, x, w = _validate("animate_conv2d", input_size, kernel_size, stride, padding, dilation, input_values,
                         kernel_values)
+    interval = check_positive_int("animate_conv2d", "interval", interval)
     diagram = _Diagram(g, x, w, None)
     positions = g.positions()
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib import pyplot as plt
 
-from .._checks import _non_negative
+from .._checks import _non_negative, check_positive_int
 from ..numpy.deformable import deform_sampling_points
 from .conv2d import _HIGHLIGHT
 
@@ -69,7 +69,8 @@ def draw_deform_sampling(image, offset, kernel_size, output_position=(0, 0), str
     i, j = _non_negative(output_position, 2, "output_position")
     if i >= h_out or j >= w_out:
         raise ValueError(f"output_position must lie in the output of size {(h_out, w_out)}, got {output_position}")
-    if not 0 <= offset_group < groups:
+    offset_group = check_positive_int("draw_deform_sampling", "offset_group", offset_group, minimum=0)
+    if offset_group >= groups:
         raise ValueError(f"offset_group must be between 0 and {groups - 1}, got offset_group={offset_group}")
     moved = points[offset_group, :, :, i, j].reshape(-1, 2)
     regular = deform_sampling_points(np.zeros_like(offset[:1]), kernel_size, stride, padding, dilation)[0]

@@ -13,6 +13,7 @@ import numpy as np
 from matplotlib import pyplot as plt
 from matplotlib.patches import Rectangle
 
+from .._checks import check_positive_int
 from ..shapes import conv_output_size, receptive_field
 from .conv2d import _EDGE, _HIGHLIGHT, _INPUT_FACE, _OUTPUT_FACE
 
@@ -75,10 +76,10 @@ def receptive_paths(layers, input_size, output_index):
     [[0, 1, 2, 3, 2, 1, 0], [0, 1, 1, 1, 0], [0, 1, 0]]
     """
     layers = _layers(layers)
-    if not isinstance(input_size, (int, np.integer)) or input_size <= 0:
-        raise ValueError(f"input_size must be a positive int, got input_size={input_size!r}")
+    input_size = check_positive_int("receptive_paths", "input_size", input_size)
     sizes = _sizes(layers, input_size)
-    if not isinstance(output_index, (int, np.integer)) or not 0 <= output_index < sizes[-1]:
+    output_index = check_positive_int("receptive_paths", "output_index", output_index, minimum=0)
+    if output_index >= sizes[-1]:
         raise ValueError(
             f"output_index must be in [0, {sizes[-1]}) (the output size), got output_index={output_index!r}"
         )
@@ -131,8 +132,7 @@ def draw_receptive_field(layers, n_outputs=3, output_index=None, show_paths=True
     5
     """
     layers = _layers(layers)
-    if not isinstance(n_outputs, (int, np.integer)) or n_outputs <= 0:
-        raise ValueError(f"n_outputs must be a positive int, got n_outputs={n_outputs!r}")
+    n_outputs = check_positive_int("draw_receptive_field", "n_outputs", n_outputs)
     size, jump = receptive_field(layers)
     input_size = size + (n_outputs - 1) * jump
     output_index = n_outputs // 2 if output_index is None else output_index

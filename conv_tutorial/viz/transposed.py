@@ -18,7 +18,7 @@ from matplotlib import pyplot as plt
 from matplotlib.animation import FuncAnimation
 from matplotlib.patches import Rectangle
 
-from .._checks import _non_negative, check_conv_transpose, check_spatial_size
+from .._checks import _non_negative, _positive, check_conv_transpose, check_positive_int, check_real, check_spatial_size
 from ..numpy import overlap_map
 from .conv2d import (
     _EDGE,
@@ -124,7 +124,7 @@ def transposed_geometry(input_size, kernel_size, stride=1, padding=0, output_pad
     if isinstance(input_size, (tuple, list)) and len(input_size) != 2:
         raise TypeError(f"{fn}: input_size must be an int or a tuple of 2 ints, got input_size={input_size!r}")
     size = check_spatial_size(fn, (input_size, input_size) if isinstance(input_size, int) else input_size)
-    kernel = kernel_size if isinstance(kernel_size, (tuple, list)) else (kernel_size, kernel_size)
+    kernel = _positive(kernel_size, 2, "kernel_size")
     spec = check_conv_transpose(fn, 2, (1, 1, *size), (1, 1, *kernel), None, stride, padding, output_padding, 1,
                                 dilation)
     g = TransposedGeometry(size, spec.kernel_size, spec.stride, spec.padding, spec.output_padding, spec.dilation,
@@ -318,6 +318,8 @@ def animate_conv_transpose2d(input_size, kernel_size, stride=1, padding=0, outpu
     """
     g = transposed_geometry(input_size, kernel_size, stride, padding, output_padding, dilation,
                             fn="animate_conv_transpose2d")
+    interval = check_positive_int("animate_conv_transpose2d", "interval", interval)
+    dpi = check_real("animate_conv_transpose2d", "dpi", dpi, minimum=1)
     diagram = _Diagram(g, dpi)
     positions = g.positions()
 
