@@ -11,8 +11,6 @@ and is differentiable.
 
 from __future__ import annotations
 
-import math
-
 import torch
 from torch import nn
 
@@ -24,6 +22,7 @@ from .._checks import (
     check_positive_int,
     check_squeeze_excitation,
 )
+from ._layers import conv_bias, conv_weight
 from ._tensors import common_float_dtype
 from .standard import conv2d
 
@@ -202,13 +201,9 @@ class GlobalDepthwiseConv2d(nn.Module):
         check_positive_int(None, "channels", channels)
         size = _positive(spatial_size, 2, "spatial_size")
         check_flag(None, "bias", bias)
-        self.weight = nn.Parameter(torch.empty(channels, 1, *size))
-        self.bias = nn.Parameter(torch.empty(channels)) if bias else None
         # nn.Conv2d's default initialisation for a depthwise kernel: fan-in H * W.
-        nn.init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            bound = 1 / math.sqrt(size[0] * size[1])
-            nn.init.uniform_(self.bias, -bound, bound)
+        self.weight = conv_weight(channels, 1, *size)
+        self.bias = conv_bias(channels, size[0] * size[1]) if bias else None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return global_depthwise_conv2d(x, self.weight, self.bias)

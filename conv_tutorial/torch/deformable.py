@@ -12,13 +12,12 @@ offset layout).
 
 from __future__ import annotations
 
-import math
-
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from .._checks import _non_negative, _positive, check_deform_conv2d, check_flag, check_positive_int
+from ._layers import conv_bias, conv_weight
 from ._tensors import common_float_dtype
 from .standard import conv2d
 
@@ -209,13 +208,9 @@ class DeformConv2d(nn.Module):
         self.padding = _non_negative(padding, 2, "padding")
         self.offset_groups, self.modulated = offset_groups, check_flag(None, "modulated", modulated)
         check_flag(None, "bias", bias)
-        self.weight = nn.Parameter(torch.empty(out_channels, in_channels // groups, kh, kw))
-        self.bias = nn.Parameter(torch.empty(out_channels)) if bias else None
         # nn.Conv2d's initialisation, so the layer starts as the convolution it generalises.
-        nn.init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            bound = 1 / math.sqrt((in_channels // groups) * kh * kw)
-            nn.init.uniform_(self.bias, -bound, bound)
+        self.weight = conv_weight(out_channels, in_channels // groups, kh, kw)
+        self.bias = conv_bias(out_channels, (in_channels // groups) * kh * kw) if bias else None
         predicted = (3 if modulated else 2) * offset_groups * kh * kw
         self.offset_weight = nn.Parameter(torch.zeros(predicted, in_channels, kh, kw))
         self.offset_bias = nn.Parameter(torch.zeros(predicted))

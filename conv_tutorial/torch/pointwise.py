@@ -12,6 +12,7 @@ import torch
 from torch import nn
 
 from .._checks import check_pointwise_weight, check_positive_int
+from ._layers import _ConvBN  # the blocks built on the bottleneck import it from here too
 from ._tensors import common_float_dtype
 from .standard import conv2d
 
@@ -52,21 +53,6 @@ def pointwise_conv2d(input, weight, bias=None):
     """
     common_float_dtype(input=input, weight=weight, bias=bias)  # the type checks, before any reshape
     return conv2d(input, weight.reshape(check_pointwise_weight("pointwise_conv2d", weight.shape)), bias)
-
-
-class _ConvBN(nn.Module):
-    """A bias-free (grouped) convolution followed by batch normalisation (the BN shift plays the bias's role)."""
-
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stride: int = 1, groups: int = 1):
-        super().__init__()
-        self.weight = nn.Parameter(torch.empty(out_channels, in_channels // groups, kernel_size, kernel_size))
-        # He et al.'s initialisation for ReLU networks, as torchvision's ResNet, ResNeXt and ShuffleNet use.
-        nn.init.kaiming_normal_(self.weight, mode="fan_out", nonlinearity="relu")
-        self.stride, self.padding, self.groups = stride, kernel_size // 2, groups
-        self.norm = nn.BatchNorm2d(out_channels)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.norm(conv2d(x, self.weight, stride=self.stride, padding=self.padding, groups=self.groups))
 
 
 class Bottleneck(nn.Module):

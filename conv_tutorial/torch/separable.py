@@ -9,8 +9,6 @@ differentiable (the SVD too) and runs on any device.
 
 from __future__ import annotations
 
-import math
-
 import torch
 from torch import nn
 
@@ -25,6 +23,7 @@ from .._checks import (
     check_spatially_separable,
     check_tolerance,
 )
+from ._layers import conv_bias, conv_weight
 from ._tensors import common_float_dtype
 from .depthwise import depthwise_conv2d
 from .pointwise import pointwise_conv2d
@@ -197,18 +196,6 @@ def low_rank_kernel(kernel, rank):
     return (u[:, :rank] * s[:rank]) @ vt[:rank], s[rank:].square().sum().sqrt()
 
 
-def _conv_parameter(*shape) -> nn.Parameter:
-    """A weight initialised as ``nn.Conv2d`` initialises its own (Kaiming uniform, a = sqrt(5))."""
-    weight = nn.Parameter(torch.empty(*shape))
-    nn.init.kaiming_uniform_(weight, a=math.sqrt(5))
-    return weight
-
-
-def _bias_parameter(channels: int, fan_in: int) -> nn.Parameter:
-    bound = 1 / math.sqrt(fan_in)
-    return nn.Parameter(torch.empty(channels).uniform_(-bound, bound))
-
-
 class DepthwiseSeparableConv2d(nn.Module):
     """Depthwise convolution, then pointwise (1x1) convolution, with optional norm and activation.
 
@@ -271,10 +258,10 @@ class DepthwiseSeparableConv2d(nn.Module):
         bias = norm is None if bias is None else bias
         mid = in_channels * depth_multiplier
         self.stride, self.padding, self.dilation = stride, padding, dilation
-        self.depthwise_weight = _conv_parameter(mid, 1, kh, kw)
-        self.pointwise_weight = _conv_parameter(out_channels, mid, 1, 1)
-        self.depthwise_bias = _bias_parameter(mid, kh * kw) if bias else None
-        self.pointwise_bias = _bias_parameter(out_channels, mid) if bias else None
+        self.depthwise_weight = conv_weight(mid, 1, kh, kw)
+        self.pointwise_weight = conv_weight(out_channels, mid, 1, 1)
+        self.depthwise_bias = conv_bias(mid, kh * kw) if bias else None
+        self.pointwise_bias = conv_bias(out_channels, mid) if bias else None
         self.depthwise_norm = norm(mid) if norm else nn.Identity()
         self.pointwise_norm = norm(out_channels) if norm else nn.Identity()
         self.depthwise_activation = activation() if activation else nn.Identity()
@@ -337,10 +324,10 @@ class SpatiallySeparableConv2d(nn.Module):
         check_geometry(None, 2, stride, padding, dilation)
         check_flag(None, "bias", bias)
         self.stride, self.padding, self.dilation, self.groups = stride, padding, dilation, groups
-        self.column_weight = _conv_parameter(mid_channels, in_channels // groups, kh, 1)
-        self.row_weight = _conv_parameter(out_channels, mid_channels // groups, 1, kw)
-        self.column_bias = _bias_parameter(mid_channels, in_channels // groups * kh) if bias else None
-        self.row_bias = _bias_parameter(out_channels, mid_channels // groups * kw) if bias else None
+        self.column_weight = conv_weight(mid_channels, in_channels // groups, kh, 1)
+        self.row_weight = conv_weight(out_channels, mid_channels // groups, 1, kw)
+        self.column_bias = conv_bias(mid_channels, in_channels // groups * kh) if bias else None
+        self.row_bias = conv_bias(out_channels, mid_channels // groups * kw) if bias else None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return spatially_separable_conv2d(x, self.column_weight, self.row_weight, self.column_bias, self.row_bias,

@@ -11,8 +11,6 @@ Mirrors :mod:`conv_tutorial.numpy.upsampling`:
 
 from __future__ import annotations
 
-import math
-
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -26,6 +24,7 @@ from .._checks import (
     check_stacked_overlap_map,
     check_upsample,
 )
+from ._layers import conv_bias, conv_weight
 from ._tensors import common_float_dtype
 from .standard import conv2d
 from .transposed import conv_transpose1d, conv_transpose2d
@@ -169,13 +168,9 @@ class ResizeConv2d(nn.Module):
         check_geometry("ResizeConv2d", 2, padding=padding)
         check_flag("ResizeConv2d", "bias", bias)
         self.scale_factor, self.mode, self.padding = scale_factor, mode, padding
-        self.weight = nn.Parameter(torch.empty(out_channels, in_channels, *kernel))
-        self.bias = nn.Parameter(torch.empty(out_channels)) if bias else None
         # nn.Conv2d's initialisation, so the two layers start from the same distribution.
-        nn.init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            bound = 1 / math.sqrt(in_channels * kernel[0] * kernel[1])
-            nn.init.uniform_(self.bias, -bound, bound)
+        self.weight = conv_weight(out_channels, in_channels, *kernel)
+        self.bias = conv_bias(out_channels, in_channels * kernel[0] * kernel[1]) if bias else None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return resize_conv2d(x, self.weight, self.bias, self.scale_factor, self.mode, self.padding)
