@@ -14,6 +14,9 @@ One module per family, mirrored by :mod:`conv_tutorial.torch`:
 - :mod:`.grouped` -- ``channel_shuffle``, ``shuffle_permutation``, ``conv2d_by_groups``
 - :mod:`.attention` -- ``squeeze_excitation``, ``global_depthwise_conv2d``, ``global_avg_pool2d``
 - :mod:`.deformable` -- ``deform_conv2d``, ``deform_conv2d_naive``, ``deform_sampling_points``, ``bilinear_interpolate``
+
+Each module's docstring names the chapters that teach it (``book/NN_*.ipynb``), and each chapter
+names its modules.
 """
 
 from .attention import global_avg_pool2d, global_depthwise_conv2d, squeeze_excitation

@@ -12,6 +12,8 @@ readable loop over taps that chapter 6 prints: for each tap, ``weight[:, tap]`` 
 view of the padded input. Everything here exists to make those multiply-adds fast in NumPy (long
 flat slices, blocks that stay in cache, no padded copy where none is needed); the tests hold the
 two equal, and both equal to PyTorch.
+
+Chapter 6: ``book/06_depthwise_convolution.ipynb``.
 """
 
 from __future__ import annotations

@@ -3,6 +3,8 @@
 The primitives that both NumPy engines stand on: the im2col engine of chapter 2
 (:mod:`conv_tutorial.numpy.im2col`) and the depthwise fast path of chapter 6
 (:mod:`conv_tutorial.numpy._depthwise_engine`).
+
+Chapters 2 and 6: ``book/02_convolution_as_matmul.ipynb``, ``book/06_depthwise_convolution.ipynb``.
 """
 
 from __future__ import annotations

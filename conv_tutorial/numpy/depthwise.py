@@ -9,6 +9,9 @@ one multiply-add per kernel tap over the shifted input, instead of a matmul over
 im2col copied. :func:`depthwise_conv2d_by_taps` is what that path computes, written to be read;
 the tests hold the two equal. The loop over every output value is :func:`conv2d_naive` with
 ``groups = C_in``. The torch twin is :mod:`conv_tutorial.torch.depthwise`.
+
+Chapter 6: ``book/06_depthwise_convolution.ipynb``. The torch twin:
+:mod:`conv_tutorial.torch.depthwise`.
 """
 
 from __future__ import annotations

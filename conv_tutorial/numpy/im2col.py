@@ -18,6 +18,9 @@ leaves both engines in their first lines for its own fast path,
 
 Chapter 2 prints :func:`conv_forward`; :func:`window_view` and :func:`pad_spatial` come from
 :mod:`conv_tutorial.numpy._windows`, which the depthwise path shares.
+
+Chapter 2: ``book/02_convolution_as_matmul.ipynb``. The torch twin:
+:mod:`conv_tutorial.torch.im2col`.
 """
 
 from __future__ import annotations

@@ -5,6 +5,9 @@ All three fast functions are one N-d engine (:func:`conv_tutorial.numpy.im2col.c
 grouped, depthwise and pointwise convolutions are calls of it with arguments, not copies of it.
 Semantics are those of ``torch.nn.functional.conv{1,2,3}d`` (cross-correlation, like every deep
 learning library: the kernel is not flipped).
+
+Chapters 1 and 11: ``book/01_standard_convolution.ipynb``, ``book/11_3d_convolution.ipynb``. The
+torch twin: :mod:`conv_tutorial.torch.standard`.
 """
 
 from __future__ import annotations

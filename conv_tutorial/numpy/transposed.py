@@ -7,6 +7,9 @@ convolution with the same arguments (its matrix is ``C.T``), so it maps the conv
 shape back to its input shape; ``output_padding`` picks among the input sizes a strided
 convolution maps onto the same output size. Semantics are those of
 ``torch.nn.functional.conv_transpose{1,2,3}d`` (note ``groups`` comes before ``dilation``).
+
+Chapter 10: ``book/10_transposed_convolution.ipynb``. The torch twin:
+:mod:`conv_tutorial.torch.transposed`.
 """
 
 from __future__ import annotations

@@ -20,6 +20,9 @@ module per family, mirroring :mod:`conv_tutorial.numpy`:
 - :mod:`.grouped` -- ``channel_shuffle``, ``conv2d_by_groups`` and the ``ResNeXtBlock`` and ``ShuffleNetUnit`` blocks
 - :mod:`.attention` -- ``squeeze_excitation``, ``global_depthwise_conv2d``, ``global_avg_pool2d`` and the
   ``SqueezeExcitation`` and ``GlobalDepthwiseConv2d`` modules
+
+Each module's docstring names the chapters that teach it (``book/NN_*.ipynb``), and each chapter
+names its modules.
 """
 
 try:

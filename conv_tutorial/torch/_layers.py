@@ -12,6 +12,11 @@ Two initialisations, each in one place:
 Layer of its own, used by :mod:`.pointwise`, :mod:`.grouped`, :mod:`.multiscale`, :mod:`.separable`,
 :mod:`.volumetric`, :mod:`.upsampling`, :mod:`.deformable` and :mod:`.attention`; it has no NumPy twin
 (``nn.Module`` exists only in torch).
+
+Chapters 3, 4, 7, 8, 11, 12 and 13: ``book/03_pointwise_convolution.ipynb``,
+``book/04_small_kernels_receptive_field.ipynb``, ``book/07_depthwise_separable_convolution.ipynb``,
+``book/08_group_convolution.ipynb``, ``book/11_3d_convolution.ipynb``,
+``book/12_deformable_convolution.ipynb``, ``book/13_channel_attention.ipynb``.
 """
 
 from __future__ import annotations

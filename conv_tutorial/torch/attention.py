@@ -7,6 +7,9 @@ equal weights for every position, a global depthwise convolution (MobileFaceNet'
 learned weight per channel and position, and squeeze-and-excitation (Hu et al., 2018) turns the
 pooled numbers into per-channel gates that rescale the input. Every function works on any device
 and is differentiable.
+
+Chapter 13: ``book/13_channel_attention.ipynb``. The NumPy twin:
+:mod:`conv_tutorial.numpy.attention`.
 """
 
 from __future__ import annotations

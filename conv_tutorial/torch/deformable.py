@@ -8,6 +8,9 @@ offsets. Everything is plain differentiable torch, on whatever device the input 
 autograd gives the gradients with respect to input, offset, mask, weight and bias. Layout and
 sampling rule are those of :mod:`conv_tutorial.numpy.deformable` (read its docstring for the
 offset layout).
+
+Chapter 12: ``book/12_deformable_convolution.ipynb``. The NumPy twin:
+:mod:`conv_tutorial.numpy.deformable`.
 """
 
 from __future__ import annotations

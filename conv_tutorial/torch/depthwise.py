@@ -4,6 +4,9 @@
 Each input channel is convolved with its own filters (``multiplier`` of them, the channel
 multiplier) and no channel is mixed with another. Differentiable, on any device. The NumPy twin
 is :mod:`conv_tutorial.numpy.depthwise`.
+
+Chapter 6: ``book/06_depthwise_convolution.ipynb``. The NumPy twin:
+:mod:`conv_tutorial.numpy.depthwise`.
 """
 
 from __future__ import annotations

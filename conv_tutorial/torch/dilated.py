@@ -3,6 +3,9 @@
 A dilated convolution is :func:`conv_tutorial.torch.conv2d` with ``dilation=d``. Mirrors
 :mod:`conv_tutorial.numpy.dilated`: :func:`gridding_map` counts the paths from each input pixel
 to one output pixel through a stack of dilated layers, with the package's transposed convolution.
+
+Chapter 9: ``book/09_dilated_convolution.ipynb``. The NumPy twin:
+:mod:`conv_tutorial.numpy.dilated`.
 """
 
 from __future__ import annotations

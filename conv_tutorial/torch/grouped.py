@@ -8,6 +8,8 @@ product over the group axis), not a separate function; :func:`conv2d_by_groups` 
 that product computes. The blocks hold their weights as ``nn.Parameter`` and run on that
 ``conv2d``; they work on any device and autograd differentiates them. The NumPy twin is
 :mod:`conv_tutorial.numpy.grouped`.
+
+Chapter 8: ``book/08_group_convolution.ipynb``. The NumPy twin: :mod:`conv_tutorial.numpy.grouped`.
 """
 
 from __future__ import annotations

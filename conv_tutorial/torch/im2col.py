@@ -18,6 +18,9 @@ over a unit height axis and a 3D one sums it over the kernel's depth taps
 (:func:`conv_transpose_forward`) mirror them. Grouped weights are one batched matmul over a
 group axis, no Python loop over groups. The engines are plain differentiable torch operations on
 whatever device the input lives on, so autograd supplies every backward pass.
+
+Chapter 2: ``book/02_convolution_as_matmul.ipynb``. The NumPy twin:
+:mod:`conv_tutorial.numpy.im2col`.
 """
 
 from __future__ import annotations

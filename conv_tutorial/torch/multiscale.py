@@ -3,6 +3,8 @@
 Four branches look at the same input at different scales -- 1x1, 3x3, 5x5 and a 3x3 max pool --
 and their outputs are concatenated along the channels. The 1x1 "reductions" in front of the 3x3
 and 5x5 convolutions (and behind the pool) are what keeps the block affordable.
+
+Chapter 4: ``book/04_small_kernels_receptive_field.ipynb``.
 """
 
 from __future__ import annotations

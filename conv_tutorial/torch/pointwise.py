@@ -4,6 +4,9 @@
   one matrix ``(C_out, C_in)`` mixing the channels of every pixel;
 - :class:`Bottleneck` -- ResNet's block (He et al. 2016): 1x1 reduce, 3x3, 1x1 expand, each
   followed by batch normalisation, ReLU after the first two and after the sum with the shortcut.
+
+Chapter 3: ``book/03_pointwise_convolution.ipynb``. The NumPy twin:
+:mod:`conv_tutorial.numpy.pointwise`.
 """
 
 from __future__ import annotations

@@ -5,6 +5,10 @@
 
 Every convolution is a composition of :func:`conv2d` calls with arguments; everything is
 differentiable (the SVD too) and runs on any device.
+
+Chapters 5 and 7: ``book/05_spatially_separable_convolution.ipynb``,
+``book/07_depthwise_separable_convolution.ipynb``. The NumPy twin:
+:mod:`conv_tutorial.numpy.separable`.
 """
 
 from __future__ import annotations

@@ -6,6 +6,9 @@ All three are one 2D engine (:func:`conv_tutorial.torch.im2col.conv_forward`, ``
 with arguments, not copies of it. Semantics are those of
 ``torch.nn.functional.conv{1,2,3}d`` (cross-correlation: the kernel is not flipped). Every function
 works on any device and is differentiable with respect to input, weight and bias.
+
+Chapters 1 and 11: ``book/01_standard_convolution.ipynb``, ``book/11_3d_convolution.ipynb``. The
+NumPy twin: :mod:`conv_tutorial.numpy.standard`.
 """
 
 from __future__ import annotations

@@ -11,6 +11,9 @@ height axis; ``conv_transpose3d`` is the adjoint of ``conv3d``'s sum over depth 
 depth taps of 2D transposed convolutions (``conv_transpose3d_by_depth_taps``). Semantics
 are those of ``torch.nn.functional.conv_transpose{1,2,3}d`` (note ``groups`` comes before
 ``dilation``); any device, differentiable.
+
+Chapter 10: ``book/10_transposed_convolution.ipynb``. The NumPy twin:
+:mod:`conv_tutorial.numpy.transposed`.
 """
 
 from __future__ import annotations

@@ -7,6 +7,9 @@ Mirrors :mod:`conv_tutorial.numpy.upsampling`:
 - :func:`upsample2d` -- nearest or bilinear upsampling by an integer factor (``F.interpolate``);
 - :func:`resize_conv2d` and :class:`ResizeConv2d` -- upsample, then a stride-1
   :func:`conv_tutorial.torch.conv2d`: the checkerboard-free alternative of Odena et al. (2016).
+
+Chapter 10: ``book/10_transposed_convolution.ipynb``. The NumPy twin:
+:mod:`conv_tutorial.numpy.upsampling`.
 """
 
 from __future__ import annotations

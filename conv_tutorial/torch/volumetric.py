@@ -6,6 +6,8 @@ A ``t x h x w`` convolution mixes space and time in one kernel. The (2+1)D block
 between them: one more non-linearity for the same number of weights, since the intermediate
 channel count ``M`` is chosen by :func:`conv_tutorial.cost.conv2plus1d_mid_channels` to match
 the 3D kernel's. Both convolutions are :func:`conv_tutorial.torch.conv3d` (torch primitives).
+
+Chapter 11: ``book/11_3d_convolution.ipynb``.
 """
 
 from __future__ import annotations
