@@ -290,6 +290,11 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     -------
     ndarray, shape (N, C, H, W) or (C, H, W)
 
+    Shape
+    -----
+    ``L`` must equal the number of blocks ``H_blocks * W_blocks`` with
+    ``H_blocks = floor((H + 2p - d(kh - 1) - 1) / s) + 1`` (same for W).
+
     Examples
     --------
     >>> x = np.ones((1, 1, 3, 3))

@@ -103,7 +103,7 @@ def squeeze_excitation(input, w1, b1, w2, b2):
     ----------
     input : Tensor, shape (N, C, H, W) or (C, H, W)
     w1 : Tensor, shape (C_r, C)
-        Reduction weight, ``C_r = C / r`` for the reduction ratio ``r``.
+        Reduction weight, ``C_r = C / r`` for the reduction ratio ``r`` (16 in Hu et al.).
     b1 : Tensor, shape (C_r,), or None
     w2 : Tensor, shape (C, C_r)
         Expansion weight.

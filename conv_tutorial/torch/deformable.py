@@ -100,14 +100,17 @@ def deform_conv2d(input, offset, weight, bias=None, stride=1, padding=0, dilatio
     ----------
     input : Tensor, shape (N, C_in, H, W)
     offset : Tensor, shape (N, 2 * offset_groups * kH * kW, H_out, W_out)
-        Channel ``2 * (g * kH * kW + ki * kW + kj)`` is ``dy`` (down positive) and the next one
-        ``dx`` (right positive) of tap ``(ki, kj)`` in offset group ``g``.
+        Channel ``2 * (g * kH * kW + ki * kW + kj)`` is ``dy`` (rows, down positive) and the next
+        one ``dx`` (columns, right positive) of tap ``(ki, kj)`` in offset group ``g``. Offset
+        group ``g`` moves the taps of input channels ``g * C_in / offset_groups`` to
+        ``(g + 1) * C_in / offset_groups - 1``.
     weight : Tensor, shape (C_out, C_in // groups, kH, kW)
         The weight groups are ``C_in // weight.shape[1]``, as torchvision infers them.
     bias : Tensor, shape (C_out,), optional
     stride, padding, dilation : int or tuple of 2 ints
     mask : Tensor, shape (N, offset_groups * kH * kW, H_out, W_out), optional
-        DCNv2's modulation, applied as given (no sigmoid); ``None`` is DCNv1.
+        DCNv2's modulation: channel ``g * kH * kW + ki * kW + kj`` scales the sample of tap
+        ``(ki, kj)`` in offset group ``g``. ``None`` is DCNv1 (every sample counts fully).
 
     Returns
     -------
@@ -117,7 +120,8 @@ def deform_conv2d(input, offset, weight, bias=None, stride=1, padding=0, dilatio
 
     Shape
     -----
-    ``H_out = floor((H + 2 * padding - dilation * (kH - 1) - 1) / stride) + 1``, same for ``W``.
+    ``H_out = floor((H + 2 * padding - dilation * (kH - 1) - 1) / stride) + 1``, same for ``W``:
+    the offsets move the samples, not the output grid.
 
     Examples
     --------

@@ -31,6 +31,8 @@ def depthwise_conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1):
     ----------
     input : Tensor, shape (N, C_in, H, W) or (C_in, H, W)
     weight : Tensor, shape (C_in * multiplier, 1, kH, kW)
+        ``multiplier`` filters per input channel, PyTorch's
+        ``nn.Conv2d(C_in, C_in * multiplier, k, groups=C_in).weight``.
     bias : Tensor, shape (C_in * multiplier,), optional
     stride, dilation : int or tuple of 2 ints
     padding : int, tuple of 2 ints, ``'valid'`` or ``'same'``

@@ -31,8 +31,9 @@ def gridding_map(dilations, kernel_size=3, ndim=2, device=None):
     kernel_size : int or sequence of int
         Taps per axis of every layer, or one entry per layer.
     ndim : int
-        1 or 2.
+        1 for a signal, 2 for an image (square kernels).
     device : torch.device or str, optional
+        Where the result is placed (default: the CPU).
 
     Returns
     -------

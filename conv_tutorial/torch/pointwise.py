@@ -32,7 +32,7 @@ def pointwise_conv2d(input, weight, bias=None):
     ----------
     input : Tensor, shape (N, C_in, H, W) or (C_in, H, W)
     weight : Tensor, shape (C_out, C_in) or (C_out, C_in, 1, 1)
-        The channel-mixing matrix; the 4D form is ``nn.Conv2d(C_in, C_out, 1).weight``.
+        The channel-mixing matrix; the 4D form is PyTorch's ``nn.Conv2d(C_in, C_out, 1).weight``.
     bias : Tensor, shape (C_out,), optional
 
     Returns
@@ -42,7 +42,8 @@ def pointwise_conv2d(input, weight, bias=None):
 
     Shape
     -----
-    The spatial size is unchanged: ``H_out = H``, ``W_out = W``.
+    The spatial size is unchanged: a 1x1 kernel with stride 1 and no padding gives
+    ``H_out = H``, ``W_out = W``.
 
     Examples
     --------

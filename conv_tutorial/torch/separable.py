@@ -59,7 +59,8 @@ def separable_conv2d(input, depthwise_weight, pointwise_weight, depthwise_bias=N
 
     Shape
     -----
-    ``H_out = floor((H + 2 * padding - dilation * (kH - 1) - 1) / stride) + 1``, same for ``W``.
+    ``H_out = floor((H + 2 * padding - dilation * (kH - 1) - 1) / stride) + 1``, same for ``W``
+    (the pointwise step keeps the size).
 
     Examples
     --------
@@ -87,8 +88,10 @@ def spatially_separable_conv2d(input, column_weight, row_weight, column_bias=Non
     column_bias : Tensor, shape (C_mid,), optional
     row_bias : Tensor, shape (C_out,), optional
     stride, dilation : int or tuple of 2 ints
-        ``(sH, sW)``: the column step uses ``sH``, the row step ``sW``.
+        ``(sH, sW)``: the column step uses ``sH`` along the height, the row step ``sW`` along the
+        width; the same for the dilation.
     padding : int, tuple of 2 ints, ``'valid'`` or ``'same'``
+        ``(pH, pW)`` split the same way; ``'same'`` and ``'valid'`` apply to both steps.
     groups : int
         Used by both steps.
 
@@ -98,7 +101,8 @@ def spatially_separable_conv2d(input, column_weight, row_weight, column_bias=Non
 
     Shape
     -----
-    ``H_out = floor((H + 2 * pH - dH * (kH - 1) - 1) / sH) + 1``, ``W_out`` likewise.
+    ``H_out = floor((H + 2 * pH - dH * (kH - 1) - 1) / sH) + 1``, ``W_out`` likewise: the sizes of
+    the ``kH x kW`` convolution it replaces.
 
     Examples
     --------
@@ -135,8 +139,8 @@ def separate_kernel(kernel, tol=None):
     ----------
     kernel : Tensor, shape (kH, kW)
     tol : float, optional
-        Singular values at most ``tol`` count as zero (a non-negative number); default
-        ``s_1 * max(kH, kW) * eps``.
+        Singular values at most ``tol`` count as zero (a non-negative number). Default: NumPy's
+        ``matrix_rank`` rule, ``s_1 * max(kH, kW) * eps`` of the dtype.
 
     Returns
     -------

@@ -51,9 +51,23 @@ def overlap_map(input_size, kernel_size, stride=1, padding=0, output_padding=0, 
 
     See :func:`conv_tutorial.numpy.overlap_map`; ``device`` places the result.
 
+    Parameters
+    ----------
+    input_size : int or tuple of 1 or 2 ints
+        Spatial size of the input: an int or a 1-tuple for 1D, ``(H, W)`` for 2D.
+    kernel_size, stride, padding, output_padding : int or tuple of ints (one per axis)
+        As in :func:`conv_tutorial.torch.conv_transpose2d`.
+    device : torch.device or str, optional
+        Where the result is placed (default: the CPU).
+
     Returns
     -------
     Tensor of int64, shape (L_out,) or (H_out, W_out)
+
+    Shape
+    -----
+    ``L_out = (L - 1) * stride - 2 * padding + kernel_size + output_padding``, as for the
+    transposed convolution.
 
     Examples
     --------
@@ -67,6 +81,14 @@ def overlap_map(input_size, kernel_size, stride=1, padding=0, output_padding=0, 
 def stacked_overlap_map(input_size, layers, device=None):
     """The tap count through a stack of transposed convolutions; see
     :func:`conv_tutorial.numpy.stacked_overlap_map`.
+
+    Parameters
+    ----------
+    input_size : int or tuple of 1 or 2 ints
+    layers : sequence of tuples
+        ``(kernel_size, stride)`` or ``(kernel_size, stride, padding)`` per layer, input side first.
+    device : torch.device or str, optional
+        Where the result is placed (default: the CPU).
 
     Examples
     --------
@@ -113,6 +135,7 @@ def resize_conv2d(input, weight, bias=None, scale_factor=2, mode="nearest", padd
     scale_factor : int
     mode : {'nearest', 'bilinear'}
     padding : int, tuple of 2 ints, 'same' or 'valid'
+        Of the convolution; ``'same'`` keeps the upsampled size.
 
     Returns
     -------
@@ -120,7 +143,7 @@ def resize_conv2d(input, weight, bias=None, scale_factor=2, mode="nearest", padd
 
     Shape
     -----
-    ``H_out = H * scale_factor + 2 * padding - kH + 1`` (``H * scale_factor`` with ``'same'``).
+    ``H_out = floor(H * scale_factor + 2 * padding - kH) + 1`` (``H * scale_factor`` with ``'same'``).
 
     Examples
     --------
