@@ -180,7 +180,8 @@ def test_same_depthwise_reads_finite_input_in_place(monkeypatch):
     up and the padded copy is used."""
     calls = []
     original = _depthwise_engine._depthwise_in_place
-    monkeypatch.setattr(_depthwise_engine, "_depthwise_in_place", lambda *args: calls.append(original(*args)) or calls[-1])
+    monkeypatch.setattr(_depthwise_engine, "_depthwise_in_place",
+                        lambda *args: calls.append(original(*args)) or calls[-1])
     rng = np.random.default_rng(3)
     x, w = rng.standard_normal((2, 4, 7, 6)), rng.standard_normal((4, 1, 3, 5))
     assert_close_to_reference(cnp.depthwise_conv2d(x, w, padding="same", dilation=(2, 1)),
