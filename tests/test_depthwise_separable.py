@@ -15,7 +15,7 @@ from torch.utils.flop_counter import FlopCounterMode
 import conv_tutorial.numpy as cnp
 import conv_tutorial.torch as ct
 from conv_tutorial import cost
-from conv_tutorial.numpy import im2col
+from conv_tutorial.numpy import _depthwise_engine
 
 F64 = torch.float64
 
@@ -75,6 +75,30 @@ def test_depthwise_fast_path_equals_the_loops(config):
     assert_close_to_reference(cnp.depthwise_conv2d(x, w, b, **kw), cnp.conv2d_naive(x, w, b, groups=groups, **kw))
 
 
+@given(depthwise_configs(), st.booleans())
+def test_depthwise_fast_path_equals_the_loop_over_taps_and_torch(config, same):
+    """The engine's depthwise path against its readable twin, the loop over kernel taps that
+    chapter 6 prints, and both against PyTorch: strides, dilations, paddings (``'same'`` too),
+    channel multipliers, odd sizes, empty batches."""
+    x, w, b, kw = config
+    if same:
+        kw = dict(kw, stride=1, padding="same")
+    by_taps = cnp.depthwise_conv2d_by_taps(x, w, b, **kw)
+    assert_close_to_reference(cnp.depthwise_conv2d(x, w, b, **kw), by_taps)
+    assert_close_to_reference(by_taps, _reference(x, w, b, kw))
+
+
+def test_depthwise_loop_over_taps_keeps_dtype_takes_unbatched_input_and_refuses_a_standard_weight():
+    rng = np.random.default_rng(6)
+    x, w = rng.standard_normal((3, 5, 4)).astype(np.float32), rng.standard_normal((6, 1, 2, 3)).astype(np.float32)
+    out = cnp.depthwise_conv2d_by_taps(x, w, stride=(1, 2), padding=1)
+    assert out.dtype == np.float32 and out.shape == (6, 6, 2)
+    assert_close_to_reference(out, F.conv2d(_t(x[None]), _t(w), stride=(1, 2), padding=1, groups=3)[0],
+                              dtype=np.float32)
+    with pytest.raises(ValueError, match=r"depthwise_conv2d_by_taps: expected weight of shape .*\(1, 3, 2, 3\)"):
+        cnp.depthwise_conv2d_by_taps(x, w.reshape(1, 6, 2, 3)[:, :3])
+
+
 @pytest.mark.parametrize(("scalar_elements", "block_bytes"), [(1, 8), (1, 2**20), (2**40, 8), (2**40, 2**20)])
 @given(config=depthwise_configs())
 def test_depthwise_block_plans_agree_with_torch(scalar_elements, block_bytes, config):
@@ -82,8 +106,8 @@ def test_depthwise_block_plans_agree_with_torch(scalar_elements, block_bytes, co
     blocks of one image or of many: every plan of the depthwise path gives the same result."""
     x, w, b, kw = config
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(im2col, "DEPTHWISE_SCALAR_ELEMENTS", scalar_elements)
-        patch.setattr(im2col, "DEPTHWISE_CACHE_BYTES", block_bytes)
+        patch.setattr(_depthwise_engine, "DEPTHWISE_SCALAR_ELEMENTS", scalar_elements)
+        patch.setattr(_depthwise_engine, "DEPTHWISE_CACHE_BYTES", block_bytes)
         assert_close_to_reference(cnp.depthwise_conv2d(x, w, b, **kw), _reference(x, w, b, kw))
 
 
@@ -155,8 +179,9 @@ def test_same_depthwise_reads_finite_input_in_place(monkeypatch):
     unless a value is not finite (a zero weight times inf or nan is not zero): then the path gives
     up and the padded copy is used."""
     calls = []
-    original = im2col._depthwise_in_place
-    monkeypatch.setattr(im2col, "_depthwise_in_place", lambda *args: calls.append(original(*args)) or calls[-1])
+    original = _depthwise_engine._depthwise_in_place
+    monkeypatch.setattr(_depthwise_engine, "_depthwise_in_place",
+                        lambda *args: calls.append(original(*args)) or calls[-1])
     rng = np.random.default_rng(3)
     x, w = rng.standard_normal((2, 4, 7, 6)), rng.standard_normal((4, 1, 3, 5))
     assert_close_to_reference(cnp.depthwise_conv2d(x, w, padding="same", dilation=(2, 1)),

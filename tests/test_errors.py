@@ -158,6 +158,10 @@ def _public_calls():
             add(f"conv_transpose{n}d", input=a((1, 4, *(3,) * n)), weight=a((4, 3, *(3,) * n)), bias=a((3,)),
                 stride=2, padding=1, output_padding=1, groups=1, dilation=1)
         add("channel_shuffle", input=a((2, 6, 3, 3)), groups=2)
+        add("conv2d_by_groups", input=a((2, 4, 6, 6)), weight=a((8, 2, 3, 3)), bias=a((8,)), stride=1, padding=0,
+            dilation=1, groups=2)
+        add("depthwise_conv2d_by_taps", input=a((2, 3, 6, 6)), weight=a((6, 1, 3, 3)), bias=a((6,)), stride=1,
+            padding=0, dilation=1)
         add("deform_conv2d", input=a((1, 4, 5, 5)), offset=a((1, 18, 3, 3)), weight=a((6, 4, 3, 3)), bias=a((6,)),
             stride=1, padding=0, dilation=1, mask=a((1, 9, 3, 3)))
         add("deform_sampling_points", offset=a((1, 18, 3, 3)), kernel_size=3, stride=1, padding=0, dilation=1)
@@ -186,8 +190,6 @@ def _public_calls():
     n = np.ones
     calls += [
         (cnp, "bilinear_interpolate", dict(image=n((3, 3)), y=0.5, x=0.5)),
-        (cnp, "conv2d_by_groups", dict(input=n((2, 4, 6, 6)), weight=n((8, 2, 3, 3)), bias=n((8,)), stride=1,
-                                       padding=0, dilation=1, groups=2)),
         (cnp, "conv2d_naive", dict(input=n((1, 4, 5, 5)), weight=n((8, 4, 3, 3)), bias=n((8,)), stride=1, padding=0,
                                    dilation=1, groups=1)),
         (cnp, "conv_backward", dict(grad_output=n((2, 8, 4, 4)), input=n((2, 4, 6, 6)), weight=n((8, 4, 3, 3)),

@@ -58,6 +58,7 @@ def test_grouped_conv2d_matches_torch_in_both_backends(cfg):
     assert_close_to_reference(cnp.conv2d(x.numpy(), w.numpy(), b_np, **cfg["args"]), reference)
     assert_close_to_reference(cnp.conv2d_by_groups(x.numpy(), w.numpy(), b_np, **cfg["args"]), reference)
     assert_close_to_reference(ct.conv2d(x, w, b, **cfg["args"]), reference)
+    assert_close_to_reference(ct.conv2d_by_groups(x, w, b, **cfg["args"]), reference)
 
 
 @given(grouped_configs())

@@ -58,6 +58,10 @@ def numpy_calls(m):
         "unfold": (m.unfold, dict(input=X, kernel_size=3, dilation=1, padding=1, stride=2)),
         "fold": (m.fold, dict(input=UNFOLDED, output_size=6, kernel_size=3, dilation=1, padding=1, stride=1)),
         "depthwise_conv2d": (m.depthwise_conv2d, dict(input=X, weight=DW, stride=2, padding=1, dilation=1)),
+        "depthwise_conv2d_by_taps": (m.depthwise_conv2d_by_taps, dict(input=X, weight=DW, stride=2, padding=1,
+                                                                      dilation=2)),
+        "conv2d_by_groups": (m.conv2d_by_groups, dict(input=X, weight=W_G2, stride=2, padding=1, dilation=1,
+                                                      groups=2)),
         "pointwise_conv2d": (m.pointwise_conv2d, dict(input=X, weight=PW)),
         "separable_conv2d": (m.separable_conv2d, dict(input=X, depthwise_weight=DW, pointwise_weight=PW, stride=2,
                                                       padding=1, dilation=1)),
@@ -83,8 +87,6 @@ def numpy_calls(m):
 
 NUMPY_ONLY = {
     "conv2d_naive": (cnp.conv2d_naive, dict(input=X, weight=W_G2, stride=2, padding=1, dilation=1, groups=2)),
-    "conv2d_by_groups": (cnp.conv2d_by_groups, dict(input=X, weight=W_G2, stride=2, padding=1, dilation=1,
-                                                    groups=2)),
     "conv_transpose2d_naive": (cnp.conv_transpose2d_naive, dict(input=X, weight=arr(4, 2, 3, 3), stride=2,
                                                                 padding=1, output_padding=1, groups=2, dilation=1)),
     "pointwise_conv2d_naive": (cnp.pointwise_conv2d_naive, dict(input=X, weight=PW)),

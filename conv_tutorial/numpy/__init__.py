@@ -8,16 +8,20 @@ One module per family, mirrored by :mod:`conv_tutorial.torch`:
 - :mod:`.dilated` -- ``gridding_map``: which input pixels a stack of dilated layers reads
 - :mod:`.upsampling` -- ``overlap_map``, ``stacked_overlap_map`` (checkerboards), ``upsample2d``, ``resize_conv2d``
 - :mod:`.pointwise` -- ``pointwise_conv2d``, ``pointwise_conv2d_naive``
-- :mod:`.depthwise` -- ``depthwise_conv2d`` (``conv2d`` with ``groups = C_in``; the engine's depthwise path)
+- :mod:`.depthwise` -- ``depthwise_conv2d`` (``conv2d`` with ``groups = C_in``; the engine's depthwise path),
+  ``depthwise_conv2d_by_taps``
 - :mod:`.separable` -- ``separable_conv2d``, ``spatially_separable_conv2d``, ``separate_kernel``, ``low_rank_kernel``
 - :mod:`.grouped` -- ``channel_shuffle``, ``shuffle_permutation``, ``conv2d_by_groups``
 - :mod:`.attention` -- ``squeeze_excitation``, ``global_depthwise_conv2d``, ``global_avg_pool2d``
 - :mod:`.deformable` -- ``deform_conv2d``, ``deform_conv2d_naive``, ``deform_sampling_points``, ``bilinear_interpolate``
+
+Each module's docstring names the chapters that teach it (``book/NN_*.ipynb``), and each chapter
+names its modules.
 """
 
 from .attention import global_avg_pool2d, global_depthwise_conv2d, squeeze_excitation
 from .deformable import bilinear_interpolate, deform_conv2d, deform_conv2d_naive, deform_sampling_points
-from .depthwise import depthwise_conv2d
+from .depthwise import depthwise_conv2d, depthwise_conv2d_by_taps
 from .dilated import gridding_map
 from .grouped import channel_shuffle, conv2d_by_groups, shuffle_permutation
 from .im2col import conv_matrix, fold, unfold
@@ -45,6 +49,7 @@ __all__ = [
     "deform_conv2d_naive",
     "deform_sampling_points",
     "depthwise_conv2d",
+    "depthwise_conv2d_by_taps",
     "fold",
     "global_avg_pool2d",
     "global_depthwise_conv2d",

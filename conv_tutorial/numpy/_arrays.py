@@ -1,4 +1,8 @@
-"""Turning user input into float arrays, the same way in every NumPy function."""
+"""Turning user input into float arrays, the same way in every NumPy function.
+
+Every chapter's NumPy functions start here; no chapter prints it. The torch twin:
+:mod:`conv_tutorial.torch._tensors`.
+"""
 
 from __future__ import annotations
 

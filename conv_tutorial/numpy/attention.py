@@ -6,6 +6,9 @@ weighs every position equally; a global depthwise convolution (GDC, MobileFaceNe
 convolution whose kernel is the size of the map, so it learns one weight per channel *and
 position*; squeeze-and-excitation (Hu et al., 2018) pools, passes the ``C`` numbers through a
 small two-layer bottleneck, and rescales each channel of the input by the result.
+
+Chapter 13: ``book/13_channel_attention.ipynb``. The torch twin:
+:mod:`conv_tutorial.torch.attention`.
 """
 
 from __future__ import annotations

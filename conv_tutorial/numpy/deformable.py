@@ -21,6 +21,9 @@ holds ``dy`` (down is positive) and the next channel ``dx`` (right is positive) 
 - :func:`deform_conv2d` -- vectorised: the four corners of all samples gathered at once, then one
   grouped matrix product;
 - :func:`deform_conv2d_naive` -- the same as loops, for teaching and testing.
+
+Chapter 12: ``book/12_deformable_convolution.ipynb``. The torch twin:
+:mod:`conv_tutorial.torch.deformable`.
 """
 
 from __future__ import annotations

@@ -6,6 +6,9 @@ sit ``d`` pixels apart, so a ``k``-tap kernel spans ``d(k - 1) + 1`` pixels
 (:func:`conv_tutorial.shapes.receptive_field`), but a stack whose rates share a factor reads only
 a lattice of the pixels inside it: the *gridding* effect. :func:`gridding_map` computes which
 input pixels one output pixel depends on, and through how many paths.
+
+Chapter 9: ``book/09_dilated_convolution.ipynb``. The torch twin:
+:mod:`conv_tutorial.torch.dilated`.
 """
 
 from __future__ import annotations

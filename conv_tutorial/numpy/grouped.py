@@ -7,6 +7,8 @@ A grouped convolution is not a separate algorithm here: it is
 over the group axis (no Python loop over groups). :func:`conv2d_by_groups` spells out what that
 product computes, ``g`` independent convolutions side by side, as AlexNet ran them on two GPUs,
 and the tests hold the two equal.
+
+Chapter 8: ``book/08_group_convolution.ipynb``. The torch twin: :mod:`conv_tutorial.torch.grouped`.
 """
 
 from __future__ import annotations

@@ -4,6 +4,9 @@
 A 1x1 convolution looks at one pixel at a time and mixes its channels: at every pixel the output
 vector is ``weight @ input_vector + bias``, the same matrix at every pixel. Over a whole image that
 is one matrix product ``(C_out, C_in) @ (C_in, H*W)`` (network in network, Lin et al. 2014).
+
+Chapter 3: ``book/03_pointwise_convolution.ipynb``. The torch twin:
+:mod:`conv_tutorial.torch.pointwise`.
 """
 
 from __future__ import annotations

@@ -4,6 +4,10 @@ SVD arithmetic that says when a kernel factors: ``separate_kernel`` and ``low_ra
 
 Every convolution here is a composition of :func:`conv2d` calls with arguments; nothing is
 copied from the engine.
+
+Chapters 5 and 7: ``book/05_spatially_separable_convolution.ipynb``,
+``book/07_depthwise_separable_convolution.ipynb``. The torch twin:
+:mod:`conv_tutorial.torch.separable`.
 """
 
 from __future__ import annotations

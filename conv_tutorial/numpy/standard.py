@@ -5,6 +5,9 @@ All three fast functions are one N-d engine (:func:`conv_tutorial.numpy.im2col.c
 grouped, depthwise and pointwise convolutions are calls of it with arguments, not copies of it.
 Semantics are those of ``torch.nn.functional.conv{1,2,3}d`` (cross-correlation, like every deep
 learning library: the kernel is not flipped).
+
+Chapters 1 and 11: ``book/01_standard_convolution.ipynb``, ``book/11_3d_convolution.ipynb``. The
+torch twin: :mod:`conv_tutorial.torch.standard`.
 """
 
 from __future__ import annotations
@@ -31,7 +34,23 @@ def _conv(fn, n, input, weight, bias, stride, padding, dilation, groups):
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """1D convolution (cross-correlation) over ``(N, C_in, L)``, like ``torch.nn.functional.conv1d``.
 
-    See :func:`conv2d` for the parameters, with one spatial axis instead of two.
+    Parameters
+    ----------
+    input : array_like, shape (N, C_in, L) or (C_in, L)
+    weight : array_like, shape (C_out, C_in // groups, k)
+    bias : array_like, shape (C_out,), optional
+    stride, dilation : int or tuple of 1 int
+    padding : int, tuple of 1 int, ``'valid'`` or ``'same'``
+    groups : int
+        See :func:`conv2d`.
+
+    Returns
+    -------
+    ndarray, shape (N, C_out, L_out) or (C_out, L_out)
+
+    Shape
+    -----
+    ``L_out = floor((L + 2 * padding - dilation * (k - 1) - 1) / stride) + 1``.
 
     Examples
     --------
@@ -84,7 +103,25 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """3D convolution over ``(N, C_in, D, H, W)``, like ``torch.nn.functional.conv3d``.
 
-    See :func:`conv2d` for the parameters, with three spatial axes instead of two.
+    Parameters
+    ----------
+    input : array_like, shape (N, C_in, D, H, W) or (C_in, D, H, W)
+        For a video clip ``D`` is time (frames); for a scan it is the third spatial axis.
+    weight : array_like, shape (C_out, C_in // groups, kD, kH, kW)
+    bias : array_like, shape (C_out,), optional
+    stride, dilation : int or tuple of 3 ints
+    padding : int, tuple of 3 ints, ``'valid'`` or ``'same'``
+    groups : int
+        See :func:`conv2d`.
+
+    Returns
+    -------
+    ndarray, shape (N, C_out, D_out, H_out, W_out) or (C_out, D_out, H_out, W_out)
+
+    Shape
+    -----
+    ``D_out = floor((D + 2 * padding - dilation * (kD - 1) - 1) / stride) + 1``, same for ``H``
+    and ``W``.
 
     Examples
     --------

@@ -7,6 +7,9 @@ convolution with the same arguments (its matrix is ``C.T``), so it maps the conv
 shape back to its input shape; ``output_padding`` picks among the input sizes a strided
 convolution maps onto the same output size. Semantics are those of
 ``torch.nn.functional.conv_transpose{1,2,3}d`` (note ``groups`` comes before ``dilation``).
+
+Chapter 10: ``book/10_transposed_convolution.ipynb``. The torch twin:
+:mod:`conv_tutorial.torch.transposed`.
 """
 
 from __future__ import annotations
@@ -38,7 +41,22 @@ def _conv_transpose(fn, n, input, weight, bias, stride, padding, output_padding,
 def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     """1D transposed convolution, like ``torch.nn.functional.conv_transpose1d``.
 
-    See :func:`conv_transpose2d` for the parameters, with one spatial axis instead of two.
+    Parameters
+    ----------
+    input : array_like, shape (N, C_in, L) or (C_in, L)
+    weight : array_like, shape (C_in, C_out // groups, k)
+    bias : array_like, shape (C_out,), optional
+    stride, padding, output_padding, dilation : int or tuple of 1 int
+    groups : int
+        See :func:`conv_transpose2d`.
+
+    Returns
+    -------
+    ndarray, shape (N, C_out, L_out) or (C_out, L_out)
+
+    Shape
+    -----
+    ``L_out = (L - 1) * stride - 2 * padding + dilation * (k - 1) + output_padding + 1``.
 
     Examples
     --------
@@ -94,7 +112,23 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
 def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     """3D transposed convolution, like ``torch.nn.functional.conv_transpose3d``.
 
-    See :func:`conv_transpose2d` for the parameters, with three spatial axes instead of two.
+    Parameters
+    ----------
+    input : array_like, shape (N, C_in, D, H, W) or (C_in, D, H, W)
+    weight : array_like, shape (C_in, C_out // groups, kD, kH, kW)
+    bias : array_like, shape (C_out,), optional
+    stride, padding, output_padding, dilation : int or tuple of 3 ints
+    groups : int
+        See :func:`conv_transpose2d`.
+
+    Returns
+    -------
+    ndarray, shape (N, C_out, D_out, H_out, W_out) or (C_out, D_out, H_out, W_out)
+
+    Shape
+    -----
+    ``D_out = (D - 1) * stride - 2 * padding + dilation * (kD - 1) + output_padding + 1``, same
+    for ``H`` and ``W``.
 
     Examples
     --------

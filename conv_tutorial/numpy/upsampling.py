@@ -7,6 +7,9 @@
   ``torch.nn.functional.interpolate`` (``align_corners=False``);
 - :func:`resize_conv2d` -- the alternative to a strided transposed convolution: upsample, then a
   stride-1 convolution, whose every output pixel reads the same number of taps.
+
+Chapter 10: ``book/10_transposed_convolution.ipynb``. The torch twin:
+:mod:`conv_tutorial.torch.upsampling`.
 """
 
 from __future__ import annotations

@@ -14,12 +14,15 @@ module per family, mirroring :mod:`conv_tutorial.numpy`:
 - :mod:`.deformable` -- ``deform_conv2d``, ``deform_sampling_points`` and the ``DeformConv2d`` module (DCNv1/v2)
 - :mod:`.pointwise` -- ``pointwise_conv2d`` and the ResNet ``Bottleneck`` block
 - :mod:`.multiscale` -- GoogLeNet's ``InceptionBlock``
-- :mod:`.depthwise` -- ``depthwise_conv2d``
+- :mod:`.depthwise` -- ``depthwise_conv2d``, ``depthwise_conv2d_by_taps``
 - :mod:`.separable` -- ``separable_conv2d``, ``spatially_separable_conv2d``, ``separate_kernel``, ``low_rank_kernel``
   and the ``DepthwiseSeparableConv2d`` and ``SpatiallySeparableConv2d`` modules
-- :mod:`.grouped` -- ``channel_shuffle`` and the ``ResNeXtBlock`` and ``ShuffleNetUnit`` blocks
+- :mod:`.grouped` -- ``channel_shuffle``, ``conv2d_by_groups`` and the ``ResNeXtBlock`` and ``ShuffleNetUnit`` blocks
 - :mod:`.attention` -- ``squeeze_excitation``, ``global_depthwise_conv2d``, ``global_avg_pool2d`` and the
   ``SqueezeExcitation`` and ``GlobalDepthwiseConv2d`` modules
+
+Each module's docstring names the chapters that teach it (``book/NN_*.ipynb``), and each chapter
+names its modules.
 """
 
 try:
@@ -39,9 +42,9 @@ from .attention import (
     squeeze_excitation,
 )
 from .deformable import DeformConv2d, deform_conv2d, deform_sampling_points
-from .depthwise import depthwise_conv2d
+from .depthwise import depthwise_conv2d, depthwise_conv2d_by_taps
 from .dilated import gridding_map
-from .grouped import ResNeXtBlock, ShuffleNetUnit, channel_shuffle
+from .grouped import ResNeXtBlock, ShuffleNetUnit, channel_shuffle, conv2d_by_groups
 from .im2col import fold, unfold
 from .multiscale import InceptionBlock
 from .pointwise import Bottleneck, pointwise_conv2d
@@ -73,6 +76,7 @@ __all__ = [
     "channel_shuffle",
     "conv1d",
     "conv2d",
+    "conv2d_by_groups",
     "conv3d",
     "conv_transpose1d",
     "conv_transpose2d",
@@ -80,6 +84,7 @@ __all__ = [
     "deform_conv2d",
     "deform_sampling_points",
     "depthwise_conv2d",
+    "depthwise_conv2d_by_taps",
     "fold",
     "global_avg_pool2d",
     "global_depthwise_conv2d",

@@ -1,4 +1,8 @@
-"""Checking user tensors and choosing the dtype to compute in, the same way in every torch function."""
+"""Checking user tensors and choosing the dtype to compute in, the same way in every torch function.
+
+Every chapter's torch functions start here; no chapter prints it. The NumPy twin:
+:mod:`conv_tutorial.numpy._arrays`.
+"""
 
 from __future__ import annotations
 

@@ -7,11 +7,12 @@ equal weights for every position, a global depthwise convolution (MobileFaceNet'
 learned weight per channel and position, and squeeze-and-excitation (Hu et al., 2018) turns the
 pooled numbers into per-channel gates that rescale the input. Every function works on any device
 and is differentiable.
+
+Chapter 13: ``book/13_channel_attention.ipynb``. The NumPy twin:
+:mod:`conv_tutorial.numpy.attention`.
 """
 
 from __future__ import annotations
-
-import math
 
 import torch
 from torch import nn
@@ -24,6 +25,7 @@ from .._checks import (
     check_positive_int,
     check_squeeze_excitation,
 )
+from ._layers import conv_bias, conv_weight
 from ._tensors import common_float_dtype
 from .standard import conv2d
 
@@ -101,7 +103,7 @@ def squeeze_excitation(input, w1, b1, w2, b2):
     ----------
     input : Tensor, shape (N, C, H, W) or (C, H, W)
     w1 : Tensor, shape (C_r, C)
-        Reduction weight, ``C_r = C / r`` for the reduction ratio ``r``.
+        Reduction weight, ``C_r = C / r`` for the reduction ratio ``r`` (16 in Hu et al.).
     b1 : Tensor, shape (C_r,), or None
     w2 : Tensor, shape (C, C_r)
         Expansion weight.
@@ -202,13 +204,9 @@ class GlobalDepthwiseConv2d(nn.Module):
         check_positive_int(None, "channels", channels)
         size = _positive(spatial_size, 2, "spatial_size")
         check_flag(None, "bias", bias)
-        self.weight = nn.Parameter(torch.empty(channels, 1, *size))
-        self.bias = nn.Parameter(torch.empty(channels)) if bias else None
         # nn.Conv2d's default initialisation for a depthwise kernel: fan-in H * W.
-        nn.init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            bound = 1 / math.sqrt(size[0] * size[1])
-            nn.init.uniform_(self.bias, -bound, bound)
+        self.weight = conv_weight(channels, 1, *size)
+        self.bias = conv_bias(channels, size[0] * size[1]) if bias else None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return global_depthwise_conv2d(x, self.weight, self.bias)

@@ -8,17 +8,19 @@ offsets. Everything is plain differentiable torch, on whatever device the input 
 autograd gives the gradients with respect to input, offset, mask, weight and bias. Layout and
 sampling rule are those of :mod:`conv_tutorial.numpy.deformable` (read its docstring for the
 offset layout).
+
+Chapter 12: ``book/12_deformable_convolution.ipynb``. The NumPy twin:
+:mod:`conv_tutorial.numpy.deformable`.
 """
 
 from __future__ import annotations
-
-import math
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from .._checks import _non_negative, _positive, check_deform_conv2d, check_flag, check_positive_int
+from ._layers import conv_bias, conv_weight
 from ._tensors import common_float_dtype
 from .standard import conv2d
 
@@ -98,14 +100,17 @@ def deform_conv2d(input, offset, weight, bias=None, stride=1, padding=0, dilatio
     ----------
     input : Tensor, shape (N, C_in, H, W)
     offset : Tensor, shape (N, 2 * offset_groups * kH * kW, H_out, W_out)
-        Channel ``2 * (g * kH * kW + ki * kW + kj)`` is ``dy`` (down positive) and the next one
-        ``dx`` (right positive) of tap ``(ki, kj)`` in offset group ``g``.
+        Channel ``2 * (g * kH * kW + ki * kW + kj)`` is ``dy`` (rows, down positive) and the next
+        one ``dx`` (columns, right positive) of tap ``(ki, kj)`` in offset group ``g``. Offset
+        group ``g`` moves the taps of input channels ``g * C_in / offset_groups`` to
+        ``(g + 1) * C_in / offset_groups - 1``.
     weight : Tensor, shape (C_out, C_in // groups, kH, kW)
         The weight groups are ``C_in // weight.shape[1]``, as torchvision infers them.
     bias : Tensor, shape (C_out,), optional
     stride, padding, dilation : int or tuple of 2 ints
     mask : Tensor, shape (N, offset_groups * kH * kW, H_out, W_out), optional
-        DCNv2's modulation, applied as given (no sigmoid); ``None`` is DCNv1.
+        DCNv2's modulation: channel ``g * kH * kW + ki * kW + kj`` scales the sample of tap
+        ``(ki, kj)`` in offset group ``g``. ``None`` is DCNv1 (every sample counts fully).
 
     Returns
     -------
@@ -115,7 +120,8 @@ def deform_conv2d(input, offset, weight, bias=None, stride=1, padding=0, dilatio
 
     Shape
     -----
-    ``H_out = floor((H + 2 * padding - dilation * (kH - 1) - 1) / stride) + 1``, same for ``W``.
+    ``H_out = floor((H + 2 * padding - dilation * (kH - 1) - 1) / stride) + 1``, same for ``W``:
+    the offsets move the samples, not the output grid.
 
     Examples
     --------
@@ -209,13 +215,9 @@ class DeformConv2d(nn.Module):
         self.padding = _non_negative(padding, 2, "padding")
         self.offset_groups, self.modulated = offset_groups, check_flag(None, "modulated", modulated)
         check_flag(None, "bias", bias)
-        self.weight = nn.Parameter(torch.empty(out_channels, in_channels // groups, kh, kw))
-        self.bias = nn.Parameter(torch.empty(out_channels)) if bias else None
         # nn.Conv2d's initialisation, so the layer starts as the convolution it generalises.
-        nn.init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            bound = 1 / math.sqrt((in_channels // groups) * kh * kw)
-            nn.init.uniform_(self.bias, -bound, bound)
+        self.weight = conv_weight(out_channels, in_channels // groups, kh, kw)
+        self.bias = conv_bias(out_channels, (in_channels // groups) * kh * kw) if bias else None
         predicted = (3 if modulated else 2) * offset_groups * kh * kw
         self.offset_weight = nn.Parameter(torch.zeros(predicted, in_channels, kh, kw))
         self.offset_bias = nn.Parameter(torch.zeros(predicted))

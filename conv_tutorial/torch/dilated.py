@@ -3,6 +3,9 @@
 A dilated convolution is :func:`conv_tutorial.torch.conv2d` with ``dilation=d``. Mirrors
 :mod:`conv_tutorial.numpy.dilated`: :func:`gridding_map` counts the paths from each input pixel
 to one output pixel through a stack of dilated layers, with the package's transposed convolution.
+
+Chapter 9: ``book/09_dilated_convolution.ipynb``. The NumPy twin:
+:mod:`conv_tutorial.numpy.dilated`.
 """
 
 from __future__ import annotations
@@ -28,8 +31,9 @@ def gridding_map(dilations, kernel_size=3, ndim=2, device=None):
     kernel_size : int or sequence of int
         Taps per axis of every layer, or one entry per layer.
     ndim : int
-        1 or 2.
+        1 for a signal, 2 for an image (square kernels).
     device : torch.device or str, optional
+        Where the result is placed (default: the CPU).
 
     Returns
     -------

@@ -1,11 +1,15 @@
-"""Group convolution and channel shuffle from torch primitives: ``channel_shuffle`` and the blocks
-built on grouped convolutions, ``ResNeXtBlock`` (Xie et al., 2017) and ``ShuffleNetUnit``
-(ShuffleNet v1, Zhang et al., 2018).
+"""Group convolution and channel shuffle from torch primitives (chapter 8): ``channel_shuffle``,
+``conv2d_by_groups`` (the loop over groups the chapter teaches first) and the blocks built on
+grouped convolutions, ``ResNeXtBlock`` (Xie et al., 2017) and ``ShuffleNetUnit`` (ShuffleNet v1,
+Zhang et al., 2018).
 
 A grouped convolution is :func:`conv_tutorial.torch.conv2d` with ``groups=g`` (one batched matrix
-product over the group axis), not a separate function. The blocks hold their weights as
-``nn.Parameter`` and run on that ``conv2d``; they work on any device and autograd differentiates
-them.
+product over the group axis), not a separate function; :func:`conv2d_by_groups` spells out what
+that product computes. The blocks hold their weights as ``nn.Parameter`` and run on that
+``conv2d``; they work on any device and autograd differentiates them. The NumPy twin is
+:mod:`conv_tutorial.numpy.grouped`.
+
+Chapter 8: ``book/08_group_convolution.ipynb``. The NumPy twin: :mod:`conv_tutorial.numpy.grouped`.
 """
 
 from __future__ import annotations
@@ -14,11 +18,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .._checks import check_channel_shuffle, check_positive_int
+from .._checks import check_channel_shuffle, check_conv, check_positive_int
+from ._layers import _ConvBN
 from ._tensors import common_float_dtype
-from .pointwise import Bottleneck, _ConvBN
+from .pointwise import Bottleneck
+from .standard import conv2d
 
-__all__ = ["ResNeXtBlock", "ShuffleNetUnit", "channel_shuffle"]
+__all__ = ["ResNeXtBlock", "ShuffleNetUnit", "channel_shuffle", "conv2d_by_groups"]
 
 
 def channel_shuffle(input, groups):
@@ -51,6 +57,52 @@ def channel_shuffle(input, groups):
     shuffled = input.to(dtype).reshape(n, groups, c // groups, *shape[2:]).transpose(1, 2)
     # Always a copy (with groups 1 or C the transpose moves nothing, and a reshape would return a view).
     return shuffled.clone(memory_format=torch.contiguous_format).reshape(shape)
+
+
+def conv2d_by_groups(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """:func:`~conv_tutorial.torch.conv2d` with ``groups=g`` written as ``g`` separate convolutions.
+
+    Split the input channels into ``g`` consecutive blocks of ``C_in / g`` and the filters into
+    ``g`` blocks of ``C_out / g``; block ``j`` of filters convolves block ``j`` of channels only,
+    and the ``g`` outputs are concatenated along the channel axis. This is the loop the engine
+    replaces by one batched matrix product; it is slow for large ``g`` and kept for teaching and
+    for the tests.
+
+    Parameters
+    ----------
+    input : Tensor, shape (N, C_in, H, W) or (C_in, H, W)
+    weight : Tensor, shape (C_out, C_in // groups, kH, kW)
+    bias : Tensor, shape (C_out,), optional
+    stride, padding, dilation : as in :func:`~conv_tutorial.torch.conv2d`
+    groups : int
+        Must divide ``C_in`` and ``C_out``.
+
+    Returns
+    -------
+    Tensor, shape (N, C_out, H_out, W_out) or (C_out, H_out, W_out)
+
+    Shape
+    -----
+    ``H_out = floor((H + 2 * padding - dilation * (kH - 1) - 1) / stride) + 1``, same for ``W``.
+
+    Examples
+    --------
+    >>> x = torch.arange(4.0).reshape(1, 4, 1, 1)
+    >>> conv2d_by_groups(x, torch.ones(2, 2, 1, 1), groups=2).flatten()   # (0 + 1), (2 + 3)
+    tensor([1., 5.])
+    """
+    dtype = common_float_dtype(input=input, weight=weight, bias=bias)
+    spec = check_conv("conv2d", 2, input.shape, weight.shape, None if bias is None else bias.shape, stride, padding,
+                      dilation, groups)
+    x, w = input.to(dtype).reshape(spec.input_shape), weight.to(dtype)
+    c_in_g, c_out_g = w.shape[1], w.shape[0] // groups
+    parts = [
+        conv2d(x[:, j * c_in_g : (j + 1) * c_in_g], w[j * c_out_g : (j + 1) * c_out_g],
+               None if bias is None else bias[j * c_out_g : (j + 1) * c_out_g], stride, padding, dilation)
+        for j in range(groups)
+    ]
+    out = torch.cat(parts, dim=1)
+    return out[0] if spec.unbatched else out
 
 
 def _check_positive_ints(**values) -> None:

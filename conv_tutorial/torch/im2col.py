@@ -1,5 +1,5 @@
-"""Convolution as matrix multiplication in torch: validated ``unfold`` (im2col) and ``fold``
-(col2im), and the two matmul engines every torch convolution in this package runs on.
+"""Convolution as matrix multiplication in torch (chapter 2): validated ``unfold`` (im2col) and
+``fold`` (col2im), and the matmul engines every torch convolution in this package runs on.
 
 The idea of chapter 2, with torch primitives doing the copying:
 
@@ -10,10 +10,17 @@ The idea of chapter 2, with torch primitives doing the copying:
   ``fold`` is the adjoint of ``unfold``, which is why the transposed convolution is the adjoint
   (and the input gradient) of the convolution.
 
-Grouped weights are one batched matmul over a group axis, no Python loop over groups. The
-engines are plain differentiable torch operations on whatever device the input lives on, so
-autograd supplies every backward pass. 1D convolutions run on the same 2D engines with a unit
-height axis.
+The twin of :mod:`conv_tutorial.numpy.im2col`: :func:`conv_forward` takes the same validated
+:class:`~conv_tutorial._checks.ConvSpec` as the NumPy engine and works for 1, 2 or 3 spatial
+axes. ``F.unfold`` handles two, so a 1D convolution runs the 2D engine (:func:`conv2d_forward`)
+over a unit height axis and a 3D one sums it over the kernel's depth taps
+(:func:`conv3d_by_depth_taps`, chapter 11); the transposed engines
+(:func:`conv_transpose_forward`) mirror them. Grouped weights are one batched matmul over a
+group axis, no Python loop over groups. The engines are plain differentiable torch operations on
+whatever device the input lives on, so autograd supplies every backward pass.
+
+Chapter 2: ``book/02_convolution_as_matmul.ipynb``. The NumPy twin:
+:mod:`conv_tutorial.numpy.im2col`.
 """
 
 from __future__ import annotations
@@ -30,7 +37,40 @@ from ._tensors import common_float_dtype
 __all__ = ["fold", "unfold"]
 
 
-def conv_forward(x: torch.Tensor, weight: torch.Tensor, stride, padding, dilation, groups: int) -> torch.Tensor:
+def conv_forward(x: torch.Tensor, weight: torch.Tensor, spec) -> torch.Tensor:
+    """Grouped N-d convolution ``W @ unfold(x)`` for a validated :class:`~conv_tutorial._checks.ConvSpec`.
+
+    ``x`` is ``(N, C_in, *S)`` (batched, 1 to 3 spatial axes), ``weight`` ``(C_out, C_in // g, *K)``;
+    returns ``(N, C_out, *O)`` without bias, like :func:`conv_tutorial.numpy.im2col.conv_forward`.
+    """
+    stride, padding, dilation, groups = spec.stride, spec.padding, spec.dilation, spec.groups
+    if len(stride) == 3:
+        return conv3d_by_depth_taps(x, weight, stride, padding, dilation, groups)
+    if len(stride) == 1:  # a 1D convolution is a 2D one over a unit height axis: one engine, not a copy
+        out = conv2d_forward(x.unsqueeze(2), weight.unsqueeze(2), (1, *stride), ((0, 0), *padding), (1, *dilation),
+                             groups)
+        return out.squeeze(2)
+    return conv2d_forward(x, weight, stride, padding, dilation, groups)
+
+
+def conv_transpose_forward(y: torch.Tensor, weight: torch.Tensor, spec) -> torch.Tensor:
+    """Grouped N-d transposed convolution ``fold(W.T @ y)`` for a validated
+    :class:`~conv_tutorial._checks.TransposedConvSpec`, without bias.
+
+    ``y`` is ``(N, C_in, *I)`` (batched, 1 to 3 spatial axes), ``weight`` ``(C_in, C_out // g, *K)``;
+    returns ``(N, C_out, *O)`` with ``O = (I - 1) * stride - 2 * padding + dilation * (K - 1) + output_padding + 1``.
+    """
+    stride, padding, out_pads, dilation = spec.stride, spec.padding, spec.output_padding, spec.dilation
+    if len(stride) == 3:
+        return conv_transpose3d_by_depth_taps(y, weight, stride, padding, out_pads, dilation, spec.groups)
+    if len(stride) == 1:  # a 1D transposed convolution is a 2D one over a unit height axis
+        out = conv_transpose2d_forward(y.unsqueeze(2), weight.unsqueeze(2), (1, *stride), (0, *padding),
+                                       (0, *out_pads), (1, *dilation), spec.groups)
+        return out.squeeze(2)
+    return conv_transpose2d_forward(y, weight, stride, padding, out_pads, dilation, spec.groups)
+
+
+def conv2d_forward(x: torch.Tensor, weight: torch.Tensor, stride, padding, dilation, groups: int) -> torch.Tensor:
     """Grouped 2D convolution ``W @ unfold(x)`` of validated arguments, without bias.
 
     Parameters
@@ -64,8 +104,8 @@ def conv_forward(x: torch.Tensor, weight: torch.Tensor, stride, padding, dilatio
     return (w_mat @ cols).reshape(batch, c_out, out_h, out_w)
 
 
-def conv_transpose_forward(y: torch.Tensor, weight: torch.Tensor, stride, padding, output_padding, dilation,
-                           groups: int) -> torch.Tensor:
+def conv_transpose2d_forward(y: torch.Tensor, weight: torch.Tensor, stride, padding, output_padding, dilation,
+                             groups: int) -> torch.Tensor:
     """Grouped 2D transposed convolution ``fold(W.T @ y)`` of validated arguments, without bias.
 
     Parameters
@@ -98,6 +138,85 @@ def conv_transpose_forward(y: torch.Tensor, weight: torch.Tensor, stride, paddin
     # no pixel reaches (zeros); F.pad crops where its widths are negative.
     (ph, pw), (oph, opw) = padding, output_padding
     return F.pad(full, (-pw, opw - pw, -ph, oph - ph))
+
+
+def conv3d_by_depth_taps(x: torch.Tensor, weight: torch.Tensor, stride, padding, dilation,
+                         groups: int) -> torch.Tensor:
+    """Grouped 3D convolution of validated arguments as a sum of 2D convolutions, without bias.
+
+    Depth tap ``t`` of the kernel reads, for output frame ``o``, the input frame
+    ``o * stride_D + t * dilation_D``. Folding the output frames into the batch axis makes that
+    one 2D convolution with the kernel slice ``weight[:, :, t]``, so
+
+        ``out[:, :, o] = sum over t of conv2d(x[:, :, o * s + t * d], weight[:, :, t])``
+
+    is ``kD`` calls of the 2D engine (:func:`conv2d_forward`), not a second engine.
+
+    Parameters
+    ----------
+    x : Tensor, shape (N, C_in, D, H, W)
+    weight : Tensor, shape (C_out, C_in // groups, kD, kH, kW)
+    stride, dilation : tuple of 3 ints
+    padding : tuple of 3 (before, after) pairs
+    groups : int
+
+    Returns
+    -------
+    Tensor, shape (N, C_out, D_out, H_out, W_out)
+    """
+    (front, back), plane_padding = padding[0], padding[1:]
+    x = F.pad(x, (0, 0, 0, 0, front, back))
+    batch, c_in, depth, height, width = x.shape
+    c_out, k_depth = weight.shape[0], weight.shape[2]
+    s_d, d_d = stride[0], dilation[0]
+    d_out = (depth - d_d * (k_depth - 1) - 1) // s_d + 1
+    out = 0
+    for t in range(k_depth):
+        frames = x[:, :, t * d_d : t * d_d + (d_out - 1) * s_d + 1 : s_d]
+        frames = frames.transpose(1, 2).reshape(batch * d_out, c_in, height, width)
+        out = out + conv2d_forward(frames, weight[:, :, t], stride[1:], plane_padding, dilation[1:], groups)
+    return out.reshape(batch, d_out, c_out, *out.shape[2:]).transpose(1, 2)
+
+
+def conv_transpose3d_by_depth_taps(y: torch.Tensor, weight: torch.Tensor, stride, padding, output_padding,
+                                   dilation, groups: int) -> torch.Tensor:
+    """Grouped 3D transposed convolution of validated arguments, without bias.
+
+    The adjoint of ``conv3d_by_depth_taps``: where the convolution reads
+    input frame ``o * stride_D + t * dilation_D`` through the kernel slice ``weight[:, :, t]``, its
+    adjoint sends frame ``o`` of ``y`` through the 2D transposed convolution with that slice and
+    adds the result onto output frame ``o * stride_D + t * dilation_D``. Depth ``padding`` is then
+    cropped and ``output_padding`` frames added at the end, as the 2D engine
+    (:func:`conv_transpose2d_forward`) does for height and width.
+
+    Parameters
+    ----------
+    y : Tensor, shape (N, C_in, D, H, W)
+    weight : Tensor, shape (C_in, C_out // groups, kD, kH, kW)
+    stride, padding, output_padding, dilation : tuple of 3 ints
+    groups : int
+
+    Returns
+    -------
+    Tensor, shape (N, C_out, D_out, H_out, W_out)
+        ``D_out = (D - 1) * stride - 2 * padding + dilation * (kD - 1) + output_padding + 1``.
+    """
+    batch, c_in, depth, height, width = y.shape
+    k_depth = weight.shape[2]
+    s_d, d_d = stride[0], dilation[0]
+    frames = y.transpose(1, 2).reshape(batch * depth, c_in, height, width)
+    canvas_depth = (depth - 1) * s_d + d_d * (k_depth - 1) + 1
+    first_frames = torch.arange(depth, device=y.device) * s_d
+    full = None
+    for t in range(k_depth):
+        part = conv_transpose2d_forward(frames, weight[:, :, t], stride[1:], padding[1:], output_padding[1:],
+                                        dilation[1:], groups)
+        part = part.reshape(batch, depth, *part.shape[1:])
+        if full is None:
+            full = part.new_zeros((batch, canvas_depth, *part.shape[2:]))
+        full = full.index_add(1, first_frames + t * d_d, part)
+    p_d, op_d = padding[0], output_padding[0]
+    return F.pad(full.transpose(1, 2), (0, 0, 0, 0, -p_d, op_d - p_d))
 
 
 def unfold(input, kernel_size, dilation=1, padding=0, stride=1):

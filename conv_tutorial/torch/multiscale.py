@@ -3,17 +3,18 @@
 Four branches look at the same input at different scales -- 1x1, 3x3, 5x5 and a 3x3 max pool --
 and their outputs are concatenated along the channels. The 1x1 "reductions" in front of the 3x3
 and 5x5 convolutions (and behind the pool) are what keeps the block affordable.
+
+Chapter 4: ``book/04_small_kernels_receptive_field.ipynb``.
 """
 
 from __future__ import annotations
-
-import math
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from .._checks import check_positive_int
+from ._layers import conv_bias, conv_weight
 from .standard import conv2d
 
 __all__ = ["InceptionBlock"]
@@ -24,12 +25,9 @@ class _ConvReLU(nn.Module):
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int):
         super().__init__()
-        self.weight = nn.Parameter(torch.empty(out_channels, in_channels, kernel_size, kernel_size))
-        self.bias = nn.Parameter(torch.empty(out_channels))
         # nn.Conv2d's default initialisation, so the block starts where a torch model would.
-        nn.init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        bound = 1 / math.sqrt(in_channels * kernel_size * kernel_size)
-        nn.init.uniform_(self.bias, -bound, bound)
+        self.weight = conv_weight(out_channels, in_channels, kernel_size, kernel_size)
+        self.bias = conv_bias(out_channels, in_channels * kernel_size * kernel_size)
         self.padding = kernel_size // 2
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

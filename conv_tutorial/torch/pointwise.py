@@ -4,6 +4,9 @@
   one matrix ``(C_out, C_in)`` mixing the channels of every pixel;
 - :class:`Bottleneck` -- ResNet's block (He et al. 2016): 1x1 reduce, 3x3, 1x1 expand, each
   followed by batch normalisation, ReLU after the first two and after the sum with the shortcut.
+
+Chapter 3: ``book/03_pointwise_convolution.ipynb``. The NumPy twin:
+:mod:`conv_tutorial.numpy.pointwise`.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import torch
 from torch import nn
 
 from .._checks import check_pointwise_weight, check_positive_int
+from ._layers import _ConvBN  # the blocks built on the bottleneck import it from here too
 from ._tensors import common_float_dtype
 from .standard import conv2d
 
@@ -28,7 +32,7 @@ def pointwise_conv2d(input, weight, bias=None):
     ----------
     input : Tensor, shape (N, C_in, H, W) or (C_in, H, W)
     weight : Tensor, shape (C_out, C_in) or (C_out, C_in, 1, 1)
-        The channel-mixing matrix; the 4D form is ``nn.Conv2d(C_in, C_out, 1).weight``.
+        The channel-mixing matrix; the 4D form is PyTorch's ``nn.Conv2d(C_in, C_out, 1).weight``.
     bias : Tensor, shape (C_out,), optional
 
     Returns
@@ -38,7 +42,8 @@ def pointwise_conv2d(input, weight, bias=None):
 
     Shape
     -----
-    The spatial size is unchanged: ``H_out = H``, ``W_out = W``.
+    The spatial size is unchanged: a 1x1 kernel with stride 1 and no padding gives
+    ``H_out = H``, ``W_out = W``.
 
     Examples
     --------
@@ -52,21 +57,6 @@ def pointwise_conv2d(input, weight, bias=None):
     """
     common_float_dtype(input=input, weight=weight, bias=bias)  # the type checks, before any reshape
     return conv2d(input, weight.reshape(check_pointwise_weight("pointwise_conv2d", weight.shape)), bias)
-
-
-class _ConvBN(nn.Module):
-    """A bias-free (grouped) convolution followed by batch normalisation (the BN shift plays the bias's role)."""
-
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stride: int = 1, groups: int = 1):
-        super().__init__()
-        self.weight = nn.Parameter(torch.empty(out_channels, in_channels // groups, kernel_size, kernel_size))
-        # He et al.'s initialisation for ReLU networks, as torchvision's ResNet, ResNeXt and ShuffleNet use.
-        nn.init.kaiming_normal_(self.weight, mode="fan_out", nonlinearity="relu")
-        self.stride, self.padding, self.groups = stride, kernel_size // 2, groups
-        self.norm = nn.BatchNorm2d(out_channels)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.norm(conv2d(x, self.weight, stride=self.stride, padding=self.padding, groups=self.groups))
 
 
 class Bottleneck(nn.Module):

@@ -5,11 +5,13 @@
 
 Every convolution is a composition of :func:`conv2d` calls with arguments; everything is
 differentiable (the SVD too) and runs on any device.
+
+Chapters 5 and 7: ``book/05_spatially_separable_convolution.ipynb``,
+``book/07_depthwise_separable_convolution.ipynb``. The NumPy twin:
+:mod:`conv_tutorial.numpy.separable`.
 """
 
 from __future__ import annotations
-
-import math
 
 import torch
 from torch import nn
@@ -25,6 +27,7 @@ from .._checks import (
     check_spatially_separable,
     check_tolerance,
 )
+from ._layers import conv_bias, conv_weight
 from ._tensors import common_float_dtype
 from .depthwise import depthwise_conv2d
 from .pointwise import pointwise_conv2d
@@ -56,7 +59,8 @@ def separable_conv2d(input, depthwise_weight, pointwise_weight, depthwise_bias=N
 
     Shape
     -----
-    ``H_out = floor((H + 2 * padding - dilation * (kH - 1) - 1) / stride) + 1``, same for ``W``.
+    ``H_out = floor((H + 2 * padding - dilation * (kH - 1) - 1) / stride) + 1``, same for ``W``
+    (the pointwise step keeps the size).
 
     Examples
     --------
@@ -84,8 +88,10 @@ def spatially_separable_conv2d(input, column_weight, row_weight, column_bias=Non
     column_bias : Tensor, shape (C_mid,), optional
     row_bias : Tensor, shape (C_out,), optional
     stride, dilation : int or tuple of 2 ints
-        ``(sH, sW)``: the column step uses ``sH``, the row step ``sW``.
+        ``(sH, sW)``: the column step uses ``sH`` along the height, the row step ``sW`` along the
+        width; the same for the dilation.
     padding : int, tuple of 2 ints, ``'valid'`` or ``'same'``
+        ``(pH, pW)`` split the same way; ``'same'`` and ``'valid'`` apply to both steps.
     groups : int
         Used by both steps.
 
@@ -95,7 +101,8 @@ def spatially_separable_conv2d(input, column_weight, row_weight, column_bias=Non
 
     Shape
     -----
-    ``H_out = floor((H + 2 * pH - dH * (kH - 1) - 1) / sH) + 1``, ``W_out`` likewise.
+    ``H_out = floor((H + 2 * pH - dH * (kH - 1) - 1) / sH) + 1``, ``W_out`` likewise: the sizes of
+    the ``kH x kW`` convolution it replaces.
 
     Examples
     --------
@@ -132,8 +139,8 @@ def separate_kernel(kernel, tol=None):
     ----------
     kernel : Tensor, shape (kH, kW)
     tol : float, optional
-        Singular values at most ``tol`` count as zero (a non-negative number); default
-        ``s_1 * max(kH, kW) * eps``.
+        Singular values at most ``tol`` count as zero (a non-negative number). Default: NumPy's
+        ``matrix_rank`` rule, ``s_1 * max(kH, kW) * eps`` of the dtype.
 
     Returns
     -------
@@ -195,18 +202,6 @@ def low_rank_kernel(kernel, rank):
     k, u, s, vt = _svd("low_rank_kernel", kernel)
     rank = check_rank("low_rank_kernel", rank, tuple(k.shape))
     return (u[:, :rank] * s[:rank]) @ vt[:rank], s[rank:].square().sum().sqrt()
-
-
-def _conv_parameter(*shape) -> nn.Parameter:
-    """A weight initialised as ``nn.Conv2d`` initialises its own (Kaiming uniform, a = sqrt(5))."""
-    weight = nn.Parameter(torch.empty(*shape))
-    nn.init.kaiming_uniform_(weight, a=math.sqrt(5))
-    return weight
-
-
-def _bias_parameter(channels: int, fan_in: int) -> nn.Parameter:
-    bound = 1 / math.sqrt(fan_in)
-    return nn.Parameter(torch.empty(channels).uniform_(-bound, bound))
 
 
 class DepthwiseSeparableConv2d(nn.Module):
@@ -271,10 +266,10 @@ class DepthwiseSeparableConv2d(nn.Module):
         bias = norm is None if bias is None else bias
         mid = in_channels * depth_multiplier
         self.stride, self.padding, self.dilation = stride, padding, dilation
-        self.depthwise_weight = _conv_parameter(mid, 1, kh, kw)
-        self.pointwise_weight = _conv_parameter(out_channels, mid, 1, 1)
-        self.depthwise_bias = _bias_parameter(mid, kh * kw) if bias else None
-        self.pointwise_bias = _bias_parameter(out_channels, mid) if bias else None
+        self.depthwise_weight = conv_weight(mid, 1, kh, kw)
+        self.pointwise_weight = conv_weight(out_channels, mid, 1, 1)
+        self.depthwise_bias = conv_bias(mid, kh * kw) if bias else None
+        self.pointwise_bias = conv_bias(out_channels, mid) if bias else None
         self.depthwise_norm = norm(mid) if norm else nn.Identity()
         self.pointwise_norm = norm(out_channels) if norm else nn.Identity()
         self.depthwise_activation = activation() if activation else nn.Identity()
@@ -337,10 +332,10 @@ class SpatiallySeparableConv2d(nn.Module):
         check_geometry(None, 2, stride, padding, dilation)
         check_flag(None, "bias", bias)
         self.stride, self.padding, self.dilation, self.groups = stride, padding, dilation, groups
-        self.column_weight = _conv_parameter(mid_channels, in_channels // groups, kh, 1)
-        self.row_weight = _conv_parameter(out_channels, mid_channels // groups, 1, kw)
-        self.column_bias = _bias_parameter(mid_channels, in_channels // groups * kh) if bias else None
-        self.row_bias = _bias_parameter(out_channels, mid_channels // groups * kw) if bias else None
+        self.column_weight = conv_weight(mid_channels, in_channels // groups, kh, 1)
+        self.row_weight = conv_weight(out_channels, mid_channels // groups, 1, kw)
+        self.column_bias = conv_bias(mid_channels, in_channels // groups * kh) if bias else None
+        self.row_bias = conv_bias(out_channels, mid_channels // groups * kw) if bias else None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return spatially_separable_conv2d(x, self.column_weight, self.row_weight, self.column_bias, self.row_bias,

@@ -6,16 +6,18 @@ All three are one 2D engine (:func:`conv_tutorial.torch.im2col.conv_forward`, ``
 with arguments, not copies of it. Semantics are those of
 ``torch.nn.functional.conv{1,2,3}d`` (cross-correlation: the kernel is not flipped). Every function
 works on any device and is differentiable with respect to input, weight and bias.
+
+Chapters 1 and 11: ``book/01_standard_convolution.ipynb``, ``book/11_3d_convolution.ipynb``. The
+NumPy twin: :mod:`conv_tutorial.numpy.standard`.
 """
 
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 
 from .._checks import check_conv
 from ._tensors import common_float_dtype
-from .im2col import conv_forward
+from .im2col import conv3d_by_depth_taps, conv_forward
 
 __all__ = ["conv1d", "conv2d", "conv3d", "conv3d_by_depth_taps"]
 
@@ -24,14 +26,7 @@ def _conv(fn, n, input, weight, bias, stride, padding, dilation, groups) -> torc
     dtype = common_float_dtype(input=input, weight=weight, bias=bias)
     spec = check_conv(fn, n, input.shape, weight.shape, None if bias is None else bias.shape,
                       stride, padding, dilation, groups)
-    x, w = input.to(dtype).reshape(spec.input_shape), weight.to(dtype)
-    stride, pads, dilation = spec.stride, spec.padding, spec.dilation
-    if n == 1:
-        # A 1D convolution is a 2D one over a unit height axis: one engine, not a copy of it.
-        x, w = x.unsqueeze(2), w.unsqueeze(2)
-        stride, pads, dilation = (1, *stride), ((0, 0), *pads), (1, *dilation)
-    engine = conv3d_by_depth_taps if n == 3 else conv_forward
-    out = engine(x, w, stride, pads, dilation, spec.groups).reshape(spec.output_shape)
+    out = conv_forward(input.to(dtype).reshape(spec.input_shape), weight.to(dtype), spec)
     if bias is not None:
         out = out + bias.to(dtype).reshape(-1, *([1] * n))
     return out[0] if spec.unbatched else out
@@ -103,45 +98,6 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     torch.Size([1, 1, 4, 4])
     """
     return _conv("conv2d", 2, input, weight, bias, stride, padding, dilation, groups)
-
-
-def conv3d_by_depth_taps(x: torch.Tensor, weight: torch.Tensor, stride, padding, dilation,
-                         groups: int) -> torch.Tensor:
-    """Grouped 3D convolution of validated arguments as a sum of 2D convolutions, without bias.
-
-    Depth tap ``t`` of the kernel reads, for output frame ``o``, the input frame
-    ``o * stride_D + t * dilation_D``. Folding the output frames into the batch axis makes that
-    one 2D convolution with the kernel slice ``weight[:, :, t]``, so
-
-        ``out[:, :, o] = sum over t of conv2d(x[:, :, o * s + t * d], weight[:, :, t])``
-
-    is ``kD`` calls of the 2D engine (:func:`conv_tutorial.torch.im2col.conv_forward`), not a
-    second engine.
-
-    Parameters
-    ----------
-    x : Tensor, shape (N, C_in, D, H, W)
-    weight : Tensor, shape (C_out, C_in // groups, kD, kH, kW)
-    stride, dilation : tuple of 3 ints
-    padding : tuple of 3 (before, after) pairs
-    groups : int
-
-    Returns
-    -------
-    Tensor, shape (N, C_out, D_out, H_out, W_out)
-    """
-    (front, back), plane_padding = padding[0], padding[1:]
-    x = F.pad(x, (0, 0, 0, 0, front, back))
-    batch, c_in, depth, height, width = x.shape
-    c_out, k_depth = weight.shape[0], weight.shape[2]
-    s_d, d_d = stride[0], dilation[0]
-    d_out = (depth - d_d * (k_depth - 1) - 1) // s_d + 1
-    out = 0
-    for t in range(k_depth):
-        frames = x[:, :, t * d_d : t * d_d + (d_out - 1) * s_d + 1 : s_d]
-        frames = frames.transpose(1, 2).reshape(batch * d_out, c_in, height, width)
-        out = out + conv_forward(frames, weight[:, :, t], stride[1:], plane_padding, dilation[1:], groups)
-    return out.reshape(batch, d_out, c_out, *out.shape[2:]).transpose(1, 2)
 
 
 def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):

@@ -11,16 +11,18 @@ height axis; ``conv_transpose3d`` is the adjoint of ``conv3d``'s sum over depth 
 depth taps of 2D transposed convolutions (``conv_transpose3d_by_depth_taps``). Semantics
 are those of ``torch.nn.functional.conv_transpose{1,2,3}d`` (note ``groups`` comes before
 ``dilation``); any device, differentiable.
+
+Chapter 10: ``book/10_transposed_convolution.ipynb``. The NumPy twin:
+:mod:`conv_tutorial.numpy.transposed`.
 """
 
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 
 from .._checks import check_conv_transpose
 from ._tensors import common_float_dtype
-from .im2col import conv_transpose_forward
+from .im2col import conv_transpose3d_by_depth_taps, conv_transpose_forward
 
 __all__ = ["conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "conv_transpose3d_by_depth_taps"]
 
@@ -29,14 +31,7 @@ def _conv_transpose(fn, n, input, weight, bias, stride, padding, output_padding,
     dtype = common_float_dtype(input=input, weight=weight, bias=bias)
     spec = check_conv_transpose(fn, n, input.shape, weight.shape, None if bias is None else bias.shape,
                                 stride, padding, output_padding, groups, dilation)
-    y, w = input.to(dtype).reshape(spec.input_shape), weight.to(dtype)
-    stride, pads, out_pads, dilation = spec.stride, spec.padding, spec.output_padding, spec.dilation
-    if n == 1:
-        # A 1D transposed convolution is a 2D one over a unit height axis.
-        y, w = y.unsqueeze(2), w.unsqueeze(2)
-        stride, pads, out_pads, dilation = (1, *stride), (0, *pads), (0, *out_pads), (1, *dilation)
-    engine = conv_transpose3d_by_depth_taps if n == 3 else conv_transpose_forward
-    out = engine(y, w, stride, pads, out_pads, dilation, spec.groups).reshape(spec.output_shape)
+    out = conv_transpose_forward(input.to(dtype).reshape(spec.input_shape), weight.to(dtype), spec)
     if bias is not None:
         out = out + bias.to(dtype).reshape(-1, *([1] * n))
     return out[0] if spec.unbatched else out
@@ -110,47 +105,6 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     """
     return _conv_transpose("conv_transpose2d", 2, input, weight, bias, stride, padding, output_padding, groups,
                            dilation)
-
-
-def conv_transpose3d_by_depth_taps(y: torch.Tensor, weight: torch.Tensor, stride, padding, output_padding,
-                                   dilation, groups: int) -> torch.Tensor:
-    """Grouped 3D transposed convolution of validated arguments, without bias.
-
-    The adjoint of ``conv3d_by_depth_taps``: where the convolution reads
-    input frame ``o * stride_D + t * dilation_D`` through the kernel slice ``weight[:, :, t]``, its
-    adjoint sends frame ``o`` of ``y`` through the 2D transposed convolution with that slice and
-    adds the result onto output frame ``o * stride_D + t * dilation_D``. Depth ``padding`` is then
-    cropped and ``output_padding`` frames added at the end, as the 2D engine
-    (:func:`conv_tutorial.torch.im2col.conv_transpose_forward`) does for height and width.
-
-    Parameters
-    ----------
-    y : Tensor, shape (N, C_in, D, H, W)
-    weight : Tensor, shape (C_in, C_out // groups, kD, kH, kW)
-    stride, padding, output_padding, dilation : tuple of 3 ints
-    groups : int
-
-    Returns
-    -------
-    Tensor, shape (N, C_out, D_out, H_out, W_out)
-        ``D_out = (D - 1) * stride - 2 * padding + dilation * (kD - 1) + output_padding + 1``.
-    """
-    batch, c_in, depth, height, width = y.shape
-    k_depth = weight.shape[2]
-    s_d, d_d = stride[0], dilation[0]
-    frames = y.transpose(1, 2).reshape(batch * depth, c_in, height, width)
-    canvas_depth = (depth - 1) * s_d + d_d * (k_depth - 1) + 1
-    first_frames = torch.arange(depth, device=y.device) * s_d
-    full = None
-    for t in range(k_depth):
-        part = conv_transpose_forward(frames, weight[:, :, t], stride[1:], padding[1:], output_padding[1:],
-                                      dilation[1:], groups)
-        part = part.reshape(batch, depth, *part.shape[1:])
-        if full is None:
-            full = part.new_zeros((batch, canvas_depth, *part.shape[2:]))
-        full = full.index_add(1, first_frames + t * d_d, part)
-    p_d, op_d = padding[0], output_padding[0]
-    return F.pad(full.transpose(1, 2), (0, 0, 0, 0, -p_d, op_d - p_d))
 
 
 def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):

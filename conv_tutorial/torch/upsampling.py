@@ -7,11 +7,12 @@ Mirrors :mod:`conv_tutorial.numpy.upsampling`:
 - :func:`upsample2d` -- nearest or bilinear upsampling by an integer factor (``F.interpolate``);
 - :func:`resize_conv2d` and :class:`ResizeConv2d` -- upsample, then a stride-1
   :func:`conv_tutorial.torch.conv2d`: the checkerboard-free alternative of Odena et al. (2016).
+
+Chapter 10: ``book/10_transposed_convolution.ipynb``. The NumPy twin:
+:mod:`conv_tutorial.numpy.upsampling`.
 """
 
 from __future__ import annotations
-
-import math
 
 import torch
 import torch.nn.functional as F
@@ -26,6 +27,7 @@ from .._checks import (
     check_stacked_overlap_map,
     check_upsample,
 )
+from ._layers import conv_bias, conv_weight
 from ._tensors import common_float_dtype
 from .standard import conv2d
 from .transposed import conv_transpose1d, conv_transpose2d
@@ -49,9 +51,23 @@ def overlap_map(input_size, kernel_size, stride=1, padding=0, output_padding=0, 
 
     See :func:`conv_tutorial.numpy.overlap_map`; ``device`` places the result.
 
+    Parameters
+    ----------
+    input_size : int or tuple of 1 or 2 ints
+        Spatial size of the input: an int or a 1-tuple for 1D, ``(H, W)`` for 2D.
+    kernel_size, stride, padding, output_padding : int or tuple of ints (one per axis)
+        As in :func:`conv_tutorial.torch.conv_transpose2d`.
+    device : torch.device or str, optional
+        Where the result is placed (default: the CPU).
+
     Returns
     -------
     Tensor of int64, shape (L_out,) or (H_out, W_out)
+
+    Shape
+    -----
+    ``L_out = (L - 1) * stride - 2 * padding + kernel_size + output_padding``, as for the
+    transposed convolution.
 
     Examples
     --------
@@ -65,6 +81,14 @@ def overlap_map(input_size, kernel_size, stride=1, padding=0, output_padding=0, 
 def stacked_overlap_map(input_size, layers, device=None):
     """The tap count through a stack of transposed convolutions; see
     :func:`conv_tutorial.numpy.stacked_overlap_map`.
+
+    Parameters
+    ----------
+    input_size : int or tuple of 1 or 2 ints
+    layers : sequence of tuples
+        ``(kernel_size, stride)`` or ``(kernel_size, stride, padding)`` per layer, input side first.
+    device : torch.device or str, optional
+        Where the result is placed (default: the CPU).
 
     Examples
     --------
@@ -111,6 +135,7 @@ def resize_conv2d(input, weight, bias=None, scale_factor=2, mode="nearest", padd
     scale_factor : int
     mode : {'nearest', 'bilinear'}
     padding : int, tuple of 2 ints, 'same' or 'valid'
+        Of the convolution; ``'same'`` keeps the upsampled size.
 
     Returns
     -------
@@ -118,7 +143,7 @@ def resize_conv2d(input, weight, bias=None, scale_factor=2, mode="nearest", padd
 
     Shape
     -----
-    ``H_out = H * scale_factor + 2 * padding - kH + 1`` (``H * scale_factor`` with ``'same'``).
+    ``H_out = floor(H * scale_factor + 2 * padding - kH) + 1`` (``H * scale_factor`` with ``'same'``).
 
     Examples
     --------
@@ -169,13 +194,9 @@ class ResizeConv2d(nn.Module):
         check_geometry("ResizeConv2d", 2, padding=padding)
         check_flag("ResizeConv2d", "bias", bias)
         self.scale_factor, self.mode, self.padding = scale_factor, mode, padding
-        self.weight = nn.Parameter(torch.empty(out_channels, in_channels, *kernel))
-        self.bias = nn.Parameter(torch.empty(out_channels)) if bias else None
         # nn.Conv2d's initialisation, so the two layers start from the same distribution.
-        nn.init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            bound = 1 / math.sqrt(in_channels * kernel[0] * kernel[1])
-            nn.init.uniform_(self.bias, -bound, bound)
+        self.weight = conv_weight(out_channels, in_channels, *kernel)
+        self.bias = conv_bias(out_channels, in_channels * kernel[0] * kernel[1]) if bias else None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return resize_conv2d(x, self.weight, self.bias, self.scale_factor, self.mode, self.padding)

@@ -6,6 +6,8 @@ A ``t x h x w`` convolution mixes space and time in one kernel. The (2+1)D block
 between them: one more non-linearity for the same number of weights, since the intermediate
 channel count ``M`` is chosen by :func:`conv_tutorial.cost.conv2plus1d_mid_channels` to match
 the 3D kernel's. Both convolutions are :func:`conv_tutorial.torch.conv3d` (torch primitives).
+
+Chapter 11: ``book/11_3d_convolution.ipynb``.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from torch import nn
 
 from .._checks import _non_negative, _positive
 from ..cost import _mid_channels
+from ._layers import relu_weight
 from .standard import conv3d
 
 __all__ = ["Conv2Plus1d"]
@@ -63,10 +66,8 @@ class Conv2Plus1d(nn.Module):
         p_t, p_h, p_w = _non_negative(padding, 3, "padding")
         mid = _mid_channels(in_channels, out_channels, (t, h, w), mid_channels)
         self.mid_channels = mid
-        self.spatial_weight = nn.Parameter(torch.empty(mid, in_channels, 1, h, w))
-        self.temporal_weight = nn.Parameter(torch.empty(out_channels, mid, t, 1, 1))
-        for weight in (self.spatial_weight, self.temporal_weight):
-            nn.init.kaiming_normal_(weight, mode="fan_out", nonlinearity="relu")
+        self.spatial_weight = relu_weight(mid, in_channels, 1, h, w)
+        self.temporal_weight = relu_weight(out_channels, mid, t, 1, 1)
         self.norm = nn.BatchNorm3d(mid)
         self.spatial_args = dict(stride=(1, s_h, s_w), padding=(0, p_h, p_w))
         self.temporal_args = dict(stride=(s_t, 1, 1), padding=(p_t, 0, 0))
