@@ -332,7 +332,7 @@ def measure(case: Case, batch: int = 8, repeats: int = 3, rng=None) -> Measureme
     """Time one case: ours and the reference on the same arrays, in ``repeats`` interleaved rounds.
 
     Each side's time is its fastest call (:func:`conv_tutorial.timing.best_times`), after a rest of
-    :data:`SETTLE_SECONDS`; on a GPU every call is synchronised. Calls
+    ``SETTLE_SECONDS``; on a GPU every call is synchronised. Calls
     :func:`~conv_tutorial.timing.keep_freed_memory` first, for the rest of the process.
     """
     import torch

@@ -65,7 +65,7 @@ def peak_flops(dtype="float32", backend="torch", size=1024, repeats=3, clock="wa
     repeats : int
         Timed calls after one warm-up call; the fastest is kept.
     clock : {"wall", "cpu"}
-        As in :func:`best_times`: ``"cpu"`` counts only the calling thread's time on a core, which
+        As in :func:`conv_tutorial.timing.best_times`: ``"cpu"`` counts only the calling thread's time on a core, which
         a busy machine does not inflate (for one thread: ``torch.set_num_threads(1)``).
 
     Returns
