@@ -555,6 +555,10 @@ def test_the_controls_show_what_torch_computes(desktop, kind, values):
     assert root.locator(".cx-view input[value=scatter]").is_checked()
     reached = {tuple(c) for c in np.argwhere(response[(n - 1) * n])}
     assert {(i, j) for i, j in _cells(root, "output", "cx-hit") if 0 <= i < o and 0 <= j < o} == reached
+    if n > 1:  # the arrow keys move the followed input cell too
+        root.locator(".cx-input-panel .cx-svg").focus()
+        desktop.keyboard.press("ArrowUp")
+        assert _cells(root, "input", "cx-sel") == {(n - 2, 0)}
     root.locator(".cx-view input[value=gather]").check()
 
 
@@ -579,8 +583,12 @@ def test_an_embed_is_preset_by_its_data_attributes(desktop):
 
 
 def _shot(page, name):
+    """The explorer, cut from the page scrolled to its top (so that the sticky header stays above it)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.locator(".conv-explorer").first.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+    page.evaluate("window.scrollTo(0, 0)")
+    box = page.locator(".conv-explorer").first.bounding_box()
+    clip = {"x": 0, "y": max(box["y"] - 8, 0), "width": page.viewport_size["width"], "height": box["height"] + 16}
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True, clip=clip)
 
 
 @pytest.mark.parametrize("kind, values, name", [

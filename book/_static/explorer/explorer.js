@@ -380,7 +380,6 @@
   // --- The view --------------------------------------------------------------------------------
 
   const CELL = 20;  // SVG units per cell; the SVG scales down to the screen
-  const STACK = 3;  // offset between stacked channel planes
   const SVG_NS = 'http://www.w3.org/2000/svg';
   let count = 0;
 
@@ -396,6 +395,7 @@
    */
   function drawGrid(svg, spec) {
     const planes = Math.min(spec.planes.length, 24);
+    const STACK = planes > 12 ? 3 : 5;  // offset between stacked channel planes
     const depth = (planes - 1) * STACK;
     const width = spec.cols * CELL + depth + 2, height = spec.rows * CELL + depth + 2;
     svg.setAttribute('viewBox', `0 0 ${width} ${height}`);
@@ -497,9 +497,7 @@
       `<figure class="cx-panel cx-input-panel"><figcaption></figcaption><div class="cx-svg" tabindex="0"><svg role="img"></svg></div></figure>` +
       `<figure class="cx-panel cx-kernel-panel"><figcaption></figcaption><div class="cx-svg"><svg role="img"></svg></div></figure>` +
       `<figure class="cx-panel cx-output-panel"><figcaption></figcaption><div class="cx-svg" tabindex="0"><svg role="img"></svg></div></figure>` +
-      `</div><p class="cx-legend"><span class="cx-key cx-key-in"></span>input <span class="cx-key cx-key-pad"></span>padding (zeros) ` +
-      `<span class="cx-key cx-key-hit"></span>read / reached <span class="cx-key cx-key-sel"></span>followed cell ` +
-      `<span class="cx-key cx-key-crop"></span>cropped by padding</p>` +
+      `</div><p class="cx-legend"></p>` +
       `<table class="cx-cost"><thead><tr><th scope="col">layer</th><th scope="col">parameters</th><th scope="col">MACs</th></tr></thead><tbody></tbody></table></div>` +
       `<div class="cx-code"><div class="cx-code-bar"><span>PyTorch</span><button type="button" class="cx-copy">Copy</button></div><pre><code></code></pre></div>`;
     const $ = sel_ => root.querySelector(sel_);
@@ -594,6 +592,10 @@
         kernel: drawGrid(panels.kernel.querySelector('svg'), {r0: 0, rows: g.k, cols: g.k, planes: ['#777'],
           kind: () => 'cx-tap'}),
         output: drawGrid(panels.output.querySelector('svg'), output)};
+      const key = (cls, words) => `<span class="cx-key cx-key-${cls}"></span>${words} `;
+      root.querySelector('.cx-legend').innerHTML = key('in', 'input') + (g.transposed ? '' : key('pad', 'padding (zeros)')) +
+        key('out', 'output') + key('hit', 'read / reached') + key('sel', 'followed cell') +
+        (g.transposed ? key('crop', 'cropped by padding') : '') + '<span>numbers: kernel taps</span>';
       const pad = g.transposed ? '' : (g.before + g.after ? `, padding ${s.padding === 'same' ? `'same' (${g.before} before, ${g.after} after)` : g.before} (dashed)` : '');
       const planes = c => (c > 1 ? `, ${c} channels stacked` : ', 1 channel');
       panels.input.querySelector('figcaption').innerHTML = `<strong>INPUT</strong> ${g.n} × ${g.n}${pad}${planes(s.inChannels)}`;
@@ -602,7 +604,7 @@
       const kernelWords = {'depthwise-separable': `${g.k} × ${g.k} per channel, then 1 × 1`,
         'spatially-separable': `${g.k} × 1 then 1 × ${g.k}`}[s.type] || `${g.k} × ${g.k}`;
       const spread = s.dilation > 1 ? `, dilation ${s.dilation}: spans ${s.dilation * (g.k - 1) + 1} × ${s.dilation * (g.k - 1) + 1}` : '';
-      panels.kernel.querySelector('figcaption').innerHTML = `<strong>KERNEL</strong> ${kernelWords}${spread}, taps numbered`;
+      panels.kernel.querySelector('figcaption').innerHTML = `<strong>KERNEL</strong> ${kernelWords}${spread}`;
       panels.input.querySelector('svg').setAttribute('aria-label', `Input grid, ${g.n} by ${g.n}`);
       panels.output.querySelector('svg').setAttribute('aria-label', `Output grid, ${g.output} by ${g.output}`);
       panels.kernel.querySelector('svg').setAttribute('aria-label', `Kernel, ${g.k} by ${g.k} taps`);
@@ -696,13 +698,20 @@
       if (!cell || !result || !result.ok) return;
       const r = +cell.dataset.r, c = +cell.dataset.c;
       if (which === 'output' && r >= 0 && c >= 0 && r < result.outputSize && c < result.outputSize) {
-        view = 'gather'; sel.i = r; sel.j = c;
+        setView('gather'); sel.i = r; sel.j = c;
       } else if (which === 'input' && r >= 0 && c >= 0 && r < settings.input && c < settings.input) {
-        view = 'scatter'; sel.y = r; sel.x = c;
+        setView('scatter'); sel.y = r; sel.x = c;
       } else return;
-      const radio = root.querySelector(`input[value=${view}]`);
-      if (!radio.checked) { radio.checked = true; drawPanels(); }
       highlight();
+    }
+
+    /** Follow an output cell ('gather') or an input cell ('scatter'); the radio buttons say which. */
+    function setView(next) {
+      const radio = root.querySelector(`input[value=${next}]`);
+      if (view === next && radio.checked) return;
+      view = next;
+      radio.checked = true;
+      drawPanels();
     }
 
     typeSelect.addEventListener('change', () => {
@@ -728,8 +737,9 @@
       wrap.addEventListener('click', event => pick(event, which));
       wrap.addEventListener('keydown', event => {
         const keys = {ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1]};
-        if (!keys[event.key] || (which === 'output') !== (view === 'gather')) return;
+        if (!keys[event.key] || !result || !result.ok) return;
         event.preventDefault();
+        setView(which === 'output' ? 'gather' : 'scatter');
         move(...keys[event.key], false);
       });
     }
