@@ -595,7 +595,8 @@
       const key = (cls, words) => `<span class="cx-key cx-key-${cls}"></span>${words} `;
       root.querySelector('.cx-legend').innerHTML = key('in', 'input') + (g.transposed ? '' : key('pad', 'padding (zeros)')) +
         key('out', 'output') + key('hit', 'read / reached') + key('sel', 'followed cell') +
-        (g.transposed ? key('crop', 'cropped by padding') : '') + '<span>numbers: kernel taps</span>';
+        (g.transposed ? key('crop', 'cropped by padding') : '') + '<span>numbers: kernel taps' +
+        (s.inChannels > 1 || s.outChannels > 1 ? '; bold planes: the channels read or reached' : '') + '</span>';
       const pad = g.transposed ? '' : (g.before + g.after ? `, padding ${s.padding === 'same' ? `'same' (${g.before} before, ${g.after} after)` : g.before} (dashed)` : '');
       const planes = c => (c > 1 ? `, ${c} channels stacked` : ', 1 channel');
       panels.input.querySelector('figcaption').innerHTML = `<strong>INPUT</strong> ${g.n} × ${g.n}${pad}${planes(s.inChannels)}`;
