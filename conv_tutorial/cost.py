@@ -566,7 +566,8 @@ def spatially_separable_conv_macs(input_size, in_channels, out_channels, kernel_
 
     The column step runs on the full width (``H_out x W`` outputs, ``kH`` taps each), the row step
     on its output (``H_out x W_out`` outputs, ``kW`` taps each); stride, padding and dilation
-    split as in :func:`conv_tutorial.numpy.spatially_separable_conv2d` (ints only here).
+    split as in :func:`conv_tutorial.numpy.spatially_separable_conv2d` (``'same'`` and ``'valid'``
+    apply to both steps).
 
     Examples
     --------
@@ -574,14 +575,30 @@ def spatially_separable_conv_macs(input_size, in_channels, out_channels, kernel_
     72
     >>> conv_macs(5, 1, 1, 3)
     81
+    >>> spatially_separable_conv_macs(5, 1, 1, 4, padding="same")   # 5x5 column outputs * 4, twice
+    200
     """
     mid = out_channels if mid_channels is None else check_positive_int(None, "mid_channels", mid_channels)
-    (kh, kw), (sh, sw) = to_tuple(kernel_size, 2, "kernel_size"), to_tuple(stride, 2, "stride")
-    (ph, pw), (dh, dw) = to_tuple(padding, 2, "padding"), to_tuple(dilation, 2, "dilation")
     size = to_tuple(input_size, 2, "input_size")
-    column_out = conv_output_size(size, (kh, 1), (sh, 1), (ph, 0), (dh, 1))
-    return (conv_macs(size, in_channels, mid, (kh, 1), (sh, 1), (ph, 0), (dh, 1), groups)
-            + conv_macs(column_out, mid, out_channels, (1, kw), (1, sw), (0, pw), (1, dw), groups))
+    column, row = _separable_steps(kernel_size, stride, padding, dilation)
+    column_out = conv_output_size(size, *column)
+    return conv_macs(size, in_channels, mid, *column, groups) + conv_macs(column_out, mid, out_channels, *row, groups)
+
+
+def _separable_steps(kernel_size, stride, padding, dilation):
+    """``(kernel, stride, padding, dilation)`` of the column step and of the row step.
+
+    The column step works along the height only, the row step along the width only; ``'same'``
+    and ``'valid'`` apply to both, as in :func:`conv_tutorial.numpy.spatially_separable_conv2d`.
+    """
+    (kh, kw), (sh, sw) = to_tuple(kernel_size, 2, "kernel_size"), to_tuple(stride, 2, "stride")
+    (dh, dw) = to_tuple(dilation, 2, "dilation")
+    if isinstance(padding, str):
+        pads = (padding, padding)
+    else:
+        ph, pw = to_tuple(padding, 2, "padding")
+        pads = ((ph, 0), (0, pw))
+    return ((kh, 1), (sh, 1), pads[0], (dh, 1)), ((1, kw), (1, sw), pads[1], (1, dw))
 
 
 def _check_traffic(batch, itemsize):
@@ -741,7 +758,7 @@ def separable_conv_bytes(input_size, in_channels, out_channels, kernel_size, str
 
 def spatially_separable_conv_bytes(input_size, in_channels, out_channels, kernel_size, stride=1, padding=0,
                                    dilation=1, mid_channels=None, groups=1, batch=1, itemsize=4):
-    """Bytes a ``kH x 1`` then ``1 x kW`` convolution moves: the sum of its two steps' (ints only).
+    """Bytes a ``kH x 1`` then ``1 x kW`` convolution moves: the sum of its two steps'.
 
     Examples
     --------
@@ -749,12 +766,11 @@ def spatially_separable_conv_bytes(input_size, in_channels, out_channels, kernel
     280
     """
     mid = out_channels if mid_channels is None else check_positive_int(None, "mid_channels", mid_channels)
-    (kh, kw), (sh, sw) = to_tuple(kernel_size, 2, "kernel_size"), to_tuple(stride, 2, "stride")
-    (ph, pw), (dh, dw) = to_tuple(padding, 2, "padding"), to_tuple(dilation, 2, "dilation")
     size = to_tuple(input_size, 2, "input_size")
-    column_out = conv_output_size(size, (kh, 1), (sh, 1), (ph, 0), (dh, 1))
-    return (conv_bytes(size, in_channels, mid, (kh, 1), (sh, 1), (ph, 0), (dh, 1), groups, batch, itemsize)
-            + conv_bytes(column_out, mid, out_channels, (1, kw), (1, sw), (0, pw), (1, dw), groups, batch, itemsize))
+    column, row = _separable_steps(kernel_size, stride, padding, dilation)
+    column_out = conv_output_size(size, *column)
+    return (conv_bytes(size, in_channels, mid, *column, groups, batch, itemsize)
+            + conv_bytes(column_out, mid, out_channels, *row, groups, batch, itemsize))
 
 
 def conv2plus1d_bytes(input_size, in_channels, out_channels, kernel_size, stride=1, padding=0, mid_channels=None,

@@ -400,6 +400,22 @@ def test_macs_are_half_the_flop_counter(size, c_in, c_out, k, stride, padding, m
                                                                                        padding)
 
 
+@pytest.mark.parametrize("size, k, dilation", [(9, 3, 1), (7, 4, 1), (8, 2, 3)])
+def test_spatially_separable_same_padding_costs_what_torch_runs(size, k, dilation):
+    # 'same' applies to both steps, as in the NumPy backend; even kernels pad unevenly.
+    x = torch.randn(1, 3, size, size)
+    col = torch.nn.Conv2d(3, 5, (k, 1), padding="same", dilation=(dilation, 1), bias=False)
+    row = torch.nn.Conv2d(5, 5, (1, k), padding="same", dilation=(1, dilation), bias=False)
+    assert _flops(lambda t: row(col(t)), x) == 2 * cost.spatially_separable_conv_macs(size, 3, 5, k, 1, "same",
+                                                                                       dilation)
+    inputs, middle, output = 3 * size * size, 5 * size * size, 5 * size * size
+    weights = 5 * 3 * k + 5 * 5 * k
+    assert cost.spatially_separable_conv_bytes(size, 3, 5, k, 1, "same", dilation) == 4 * (
+        inputs + 2 * middle + output + weights)
+    with pytest.raises(ValueError, match="padding='same' is not supported for strided convolutions"):
+        cost.spatially_separable_conv_macs(size, 3, 5, k, 2, "same")
+
+
 def test_bytes_and_arithmetic_intensity():
     # input 8x128x56x56 + output the same + 128*9 weights, 4 bytes each
     assert cost.conv_bytes(56, 128, 128, 3, padding=1, groups=128, batch=8) == 4 * (2 * 8 * 128 * 56 * 56 + 1152)
