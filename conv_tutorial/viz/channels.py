@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 from matplotlib import pyplot as plt
 
+from .figures import TEXT_WIDTH
+
 __all__ = ["connectivity", "draw_channel_graph"]
 
 # One colour per input channel group; edges carry the colour of the input channel they start from.
@@ -121,7 +123,7 @@ def draw_channel_graph(stages, in_channels: int, spatial=(5, 5), title=None, ax=
         return _PALETTE[(first // band) % len(_PALETTE)]
 
     if ax is None:
-        fig, ax = plt.subplots(figsize=(min(10, 1.5 + 2.2 * len(stages)), min(4, 0.6 + 0.28 * max(channels))),
+        fig, ax = plt.subplots(figsize=(min(TEXT_WIDTH, 1.5 + 2.2 * len(stages)), min(4, 0.6 + 0.28 * max(channels))),
                                layout="constrained")
     else:
         fig = ax.get_figure()
