@@ -155,8 +155,13 @@ def load_ipython_extension(ipython):
     up its own, which importing pyplot does) and turns off the other figure formats, so each
     figure is stored once.
     """
+    import matplotlib
     from matplotlib.figure import Figure
 
+    if "inline" in matplotlib.get_backend():
+        # Importing the inline backend sets up its formatters (matplotlib does it lazily, at the
+        # first figure otherwise, which would put its own PNG formatter back over this one).
+        import matplotlib_inline.backend_inline  # noqa: F401
     formatters = ipython.display_formatter.formatters
     for mime, formatter in formatters.items():
         if mime != "image/png":
