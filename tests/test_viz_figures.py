@@ -98,10 +98,26 @@ def test_sharp_png_is_lighter_than_a_full_colour_png_of_half_the_pixels():
     assert len(png) < len(plain.getvalue())
 
 
-def test_sharp_png_rejects_a_bad_scale():
+def test_sharp_png_gives_a_heavy_photograph_fewer_pixels():
+    fig, ax = plt.subplots(figsize=(3, 3))
+    # Noise finer than the pixels: no palette shrinks it, fewer pixels do.
+    ax.imshow(np.random.default_rng(0).random((700, 700)), cmap="RdBu_r")
+    ax.axis("off")
+    sharp, size = sharp_png(fig)
+    light, light_size = sharp_png(fig, max_bytes=len(sharp) - 1)
+    assert light_size == size  # shown at the same size on the page ...
+    assert Image.open(io.BytesIO(light)).size == size  # ... from one pixel per CSS pixel
+    assert len(light) < len(sharp)
+    # A figure under the limit keeps its scale.
+    assert sharp_png(fig, max_bytes=len(sharp))[0] == sharp
+
+
+@pytest.mark.parametrize("kwargs, message", [({"scale": 0}, "scale must be positive"),
+                                             ({"max_bytes": -1}, "max_bytes must be positive")])
+def test_sharp_png_rejects_bad_arguments(kwargs, message):
     fig, _ = plt.subplots()
-    with pytest.raises(ValueError, match="scale must be positive"):
-        sharp_png(fig, scale=0)
+    with pytest.raises(ValueError, match=message):
+        sharp_png(fig, **kwargs)
 
 
 def test_the_notebook_extension_shows_figures_as_sharp_pngs():

@@ -7,7 +7,8 @@
   make one row too wide for a phone;
 - :func:`sharp_png` -- a figure as a PNG of twice its pixels, with 256 colours at most, and the
   size to show it at: sharp on a high-density screen, and lighter than a plain PNG of half the
-  pixels;
+  pixels (a photograph, which a palette does not shrink, gets fewer pixels rather than a heavy
+  page);
 - ``%load_ext conv_tutorial.viz`` (:func:`load_ipython_extension`) makes :func:`sharp_png` how a
   notebook shows every figure.
 """
@@ -28,6 +29,8 @@ __all__ = ["TEXT_WIDTH", "load_ipython_extension", "panels", "sharp_png"]
 
 TEXT_WIDTH = 7.2
 """Width of the book's text column in inches: 720 CSS pixels at matplotlib's 100 dpi."""
+MAX_BYTES = 300_000
+"""The most a figure's PNG may weigh before :func:`sharp_png` gives it fewer pixels."""
 
 
 def panels(n, *, ncols=None, panel_size=(3.4, 2.8), **subplots_kwargs):
@@ -80,20 +83,24 @@ def panels(n, *, ncols=None, panel_size=(3.4, 2.8), **subplots_kwargs):
     return fig, np.array(axes[:n], dtype=object)
 
 
-def sharp_png(fig, *, scale=2):
+def sharp_png(fig, *, scale=2, max_bytes=MAX_BYTES):
     """The PNG a page shows of ``fig``: ``scale`` times its pixels, in 256 colours at most.
 
     The figure is drawn at ``scale`` times its dpi and cropped to what it draws (as notebooks
     show figures); the page shows it at its size in CSS pixels (its size in inches times its
     dpi), so a high-density screen gets a pixel for each of its own. Diagrams have a few flat
     colours and the anti-aliased edges between them, which an adaptive palette of 256 colours
-    keeps: the file is a fraction of a full-colour one.
+    keeps: the file is a fraction of a full-colour one. Photographs and smooth maps have too many
+    colours for that: when the PNG would exceed ``max_bytes``, it is drawn at the next smaller
+    scale, down to 1, and the lightest of them is returned if none fits.
 
     Parameters
     ----------
     fig : matplotlib.figure.Figure
     scale : int
         Pixels drawn per CSS pixel shown.
+    max_bytes : int
+        The most bytes the PNG may take while its scale can still be lowered.
 
     Returns
     -------
@@ -111,6 +118,18 @@ def sharp_png(fig, *, scale=2):
     ('P', True)
     """
     scale = _positive(scale, 1, "scale")[0]
+    max_bytes = _positive(max_bytes, 1, "max_bytes")[0]
+    lightest = None
+    for pixels in range(scale, 0, -1):
+        png, size = _palette_png(fig, pixels)
+        if len(png) <= max_bytes:
+            return png, size
+        if lightest is None or len(png) < len(lightest[0]):
+            lightest = png, size
+    return lightest
+
+
+def _palette_png(fig, scale):
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=fig.dpi * scale, bbox_inches="tight")
     image = _palette(Image.open(buffer))
