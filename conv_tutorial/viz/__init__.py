@@ -27,9 +27,9 @@ cannot be confused.
   output pixel, moved from the regular grid by the offsets;
 - :func:`draw_roofline`, :func:`draw_flops_time` -- measured kernels on the roofline of this
   machine, and FLOPs against measured time;
-- :func:`panels`, :func:`sharp_png`, :data:`TEXT_WIDTH` -- figures that fit the text column and a
-  phone's screen, shown sharp on high-density screens: ``%load_ext conv_tutorial.viz`` makes a
-  notebook show every figure that way.
+- :func:`panels`, :func:`sharp_png`, ``TEXT_WIDTH`` -- figures that fit the text column (7.2
+  inches) and a phone's screen, shown sharp on high-density screens;
+  ``%load_ext conv_tutorial.viz`` makes a notebook show every figure that way.
 """
 
 from .animation import animation_html

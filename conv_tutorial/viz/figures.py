@@ -1,6 +1,6 @@
 """Figures sized for a page of text and sharp on every screen.
 
-- :data:`TEXT_WIDTH` -- the width, in inches, of the book's text column (at matplotlib's 100 dots
+- ``TEXT_WIDTH`` -- the width, in inches (7.2), of the book's text column (at matplotlib's 100 dots
   per inch, one inch is 100 CSS pixels on the page): no figure of the package is wider, so none
   is shrunk on a desktop, and a phone shows it at about half size, labels still legible;
 - :func:`panels` -- ``n`` axes in rows that fit that width, where ``plt.subplots(1, n)`` would
@@ -45,7 +45,7 @@ def panels(n, *, ncols=None, panel_size=(3.4, 2.8), **subplots_kwargs):
     n : int
         Number of panels.
     ncols : int, optional
-        Panels per row; by default as many as fit in :data:`TEXT_WIDTH` (at least one).
+        Panels per row; by default as many as fit in ``TEXT_WIDTH``, 7.2 inches (at least one).
     panel_size : tuple of 2 floats
         ``(width, height)`` of one panel in inches.
     **subplots_kwargs
