@@ -139,10 +139,11 @@ def test_page_works_in_a_browser(page, base_url, path):
         .filter(el => !el.querySelector('math')).map(el => el.textContent.slice(0, 60))""")
     assert not_mathml == [], f"{path}: formulas not written as MathML: {not_mathml[:5]}"
     assert page.locator("span.math merror, div.math merror").count() == 0, f"{path}: a formula has an error"
-    # Figures: none shown below MIN_FIGURE_SCALE of its size (the width it asks for, else its pixels).
+    # Figures: none shown below MIN_FIGURE_SCALE of its size: the width it asks for (a sharp PNG
+    # asks for half its pixels, in its style), else its pixels.
     shrunk = page.evaluate("""Array.from(document.querySelectorAll('.bd-article img'))
         .map(img => [img.getAttribute('src').slice(0, 60), img.getBoundingClientRect().width,
-                     Number(img.getAttribute('width')) || img.naturalWidth])
+                     parseFloat(img.style.width) || Number(img.getAttribute('width')) || img.naturalWidth])
         .filter(([src, shown, size]) => shown < %s * size)""" % MIN_FIGURE_SCALE)
     assert shrunk == [], f"{path}: figures shown below {MIN_FIGURE_SCALE} of their size (src, shown, size): {shrunk}"
     # Animations (matplotlib's to_jshtml): each has its slider and its play buttons.
