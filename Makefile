@@ -10,7 +10,8 @@ NOTEBOOKS ?= $(sort $(wildcard book/*.ipynb))
 # Sanitizer for the few outputs nbval cannot compare literally (animation ids, embedded images).
 NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: install book lint test test-package test-notebooks test-book test-browser notebooks bench gpu-check clean
+.PHONY: install book downloads pdf lint test test-package test-notebooks test-book test-browser notebooks bench \
+        gpu-check clean
 
 install: $(STAMP)
 
@@ -19,13 +20,22 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	touch $(STAMP)
 
-## make book: build the HTML book into _build/html from the committed notebook outputs
+## make book: build the HTML book into _build/html from the committed notebook outputs, with the
+## zip of the notebooks it links to (_build/html/downloads)
 book: $(STAMP)
 	$(BIN)/jupyter-book build . --builder html
+	$(BIN)/python tools/build_downloads.py zip
+
+## make downloads: the book, and the whole book as one PDF beside the zip (printed by Chromium)
+downloads: book pdf
+
+pdf: $(STAMP)
+	$(BIN)/python tools/build_downloads.py pdf
 
 ## make test: ruff's lint first, then package tests and doctests, nbval over every notebook, book
-## build with warnings as errors, and the built book opened page by page in headless Chromium
-test: lint test-package test-notebooks test-book test-browser
+## build with warnings as errors, and the built book opened page by page in headless Chromium.
+## Under CI=true the book's PDF is printed too, and the browser test checks its link.
+test: lint test-package test-notebooks test-book $(if $(filter true,$(CI)),pdf) test-browser
 
 # pycodestyle, pyflakes and import order over the package and its tests, then mypy over the arithmetic
 # core; rules and files in pyproject.toml.
@@ -43,9 +53,11 @@ test-notebooks: $(STAMP)
 test-book: $(STAMP)
 	rm -rf _build/html _build/.doctrees
 	$(BIN)/jupyter-book build . --builder html --warningiserror --nitpick --keep-going
+	$(BIN)/python tools/build_downloads.py zip
 
 # Needs Debian's chromium (.ci/run installs it): skipped loudly without it, an error when CI=true.
-# Screenshots of a few pages land in artifacts/screenshots.
+# Screenshots of a few pages land in artifacts/screenshots. The PDF's link is checked when the PDF
+# is there (make pdf), and always under CI=true.
 test-browser: $(STAMP)
 	$(BIN)/python -m pytest -q -rs tests/browser
 

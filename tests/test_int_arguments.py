@@ -238,6 +238,8 @@ CALLS |= {
                                                         output_padding=1)),
     "viz.draw_receptive_field": (viz.draw_receptive_field, dict(layers=[(3, 1), (3, 1)], n_outputs=3)),
     "viz.receptive_paths": (viz.receptive_paths, dict(layers=[(3, 1), (3, 1)], input_size=7, output_index=1)),
+    "viz.panels": (viz.panels, dict(n=5, ncols=2)),
+    "viz.sharp_png": (viz.sharp_png, dict(fig=plt.figure(figsize=(1, 1)), scale=2, max_bytes=300_000)),
     "viz.window_cells": (viz.window_cells, dict(output_position=(1, 1), kernel_size=3, stride=2, padding=1,
                                                 dilation=1)),
     "viz.window_cells3d": (viz.window_cells3d, dict(output_position=(0, 1, 1), kernel_size=3, stride=2, padding=1,
@@ -251,6 +253,7 @@ CALLS |= {
 #: Public callables with no integer argument to test, and why.
 NO_INT_ARGUMENT = {
     "viz.animation_html": "takes an animation and text",
+    "viz.load_ipython_extension": "takes the IPython shell",
     "viz.draw_count_map": "takes an array of counts and labels",
     "viz.draw_flops_time": "takes measured (name, FLOPs, seconds) points",
     "viz.draw_matrix": "takes a matrix and labels",

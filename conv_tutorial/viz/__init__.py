@@ -26,7 +26,10 @@ cannot be confused.
 - :func:`draw_deform_sampling` -- where a deformable convolution's taps read the input for one
   output pixel, moved from the regular grid by the offsets;
 - :func:`draw_roofline`, :func:`draw_flops_time` -- measured kernels on the roofline of this
-  machine, and FLOPs against measured time.
+  machine, and FLOPs against measured time;
+- :func:`panels`, :func:`sharp_png`, ``TEXT_WIDTH`` -- figures that fit the text column (7.2
+  inches) and a phone's screen, shown sharp on high-density screens;
+  ``%load_ext conv_tutorial.viz`` makes a notebook show every figure that way.
 """
 
 from .animation import animation_html
@@ -34,6 +37,7 @@ from .channels import connectivity, draw_channel_graph
 from .conv2d import animate_conv2d, draw_conv2d, window_cells
 from .deformable import draw_deform_sampling
 from .dilated import draw_dilation_rates, draw_gridding_map
+from .figures import TEXT_WIDTH, load_ipython_extension, panels, sharp_png
 from .filters import draw_filter_volumes
 from .matrices import draw_matrix
 from .receptive_field import draw_receptive_field, receptive_paths
@@ -42,6 +46,7 @@ from .transposed import animate_conv_transpose2d, draw_conv_transpose2d, draw_co
 from .volume import draw_conv3d, window_cells3d
 
 __all__ = [
+    "TEXT_WIDTH",
     "animate_conv2d",
     "animate_conv_transpose2d",
     "animation_html",
@@ -60,7 +65,10 @@ __all__ = [
     "draw_overlap_map",
     "draw_receptive_field",
     "draw_roofline",
+    "load_ipython_extension",
+    "panels",
     "receptive_paths",
+    "sharp_png",
     "window_cells",
     "window_cells3d",
 ]

@@ -3,15 +3,23 @@
 ``FuncAnimation.to_jshtml()`` draws the player's buttons with Font Awesome icons loaded from a
 CDN. Offline, in a sandboxed notebook, or if that CDN goes away, the buttons are empty and the
 page logs a failed request. :func:`animation_html` gives the same player with plain Unicode
-symbols on the buttons and no external request.
+symbols on the buttons and no external request, its frames in 256 colours (a third of the bytes),
+and a layout that fits a phone's screen: the frame shrinks to the width there is, the slider too,
+and the buttons wrap.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import io
 import itertools
 import re
 from html import escape
+
+from PIL import Image
+
+from .figures import _palette
 
 __all__ = ["animation_html"]
 
@@ -33,6 +41,17 @@ _STYLESHEET = re.compile(r"<link[^>]*font-awesome[^>]*>", re.S)
 # differ in every line of the player even when its frames do not.
 _PLAYER_ID = re.compile(r"_anim_img([0-9a-f]{32})")
 _PLAYERS = itertools.count()
+# One frame of the player: a PNG in base64, its lines ended by a backslash (a JavaScript string).
+_FRAME = re.compile(r'"data:image/png;base64,([A-Za-z0-9+/=\\\n]+)"')
+# matplotlib's player has a slider of fixed width (374px) and a row of nine buttons: on a phone's
+# screen (about 360px for the text) the frame, slider and buttons shrink or wrap instead.
+_FIT_THE_SCREEN = """<style>
+.animation { max-width: 100%; }
+.animation img { max-width: 100%; height: auto; }
+.animation input[type=range].anim-slider { max-width: 100%; }
+.animation .anim-buttons { display: flex; flex-wrap: wrap; justify-content: center; gap: 2px; }
+</style>
+"""
 
 
 def animation_html(animation, *, alt: str, **to_jshtml_kwargs) -> str:
@@ -64,6 +83,7 @@ def animation_html(animation, *, alt: str, **to_jshtml_kwargs) -> str:
     if not isinstance(alt, str) or not alt.strip():
         raise TypeError(f"animation_html: alt must be a non-empty str saying what the animation shows, got {alt!r}")
     html = _STYLESHEET.sub("", animation.to_jshtml(**to_jshtml_kwargs))
+    html = _FIT_THE_SCREEN + _FRAME.sub(_frame_in_palette, html)
     # matplotlib writes the frame image without alt and the slider without a label.
     html = re.sub(r'<img id="(_anim_img[0-9a-f]+)"', lambda m: f'<img id="{m.group(1)}" alt="{escape(alt)}"', html)
     html = re.sub(r'<input id="(_anim_slider[0-9a-f]+)" type="range"',
@@ -77,3 +97,11 @@ def animation_html(animation, *, alt: str, **to_jshtml_kwargs) -> str:
         frames = hashlib.sha256(html.replace(random_id.group(1), "").encode()).hexdigest()
         html = html.replace(random_id.group(1), f"{next(_PLAYERS):04x}{frames[:28]}")
     return html
+
+
+def _frame_in_palette(match: re.Match) -> str:
+    """One frame of the player, re-encoded in an adaptive palette of 256 colours."""
+    image = Image.open(io.BytesIO(base64.b64decode(match.group(1).replace("\\\n", ""))))
+    png = io.BytesIO()
+    _palette(image).save(png, format="png", optimize=True)
+    return '"data:image/png;base64,' + base64.b64encode(png.getvalue()).decode("ascii") + '"'

@@ -13,6 +13,7 @@ import numpy as np
 from matplotlib import pyplot as plt
 
 from .._checks import check_positive_int, check_shape
+from .figures import TEXT_WIDTH
 
 __all__ = ["connectivity", "draw_channel_graph"]
 
@@ -124,7 +125,7 @@ def draw_channel_graph(stages, in_channels: int, spatial=(5, 5), title=None, ax=
         return _PALETTE[(first // band) % len(_PALETTE)]
 
     if ax is None:
-        fig, ax = plt.subplots(figsize=(min(10, 1.5 + 2.2 * len(stages)), min(4, 0.6 + 0.28 * max(channels))),
+        fig, ax = plt.subplots(figsize=(min(TEXT_WIDTH, 1.5 + 2.2 * len(stages)), min(4, 0.6 + 0.28 * max(channels))),
                                layout="constrained")
     else:
         fig = ax.get_figure()

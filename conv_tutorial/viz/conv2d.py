@@ -21,6 +21,7 @@ from matplotlib.textpath import TextToPath
 from .._checks import _non_negative, _positive, _resolve_padding, check_conv, check_positive_int
 from ..numpy import conv2d
 from ..shapes import conv_output_size, effective_kernel_size
+from .figures import TEXT_WIDTH
 
 __all__ = ["animate_conv2d", "draw_conv2d", "window_cells"]
 
@@ -36,7 +37,7 @@ _OUTPUT_FACE = "#d9ead3"
 _HIGHLIGHT = "#f08a24"
 # Translucent, so padding cells under the window still look like padding.
 _WINDOW_FACE = to_rgba(_HIGHLIGHT, 0.75)
-_FIGSIZE = (10, 3.5)  # the largest a default figure grows; small convolutions get smaller ones
+_FIGSIZE = (TEXT_WIDTH, 3.5)  # the largest a default figure grows; small convolutions get smaller ones
 _MAX_CELL = 0.45  # inches
 _MIN_CELL = 0.02  # inches: a cell still visible, for huge grids or tiny subplots
 _TITLE_SIZE = 10

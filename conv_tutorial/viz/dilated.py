@@ -17,6 +17,7 @@ from .._checks import check_dilation_stack
 from ..numpy import gridding_map
 from ..shapes import effective_kernel_size
 from .conv2d import _EDGE, _HIGHLIGHT, _KERNEL_FACE, window_cells
+from .figures import TEXT_WIDTH
 from .transposed import draw_count_map
 
 __all__ = ["draw_dilation_rates", "draw_gridding_map"]
@@ -48,7 +49,7 @@ def draw_dilation_rates(kernel_size=3, dilations=(1, 2, 3)):
     k = layers[0][0]
     spans = [effective_kernel_size(k, d) for _, d in layers]
     largest = max(spans)
-    cell = min(0.3, 9.0 / (len(layers) * (largest + 1)))
+    cell = min(0.3, (TEXT_WIDTH - 0.4) / (len(layers) * (largest + 1)))
     fig, axes = plt.subplots(1, len(layers), figsize=(len(layers) * (largest + 1) * cell + 0.4,
                                                        (largest + 1) * cell + 0.6), layout="constrained")
     axes = np.atleast_1d(axes)

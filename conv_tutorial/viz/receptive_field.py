@@ -16,6 +16,7 @@ from matplotlib.patches import Rectangle
 from .._checks import check_positive_int
 from ..shapes import conv_output_size, receptive_field
 from .conv2d import _EDGE, _HIGHLIGHT, _INPUT_FACE, _OUTPUT_FACE
+from .figures import TEXT_WIDTH
 
 __all__ = ["draw_receptive_field", "receptive_paths"]
 
@@ -138,7 +139,7 @@ def draw_receptive_field(layers, n_outputs=3, output_index=None, show_paths=True
     output_index = n_outputs // 2 if output_index is None else output_index
     rows = receptive_paths(layers, input_size, output_index)
     if ax is None:
-        width = min(10.0, 1.6 + 0.32 * input_size)
+        width = min(TEXT_WIDTH, 1.6 + 0.32 * input_size)
         _, ax = plt.subplots(figsize=(width, min(4.0, 0.9 + 0.62 * len(rows))), layout="constrained")
     labels = ["input"] + [_label(i + 1, layer, i + 1 == len(layers)) for i, layer in enumerate(layers)]
     for level, row in enumerate(rows):

@@ -31,6 +31,7 @@ from .conv2d import (
     _WINDOW_FACE,
     _text_width,
 )
+from .figures import TEXT_WIDTH
 
 __all__ = ["animate_conv_transpose2d", "draw_conv_transpose2d", "draw_count_map", "draw_overlap_map",
            "transposed_geometry"]
@@ -42,7 +43,7 @@ CONTRIBUTOR_GID = "contributor"
 
 _ZERO_FACE = "white"  # the zeros inserted between input pixels
 _MAX_CELL = 0.3  # inches
-_FIGSIZE = (10, 4)
+_FIGSIZE = (TEXT_WIDTH, 4)
 
 
 @dataclass(frozen=True)

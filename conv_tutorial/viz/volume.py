@@ -16,6 +16,7 @@ from matplotlib.patches import Rectangle
 from .._checks import _non_negative, _positive
 from ..shapes import conv_output_size
 from .conv2d import _EDGE, _HIGHLIGHT, _INPUT_FACE, _KERNEL_FACE, _OUTPUT_FACE, _PAD_FACE, WINDOW_GID
+from .figures import TEXT_WIDTH
 
 __all__ = ["draw_conv3d", "window_cells3d"]
 
@@ -120,7 +121,7 @@ def draw_conv3d(input_size, kernel_size, stride=1, padding=0, dilation=1, output
     total_height = rows[0] + rows[1] + rows[2] + 2 * row_gap + 1
     total_width = max(padded[0] * (padded[2] + gap), out_size[0] * (out_size[2] + gap))
     label_width = 9  # cells reserved on the left for the row labels
-    cell = min(0.3, 9.6 / (total_width + label_width), 3.9 / total_height)
+    cell = min(0.3, (TEXT_WIDTH - 0.2) / (total_width + label_width), 3.9 / total_height)
     fig, ax = plt.subplots(figsize=((total_width + label_width) * cell + 0.2, total_height * cell + 0.3))
     pad_note = f"\n(padding {pads})" if any(pads) else ""
     frames = "x".join

@@ -1,12 +1,16 @@
 """The built book, read the way a reader reads it: in a real browser.
 
 Serves ``_build/html`` on localhost and opens every page in headless Chromium (Debian's
-``chromium``, driven by Playwright). Each page must load without console errors or failed
-requests, show every image, typeset every formula, and give every animation its controls; the
-search page must find "depthwise"; the launch and download buttons must point at the repository
-named in ``_config.yml``. On a phone's screen (390×844) no page may be wider than the screen, and
-every image of the content must have alt text that says what it shows. Screenshots of a few
-pages are saved under ``artifacts/screenshots``.
+``chromium``, driven by Playwright). At a desktop's size (1366×900) each page must load without
+console errors or failed requests, show every image at 0.8 of its size or more, have every
+formula written as MathML, and give every animation its controls; a chapter page must weigh less
+than 1.5 MB with its figures (the bytes a static file server sends, uncompressed). The search
+page must find "depthwise" and show no TeX in its snippets; the launch and download buttons must
+point at the repository named in ``_config.yml``, and the introduction's downloads (the notebooks'
+zip, and the PDF when it has been printed, always under ``CI=true``) must be there. On a phone's
+screen (390×844) no page may be wider than the screen, nor any animation's player, and every
+image of the content must have alt text that says what it shows. Screenshots of a few pages are
+saved under ``artifacts/screenshots``.
 
 Run after ``jupyter-book build`` (``make test`` does both). Without Chromium the tests skip with
 a loud message, and fail when ``CI=true``.
@@ -15,10 +19,12 @@ a loud message, and fail when ``CI=true``.
 from __future__ import annotations
 
 import functools
+import io
 import os
 import re
 import shutil
 import threading
+import zipfile
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -52,6 +58,15 @@ PAGES = sorted(str(p.relative_to(HTML)) for p in (HTML / "book").glob("*.html"))
 # The pages Sphinx makes besides the book's own: they must fit a phone too.
 EXTRA_PAGES = [p for p in ("genindex.html", "py-modindex.html", "search.html") if (HTML / p).exists()]
 PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1366, "height": 900}
+CHAPTERS = [p for p in PAGES if Path(p).name[:2].isdigit()]
+# What a chapter page may weigh with everything it loads (HTML, styles, scripts, fonts, figures).
+PAGE_BUDGET = 1_500_000
+# A figure shown smaller than this share of its size (its width attribute, or its pixels without
+# one) has labels too small to read.
+MIN_FIGURE_SCALE = 0.8
+# TeX a search snippet would show if formulas were left as TeX source in the page.
+TEX = re.compile(r"\\(frac|left|right|text|times|cdot|lfloor|rfloor|sum|operatorname|mathrm)\b|\$\$")
 # An alt text that is only a file name or a hash (myst-nb names output images by their SHA-256).
 MEANINGLESS_ALT = re.compile(r"^([0-9a-f]{16,}|\S+\.(png|jpe?g|gif|svg|webp))$", re.IGNORECASE)
 
@@ -87,7 +102,7 @@ def browser():
 
 @pytest.fixture
 def page(browser, base_url):
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context = browser.new_context(viewport=DESKTOP)
     page = context.new_page()
     page.problems = []
     page.on("console", lambda m: m.type == "error" and page.problems.append(f"console: {m.text}"))
@@ -119,11 +134,18 @@ def test_page_works_in_a_browser(page, base_url, path):
     broken = page.evaluate("""Array.from(document.images)
         .filter(img => !img.complete || img.naturalWidth === 0).map(img => img.getAttribute('src'))""")
     assert broken == [], f"{path}: images that did not load: {broken}"
-    # Math: every formula Sphinx emitted has been typeset by MathJax.
-    formulas = page.locator("span.math, div.math").count()
-    if formulas:
-        page.wait_for_function(f"document.querySelectorAll('mjx-container').length >= {formulas}", timeout=20000)
-        assert page.locator("mjx-merror").count() == 0, f"{path}: MathJax could not parse a formula"
+    # Math: every formula Sphinx emitted is MathML (written at build time), none left as TeX.
+    not_mathml = page.evaluate("""Array.from(document.querySelectorAll('span.math, div.math'))
+        .filter(el => !el.querySelector('math')).map(el => el.textContent.slice(0, 60))""")
+    assert not_mathml == [], f"{path}: formulas not written as MathML: {not_mathml[:5]}"
+    assert page.locator("span.math merror, div.math merror").count() == 0, f"{path}: a formula has an error"
+    # Figures: none shown below MIN_FIGURE_SCALE of its size: the width it asks for (a sharp PNG
+    # asks for half its pixels, in its style), else its pixels.
+    shrunk = page.evaluate("""Array.from(document.querySelectorAll('.bd-article img'))
+        .map(img => [img.getAttribute('src').slice(0, 60), img.getBoundingClientRect().width,
+                     parseFloat(img.style.width) || Number(img.getAttribute('width')) || img.naturalWidth])
+        .filter(([src, shown, size]) => shown < %s * size)""" % MIN_FIGURE_SCALE)
+    assert shrunk == [], f"{path}: figures shown below {MIN_FIGURE_SCALE} of their size (src, shown, size): {shrunk}"
     # Animations (matplotlib's to_jshtml): each has its slider and its play buttons.
     for animation in page.locator("div.animation").all():
         assert animation.locator("input[type=range]").count() == 1, f"{path}: an animation has no slider"
@@ -144,7 +166,53 @@ def test_search_finds_depthwise(page, base_url):
     assert page.problems == [], page.problems
 
 
-@pytest.mark.parametrize("path", [p for p in PAGES if Path(p).name[:2].isdigit()])  # the chapters
+def test_search_snippets_show_no_tex(page, base_url):
+    # "output size" is stated by a formula on many pages: their snippets hold formulas.
+    page.goto(f"{base_url}/search.html?q=output+size+padding", wait_until="load")
+    page.locator("#search-results p.search-summary, ul.search li p.context").first.wait_for(timeout=20000)
+    page.wait_for_function("!document.querySelector('#search-progress') || "
+                           "/found|matching/i.test(document.querySelector('#search-progress').textContent)",
+                           timeout=30000)
+    snippets = page.locator("ul.search li p.context").all_inner_texts()
+    assert snippets, "the search showed no snippets"
+    tex = [s[:120] for s in snippets if TEX.search(s)]
+    assert tex == [], f"search snippets show TeX: {tex}"
+
+
+@pytest.mark.parametrize("path", CHAPTERS)
+def test_chapter_page_is_light(browser, base_url, path):
+    context = browser.new_context(viewport=DESKTOP)
+    page = context.new_page()
+    sizes = {}
+    page.on("response", lambda r: sizes.__setitem__(r.url, len(r.body())) if r.ok else None)
+    page.goto(f"{base_url}/{path}", wait_until="load")
+    page.wait_for_load_state("networkidle")
+    context.close()
+    total = sum(sizes.values())
+    heaviest = sorted(sizes.items(), key=lambda item: -item[1])[:5]
+    assert total < PAGE_BUDGET, (f"{path} loads {total / 1e6:.2f} MB, over {PAGE_BUDGET / 1e6} MB; heaviest: "
+                                 + ", ".join(f"{url.rsplit('/', 1)[-1]} {size / 1e3:.0f} kB" for url, size in heaviest))
+
+
+def test_the_introduction_offers_the_book_to_take_away(page, base_url):
+    page.goto(f"{base_url}/book/intro.html", wait_until="load")
+    links = page.evaluate("Array.from(document.querySelectorAll('.bd-article a[download]')).map(a => a.href)")
+    pdf = [h for h in links if h.endswith(".pdf")]
+    archive = [h for h in links if h.endswith(".zip")]
+    assert len(pdf) == 1 and len(archive) == 1, f"the introduction's download links: {links}"
+    response = page.request.get(archive[0])
+    assert response.ok, f"{archive[0]}: HTTP {response.status} (make book builds it)"
+    names = zipfile.ZipFile(io.BytesIO(response.body())).namelist()
+    chapters = sorted(Path(p).with_suffix(".ipynb").name for p in CHAPTERS)
+    assert sorted(Path(n).name for n in names) == chapters, names
+    pdf_file = HTML / pdf[0].split("/", 3)[-1]
+    if not pdf_file.exists() and os.environ.get("CI") != "true":
+        pytest.skip(f"{pdf_file.name} has not been printed (make pdf); under CI=true it must be there")
+    response = page.request.get(pdf[0])
+    assert response.ok and response.body().startswith(b"%PDF"), f"{pdf[0]}: HTTP {response.status}"
+
+
+@pytest.mark.parametrize("path", CHAPTERS)
 def test_launch_and_download_links_point_at_the_notebook(page, base_url, path):
     repo, branch = _repository()
     notebook = "book/" + Path(path).with_suffix(".ipynb").name
@@ -175,6 +243,13 @@ def test_page_fits_a_phone_screen(phone, base_url, path):
                 + (el.textContent || '').trim().slice(0, 60));
         return [document.documentElement.scrollWidth, screen, wide]; }""")
     assert width <= screen + 1, f"{path} is {width}px wide on a {screen}px screen; sticking out: {wide}"
+    # An animation's player sits in an output box that scrolls, so check it on its own: its frame,
+    # slider and buttons all fit the screen.
+    players = phone.evaluate("""Array.from(document.querySelectorAll('div.animation'))
+        .map(a => Math.max(...[a, ...a.querySelectorAll('img, input, button')]
+                           .map(el => el.getBoundingClientRect().right)))""")
+    assert all(right <= phone.viewport_size["width"] + 1 for right in players), \
+        f"{path}: an animation's player is wider than the screen (right edges {players})"
 
 
 @pytest.mark.parametrize("path", PAGES)
