@@ -12,6 +12,7 @@ from conftest import assert_close_to_reference
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import conv_tutorial.numpy as cnp
 from conv_tutorial.torch import (
     BasicBlock,
     DenseBlock,
@@ -275,3 +276,98 @@ def test_bad_input_names_the_channels():
         DenseLayer(8, 4)(torch.randn(1, 3, 5, 5))
     with pytest.raises(ValueError, match="Transition: expects input with 8 channels"):
         Transition(8, 4)(torch.randn(8, 5, 5))
+
+
+# --- the NumPy forward passes, against the torch modules in eval mode ----------------------------
+
+
+def numpy_params(module) -> dict:
+    return {k: v.detach().numpy() for k, v in module.state_dict().items()}
+
+
+@settings(max_examples=20)
+@given(st.integers(1, 5), st.integers(1, 5), st.integers(1, 2), st.integers(3, 7), st.booleans(), st.booleans(),
+       st.integers(0, 2**31))
+def test_numpy_residual_block_equals_torch(c_in, c_out, stride, size, shortcut, unbatched, seed):
+    gen = torch.Generator().manual_seed(seed)
+    torch.manual_seed(seed)
+    block = BasicBlock(c_in, c_out, stride, shortcut=shortcut).double().eval()
+    _randomise_norms(block, gen)
+    x = torch.randn(2, c_in, size, size + 1, generator=gen, dtype=torch.float64)
+    with torch.no_grad():
+        expected = block(x)
+    if unbatched:
+        x, expected = x[0], expected[0]
+    assert_close_to_reference(cnp.residual_block(x.numpy(), numpy_params(block), stride, shortcut), expected)
+
+
+@settings(max_examples=15)
+@given(st.integers(1, 4), st.integers(1, 4), st.integers(1, 3), st.integers(1, 3), st.integers(2, 6),
+       st.integers(0, 2**31))
+def test_numpy_dense_block_and_transition_equal_torch(num_layers, c_in, growth, bn_size, size, seed):
+    gen = torch.Generator().manual_seed(seed)
+    torch.manual_seed(seed)
+    block = DenseBlock(num_layers, c_in, growth, bn_size).double().eval()
+    trans = Transition(block.out_channels, max(1, block.out_channels // 2)).double().eval()
+    _randomise_norms(block, gen)
+    _randomise_norms(trans, gen)
+    x = torch.randn(2, c_in, size, size + 1, generator=gen, dtype=torch.float64)
+    with torch.no_grad():
+        dense, pooled = block(x), trans(block(x))
+    ours = cnp.dense_block(x.numpy(), [numpy_params(layer) for layer in block])
+    assert_close_to_reference(ours, dense)
+    assert_close_to_reference(cnp.dense_layer(x[0].numpy(), numpy_params(block[0])), block[0](x[:1]).detach()[0])
+    assert_close_to_reference(cnp.transition(ours, numpy_params(trans)), pooled)
+
+
+def test_numpy_float32_keeps_its_dtype():
+    torch.manual_seed(0)
+    block = BasicBlock(4, 8, 2).eval()
+    x = torch.randn(2, 4, 7, 7)
+    out = cnp.residual_block(x.numpy(), numpy_params(block), stride=2)
+    assert out.dtype == np.float32
+    assert_close_to_reference(out, block(x).detach(), np.float32)
+
+
+@settings(max_examples=20)
+@given(st.integers(1, 3), st.integers(1, 4), st.integers(0, 2), st.booleans(), st.integers(0, 2**31))
+def test_batch_norm_equals_torch(n, c, extra_axes, affine, seed):
+    gen = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, c, *(3,) * extra_axes, generator=gen, dtype=torch.float64)
+    mean, var = torch.randn(c, generator=gen, dtype=torch.float64), torch.rand(c, generator=gen, dtype=torch.float64)
+    w, b = (torch.randn(c, generator=gen, dtype=torch.float64) for _ in range(2)) if affine else (None, None)
+    expected = F.batch_norm(x, mean, var, w, b, training=False, eps=1e-3)
+    ours = cnp.batch_norm(x.numpy(), mean.numpy(), var.numpy(), *(None if t is None else t.numpy() for t in (w, b)),
+                          eps=1e-3)
+    assert_close_to_reference(ours, expected)
+
+
+def test_numpy_errors():
+    block = numpy_params(BasicBlock(4, 4))
+    with pytest.raises(ValueError, match=r"residual_block: an identity shortcut needs the block to keep the input's "
+                                         r"shape, but it maps \(1, 4, 6, 6\) to \(1, 4, 3, 3\)"):
+        cnp.residual_block(np.zeros((1, 4, 6, 6)), block, stride=2)
+    del block["conv2.norm.running_var"]
+    with pytest.raises(ValueError, match="residual_block: params lacks 'conv2.norm.running_var'"):
+        cnp.residual_block(np.zeros((1, 4, 6, 6)), block)
+    with pytest.raises(TypeError, match="dense_layer: params must be a mapping of names to arrays, got list"):
+        cnp.dense_layer(np.zeros((1, 4, 6, 6)), [1, 2])
+    with pytest.raises(ValueError, match="dense_block: layers must be a non-empty sequence"):
+        cnp.dense_block(np.zeros((1, 4, 6, 6)), [])
+    with pytest.raises(ValueError, match="transition: 2x2 average pooling needs a map of at least 2x2"):
+        cnp.transition(np.zeros((1, 4, 1, 6)), numpy_params(Transition(4, 2)))
+    with pytest.raises(ValueError, match="residual_block: expected input of 4 dimensions"):
+        cnp.residual_block(np.zeros((4, 6)), block)
+    with pytest.raises(ValueError, match=r"batch_norm: running_var must have shape \(C,\) = \(3,\) for input of "
+                                         r"shape \(2, 3, 4\), got running_var of shape \(2,\)"):
+        cnp.batch_norm(np.zeros((2, 3, 4)), np.zeros(3), np.ones(2))
+    with pytest.raises(ValueError, match="batch_norm: expected input of at least 2 dimensions"):
+        cnp.batch_norm(np.zeros(3), np.zeros(3), np.ones(3))
+    with pytest.raises(ValueError, match="batch_norm: eps must be at least 0, got eps=-1"):
+        cnp.batch_norm(np.zeros((2, 3)), np.zeros(3), np.ones(3), eps=-1)
+    with pytest.raises(ValueError, match=r"batch_norm: weight must have shape \(C,\) = \(3,\)"):
+        cnp.batch_norm(np.zeros((2, 3)), np.zeros(3), np.ones(3), weight=np.ones((3, 1)))
+    with pytest.raises(TypeError, match="weight must hold real numbers"):
+        cnp.batch_norm(np.zeros((2, 3)), np.zeros(3), np.ones(3), weight="abc")
+    with pytest.raises(TypeError, match="residual_block: shortcut must be True or False"):
+        cnp.residual_block(np.zeros((1, 4, 6, 6)), numpy_params(BasicBlock(4, 4)), shortcut="yes")

@@ -143,6 +143,11 @@ def test_arithmetic_errors(call, error, match):
 # an array of the wrong rank, a negative size -------------------------------------------------------
 
 
+def _state(module) -> dict:
+    """A torch module's parameters and statistics as NumPy arrays: the NumPy blocks' ``params``."""
+    return {k: v.detach().numpy() for k, v in module.state_dict().items()}
+
+
 def _public_calls():
     """``(module, name, valid keyword arguments)`` for every public function of the four modules."""
     calls = []
@@ -236,6 +241,26 @@ def _public_calls():
         (ct, "SpatiallySeparableConv2d", dict(in_channels=4, out_channels=4, kernel_size=3, stride=1, padding=0,
                                               dilation=1, mid_channels=4, groups=1, bias=True)),
         (ct, "SqueezeExcitation", dict(channels=32, reduction=16)),
+        (ct, "BasicBlock", dict(in_channels=8, out_channels=8, stride=1, shortcut=True)),
+        (ct, "DenseLayer", dict(in_channels=8, growth_rate=4, bn_size=4)),
+        (ct, "DenseBlock", dict(num_layers=2, in_channels=8, growth_rate=4, bn_size=4)),
+        (ct, "Transition", dict(in_channels=8, out_channels=4)),
+        (ct, "basic_block_net", dict(num_blocks=2, channels=4, in_channels=1, num_classes=2, shortcut=True)),
+        (ct, "resnet", dict(layers=(1, 1, 1, 1), num_classes=10, in_channels=3)),
+        (ct, "resnet18", dict(num_classes=10)),
+        (ct, "densenet", dict(block_config=(1, 1), growth_rate=4, num_init_features=8, bn_size=2, compression=0.5,
+                              num_classes=10, in_channels=3)),
+        (ct, "densenet121", dict(num_classes=10)),
+    ]
+    block, layer = _state(ct.BasicBlock(4, 4)), _state(ct.DenseLayer(4, 2, 2))
+    calls += [
+        # weight is optional here, unlike a convolution's: tests/test_connections.py checks its errors.
+        (cnp, "batch_norm", dict(input=n((2, 4, 3, 3)), running_mean=n((4,)), running_var=n((4,)), bias=n((4,)),
+                                 eps=1e-5)),
+        (cnp, "residual_block", dict(input=n((2, 4, 5, 5)), params=block, stride=1, shortcut=True, eps=1e-5)),
+        (cnp, "dense_layer", dict(input=n((2, 4, 5, 5)), params=layer, eps=1e-5)),
+        (cnp, "dense_block", dict(input=n((2, 4, 5, 5)), layers=[layer], eps=1e-5)),
+        (cnp, "transition", dict(input=n((2, 4, 6, 6)), params=_state(ct.Transition(4, 2)), eps=1e-5)),
     ]
     return calls
 
@@ -259,6 +284,8 @@ def _bad_values(module, name, value, optional):
         bad = [("abc", TypeError), ([[1.0, 2.0], [3.0]], ValueError if module is cnp else TypeError),
                (rank6, ValueError)]
         return bad if name in OPTIONAL_ARRAYS else [(None, TypeError), *bad]
+    if isinstance(value, dict):  # the parameters of a block, by name
+        return [(None, TypeError), (1.5, TypeError), ("abc", TypeError), ({}, ValueError)]
     if isinstance(value, bool):  # a flag
         return [("abc", TypeError), (1.5, TypeError)]
     if isinstance(value, float):  # tol, a coordinate

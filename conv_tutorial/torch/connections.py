@@ -45,6 +45,12 @@ def _check_counts(fn, **values) -> None:
         check_positive_int(fn, name, value)
 
 
+def _int_sequence(fn, name, value) -> tuple:
+    if not isinstance(value, (list, tuple)):
+        raise TypeError(f"{fn}: {name} must be a list or tuple of ints, got {name}={value!r}")
+    return tuple(value)
+
+
 class BasicBlock(nn.Module):
     """ResNet basic block: two 3x3 convolutions with batch normalisation, plus a shortcut.
 
@@ -266,7 +272,7 @@ def resnet(layers=(2, 2, 2, 2), num_classes: int = 1000, in_channels: int = 3) -
     >>> sum(p.numel() for p in resnet((3, 4, 6, 3)).parameters())   # ResNet-34
     21797672
     """
-    layers = tuple(layers)
+    layers = _int_sequence("resnet", "layers", layers)
     if len(layers) != 4:
         raise ValueError(f"resnet: layers must hold 4 block counts, got layers={layers!r}")
     _check_counts("resnet", num_classes=num_classes, in_channels=in_channels)
@@ -344,7 +350,7 @@ def densenet(block_config=(6, 12, 24, 16), growth_rate: int = 32, num_init_featu
     >>> sum(p.numel() for p in densenet((6, 12, 32, 32)).parameters())   # DenseNet-169
     14149480
     """
-    block_config = tuple(block_config)
+    block_config = _int_sequence("densenet", "block_config", block_config)
     if not block_config:
         raise ValueError("densenet: block_config must hold at least one block, got block_config=()")
     for i, count in enumerate(block_config):
