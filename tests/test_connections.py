@@ -1,8 +1,11 @@
 """Skip and dense connections: the blocks' outputs and gradients equal a composition written with
 torch.nn.functional (conv2d, batch_norm) on the same weights; shapes, parameter counts of the
-published networks, and the errors of bad arguments."""
+published networks, and the errors of bad arguments. The NumPy forward passes equal the modules in
+eval mode; the cost rows equal the modules' parameter counts and torch's FLOP counter."""
 
 from __future__ import annotations
+
+import json
 
 import numpy as np
 import pytest
@@ -11,10 +14,13 @@ import torch.nn.functional as F
 from conftest import assert_close_to_reference
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from torch.utils.flop_counter import FlopCounterMode
 
 import conv_tutorial.numpy as cnp
+from conv_tutorial import cost
 from conv_tutorial.torch import (
     BasicBlock,
+    Bottleneck,
     DenseBlock,
     DenseLayer,
     Transition,
@@ -371,3 +377,138 @@ def test_numpy_errors():
         cnp.batch_norm(np.zeros((2, 3)), np.zeros(3), np.ones(3), weight="abc")
     with pytest.raises(TypeError, match="residual_block: shortcut must be True or False"):
         cnp.residual_block(np.zeros((1, 4, 6, 6)), numpy_params(BasicBlock(4, 4)), shortcut="yes")
+
+
+# --- the cost rows, against the modules' parameters and torch's FLOP counter -------------------
+
+
+def flops(module, x) -> int:
+    with FlopCounterMode(display=False) as counter, torch.no_grad():
+        module(x)
+    return counter.get_total_flops()
+
+
+def outputs_numel(block, x) -> int:
+    """Numbers in the tensors the layers of a block return (each a new concatenation)."""
+    sizes = []
+    hooks = [layer.register_forward_hook(lambda m, i, out: sizes.append(out.numel())) for layer in block]
+    with torch.no_grad():
+        block(x)
+    for hook in hooks:
+        hook.remove()
+    return sum(sizes)
+
+
+@settings(max_examples=15)
+@given(st.integers(1, 6), st.integers(1, 6), st.integers(1, 2), st.integers(3, 9), st.integers(3, 9), st.booleans())
+def test_basic_block_cost(c_in, c_out, stride, h, w, shortcut):
+    block = BasicBlock(c_in, c_out, stride, shortcut=shortcut)
+    assert cost.basic_block_params(c_in, c_out, stride, shortcut) == n_params(block)
+    assert 2 * cost.basic_block_macs((h, w), c_in, c_out, stride, shortcut) == flops(block, torch.zeros(1, c_in, h, w))
+
+
+@settings(max_examples=15)
+@given(st.integers(1, 6), st.integers(1, 3), st.integers(1, 6), st.integers(1, 2), st.integers(3, 9),
+       st.integers(1, 2))
+def test_bottleneck_cost(c_in, c_mid, c_out, stride, size, groups):
+    c_mid *= groups
+    block = Bottleneck(c_in, c_mid, c_out, stride, groups)
+    assert cost.bottleneck_params(c_in, c_mid, c_out, stride, groups) == n_params(block)
+    assert 2 * cost.bottleneck_macs(size, c_in, c_mid, c_out, stride, groups) == flops(
+        block, torch.zeros(1, c_in, size, size))
+
+
+@settings(max_examples=15)
+@given(st.integers(1, 4), st.integers(1, 6), st.integers(1, 4), st.integers(1, 4), st.integers(2, 7),
+       st.integers(1, 6))
+def test_dense_cost(num_layers, c_in, growth, bn_size, h, c_out):
+    block = DenseBlock(num_layers, c_in, growth, bn_size)
+    x = torch.zeros(1, c_in, h, h + 1)
+    assert cost.dense_layer_params(c_in, growth, bn_size) == n_params(block[0])
+    assert 2 * cost.dense_layer_macs((h, h + 1), c_in, growth, bn_size) == flops(block[0], x)
+    assert cost.dense_block_params(num_layers, c_in, growth, bn_size) == n_params(block)
+    assert 2 * cost.dense_block_macs((h, h + 1), num_layers, c_in, growth, bn_size) == flops(block, x)
+    assert cost.dense_block_concat_memory((h, h + 1), num_layers, c_in, growth, batch=3, itemsize=8) == (
+        8 * outputs_numel(block, torch.zeros(3, c_in, h, h + 1)))
+    transition = Transition(c_in, c_out)
+    assert cost.transition_params(c_in, c_out) == n_params(transition)
+    assert 2 * cost.transition_macs((h, h + 1), c_in, c_out) == flops(transition, x)
+
+
+def test_published_block_costs():
+    # He et al.'s Table 1 counts ResNet-18 at 1.8e9 FLOPs (their FLOPs are multiply-adds): the
+    # basic blocks' MACs plus the stem's and the classifier's.
+    stages = [(64, 64, 1, 56), (64, 64, 1, 56), (64, 128, 2, 56), (128, 128, 1, 28), (128, 256, 2, 28),
+              (256, 256, 1, 14), (256, 512, 2, 14), (512, 512, 1, 7)]
+    blocks = sum(cost.basic_block_macs(size, ci, co, s) for ci, co, s, size in stages)
+    total = blocks + cost.conv_macs(224, 3, 64, 7, stride=2, padding=3) + 512 * 1000
+    assert total == flops(resnet18(), torch.zeros(1, 3, 224, 224)) // 2
+    assert round(total / 1e9, 1) == 1.8
+    assert cost.dense_block_params(6, 64, 32) == n_params(densenet121().block1)
+
+
+def test_identity_shortcut_adds_no_weights():
+    assert cost.basic_block_params(64, 64) == cost.basic_block_params(64, 64, shortcut=False)
+    assert cost.basic_block_macs(56, 64, 64) == cost.basic_block_macs(56, 64, 64, shortcut=False)
+    assert cost.basic_block_params(64, 128, 2) - cost.basic_block_params(64, 128, 2, shortcut=False) == 64 * 128 + 256
+    # The addition moves three maps: the plain block's traffic is less by exactly that.
+    added = cost.basic_block_bytes(56, 64, 64) - cost.basic_block_bytes(56, 64, 64, shortcut=False)
+    assert added == 4 * 3 * 64 * 56 * 56
+
+
+def test_connection_table_rows_match_the_modules():
+    rows = cost.connection_table((10, 12), 8, 16, stride=2, batch=3, growth_rate=4)
+    assert [row["type"] for row in rows] == list(cost.CONNECTION_TYPES)
+    namespace = {name: globals()[name] for name in ("BasicBlock", "Bottleneck", "DenseLayer", "Transition")}
+    x = torch.zeros(3, 8, 10, 12)
+    for row in rows:
+        module = eval(row["torch"], namespace)
+        assert row["params"] == n_params(module)
+        with torch.no_grad():
+            assert tuple(module(x).shape[1:]) == row["output"]
+        assert 2 * row["macs"] == flops(module, x)
+        assert row["intensity"] == pytest.approx(2 * row["macs"] / row["bytes"])
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: cost.basic_block_params(64, 64, stride=0), ValueError, "stride must be a positive int"),
+    (lambda: cost.basic_block_macs(56, 64, 64, shortcut=None), TypeError, "shortcut must be True or False"),
+    (lambda: cost.dense_block_macs(56, 0, 64, 32), ValueError, "num_layers must be a positive int"),
+    (lambda: cost.dense_layer_params(64, 32, bn_size=0), ValueError, "bn_size must be a positive int"),
+    (lambda: cost.transition_macs((56, 0), 64, 32), ValueError, "input_size must be a positive int"),
+    (lambda: cost.bottleneck_params(8, 3, 8, groups=2), ValueError, "in_channels must be divisible by groups"),
+    (lambda: cost.connection_table(8, 4, 4, itemsize=3), ValueError, "itemsize must be 1, 2, 4 or 8"),
+])
+def test_cost_errors(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
+
+
+# --- the connection rows in the command line -------------------------------------------------------
+
+
+def run_cli(capsys, *args):
+    from conv_tutorial.cli import main
+
+    status = main(["cost", "--input", "28x30", "--in-channels", "16", "--out-channels", "32", *args])
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def test_cli_prints_the_connection_rows_when_asked(capsys):
+    status, out, _ = run_cli(capsys, "--format", "csv")
+    assert status == 0 and "basic block" not in out          # not by default: the layer table as before
+    status, out, _ = run_cli(capsys, "--stride", "2", "--connections", "--growth-rate", "8", "--format", "json")
+    assert status == 0
+    rows = json.loads(out)["rows"]
+    expected = cost.connection_table((28, 30), 16, 32, stride=2, growth_rate=8)
+    assert rows[-len(expected):] == json.loads(json.dumps(expected))
+    assert [row["type"] for row in rows[:-len(expected)]] == list(cost.TYPES)
+    status, out, _ = run_cli(capsys, "--types", "Dense-Layer", "standard", "--format", "csv")
+    assert status == 0
+    assert [line.split(",")[0] for line in out.splitlines()[1:]] == ["standard", "dense layer"]
+
+
+def test_cli_connection_errors_name_the_option(capsys):
+    status, _, err = run_cli(capsys, "--connections", "--growth-rate", "0")
+    assert status == 2 and "--growth-rate must be a positive int, got --growth-rate=0" in err

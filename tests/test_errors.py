@@ -215,7 +215,8 @@ def _public_calls():
         (shapes, "transposed_equivalent", dict(input_size=7, kernel_size=3, stride=2, padding=1, dilation=1)),
     ]
     fill = dict(input_size=8, in_channels=4, out_channels=4, kernel_size=3, num_features=4, channels=32,
-                spatial_size=7, layers=[(4, 4, 3), (4, 8, 1)], mid_channels=4, ndim=2)
+                spatial_size=7, layers=[(4, 4, 3), (4, 8, 1)], mid_channels=4, ndim=2, num_layers=2,
+                growth_rate=4)
     for name in cost.__all__:
         function = getattr(cost, name)
         if callable(function):
