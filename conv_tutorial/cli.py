@@ -33,7 +33,6 @@ examples:
   conv-tutorial cost --input 224x224 --in-channels 3 --out-channels 64 --kernel 7 --stride 2 \\
                      --types standard depthwise-separable --format csv
   conv-tutorial cost --input 14 --in-channels 512 --out-channels 512 --batch 32 --dtype float16 --format json
-  conv-tutorial cost --input 56 --in-channels 64 --out-channels 64 --connections --growth-rate 32
 
 The grouped row needs --groups to divide both channel counts and the SE row needs
 C_IN // --reduction >= 1. With the defaults (--groups 4, --reduction 16) a row they do not fit
@@ -44,7 +43,8 @@ MACs are multiply-accumulates (FLOPs = 2 x MACs, bias additions not counted); by
 of the memory traffic: every step reads its input and weights once and writes its output once;
 FLOP/B is the arithmetic intensity. The 3D and (2+1)D rows run on a clip of --frames frames.
 --connections adds the blocks of chapter 15 (basic block, bottleneck block, dense layer with
---growth-rate, transition), which are left out otherwise unless named in --types.
+--growth-rate, transition), which are left out otherwise unless named in --types:
+conv-tutorial cost --input 56 --in-channels 64 --out-channels 64 --connections.
 """
 
 BENCH_EXAMPLES = """\
