@@ -41,6 +41,11 @@ def test_draw_depth_curves_and_gradient_norms():
     fig = draw_gradient_norms({"plain": [8.0, 2.0, 0.5], "residual": [0.7, 0.3]})
     assert [len(line.get_xdata()) for line in fig.axes[0].lines] == [3, 2]
     plt.close(fig)
+    fig = draw_gradient_norms({"plain, start": [1.0], "residual, start": [1.0], "plain, end": [2.0]})
+    first, other, again = fig.axes[0].lines
+    assert first.get_color() == again.get_color() != other.get_color()
+    assert first.get_linestyle() == "-" and again.get_linestyle() == "--"
+    plt.close(fig)
 
 
 def test_draw_dense_growth_draws_the_cost_model():

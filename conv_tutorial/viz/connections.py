@@ -163,6 +163,8 @@ def draw_gradient_norms(norms, ylabel="gradient norm of the layer's weights", ti
     ----------
     norms : mapping of str to sequence of float
         Label to one positive value per layer (first layer first); the networks may differ in depth.
+        Labels that share the text before a comma (``"plain, at initialisation"``, ``"plain, after
+        training"``) share a colour, the first solid and the others dashed.
     ylabel, title : str
     ax : matplotlib Axes, optional
 
@@ -182,9 +184,14 @@ def draw_gradient_norms(norms, ylabel="gradient norm of the layer's weights", ti
         raise ValueError("draw_gradient_norms: norms must map labels to non-empty sequences of positive, finite "
                          "values (log axis)")
     fig, ax = _new_axes(ax, (6, 3.4))
-    for i, (label, values) in enumerate(norms.items()):
-        ax.plot(np.arange(1, values.size + 1), values, "o-", color=_COLOURS[i % len(_COLOURS)], label=label, ms=3,
-                lw=1.5)
+    groups = []
+    for label, values in norms.items():
+        group = label.split(",")[0]
+        first = group not in groups
+        if first:
+            groups.append(group)
+        ax.plot(np.arange(1, values.size + 1), values, "o-" if first else "s--",
+                color=_COLOURS[groups.index(group) % len(_COLOURS)], label=label, ms=3, lw=1.5)
     ax.set_yscale("log")
     ax.set_xlabel("convolution layer (1 = next to the input)")
     ax.set_ylabel(ylabel)
