@@ -13,6 +13,9 @@ two networks built from them.
 
 The convolutions run on :func:`conv_tutorial.torch.conv2d`; batch normalisation, pooling and the
 classifier are torch's modules. Parameter counts equal torchvision's networks of the same names.
+
+Chapter 15: ``book/15_skip_and_dense_connections.ipynb``. The NumPy twin (the blocks' forward passes
+at inference): :mod:`conv_tutorial.numpy.connections`.
 """
 
 from __future__ import annotations
