@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from torch.utils.flop_counter import FlopCounterMode
 
 import conv_tutorial.numpy as cnp
+import conv_tutorial.torch as ctorch
 from conv_tutorial import cost
 from conv_tutorial.torch import (
     BasicBlock,
@@ -512,3 +513,63 @@ def test_cli_prints_the_connection_rows_when_asked(capsys):
 def test_cli_connection_errors_name_the_option(capsys):
     status, _, err = run_cli(capsys, "--connections", "--growth-rate", "0")
     assert status == 2 and "--growth-rate must be a positive int, got --growth-rate=0" in err
+
+
+# --- the torch twins of the NumPy blocks: functions of a module's state_dict ----------------------
+
+
+@settings(max_examples=15)
+@given(st.integers(1, 5), st.integers(1, 5), st.integers(1, 2), st.integers(3, 7), st.booleans(), st.booleans(),
+       st.integers(0, 2**31))
+def test_torch_residual_block_equals_the_module_and_numpy(c_in, c_out, stride, size, shortcut, unbatched, seed):
+    gen = torch.Generator().manual_seed(seed)
+    torch.manual_seed(seed)
+    block = BasicBlock(c_in, c_out, stride, shortcut=shortcut).double().eval()
+    _randomise_norms(block, gen)
+    x = torch.randn(2, c_in, size, size + 1, generator=gen, dtype=torch.float64, requires_grad=True)
+    state = dict(block.named_parameters()) | dict(block.named_buffers())   # parameters, so gradients reach them
+    ours, expected = ctorch.residual_block(x, state, stride, shortcut), block(x)
+    assert_close_to_reference(ours, expected)
+    for a, b in zip(_grads(block, x, ours, seed), _grads(block, x, expected, seed)):
+        assert_close_to_reference(a, b)
+    xs = x.detach()[0] if unbatched else x.detach()
+    assert_close_to_reference(ctorch.residual_block(xs, state, stride, shortcut),
+                              cnp.residual_block(xs.numpy(), numpy_params(block), stride, shortcut))
+
+
+def test_torch_dense_block_and_transition_equal_the_modules_and_numpy():
+    gen = torch.Generator().manual_seed(3)
+    block, trans = DenseBlock(3, 4, 2, bn_size=2).double().eval(), Transition(10, 5).double().eval()
+    _randomise_norms(block, gen)
+    _randomise_norms(trans, gen)
+    x = torch.randn(2, 4, 6, 7, generator=gen, dtype=torch.float64)
+    with torch.no_grad():
+        dense = ctorch.dense_block(x, [layer.state_dict() for layer in block])
+        assert_close_to_reference(dense, block(x))
+        assert_close_to_reference(ctorch.transition(dense, trans.state_dict()), trans(block(x)))
+        assert_close_to_reference(ctorch.dense_layer(x[0], block[0].state_dict()), block[0](x[:1])[0])
+    assert_close_to_reference(dense, cnp.dense_block(x.numpy(), [numpy_params(layer) for layer in block]))
+
+
+@settings(max_examples=15)
+@given(st.integers(1, 3), st.integers(1, 4), st.integers(0, 2), st.booleans(), st.integers(0, 2**31))
+def test_torch_batch_norm_equals_numpy(n, c, extra_axes, affine, seed):
+    rng = np.random.default_rng(seed)
+    x, mean, var = rng.standard_normal((n, c, *(3,) * extra_axes)), rng.standard_normal(c), rng.random(c) + 0.1
+    w, b = (rng.standard_normal(c), rng.standard_normal(c)) if affine else (None, None)
+    ours = ctorch.batch_norm(*(None if a is None else torch.from_numpy(a) for a in (x, mean, var, w, b)), eps=1e-3)
+    assert_close_to_reference(ours, cnp.batch_norm(x, mean, var, w, b, eps=1e-3))
+
+
+def test_torch_twin_errors():
+    state = BasicBlock(4, 4).state_dict()
+    with pytest.raises(ValueError, match="residual_block: an identity shortcut needs the block to keep"):
+        ctorch.residual_block(torch.zeros(1, 4, 6, 6), state, stride=2)
+    with pytest.raises(TypeError, match=r"residual_block: params\['conv1.weight'\] must be a torch.Tensor"):
+        ctorch.residual_block(torch.zeros(1, 4, 6, 6), numpy_params(BasicBlock(4, 4)))
+    with pytest.raises(ValueError, match="transition: params lacks 'conv.norm.running_mean'"):
+        ctorch.transition(torch.zeros(1, 4, 6, 6), {"conv.weight": torch.zeros(2, 4, 1, 1)})
+    with pytest.raises(ValueError, match=r"batch_norm: running_mean must have shape \(C,\) = \(3,\)"):
+        ctorch.batch_norm(torch.zeros(2, 3), torch.zeros(2), torch.ones(3))
+    with pytest.raises(TypeError, match="running_var must be a torch.Tensor"):
+        ctorch.batch_norm(torch.zeros(2, 3), torch.zeros(3), np.ones(3))

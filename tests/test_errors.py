@@ -253,16 +253,18 @@ def _public_calls():
                               num_classes=10, in_channels=3)),
         (ct, "densenet121", dict(num_classes=10)),
     ]
-    block, layer = _state(ct.BasicBlock(4, 4)), _state(ct.DenseLayer(4, 2, 2))
-    calls += [
-        # weight is optional here, unlike a convolution's: tests/test_connections.py checks its errors.
-        (cnp, "batch_norm", dict(input=n((2, 4, 3, 3)), running_mean=n((4,)), running_var=n((4,)), bias=n((4,)),
-                                 eps=1e-5)),
-        (cnp, "residual_block", dict(input=n((2, 4, 5, 5)), params=block, stride=1, shortcut=True, eps=1e-5)),
-        (cnp, "dense_layer", dict(input=n((2, 4, 5, 5)), params=layer, eps=1e-5)),
-        (cnp, "dense_block", dict(input=n((2, 4, 5, 5)), layers=[layer], eps=1e-5)),
-        (cnp, "transition", dict(input=n((2, 4, 6, 6)), params=_state(ct.Transition(4, 2)), eps=1e-5)),
-    ]
+    for m, a, state in ((cnp, np.ones, _state), (ct, lambda shape: torch.ones(shape, dtype=torch.float64),
+                                                     lambda module: module.double().state_dict())):
+        block, layer = state(ct.BasicBlock(4, 4)), state(ct.DenseLayer(4, 2, 2))
+        calls += [
+            # weight is optional here, unlike a convolution's: tests/test_connections.py checks its errors.
+            (m, "batch_norm", dict(input=a((2, 4, 3, 3)), running_mean=a((4,)), running_var=a((4,)), bias=a((4,)),
+                                   eps=1e-5)),
+            (m, "residual_block", dict(input=a((2, 4, 5, 5)), params=block, stride=1, shortcut=True, eps=1e-5)),
+            (m, "dense_layer", dict(input=a((2, 4, 5, 5)), params=layer, eps=1e-5)),
+            (m, "dense_block", dict(input=a((2, 4, 5, 5)), layers=[layer], eps=1e-5)),
+            (m, "transition", dict(input=a((2, 4, 6, 6)), params=state(ct.Transition(4, 2)), eps=1e-5)),
+        ]
     return calls
 
 

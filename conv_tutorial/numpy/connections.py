@@ -10,8 +10,8 @@ keys are those of the torch module of the same design
 runs the trained module in NumPy. Batch normalisation uses the stored statistics, as a module in
 ``eval()`` mode does.
 
-Chapter 15: ``book/15_skip_and_dense_connections.ipynb``. The torch twin (the blocks as
-``nn.Module``, and the networks built from them): :mod:`conv_tutorial.torch.connections`.
+Chapter 15: ``book/15_skip_and_dense_connections.ipynb``. The torch twin (the same four functions,
+the blocks as ``nn.Module`` and the networks built from them): :mod:`conv_tutorial.torch.connections`.
 """
 
 from __future__ import annotations

@@ -6,8 +6,8 @@ follows every convolution of a ResNet and comes first in every layer of a DenseN
 (:mod:`conv_tutorial.numpy.connections`). Training mode, which normalises with the statistics of
 the batch itself and updates the running ones, belongs to a training loop and is left to torch.
 
-Chapter 15: ``book/15_skip_and_dense_connections.ipynb``. No torch twin: torch's own
-``torch.nn.functional.batch_norm`` is the primitive the torch blocks use.
+Chapter 15: ``book/15_skip_and_dense_connections.ipynb``. The torch twin:
+:mod:`conv_tutorial.torch.normalization`.
 """
 
 from __future__ import annotations

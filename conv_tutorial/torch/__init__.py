@@ -18,8 +18,10 @@ module per family, mirroring :mod:`conv_tutorial.numpy`:
 - :mod:`.separable` -- ``separable_conv2d``, ``spatially_separable_conv2d``, ``separate_kernel``, ``low_rank_kernel``
   and the ``DepthwiseSeparableConv2d`` and ``SpatiallySeparableConv2d`` modules
 - :mod:`.grouped` -- ``channel_shuffle`` and the ``ResNeXtBlock`` and ``ShuffleNetUnit`` blocks
-- :mod:`.connections` -- ResNet's ``BasicBlock``, DenseNet's ``DenseLayer``, ``DenseBlock`` and ``Transition``, and
-  the networks ``resnet``, ``resnet18``, ``densenet``, ``densenet121`` and ``basic_block_net``
+- :mod:`.normalization` -- ``batch_norm`` at inference (stored statistics)
+- :mod:`.connections` -- ResNet's ``BasicBlock``, DenseNet's ``DenseLayer``, ``DenseBlock`` and ``Transition``, the
+  networks ``resnet``, ``resnet18``, ``densenet``, ``densenet121`` and ``basic_block_net``, and the blocks as
+  functions of their weights: ``residual_block``, ``dense_layer``, ``dense_block``, ``transition``
 - :mod:`.attention` -- ``squeeze_excitation``, ``global_depthwise_conv2d``, ``global_avg_pool2d`` and the
   ``SqueezeExcitation`` and ``GlobalDepthwiseConv2d`` modules
 """
@@ -46,10 +48,14 @@ from .connections import (
     DenseLayer,
     Transition,
     basic_block_net,
+    dense_block,
+    dense_layer,
     densenet,
     densenet121,
+    residual_block,
     resnet,
     resnet18,
+    transition,
 )
 from .deformable import DeformConv2d, deform_conv2d, deform_sampling_points
 from .depthwise import depthwise_conv2d
@@ -57,6 +63,7 @@ from .dilated import gridding_map
 from .grouped import ResNeXtBlock, ShuffleNetUnit, channel_shuffle
 from .im2col import fold, unfold
 from .multiscale import InceptionBlock
+from .normalization import batch_norm
 from .pointwise import Bottleneck, pointwise_conv2d
 from .separable import (
     DepthwiseSeparableConv2d,
@@ -88,6 +95,7 @@ __all__ = [
     "SqueezeExcitation",
     "Transition",
     "basic_block_net",
+    "batch_norm",
     "channel_shuffle",
     "conv1d",
     "conv2d",
@@ -97,6 +105,8 @@ __all__ = [
     "conv_transpose3d",
     "deform_conv2d",
     "deform_sampling_points",
+    "dense_block",
+    "dense_layer",
     "densenet",
     "densenet121",
     "depthwise_conv2d",
@@ -107,6 +117,7 @@ __all__ = [
     "low_rank_kernel",
     "overlap_map",
     "pointwise_conv2d",
+    "residual_block",
     "resize_conv2d",
     "resnet",
     "resnet18",
@@ -115,6 +126,7 @@ __all__ = [
     "spatially_separable_conv2d",
     "squeeze_excitation",
     "stacked_overlap_map",
+    "transition",
     "unfold",
     "upsample2d",
 ]

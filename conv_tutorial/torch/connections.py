@@ -9,13 +9,16 @@ two networks built from them.
   transition compresses the channels with a 1x1 convolution and halves the grid with 2x2 average pooling;
 - :func:`resnet`, :func:`resnet18`, :func:`basic_block_net` -- networks of basic blocks, from
   ResNet-18 (11,689,512 parameters) to a narrow stack of any depth for experiments;
-- :func:`densenet`, :func:`densenet121` -- DenseNet-BC, DenseNet-121 having 7,978,856 parameters.
+- :func:`densenet`, :func:`densenet121` -- DenseNet-BC, DenseNet-121 having 7,978,856 parameters;
+- :func:`residual_block`, :func:`dense_layer`, :func:`dense_block`, :func:`transition` -- the blocks
+  at inference as functions of their weights (a module's ``state_dict()``), the twins of the NumPy
+  backend's.
 
 The convolutions run on :func:`conv_tutorial.torch.conv2d`; batch normalisation, pooling and the
 classifier are torch's modules. Parameter counts equal torchvision's networks of the same names.
 
-Chapter 15: ``book/15_skip_and_dense_connections.ipynb``. The NumPy twin (the blocks' forward passes
-at inference): :mod:`conv_tutorial.numpy.connections`.
+Chapter 15: ``book/15_skip_and_dense_connections.ipynb``. The NumPy twin (the same four functions;
+no modules): :mod:`conv_tutorial.numpy.connections`.
 """
 
 from __future__ import annotations
@@ -26,7 +29,9 @@ from collections import OrderedDict
 import torch
 from torch import nn
 
-from .._checks import check_flag, check_positive_int, check_real
+from .._checks import _check_image_batch, check_flag, check_key, check_positive_int, check_real
+from ._tensors import common_float_dtype
+from .normalization import batch_norm
 from .pointwise import _ConvBN
 from .standard import conv2d
 
@@ -36,10 +41,14 @@ __all__ = [
     "DenseLayer",
     "Transition",
     "basic_block_net",
+    "dense_block",
+    "dense_layer",
     "densenet",
     "densenet121",
+    "residual_block",
     "resnet",
     "resnet18",
+    "transition",
 ]
 
 
@@ -441,3 +450,192 @@ def basic_block_net(num_blocks: int, channels: int = 16, in_channels: int = 3, n
     blocks = nn.Sequential(*(BasicBlock(channels, channels, shortcut=shortcut) for _ in range(num_blocks)))
     return nn.Sequential(OrderedDict([("stem", _ConvBN(in_channels, channels, 3)), ("relu", nn.ReLU()),
                                       ("blocks", blocks)] + _head(channels, num_classes)))
+
+
+# --- The blocks as functions of their weights: the twins of conv_tutorial.numpy.connections -----------------------
+
+
+def _param(fn, params, key, like):
+    value = check_key(fn, "params", params, key)
+    if not isinstance(value, torch.Tensor):
+        raise TypeError(f"{fn}: params[{key!r}] must be a torch.Tensor, got {type(value).__name__}")
+    return value.to(device=like.device, dtype=like.dtype)
+
+
+def _norm(fn, params, prefix, x, eps):
+    stats = {name: _param(fn, params, f"{prefix}norm.{name}", x)
+             for name in ("running_mean", "running_var", "weight", "bias")}
+    return batch_norm(x, eps=eps, **stats)
+
+
+def _conv_norm(fn, params, prefix, x, stride, eps):
+    """Convolution (no bias, padding k // 2) then batch normalisation: a ResNet unit."""
+    weight = _param(fn, params, f"{prefix}weight", x)
+    return _norm(fn, params, prefix, conv2d(x, weight, stride=stride, padding=weight.shape[-1] // 2), eps)
+
+
+def _norm_relu_conv(fn, params, prefix, x, eps):
+    """Batch normalisation, ReLU, then a convolution (no bias, padding k // 2): a DenseNet unit."""
+    weight = _param(fn, params, f"{prefix}weight", x)
+    return conv2d(torch.relu(_norm(fn, params, prefix, x, eps)), weight, padding=weight.shape[-1] // 2)
+
+
+def _batched(fn, input):
+    dtype = common_float_dtype(input=input)
+    batched, unbatched = _check_image_batch(fn, input.shape)
+    return input.to(dtype).reshape(batched), unbatched
+
+
+def residual_block(input, params, stride=1, shortcut=True, eps=1e-5):
+    """ResNet basic block at inference: ``relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x))``.
+
+    Both convolutions are 3x3 with padding 1; the first has stride ``stride``. The shortcut is the
+    identity when ``params`` holds no ``shortcut.weight``, otherwise a projection
+    ``bn(conv1x1(x, stride))``. With ``shortcut=False`` nothing is added: the plain block.
+
+    Parameters
+    ----------
+    input : Tensor, shape (N, C_in, H, W) or (C_in, H, W)
+    params : mapping of str to Tensor
+        The keys of :class:`conv_tutorial.torch.BasicBlock`'s ``state_dict()``: ``conv1.weight``
+        ``(C_out, C_in, 3, 3)``, ``conv2.weight`` ``(C_out, C_out, 3, 3)``, and for each of
+        ``conv1.norm``, ``conv2.norm`` the vectors ``.weight``, ``.bias``, ``.running_mean``,
+        ``.running_var`` of shape ``(C_out,)``; for a projection also ``shortcut.weight``
+        ``(C_out, C_in, 1, 1)`` and ``shortcut.norm.*``. Other keys are ignored.
+    stride : int
+    shortcut : bool
+        ``False`` for the block without its skip.
+    eps : float
+        Batch normalisation's epsilon.
+
+    Returns
+    -------
+    Tensor, shape (N, C_out, H_out, W_out) or (C_out, H_out, W_out)
+
+    Shape
+    -----
+    ``H_out = floor((H - 1) / stride) + 1``, same for ``W``. An identity shortcut needs
+    ``C_out == C_in`` and ``stride == 1``.
+
+    Examples
+    --------
+    >>> block = BasicBlock(4, 8, stride=2).eval()
+    >>> x = torch.randn(2, 4, 6, 6)
+    >>> torch.allclose(residual_block(x, block.state_dict(), stride=2), block(x), atol=1e-6)
+    True
+    """
+    fn = "residual_block"
+    x, unbatched = _batched(fn, input)
+    shortcut = check_flag(fn, "shortcut", shortcut)
+    out = torch.relu(_conv_norm(fn, params, "conv1.", x, stride, eps))
+    out = _conv_norm(fn, params, "conv2.", out, 1, eps)
+    if shortcut and "shortcut.weight" in params:
+        out = out + _conv_norm(fn, params, "shortcut.", x, stride, eps)
+    elif shortcut:
+        if out.shape != x.shape:
+            raise ValueError(f"{fn}: an identity shortcut needs the block to keep the input's shape, but it maps "
+                             f"{tuple(x.shape)} to {tuple(out.shape)} (stride={stride}); a projection needs params "
+                             f"'shortcut.weight' and 'shortcut.norm.*'")
+        out = out + x
+    out = torch.relu(out)
+    return out[0] if unbatched else out
+
+
+def dense_layer(input, params, eps=1e-5):
+    """DenseNet-B layer at inference: ``cat([x, conv3x3(relu(bn2(conv1x1(relu(bn1(x))))))])``.
+
+    Parameters
+    ----------
+    input : Tensor, shape (N, C, H, W) or (C, H, W)
+    params : mapping of str to Tensor
+        The keys of :class:`conv_tutorial.torch.DenseLayer`'s ``state_dict()``: ``bottleneck.weight``
+        ``(B, C, 1, 1)`` with its ``bottleneck.norm.*`` vectors of shape ``(C,)``, and ``conv.weight``
+        ``(k, B, 3, 3)`` with ``conv.norm.*`` of shape ``(B,)``; ``B = bn_size * k``.
+    eps : float
+
+    Returns
+    -------
+    Tensor, shape (N, C + k, H, W) or (C + k, H, W)
+        The input, then the ``k`` new channels.
+
+    Examples
+    --------
+    >>> layer = DenseLayer(4, 2).eval()
+    >>> x = torch.randn(2, 4, 5, 5)
+    >>> out = dense_layer(x, layer.state_dict())
+    >>> out.shape, torch.allclose(out, layer(x), atol=1e-6)
+    (torch.Size([2, 6, 5, 5]), True)
+    """
+    fn = "dense_layer"
+    x, unbatched = _batched(fn, input)
+    new = _norm_relu_conv(fn, params, "conv.", _norm_relu_conv(fn, params, "bottleneck.", x, eps), eps)
+    out = torch.cat([x, new.to(x.dtype)], dim=1)
+    return out[0] if unbatched else out
+
+
+def dense_block(input, layers, eps=1e-5):
+    """DenseNet block at inference: :func:`dense_layer` after :func:`dense_layer`, each seeing all before it.
+
+    Parameters
+    ----------
+    input : Tensor, shape (N, k0, H, W) or (k0, H, W)
+    layers : sequence of mappings
+        The parameters of each layer (see :func:`dense_layer`); layer ``l`` (from 0) takes
+        ``k0 + l * k`` channels.
+    eps : float
+
+    Returns
+    -------
+    Tensor, shape (N, k0 + L * k, H, W) or (k0 + L * k, H, W)
+        ``L = len(layers)``.
+
+    Examples
+    --------
+    >>> block = DenseBlock(3, 4, 2).eval()
+    >>> x = torch.randn(2, 4, 5, 5)
+    >>> out = dense_block(x, [layer.state_dict() for layer in block])
+    >>> out.shape, torch.allclose(out, block(x), atol=1e-6)
+    (torch.Size([2, 10, 5, 5]), True)
+    """
+    x = input
+    if isinstance(layers, (str, bytes)) or not hasattr(layers, "__len__") or len(layers) == 0:
+        raise ValueError(f"dense_block: layers must be a non-empty sequence of parameter mappings, got {layers!r:.80}")
+    for params in layers:
+        x = dense_layer(x, params, eps)
+    return x
+
+
+def transition(input, params, eps=1e-5):
+    """DenseNet transition at inference: BN-ReLU-1x1 convolution, then 2x2 average pooling of stride 2.
+
+    The pooling is computed as what it is, a depthwise convolution whose 2x2 weights are all 1/4.
+
+    Parameters
+    ----------
+    input : Tensor, shape (N, C, H, W) or (C, H, W)
+    params : mapping of str to Tensor
+        The keys of :class:`conv_tutorial.torch.Transition`'s ``state_dict()``: ``conv.weight``
+        ``(C_out, C, 1, 1)`` and the ``conv.norm.*`` vectors of shape ``(C,)``.
+    eps : float
+
+    Returns
+    -------
+    Tensor, shape (N, C_out, floor(H / 2), floor(W / 2)) or (C_out, floor(H / 2), floor(W / 2))
+
+    Examples
+    --------
+    >>> module = Transition(4, 2).eval()
+    >>> x = torch.randn(2, 4, 6, 6)
+    >>> out = transition(x, module.state_dict())
+    >>> out.shape, torch.allclose(out, module(x), atol=1e-6)
+    (torch.Size([2, 2, 3, 3]), True)
+    """
+    fn = "transition"
+    x, unbatched = _batched(fn, input)
+    out = _norm_relu_conv(fn, params, "conv.", x, eps)
+    if min(out.shape[2:]) < 2:
+        raise ValueError(f"{fn}: 2x2 average pooling needs a map of at least 2x2, got input of shape {tuple(x.shape)}")
+    channels = out.shape[1]
+    out = conv2d(out, torch.full((channels, 1, 2, 2), 0.25, dtype=out.dtype, device=out.device), stride=2,
+                 groups=channels)
+    return out[0] if unbatched else out
