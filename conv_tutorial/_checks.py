@@ -34,6 +34,7 @@ __all__ = [
     "as_array",
     "as_float_dtype",
     "check_answer_size",
+    "check_batch_norm",
     "check_channel_shuffle",
     "check_conv",
     "check_conv_matrix",
@@ -48,6 +49,7 @@ __all__ = [
     "check_global_depthwise",
     "check_global_pool",
     "check_kernel_2d",
+    "check_key",
     "check_measurement",
     "check_output_padding",
     "check_overlap_map",
@@ -1074,3 +1076,30 @@ def check_geometry(fn, n: int, stride=1, padding=0, dilation=1, strings: bool = 
     if isinstance(padding, str) and not strings:
         raise ValueError(f"{_prefix(fn)}padding must be an int or a tuple of {n} ints, got padding={padding!r}")
     _resolve_padding(padding, n, (1,) * n, stride, dilation)  # the convolutions' own rule, with any kernel
+
+
+def check_batch_norm(input_shape, **vectors) -> int:
+    """``batch_norm``: input ``(N, C, *)`` (at least 2 dimensions) and every given vector of shape ``(C,)``.
+
+    ``vectors`` maps a name (``running_mean``, ``weight``, ...) to a shape, or ``None`` for an omitted
+    optional one. Returns ``C``.
+    """
+    input_shape = tuple(int(s) for s in input_shape)
+    if len(input_shape) < 2:
+        raise ValueError(f"batch_norm: expected input of at least 2 dimensions (N, C, *), got input of shape "
+                         f"{input_shape}")
+    channels = input_shape[1]
+    for name, shape in vectors.items():
+        if shape is not None and tuple(shape) != (channels,):
+            raise ValueError(f"batch_norm: {name} must have shape (C,) = ({channels},) for input of shape "
+                             f"{input_shape}, got {name} of shape {tuple(shape)}")
+    return channels
+
+
+def check_key(fn: str, name: str, mapping, key: str):
+    """``mapping[key]``, or a ``ValueError`` saying that the mapping ``name`` lacks ``key``."""
+    if not hasattr(mapping, "keys"):
+        raise TypeError(f"{fn}: {name} must be a mapping of names to arrays, got {type(mapping).__name__}")
+    if key not in mapping:
+        raise ValueError(f"{fn}: {name} lacks {key!r} (it has {sorted(mapping.keys())})")
+    return mapping[key]

@@ -1,7 +1,8 @@
 """The ``conv-tutorial`` command: the cost of every convolution type for one layer, and the benchmark suite.
 
 ``conv-tutorial cost`` prints :func:`conv_tutorial.cost.layer_table` as an aligned table (or CSV
-or JSON); ``conv-tutorial bench`` runs :mod:`conv_tutorial.bench` with a progress bar on stderr
+or JSON), with the rows of :func:`conv_tutorial.cost.connection_table` (residual and dense blocks)
+after them when asked; ``conv-tutorial bench`` runs :mod:`conv_tutorial.bench` with a progress bar on stderr
 and prints the ratios. Exit status: 0 on success, 1 when the benchmark cannot run (no torch),
 2 for bad arguments (argparse's usage errors and the package's validation errors alike, each
 reported on one line ``conv-tutorial: error: ...``, never a traceback), 130 when interrupted, 141
@@ -42,6 +43,9 @@ C_IN // --reduction >= 1. With the defaults (--groups 4, --reduction 16) a row t
 MACs are multiply-accumulates (FLOPs = 2 x MACs, bias additions not counted); bytes are the floor
 of the memory traffic: every step reads its input and weights once and writes its output once;
 FLOP/B is the arithmetic intensity. The 3D and (2+1)D rows run on a clip of --frames frames.
+--connections adds the blocks of chapter 15 (basic block, bottleneck block, dense layer with
+--growth-rate, transition), which are left out otherwise unless named in --types:
+conv-tutorial cost --input 56 --in-channels 64 --out-channels 64 --connections.
 """
 
 BENCH_EXAMPLES = """\
@@ -73,10 +77,11 @@ def _type_name(text: str) -> str:
     def key(name):
         return "".join(ch for ch in name.lower() if ch not in "-_ ")
 
-    names = {key(name): name for name in cost.TYPES}
+    names = {key(name): name for name in cost.TYPES + cost.CONNECTION_TYPES}
     if key(text) not in names:
         raise argparse.ArgumentTypeError(
-            f"unknown type {text!r}; choose from {', '.join(name.replace(' ', '-') for name in cost.TYPES)}")
+            f"unknown type {text!r}; choose from "
+            f"{', '.join(name.replace(' ', '-') for name in cost.TYPES + cost.CONNECTION_TYPES)}")
     return names[key(text)]
 
 
@@ -111,7 +116,8 @@ def _table(header, rows, right=()) -> str:
 #: The package's parameter names as the ``cost`` command's options, for its error messages.
 COST_OPTIONS = {"input_size": "--input", "in_channels": "--in-channels", "out_channels": "--out-channels",
                 "kernel_size": "--kernel", "stride": "--stride", "batch": "--batch", "groups": "--groups",
-                "dilation": "--dilation", "frames": "--frames", "reduction": "--reduction"}
+                "dilation": "--dilation", "frames": "--frames", "reduction": "--reduction",
+                "growth_rate": "--growth-rate"}
 
 
 #: The grouped and SE rows' defaults. A row its default does not fit is left out, with a note,
@@ -146,6 +152,9 @@ def cost_command(args) -> int:
         rows = cost.layer_table(args.input, args.in_channels, args.out_channels, args.kernel, args.stride,
                                 args.batch, ITEMSIZE[args.dtype], 1 if "grouped" in left_out else groups,
                                 args.dilation, args.frames, 1 if "SE" in left_out else reduction)
+        if args.connections or set(args.types or ()) & set(cost.CONNECTION_TYPES):
+            rows += cost.connection_table(args.input, args.in_channels, args.out_channels, args.stride, args.batch,
+                                          ITEMSIZE[args.dtype], args.growth_rate)
     except ValueError as err:
         pattern = r"(?<!// )\b(" + "|".join(COST_OPTIONS) + r")\b"   # not inside a formula like "C // reduction"
         message = re.sub(pattern, lambda match: COST_OPTIONS[match.group(1)], str(err))
@@ -164,7 +173,8 @@ def cost_command(args) -> int:
     if args.format == "json":
         spec = {"input": args.input, "in_channels": args.in_channels, "out_channels": args.out_channels,
                 "kernel": args.kernel, "stride": args.stride, "batch": args.batch, "dtype": args.dtype,
-                "groups": groups, "dilation": args.dilation, "frames": args.frames, "reduction": reduction}
+                "groups": groups, "dilation": args.dilation, "frames": args.frames, "reduction": reduction,
+                "growth_rate": args.growth_rate}
         print(json.dumps({"spec": spec, "rows": rows, "left_out": left_out if not args.types else {}}, indent=2))
     elif args.format == "csv":
         writer = csv.writer(sys.stdout, lineterminator="\n")
@@ -323,7 +333,12 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--reduction", type=int, help=f"reduction ratio of the SE row (default {DEFAULT_REDUCTION}; left "
                                                  "out when C_IN is smaller than the default)")
     c.add_argument("--types", type=_type_name, nargs="+", metavar="TYPE",
-                   help="rows to print (default all): " + ", ".join(t.replace(" ", "-") for t in cost.TYPES))
+                   help="rows to print (default all but the connections): "
+                        + ", ".join(t.replace(" ", "-") for t in cost.TYPES + cost.CONNECTION_TYPES))
+    c.add_argument("--connections", action="store_true",
+                   help="add the rows of the residual and dense blocks: " + ", ".join(cost.CONNECTION_TYPES))
+    c.add_argument("--growth-rate", type=int, default=32, metavar="K",
+                   help="channels the dense layer adds (default 32)")
     c.add_argument("--format", choices=("table", "csv", "json"), default="table", help="output format (default table)")
     c.set_defaults(func=cost_command)
 

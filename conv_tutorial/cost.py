@@ -995,3 +995,374 @@ def layer_table(input_size, in_channels, out_channels, kernel_size=3, stride=1, 
              "intensity": _flops_per_byte(batch * macs, nbytes) if nbytes else 0.0, "output": tuple(output),
              "torch": torch_call}
             for name, params, macs, nbytes, output, torch_call in rows]
+
+
+# --- Skip and dense connections (chapter 15): blocks priced by composing the functions above ---------------------
+#
+# Conventions of the blocks: convolutions without bias (batch normalisation follows or precedes each, and its
+# 2 * C scale and shift count as parameters); padding k // 2; batch normalisation, ReLU, the shortcut's
+# addition and the concatenation do no MACs. In the bytes, batch normalisation and ReLU are taken as fused into
+# the neighbouring convolution (no traffic of their own), while the addition (read two maps, write one), the
+# concatenation (read the parts, write the whole) and the average pooling (read, write a quarter) move their
+# maps through memory.
+
+#: The blocks of chapter 15, the rows of :func:`connection_table`.
+CONNECTION_TYPES = ("basic block", "bottleneck block", "dense layer", "transition")
+
+
+def _map(input_size):
+    size = to_tuple(input_size, 2, "input_size")
+    for value in size:
+        check_positive_int(None, "input_size", value)
+    return size
+
+
+def _counts(**values):
+    """Check every named count (channels, stride, layers) before any arithmetic, so the error names it."""
+    for name, value in values.items():
+        check_positive_int(None, name, value)
+
+
+def _needs_projection(in_channels, out_channels, stride):
+    return in_channels != out_channels or stride != 1
+
+
+def basic_block_params(in_channels, out_channels, stride=1, shortcut=True):
+    """Parameters of ResNet's basic block (:class:`conv_tutorial.torch.BasicBlock`).
+
+    Two bias-free 3x3 convolutions ``C_in -> C_out -> C_out`` with a batch norm each:
+    ``9 C_in C_out + 9 C_out^2 + 4 C_out``. The identity shortcut adds nothing; a projection
+    (when ``C_in != C_out`` or ``stride != 1``) adds a 1x1 convolution and a batch norm,
+    ``C_in C_out + 2 C_out``. ``shortcut=False`` prices the plain block (no skip).
+
+    Examples
+    --------
+    >>> basic_block_params(64, 64), basic_block_params(64, 128, stride=2)
+    (73984, 230144)
+    """
+    _counts(in_channels=in_channels, out_channels=out_channels, stride=stride)
+    params = (conv_params(in_channels, out_channels, 3, bias=False) + conv_params(out_channels, out_channels, 3,
+                                                                                  bias=False)
+              + 2 * batch_norm_params(out_channels))
+    if check_flag(None, "shortcut", shortcut) and _needs_projection(in_channels, out_channels, stride):
+        params += conv_params(in_channels, out_channels, 1, bias=False) + batch_norm_params(out_channels)
+    return params
+
+
+def basic_block_macs(input_size, in_channels, out_channels, stride=1, shortcut=True):
+    """Multiply-accumulates of ResNet's basic block on one ``(C_in, H, W)`` input.
+
+    ``conv_macs`` of the strided 3x3 convolution, of the 3x3 one on its output, and of the 1x1
+    projection when there is one; the identity shortcut's addition is no MAC.
+
+    Examples
+    --------
+    >>> basic_block_macs(56, 64, 64)          # ResNet-18's first stage: 2 * 64 * 64 * 9 * 56 * 56
+    231211008
+    """
+    size = _map(input_size)
+    _counts(in_channels=in_channels, out_channels=out_channels, stride=stride)
+    macs = conv_macs(size, in_channels, out_channels, 3, stride, 1)
+    out = conv_output_size(size, (3, 3), (stride, stride), (1, 1))
+    macs += conv_macs(out, out_channels, out_channels, 3, 1, 1)
+    if check_flag(None, "shortcut", shortcut) and _needs_projection(in_channels, out_channels, stride):
+        macs += conv_macs(size, in_channels, out_channels, 1, stride)
+    return macs
+
+
+def basic_block_bytes(input_size, in_channels, out_channels, stride=1, shortcut=True, batch=1, itemsize=4):
+    """Memory-traffic floor of ResNet's basic block: its convolutions' :func:`conv_bytes` and the addition.
+
+    The addition reads the residual and the shortcut and writes the sum: ``3 C_out H_out W_out``
+    numbers per image (none for the plain block, ``shortcut=False``).
+
+    Examples
+    --------
+    >>> basic_block_bytes(56, 64, 64)
+    5914624
+    """
+    size = _map(input_size)
+    _counts(in_channels=in_channels, out_channels=out_channels, stride=stride)
+    traffic = dict(batch=batch, itemsize=itemsize)
+    nbytes = conv_bytes(size, in_channels, out_channels, 3, stride, 1, **traffic)
+    out = conv_output_size(size, (3, 3), (stride, stride), (1, 1))
+    nbytes += conv_bytes(out, out_channels, out_channels, 3, 1, 1, **traffic)
+    if check_flag(None, "shortcut", shortcut):
+        if _needs_projection(in_channels, out_channels, stride):
+            nbytes += conv_bytes(size, in_channels, out_channels, 1, stride, **traffic)
+        nbytes += itemsize * batch * 3 * out_channels * math.prod(out)
+    return nbytes
+
+
+def bottleneck_params(in_channels, mid_channels, out_channels, stride=1, groups=1):
+    """Parameters of ResNet's bottleneck block (:class:`conv_tutorial.torch.Bottleneck`).
+
+    1x1 ``C_in -> M``, 3x3 ``M -> M`` (``groups`` groups), 1x1 ``M -> C_out``, a batch norm after
+    each, and a projection (1x1 convolution and batch norm) when ``C_in != C_out`` or ``stride != 1``.
+
+    Examples
+    --------
+    >>> bottleneck_params(256, 64, 256)       # 69,632 weights and 2 * (64 + 64 + 256) BN
+    70400
+    """
+    _counts(in_channels=in_channels, mid_channels=mid_channels, out_channels=out_channels, stride=stride,
+            groups=groups)
+    params = (conv_params(in_channels, mid_channels, 1, bias=False)
+              + conv_params(mid_channels, mid_channels, 3, groups, bias=False)
+              + conv_params(mid_channels, out_channels, 1, bias=False)
+              + 2 * batch_norm_params(mid_channels) + batch_norm_params(out_channels))
+    if _needs_projection(in_channels, out_channels, stride):
+        params += conv_params(in_channels, out_channels, 1, bias=False) + batch_norm_params(out_channels)
+    return params
+
+
+def bottleneck_macs(input_size, in_channels, mid_channels, out_channels, stride=1, groups=1):
+    """Multiply-accumulates of ResNet's bottleneck block on one input (stride on the 3x3 layer, as torchvision).
+
+    Examples
+    --------
+    >>> bottleneck_macs(56, 256, 64, 256)     # 69,632 weights, each used at 56 * 56 positions
+    218365952
+    """
+    size = _map(input_size)
+    _counts(in_channels=in_channels, mid_channels=mid_channels, out_channels=out_channels, stride=stride,
+            groups=groups)
+    macs = conv_macs(size, in_channels, mid_channels, 1)
+    macs += conv_macs(size, mid_channels, mid_channels, 3, stride, 1, groups=groups)
+    out = conv_output_size(size, (3, 3), (stride, stride), (1, 1))
+    macs += conv_macs(out, mid_channels, out_channels, 1)
+    if _needs_projection(in_channels, out_channels, stride):
+        macs += conv_macs(size, in_channels, out_channels, 1, stride)
+    return macs
+
+
+def bottleneck_bytes(input_size, in_channels, mid_channels, out_channels, stride=1, groups=1, batch=1, itemsize=4):
+    """Memory-traffic floor of ResNet's bottleneck block: three convolutions, the projection if any, the addition.
+
+    Examples
+    --------
+    >>> bottleneck_bytes(56, 256, 64, 256)
+    19546112
+    """
+    size = _map(input_size)
+    _counts(in_channels=in_channels, mid_channels=mid_channels, out_channels=out_channels, stride=stride,
+            groups=groups)
+    traffic = dict(batch=batch, itemsize=itemsize)
+    nbytes = conv_bytes(size, in_channels, mid_channels, 1, **traffic)
+    nbytes += conv_bytes(size, mid_channels, mid_channels, 3, stride, 1, groups=groups, **traffic)
+    out = conv_output_size(size, (3, 3), (stride, stride), (1, 1))
+    nbytes += conv_bytes(out, mid_channels, out_channels, 1, **traffic)
+    if _needs_projection(in_channels, out_channels, stride):
+        nbytes += conv_bytes(size, in_channels, out_channels, 1, stride, **traffic)
+    return nbytes + itemsize * batch * 3 * out_channels * math.prod(out)
+
+
+def dense_layer_params(in_channels, growth_rate, bn_size=4):
+    """Parameters of a DenseNet-B layer (:class:`conv_tutorial.torch.DenseLayer`).
+
+    BN over ``C`` and a 1x1 convolution ``C -> bn_size * k``, BN over ``bn_size * k`` and a 3x3
+    convolution ``bn_size * k -> k``: ``2C + 4kC + 8k + 36k^2`` for ``bn_size = 4``.
+
+    Examples
+    --------
+    >>> dense_layer_params(64, 32)
+    45440
+    """
+    _counts(in_channels=in_channels, growth_rate=growth_rate, bn_size=bn_size)
+    width = bn_size * growth_rate
+    return (batch_norm_params(in_channels) + conv_params(in_channels, width, 1, bias=False)
+            + batch_norm_params(width) + conv_params(width, growth_rate, 3, bias=False))
+
+
+def dense_layer_macs(input_size, in_channels, growth_rate, bn_size=4):
+    """Multiply-accumulates of a DenseNet-B layer on one input: ``H W (bn_size k C + 9 bn_size k^2)``.
+
+    The part that grows with the layer's position in its block is the 1x1 convolution, linear in
+    ``C = k0 + l k``; the 3x3 convolution costs the same in every layer.
+
+    Examples
+    --------
+    >>> dense_layer_macs(56, 64, 32)
+    141295616
+    """
+    size = _map(input_size)
+    _counts(in_channels=in_channels, growth_rate=growth_rate, bn_size=bn_size)
+    width = bn_size * growth_rate
+    return conv_macs(size, in_channels, width, 1) + conv_macs(size, width, growth_rate, 3, padding=1)
+
+
+def dense_layer_bytes(input_size, in_channels, growth_rate, bn_size=4, batch=1, itemsize=4):
+    """Memory-traffic floor of a DenseNet-B layer: its two convolutions and the concatenation.
+
+    The concatenation reads the ``C`` input channels and the ``k`` new ones and writes all
+    ``C + k``: ``2 (C + k) H W`` numbers per image, a copy of everything the block has made so
+    far, in every layer.
+
+    Examples
+    --------
+    >>> dense_layer_bytes(56, 64, 32)
+    7004160
+    """
+    size = _map(input_size)
+    _counts(in_channels=in_channels, growth_rate=growth_rate, bn_size=bn_size)
+    width = bn_size * growth_rate
+    traffic = dict(batch=batch, itemsize=itemsize)
+    return (conv_bytes(size, in_channels, width, 1, **traffic) + conv_bytes(size, width, growth_rate, 3, padding=1,
+                                                                            **traffic)
+            + itemsize * batch * 2 * (in_channels + growth_rate) * math.prod(size))
+
+
+def _dense_inputs(num_layers, in_channels, growth_rate):
+    """The input channels of each layer of a dense block: ``k0 + l k`` for ``l = 0 .. L - 1``."""
+    _counts(num_layers=num_layers, in_channels=in_channels, growth_rate=growth_rate)
+    return [in_channels + layer * growth_rate for layer in range(num_layers)]
+
+
+def dense_block_params(num_layers, in_channels, growth_rate, bn_size=4):
+    """Parameters of a dense block (:class:`conv_tutorial.torch.DenseBlock`): :func:`dense_layer_params` summed
+    over layers of ``k0 + l k`` input channels.
+
+    Examples
+    --------
+    >>> dense_block_params(6, 64, 32)         # DenseNet-121's first block
+    335040
+    """
+    return sum(dense_layer_params(c, growth_rate, bn_size) for c in _dense_inputs(num_layers, in_channels,
+                                                                                 growth_rate))
+
+
+def dense_block_macs(input_size, num_layers, in_channels, growth_rate, bn_size=4):
+    """Multiply-accumulates of a dense block on one input: :func:`dense_layer_macs` summed over its layers.
+
+    Examples
+    --------
+    >>> dense_block_macs(56, 6, 64, 32)
+    1040449536
+    """
+    return sum(dense_layer_macs(input_size, c, growth_rate, bn_size) for c in _dense_inputs(num_layers, in_channels,
+                                                                                           growth_rate))
+
+
+def dense_block_bytes(input_size, num_layers, in_channels, growth_rate, bn_size=4, batch=1, itemsize=4):
+    """Memory-traffic floor of a dense block: :func:`dense_layer_bytes` summed over its layers.
+
+    Examples
+    --------
+    >>> dense_block_bytes(56, 6, 64, 32)
+    60334080
+    """
+    return sum(dense_layer_bytes(input_size, c, growth_rate, bn_size, batch, itemsize)
+               for c in _dense_inputs(num_layers, in_channels, growth_rate))
+
+
+def dense_block_concat_memory(input_size, num_layers, in_channels, growth_rate, batch=1, itemsize=4):
+    """Bytes held by the concatenated maps of a dense block when each layer makes a new tensor, as
+    ``torch.cat`` does: ``sum over l of (k0 + (l + 1) k) H W`` numbers per image.
+
+    Autograd keeps every one of them for the backward pass, so a naive implementation holds memory
+    quadratic in the number of layers, while the distinct features are only ``(k0 + L k) H W``
+    numbers (Pleiss et al. 2017 share one buffer among the layers to get back to linear).
+
+    Examples
+    --------
+    >>> dense_block_concat_memory(56, 6, 64, 32)   # DenseNet-121's first block, float32
+    13246464
+    """
+    size = _map(input_size)
+    channels = sum(c + growth_rate for c in _dense_inputs(num_layers, in_channels, growth_rate))
+    check_positive_int(None, "batch", batch, minimum=0)
+    check_positive_int(None, "itemsize", itemsize)
+    return itemsize * batch * channels * math.prod(size)
+
+
+def transition_params(in_channels, out_channels):
+    """Parameters of a DenseNet transition (:class:`conv_tutorial.torch.Transition`): BN over ``C_in`` and a
+    1x1 convolution ``C_in -> C_out`` (the pooling has none).
+
+    Examples
+    --------
+    >>> transition_params(256, 128)
+    33280
+    """
+    _counts(in_channels=in_channels, out_channels=out_channels)
+    return batch_norm_params(in_channels) + conv_params(in_channels, out_channels, 1, bias=False)
+
+
+def transition_macs(input_size, in_channels, out_channels):
+    """Multiply-accumulates of a DenseNet transition: the 1x1 convolution at full resolution, before the
+    pooling (which does no MACs).
+
+    Examples
+    --------
+    >>> transition_macs(56, 256, 128)
+    102760448
+    """
+    size = _map(input_size)
+    _counts(in_channels=in_channels, out_channels=out_channels)
+    return conv_macs(size, in_channels, out_channels, 1)
+
+
+def transition_bytes(input_size, in_channels, out_channels, batch=1, itemsize=4):
+    """Memory-traffic floor of a DenseNet transition: the 1x1 convolution, then the 2x2 average pooling
+    (reads ``C_out H W``, writes ``C_out floor(H/2) floor(W/2)`` numbers per image).
+
+    Examples
+    --------
+    >>> transition_bytes(56, 256, 128)
+    6955008
+    """
+    size = _map(input_size)
+    _counts(in_channels=in_channels, out_channels=out_channels)
+    nbytes = conv_bytes(size, in_channels, out_channels, 1, batch=batch, itemsize=itemsize)
+    pooled = conv_output_size(size, (2, 2), (2, 2), (0, 0))
+    return nbytes + itemsize * batch * out_channels * (math.prod(size) + math.prod(pooled))
+
+
+def connection_table(input_size, in_channels, out_channels, stride=1, batch=1, itemsize=4, growth_rate=32,
+                     bn_size=4):
+    """The blocks of chapter 15 on one layer specification, as rows like :func:`layer_table`'s.
+
+    - ``"basic block"``: ``BasicBlock(C_in, C_out, stride)``;
+    - ``"bottleneck block"``: ``Bottleneck(C_in, max(1, C_out // 4), C_out, stride)``;
+    - ``"dense layer"``: ``DenseLayer(C_in, growth_rate, bn_size)``, which keeps the size and
+      returns ``C_in + growth_rate`` channels (``C_out`` and ``stride`` do not apply);
+    - ``"transition"``: ``Transition(C_in, C_out)``, which halves the size (``stride`` does not apply).
+
+    Each row has the keys of :func:`layer_table`'s rows: ``type``, ``params``, ``macs`` and
+    ``bytes`` for the batch, ``intensity``, ``output`` (one image's shape), ``torch``.
+
+    Examples
+    --------
+    >>> [(row["type"], row["params"]) for row in connection_table(56, 64, 64)]
+    [('basic block', 73984), ('bottleneck block', 4544), ('dense layer', 45440), ('transition', 4224)]
+    """
+    size = _map(input_size)
+    _counts(in_channels=in_channels, out_channels=out_channels, stride=stride, growth_rate=growth_rate,
+            bn_size=bn_size)
+    check_positive_int(None, "batch", batch, minimum=0)
+    ci, co, s, k = in_channels, out_channels, stride, growth_rate
+    mid = max(1, co // 4)
+    traffic = dict(batch=batch, itemsize=itemsize)
+    strided = conv_output_size(size, (3, 3), (s, s), (1, 1))
+    at = "" if s == 1 else f", stride={s}"
+    rows = [
+        ("basic block", basic_block_params(ci, co, s), basic_block_macs(size, ci, co, s),
+         basic_block_bytes(size, ci, co, s, **traffic), (co, *strided), f"BasicBlock({ci}, {co}{at})"),
+        ("bottleneck block", bottleneck_params(ci, mid, co, s), bottleneck_macs(size, ci, mid, co, s),
+         bottleneck_bytes(size, ci, mid, co, s, **traffic), (co, *strided), f"Bottleneck({ci}, {mid}, {co}{at})"),
+        ("dense layer", dense_layer_params(ci, k, bn_size), dense_layer_macs(size, ci, k, bn_size),
+         dense_layer_bytes(size, ci, k, bn_size, **traffic), (ci + k, *size),
+         f"DenseLayer({ci}, {k}{'' if bn_size == 4 else f', bn_size={bn_size}'})"),
+        ("transition", transition_params(ci, co), transition_macs(size, ci, co), transition_bytes(size, ci, co,
+                                                                                                  **traffic),
+         (co, *conv_output_size(size, (2, 2), (2, 2), (0, 0))), f"Transition({ci}, {co})"),
+    ]
+    return [{"type": name, "params": params, "macs": batch * macs, "bytes": nbytes,
+             "intensity": 2 * batch * macs / nbytes if nbytes else 0.0, "output": tuple(output), "torch": torch_call}
+            for name, params, macs, nbytes, output, torch_call in rows]
+
+
+__all__ += ["CONNECTION_TYPES", "basic_block_bytes", "basic_block_macs", "basic_block_params", "bottleneck_bytes",
+            "bottleneck_macs", "bottleneck_params", "connection_table", "dense_block_bytes",
+            "dense_block_concat_memory", "dense_block_macs", "dense_block_params", "dense_layer_bytes",
+            "dense_layer_macs", "dense_layer_params", "transition_bytes", "transition_macs", "transition_params"]

@@ -143,6 +143,11 @@ def test_arithmetic_errors(call, error, match):
 # an array of the wrong rank, a negative size -------------------------------------------------------
 
 
+def _state(module) -> dict:
+    """A torch module's parameters and statistics as NumPy arrays: the NumPy blocks' ``params``."""
+    return {k: v.detach().numpy() for k, v in module.state_dict().items()}
+
+
 def _public_calls():
     """``(module, name, valid keyword arguments)`` for every public function of the four modules."""
     calls = []
@@ -212,7 +217,8 @@ def _public_calls():
         (shapes, "transposed_equivalent", dict(input_size=7, kernel_size=3, stride=2, padding=1, dilation=1)),
     ]
     fill = dict(input_size=8, in_channels=4, out_channels=4, kernel_size=3, num_features=4, channels=32,
-                spatial_size=7, layers=[(4, 4, 3), (4, 8, 1)], mid_channels=4, ndim=2)
+                spatial_size=7, layers=[(4, 4, 3), (4, 8, 1)], mid_channels=4, ndim=2, num_layers=2,
+                growth_rate=4)
     for name in cost.__all__:
         function = getattr(cost, name)
         if callable(function):
@@ -238,7 +244,29 @@ def _public_calls():
         (ct, "SpatiallySeparableConv2d", dict(in_channels=4, out_channels=4, kernel_size=3, stride=1, padding=0,
                                               dilation=1, mid_channels=4, groups=1, bias=True)),
         (ct, "SqueezeExcitation", dict(channels=32, reduction=16)),
+        (ct, "BasicBlock", dict(in_channels=8, out_channels=8, stride=1, shortcut=True)),
+        (ct, "DenseLayer", dict(in_channels=8, growth_rate=4, bn_size=4)),
+        (ct, "DenseBlock", dict(num_layers=2, in_channels=8, growth_rate=4, bn_size=4)),
+        (ct, "Transition", dict(in_channels=8, out_channels=4)),
+        (ct, "basic_block_net", dict(num_blocks=2, channels=4, in_channels=1, num_classes=2, shortcut=True)),
+        (ct, "resnet", dict(layers=(1, 1, 1, 1), num_classes=10, in_channels=3)),
+        (ct, "resnet18", dict(num_classes=10)),
+        (ct, "densenet", dict(block_config=(1, 1), growth_rate=4, num_init_features=8, bn_size=2, compression=0.5,
+                              num_classes=10, in_channels=3)),
+        (ct, "densenet121", dict(num_classes=10)),
     ]
+    for m, a, state in ((cnp, np.ones, _state), (ct, lambda shape: torch.ones(shape, dtype=torch.float64),
+                                                     lambda module: module.double().state_dict())):
+        block, layer = state(ct.BasicBlock(4, 4)), state(ct.DenseLayer(4, 2, 2))
+        calls += [
+            # weight is optional here, unlike a convolution's: tests/test_connections.py checks its errors.
+            (m, "batch_norm", dict(input=a((2, 4, 3, 3)), running_mean=a((4,)), running_var=a((4,)), bias=a((4,)),
+                                   eps=1e-5)),
+            (m, "residual_block", dict(input=a((2, 4, 5, 5)), params=block, stride=1, shortcut=True, eps=1e-5)),
+            (m, "dense_layer", dict(input=a((2, 4, 5, 5)), params=layer, eps=1e-5)),
+            (m, "dense_block", dict(input=a((2, 4, 5, 5)), layers=[layer], eps=1e-5)),
+            (m, "transition", dict(input=a((2, 4, 6, 6)), params=state(ct.Transition(4, 2)), eps=1e-5)),
+        ]
     return calls
 
 
@@ -261,6 +289,8 @@ def _bad_values(module, name, value, optional):
         bad = [("abc", TypeError), ([[1.0, 2.0], [3.0]], ValueError if module is cnp else TypeError),
                (rank6, ValueError)]
         return bad if name in OPTIONAL_ARRAYS else [(None, TypeError), *bad]
+    if isinstance(value, dict):  # the parameters of a block, by name
+        return [(None, TypeError), (1.5, TypeError), ("abc", TypeError), ({}, ValueError)]
     if isinstance(value, bool):  # a flag
         return [("abc", TypeError), (1.5, TypeError)]
     if isinstance(value, float):  # tol, a coordinate

@@ -41,6 +41,15 @@ COL, ROW = arr(4, 4, 3, 1), arr(4, 4, 1, 3)
 OFFSET = arr(1, 18, 6, 6) * 0.3
 SE = (arr(2, 4), arr(2), arr(4, 2), arr(4))
 UNFOLDED = cnp.unfold(X, 3, padding=1)
+BLOCK = ctorch.BasicBlock(4, 8, stride=2).eval().state_dict()
+DENSE = [ctorch.DenseLayer(4 + 2 * i, 2, bn_size=2).eval().state_dict() for i in range(2)]
+TRANSITION = ctorch.Transition(4, 2).eval().state_dict()
+BN = (np.zeros(4), np.ones(4), np.ones(4), np.zeros(4))
+
+
+def _weights(state, m):
+    """A module's state_dict as the backend ``m`` takes it."""
+    return state if m is ctorch else {k: v.numpy() for k, v in state.items()}
 
 
 def numpy_calls(m):
@@ -81,6 +90,12 @@ def numpy_calls(m):
         "overlap_map": (m.overlap_map, dict(input_size=4, kernel_size=3, stride=2, padding=1, output_padding=1)),
         "stacked_overlap_map": (m.stacked_overlap_map, dict(input_size=4, layers=[(3, 2, 1), (3, 2)])),
         "upsample2d": (m.upsample2d, dict(input=X, scale_factor=2)),
+        "batch_norm": (m.batch_norm, dict(zip(("input", "running_mean", "running_var", "weight", "bias"), (X, *BN),
+                                              strict=True))),
+        "residual_block": (m.residual_block, dict(input=X, params=_weights(BLOCK, m), stride=2)),
+        "dense_layer": (m.dense_layer, dict(input=X, params=_weights(DENSE[0], m))),
+        "dense_block": (m.dense_block, dict(input=X, layers=[_weights(layer, m) for layer in DENSE])),
+        "transition": (m.transition, dict(input=X, params=_weights(TRANSITION, m))),
         "resize_conv2d": (m.resize_conv2d, dict(input=X, weight=W, scale_factor=2)),
     }
 
@@ -128,6 +143,16 @@ CALLS |= {
     "torch.Conv2Plus1d": (ctorch.Conv2Plus1d, dict(in_channels=4, out_channels=6, kernel_size=3, stride=1,
                                                    padding=1)),
     "torch.ResizeConv2d": (ctorch.ResizeConv2d, dict(in_channels=4, out_channels=6, kernel_size=3, scale_factor=2)),
+    "torch.BasicBlock": (ctorch.BasicBlock, dict(in_channels=4, out_channels=8, stride=2)),
+    "torch.DenseLayer": (ctorch.DenseLayer, dict(in_channels=4, growth_rate=2, bn_size=2)),
+    "torch.DenseBlock": (ctorch.DenseBlock, dict(num_layers=2, in_channels=4, growth_rate=2, bn_size=2)),
+    "torch.Transition": (ctorch.Transition, dict(in_channels=4, out_channels=2)),
+    "torch.resnet": (ctorch.resnet, dict(layers=(1, 1, 1, 1), num_classes=10, in_channels=3)),
+    "torch.resnet18": (ctorch.resnet18, dict(num_classes=10)),
+    "torch.densenet": (ctorch.densenet, dict(block_config=(1, 2), growth_rate=4, num_init_features=8, bn_size=2,
+                                             num_classes=10, in_channels=3)),
+    "torch.densenet121": (ctorch.densenet121, dict(num_classes=10)),
+    "torch.basic_block_net": (ctorch.basic_block_net, dict(num_blocks=2, channels=4, in_channels=3, num_classes=10)),
     # shapes
     "shapes.conv_output_size": (shapes.conv_output_size, dict(input_size=(8, 8), kernel_size=3, stride=2, padding=1,
                                                                dilation=1)),
@@ -209,6 +234,34 @@ CALLS |= {
     "cost.global_depthwise_macs": (cost.global_depthwise_macs, dict(channels=32, spatial_size=7)),
     "cost.global_depthwise_bytes": (cost.global_depthwise_bytes, dict(channels=32, spatial_size=7, batch=2,
                                                                       itemsize=4)),
+    "cost.basic_block_params": (cost.basic_block_params, dict(in_channels=8, out_channels=16, stride=2)),
+    "cost.basic_block_macs": (cost.basic_block_macs, dict(input_size=8, in_channels=8, out_channels=16, stride=2)),
+    "cost.basic_block_bytes": (cost.basic_block_bytes, dict(input_size=8, in_channels=8, out_channels=16, stride=2,
+                                                            batch=2, itemsize=4)),
+    "cost.bottleneck_params": (cost.bottleneck_params, dict(in_channels=16, mid_channels=4, out_channels=16, stride=2,
+                                                            groups=2)),
+    "cost.bottleneck_macs": (cost.bottleneck_macs, dict(input_size=8, in_channels=16, mid_channels=4, out_channels=16,
+                                                        stride=2, groups=2)),
+    "cost.bottleneck_bytes": (cost.bottleneck_bytes, dict(input_size=8, in_channels=16, mid_channels=4,
+                                                          out_channels=16, stride=2, groups=2, batch=2, itemsize=4)),
+    "cost.dense_layer_params": (cost.dense_layer_params, dict(in_channels=8, growth_rate=4, bn_size=2)),
+    "cost.dense_layer_macs": (cost.dense_layer_macs, dict(input_size=8, in_channels=8, growth_rate=4, bn_size=2)),
+    "cost.dense_layer_bytes": (cost.dense_layer_bytes, dict(input_size=8, in_channels=8, growth_rate=4, bn_size=2,
+                                                            batch=2, itemsize=4)),
+    "cost.dense_block_params": (cost.dense_block_params, dict(num_layers=3, in_channels=8, growth_rate=4, bn_size=2)),
+    "cost.dense_block_macs": (cost.dense_block_macs, dict(input_size=8, num_layers=3, in_channels=8, growth_rate=4,
+                                                          bn_size=2)),
+    "cost.dense_block_bytes": (cost.dense_block_bytes, dict(input_size=8, num_layers=3, in_channels=8, growth_rate=4,
+                                                            bn_size=2, batch=2, itemsize=4)),
+    "cost.dense_block_concat_memory": (cost.dense_block_concat_memory, dict(input_size=8, num_layers=3,
+                                                                            in_channels=8, growth_rate=4, batch=2,
+                                                                            itemsize=4)),
+    "cost.transition_params": (cost.transition_params, dict(in_channels=8, out_channels=4)),
+    "cost.transition_macs": (cost.transition_macs, dict(input_size=8, in_channels=8, out_channels=4)),
+    "cost.transition_bytes": (cost.transition_bytes, dict(input_size=8, in_channels=8, out_channels=4, batch=2,
+                                                          itemsize=4)),
+    "cost.connection_table": (cost.connection_table, dict(input_size=8, in_channels=8, out_channels=16, stride=2,
+                                                          batch=2, itemsize=4, growth_rate=4, bn_size=2)),
     "cost.layer_table": (cost.layer_table, dict(input_size=8, in_channels=8, out_channels=8, kernel_size=3, stride=2,
                                                 batch=2, itemsize=4, groups=2, dilation=2, frames=4, reduction=4)),
     # viz
@@ -230,6 +283,10 @@ CALLS |= {
     "viz.draw_deform_sampling": (viz.draw_deform_sampling, dict(image=arr(6, 6), offset=OFFSET[0], kernel_size=3,
                                                                 output_position=(2, 2), stride=1, padding=1,
                                                                 dilation=1, offset_group=0)),
+    "viz.draw_connections": (viz.draw_connections, dict(num_layers=4, in_channels=8, growth_rate=4)),
+    "viz.draw_depth_curves": (viz.draw_depth_curves, dict(depths=(1, 2), curves={"plain": [1.0, 0.5]})),
+    "viz.draw_dense_growth": (viz.draw_dense_growth, dict(num_layers=3, in_channels=8, growth_rate=4, input_size=8,
+                                                          bn_size=2, itemsize=4)),
     "viz.draw_dilation_rates": (viz.draw_dilation_rates, dict(kernel_size=3, dilations=(1, 2))),
     "viz.draw_filter_volumes": (viz.draw_filter_volumes, dict(kind="standard", in_channels=3, kernel_size=3,
                                                               input_size=6, out_channels=2, stride=1, padding=1)),
@@ -256,6 +313,7 @@ NO_INT_ARGUMENT = {
     "viz.load_ipython_extension": "takes the IPython shell",
     "viz.draw_count_map": "takes an array of counts and labels",
     "viz.draw_flops_time": "takes measured (name, FLOPs, seconds) points",
+    "viz.draw_gradient_norms": "takes measured gradient norms",
     "viz.draw_matrix": "takes a matrix and labels",
     "viz.draw_roofline": "takes measured rates",
     "roofline.roofline": "takes real numbers",

@@ -175,6 +175,9 @@ CALLS = [
     Call("global_depthwise_conv2d", {"input": (2, 3, 5, 5), "weight": (3, 1, 5, 5), "bias": (3,)},
          lambda t: F.conv2d(t["input"], t["weight"], t["bias"], groups=3)),
     Call("global_avg_pool2d", {"input": (2, 3, 4, 5)}, lambda t: F.adaptive_avg_pool2d(t["input"], 1)),
+    Call("batch_norm", {"input": (2, 3, 4, 5), "running_mean": (3,), "running_var": (3,), "weight": (3,), "bias": (3,)},
+         lambda t: F.batch_norm(t["input"], t["running_mean"], t["running_var"], t["weight"], t["bias"],
+                                training=False)),
     Call("squeeze_excitation", {"input": (2, 4, 3, 3), "w1": (2, 4), "b1": (2,), "w2": (4, 2), "b2": (4,)},
          _se_ref),
     transpose("conv_transpose1d", 1, (2, 2, 5), (2, 3, 3), stride=2, output_padding=1),
@@ -397,6 +400,15 @@ NOT_PLANTED = {
     "low_rank_kernel": "refuses a kernel with an inf or nan (test_errors.py)",
     "conv_matrix": "a NaN weight lands where its tap sits (the test above)",
     "deform_conv2d_naive": "the reference where torchvision does not import (planted against it where it does)",
+    "residual_block": "conv2d and batch_norm composed (each planted), its weights in a mapping",
+    "dense_layer": "conv2d and batch_norm composed (each planted), its weights in a mapping",
+    "dense_block": "dense_layer after dense_layer",
+    "transition": "conv2d and batch_norm composed (each planted), its weights in a mapping",
+    "resnet": "builds a network; takes no array of numbers",
+    "resnet18": "builds a network; takes no array of numbers",
+    "densenet": "builds a network; takes no array of numbers",
+    "densenet121": "builds a network; takes no array of numbers",
+    "basic_block_net": "builds a network; takes no array of numbers",
 }
 
 

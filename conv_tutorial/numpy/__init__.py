@@ -12,6 +12,8 @@ One module per family, mirrored by :mod:`conv_tutorial.torch`:
   ``depthwise_conv2d_by_taps``
 - :mod:`.separable` -- ``separable_conv2d``, ``spatially_separable_conv2d``, ``separate_kernel``, ``low_rank_kernel``
 - :mod:`.grouped` -- ``channel_shuffle``, ``shuffle_permutation``, ``conv2d_by_groups``
+- :mod:`.normalization` -- ``batch_norm`` at inference (stored statistics)
+- :mod:`.connections` -- ``residual_block``, ``dense_layer``, ``dense_block``, ``transition`` (ResNet, DenseNet)
 - :mod:`.attention` -- ``squeeze_excitation``, ``global_depthwise_conv2d``, ``global_avg_pool2d``
 - :mod:`.deformable` -- ``deform_conv2d``, ``deform_conv2d_naive``, ``deform_sampling_points``, ``bilinear_interpolate``
 
@@ -20,11 +22,13 @@ names its modules.
 """
 
 from .attention import global_avg_pool2d, global_depthwise_conv2d, squeeze_excitation
+from .connections import dense_block, dense_layer, residual_block, transition
 from .deformable import bilinear_interpolate, deform_conv2d, deform_conv2d_naive, deform_sampling_points
 from .depthwise import depthwise_conv2d, depthwise_conv2d_by_taps
 from .dilated import gridding_map
 from .grouped import channel_shuffle, conv2d_by_groups, shuffle_permutation
 from .im2col import conv_matrix, fold, unfold
+from .normalization import batch_norm
 from .pointwise import pointwise_conv2d, pointwise_conv2d_naive
 from .separable import low_rank_kernel, separable_conv2d, separate_kernel, spatially_separable_conv2d
 from .standard import conv1d, conv2d, conv2d_naive, conv3d, conv_backward
@@ -32,6 +36,7 @@ from .transposed import conv_transpose1d, conv_transpose2d, conv_transpose2d_nai
 from .upsampling import overlap_map, resize_conv2d, stacked_overlap_map, upsample2d
 
 __all__ = [
+    "batch_norm",
     "bilinear_interpolate",
     "channel_shuffle",
     "conv1d",
@@ -48,6 +53,8 @@ __all__ = [
     "deform_conv2d",
     "deform_conv2d_naive",
     "deform_sampling_points",
+    "dense_block",
+    "dense_layer",
     "depthwise_conv2d",
     "depthwise_conv2d_by_taps",
     "fold",
@@ -58,6 +65,7 @@ __all__ = [
     "overlap_map",
     "pointwise_conv2d",
     "pointwise_conv2d_naive",
+    "residual_block",
     "resize_conv2d",
     "separable_conv2d",
     "separate_kernel",
@@ -65,6 +73,7 @@ __all__ = [
     "spatially_separable_conv2d",
     "squeeze_excitation",
     "stacked_overlap_map",
+    "transition",
     "unfold",
     "upsample2d",
 ]

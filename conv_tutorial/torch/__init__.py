@@ -18,6 +18,10 @@ module per family, mirroring :mod:`conv_tutorial.numpy`:
 - :mod:`.separable` -- ``separable_conv2d``, ``spatially_separable_conv2d``, ``separate_kernel``, ``low_rank_kernel``
   and the ``DepthwiseSeparableConv2d`` and ``SpatiallySeparableConv2d`` modules
 - :mod:`.grouped` -- ``channel_shuffle``, ``conv2d_by_groups`` and the ``ResNeXtBlock`` and ``ShuffleNetUnit`` blocks
+- :mod:`.normalization` -- ``batch_norm`` at inference (stored statistics)
+- :mod:`.connections` -- ResNet's ``BasicBlock``, DenseNet's ``DenseLayer``, ``DenseBlock`` and ``Transition``, the
+  networks ``resnet``, ``resnet18``, ``densenet``, ``densenet121`` and ``basic_block_net``, and the blocks as
+  functions of their weights: ``residual_block``, ``dense_layer``, ``dense_block``, ``transition``
 - :mod:`.attention` -- ``squeeze_excitation``, ``global_depthwise_conv2d``, ``global_avg_pool2d`` and the
   ``SqueezeExcitation`` and ``GlobalDepthwiseConv2d`` modules
 
@@ -41,12 +45,28 @@ from .attention import (
     global_depthwise_conv2d,
     squeeze_excitation,
 )
+from .connections import (
+    BasicBlock,
+    DenseBlock,
+    DenseLayer,
+    Transition,
+    basic_block_net,
+    dense_block,
+    dense_layer,
+    densenet,
+    densenet121,
+    residual_block,
+    resnet,
+    resnet18,
+    transition,
+)
 from .deformable import DeformConv2d, deform_conv2d, deform_sampling_points
 from .depthwise import depthwise_conv2d, depthwise_conv2d_by_taps
 from .dilated import gridding_map
 from .grouped import ResNeXtBlock, ShuffleNetUnit, channel_shuffle, conv2d_by_groups
 from .im2col import fold, unfold
 from .multiscale import InceptionBlock
+from .normalization import batch_norm
 from .pointwise import Bottleneck, pointwise_conv2d
 from .separable import (
     DepthwiseSeparableConv2d,
@@ -62,9 +82,12 @@ from .upsampling import ResizeConv2d, overlap_map, resize_conv2d, stacked_overla
 from .volumetric import Conv2Plus1d
 
 __all__ = [
+    "BasicBlock",
     "Bottleneck",
     "Conv2Plus1d",
     "DeformConv2d",
+    "DenseBlock",
+    "DenseLayer",
     "DepthwiseSeparableConv2d",
     "GlobalDepthwiseConv2d",
     "InceptionBlock",
@@ -73,6 +96,9 @@ __all__ = [
     "ShuffleNetUnit",
     "SpatiallySeparableConv2d",
     "SqueezeExcitation",
+    "Transition",
+    "basic_block_net",
+    "batch_norm",
     "channel_shuffle",
     "conv1d",
     "conv2d",
@@ -83,6 +109,10 @@ __all__ = [
     "conv_transpose3d",
     "deform_conv2d",
     "deform_sampling_points",
+    "dense_block",
+    "dense_layer",
+    "densenet",
+    "densenet121",
     "depthwise_conv2d",
     "depthwise_conv2d_by_taps",
     "fold",
@@ -92,12 +122,16 @@ __all__ = [
     "low_rank_kernel",
     "overlap_map",
     "pointwise_conv2d",
+    "residual_block",
     "resize_conv2d",
+    "resnet",
+    "resnet18",
     "separable_conv2d",
     "separate_kernel",
     "spatially_separable_conv2d",
     "squeeze_excitation",
     "stacked_overlap_map",
+    "transition",
     "unfold",
     "upsample2d",
 ]

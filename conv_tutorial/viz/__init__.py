@@ -27,6 +27,9 @@ cannot be confused.
   output pixel, moved from the regular grid by the offsets;
 - :func:`draw_roofline`, :func:`draw_flops_time` -- measured kernels on the roofline of this
   machine, and FLOPs against measured time;
+- :func:`draw_connections`, :func:`draw_depth_curves`, :func:`draw_gradient_norms`,
+  :func:`draw_dense_growth` -- plain, residual and dense wiring side by side, a measurement against
+  depth, gradient norms layer by layer, and a dense block's channels and costs as it deepens.
 - :func:`panels`, :func:`sharp_png`, ``TEXT_WIDTH`` -- figures that fit the text column (7.2
   inches) and a phone's screen, shown sharp on high-density screens;
   ``%load_ext conv_tutorial.viz`` makes a notebook show every figure that way.
@@ -34,6 +37,7 @@ cannot be confused.
 
 from .animation import animation_html
 from .channels import connectivity, draw_channel_graph
+from .connections import draw_connections, draw_dense_growth, draw_depth_curves, draw_gradient_norms
 from .conv2d import animate_conv2d, draw_conv2d, window_cells
 from .deformable import draw_deform_sampling
 from .dilated import draw_dilation_rates, draw_gridding_map
@@ -52,14 +56,18 @@ __all__ = [
     "animation_html",
     "connectivity",
     "draw_channel_graph",
+    "draw_connections",
     "draw_conv2d",
     "draw_conv3d",
     "draw_conv_transpose2d",
     "draw_count_map",
     "draw_deform_sampling",
+    "draw_dense_growth",
+    "draw_depth_curves",
     "draw_dilation_rates",
     "draw_filter_volumes",
     "draw_flops_time",
+    "draw_gradient_norms",
     "draw_gridding_map",
     "draw_matrix",
     "draw_overlap_map",
