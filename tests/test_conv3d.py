@@ -1,7 +1,7 @@
 """3D convolution in the torch backend, the (2+1)D block and the cost of both.
 
 ``conv3d`` and ``conv_transpose3d`` are compared with ``torch.nn.functional`` in float64 over
-configurations drawn by hypothesis (tolerance of ``conftest.assert_close_to_reference``), and
+configurations drawn by hypothesis (tolerance of ``helpers.assert_close_to_reference``), and
 with the NumPy backend; ``Conv2Plus1d`` against its definition, ``cost`` and ``FlopCounterMode``.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 import torch
 import torch.nn.functional as F
-from conftest import assert_close_to_reference
+from helpers import assert_close_to_reference
 from hypothesis import assume, given
 from hypothesis import strategies as st
 from torch import nn

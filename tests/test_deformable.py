@@ -2,7 +2,7 @@
 finite differences and (where importable) torchvision.
 
 Configurations are drawn by hypothesis; comparisons are in float64 with the tolerance of
-``conftest.assert_close_to_reference`` unless a test is about another dtype.
+``helpers.assert_close_to_reference`` unless a test is about another dtype.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from conftest import assert_close_to_reference
+from helpers import assert_close_to_reference
 from hypothesis import given
 from hypothesis import strategies as st
 

@@ -10,7 +10,7 @@ matplotlib.use("Agg")
 import numpy as np
 import pytest
 import torch
-from conftest import assert_close_to_reference
+from helpers import assert_close_to_reference
 from hypothesis import given
 from hypothesis import strategies as st
 from matplotlib import pyplot as plt

@@ -1,7 +1,7 @@
 """The torch backend against torch.nn.functional: values, gradients, adjoints, errors, dtypes.
 
 Configurations are drawn by hypothesis; every comparison is in float64 with the tolerance of
-``conftest.assert_close_to_reference`` unless the test is about another dtype.
+``helpers.assert_close_to_reference`` unless the test is about another dtype.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from conftest import assert_close_to_reference
+from helpers import assert_close_to_reference
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
