@@ -1,8 +1,11 @@
 """What a convolution costs: parameters, multiply-accumulates, memory traffic, arithmetic intensity.
 
-Pure arithmetic on layer specifications (no arrays), one set of functions per type of the book,
-and :func:`layer_table`, which puts every type side by side for one layer. One convention,
-used by every function here:
+Pure arithmetic on layer specifications (no arrays). Every type of the book is a *plan*: a
+sequence of steps, each a convolution with its geometry (:class:`Conv`), a batch norm
+(:class:`BatchNorm`) or a step that only moves data, such as pooling or gating
+(:class:`Elementwise`), and one function, :func:`price`, prices any plan. The public functions
+check their arguments, build the plan of their type and price it; :func:`layer_table` puts every
+type side by side for one layer. One convention, used throughout:
 
 - **parameters** count every weight plus one bias per output channel when there is a bias (and
   the scale and shift of a batch norm inside a block); equal to
@@ -28,6 +31,8 @@ axis) and ``groups = g`` has ``C_out * C_in/g * prod(K)`` weights, and each of i
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from ._checks import _non_negative, _positive, check_flag, check_positive_int, to_tuple
 from .shapes import conv_output_size, conv_transpose_output_size
@@ -42,6 +47,100 @@ __all__ = ["TYPES", "arithmetic_intensity", "batch_norm_params", "conv2plus1d_by
            "squeeze_excitation_macs", "squeeze_excitation_params", "stack_macs", "stack_params"]
 
 
+@dataclass(frozen=True)
+class Conv:
+    """A convolution step (transposed when ``transposed``), its geometry as tuples, one entry per axis.
+
+    Without an ``input_size`` the step runs on one window of its kernel (one output per axis):
+    enough for its parameters, which do not depend on the input.
+    """
+
+    in_channels: int
+    out_channels: int
+    input_size: tuple | None
+    kernel_size: tuple
+    stride: tuple | int = 1
+    padding: tuple | int | str = 0
+    dilation: tuple | int = 1
+    groups: int = 1
+    bias: bool = False
+    transposed: bool = False
+    output_padding: tuple | int = 0
+    output_size: tuple = field(init=False)
+
+    def __post_init__(self):
+        size = self.input_size or self.kernel_size
+        geometry = (size, self.kernel_size, self.stride, self.padding)
+        out = (conv_transpose_output_size(*geometry, self.output_padding, self.dilation) if self.transposed
+               else conv_output_size(*geometry, self.dilation))
+        object.__setattr__(self, "output_size", out)
+
+    @property
+    def weights(self) -> int:
+        return self.out_channels * (self.in_channels // self.groups) * math.prod(self.kernel_size)
+
+    @property
+    def params(self) -> int:
+        return self.weights + (self.out_channels if self.bias else 0)
+
+    @property
+    def macs(self) -> int:  # per output value (per input value when transposed), C_in/g * prod(K) of them
+        return self.weights * math.prod((self.input_size or self.kernel_size) if self.transposed else self.output_size)
+
+    @property
+    def moved(self) -> int:  # the input read and the output written, per image
+        size = self.input_size or self.kernel_size
+        return self.in_channels * math.prod(size) + self.out_channels * math.prod(self.output_size)
+
+    @property
+    def output(self) -> tuple:
+        return (self.out_channels, *self.output_size)
+
+
+@dataclass(frozen=True)
+class BatchNorm:
+    """A batch norm of ``channels``: a scale and a shift each, fused into the step before (no traffic)."""
+
+    channels: int
+    macs = moved = weights = 0
+    output = None
+
+    @property
+    def params(self) -> int:
+        return 2 * self.channels
+
+
+@dataclass(frozen=True)
+class Elementwise:
+    """A step without weights (pooling, gating, reading offsets back): ``moved`` numbers per image."""
+
+    moved: int
+    macs: int = 0
+    output: tuple | None = None
+    params = weights = 0
+
+
+class Cost(NamedTuple):
+    params: int
+    macs: int  # for the batch
+    bytes: int  # for the batch
+    intensity: float  # FLOPs per byte
+    output: tuple | None  # the output shape of one image: that of the last step that has one
+
+
+def price(plan, batch=1, itemsize=4) -> Cost:
+    """Parameters, MACs, bytes and intensity of a plan, a sequence of :class:`Conv`, :class:`BatchNorm`, ..."""
+    macs = batch * sum(step.macs for step in plan)
+    nbytes = itemsize * sum(batch * step.moved + step.weights for step in plan)
+    output = [step.output for step in plan if step.output is not None]
+    return Cost(sum(step.params for step in plan), macs, nbytes, 2 * macs / nbytes if nbytes else 0.0,
+                output[-1] if output else None)
+
+
+#: The ``input_size`` of a plan built for its parameters only: each step runs on one window of its kernel.
+_WINDOW = object()
+
+
 def _check_channels(in_channels, out_channels, groups):
     for name, value in (("in_channels", in_channels), ("out_channels", out_channels), ("groups", groups)):
         check_positive_int(None, name, value)
@@ -50,6 +149,12 @@ def _check_channels(in_channels, out_channels, groups):
     if out_channels % groups:
         raise ValueError(f"out_channels must be divisible by groups, got out_channels={out_channels} and "
                          f"groups={groups}")
+
+
+def _check_traffic(batch, itemsize):
+    check_positive_int(None, "batch", batch, minimum=0)
+    if check_positive_int(None, "itemsize", itemsize) not in (1, 2, 4, 8):
+        raise ValueError(f"itemsize must be 1, 2, 4 or 8 bytes, got itemsize={itemsize!r}")
 
 
 def _ndim(ndim, *sizes) -> int:
@@ -64,12 +169,31 @@ def _ndim(ndim, *sizes) -> int:
     return lengths.pop() if lengths else 2
 
 
+def _geometry(n, input_size, kernel_size, stride, padding, dilation):
+    """``(input_size, kernel_size, stride, padding, dilation)`` as tuples of ``n`` (``padding`` may stay a string)."""
+    return (to_tuple(input_size, n, "input_size"), to_tuple(kernel_size, n, "kernel_size"),
+            to_tuple(stride, n, "stride"), padding if isinstance(padding, str) else to_tuple(padding, n, "padding"),
+            to_tuple(dilation, n, "dilation"))
+
+
 def _output_size(input_size, kernel_size, stride, padding, dilation, n=2):
-    """Output size of a convolution, every argument an int or a tuple of ``n`` (``padding`` also a string)."""
-    return conv_output_size(to_tuple(input_size, n, "input_size"), to_tuple(kernel_size, n, "kernel_size"),
-                            to_tuple(stride, n, "stride"),
-                            padding if isinstance(padding, str) else to_tuple(padding, n, "padding"),
-                            to_tuple(dilation, n, "dilation"))
+    return conv_output_size(*_geometry(n, input_size, kernel_size, stride, padding, dilation))
+
+
+def _layer(in_channels, out_channels, kernel_size, groups=1, bias=True, ndim=None):
+    """A convolution step on one window, checked as :func:`conv_params` checks its arguments."""
+    _check_channels(in_channels, out_channels, groups)
+    kernel = _positive(kernel_size, _ndim(ndim, kernel_size), "kernel_size")
+    return Conv(in_channels, out_channels, None, kernel, groups=groups, bias=check_flag(None, "bias", bias))
+
+
+def _conv(input_size, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, ndim=None,
+          bias=False):
+    """A convolution step on ``input_size``, checked as :func:`conv_macs` checks its arguments."""
+    _check_channels(in_channels, out_channels, groups)
+    n = _ndim(ndim, input_size, kernel_size, stride, padding, dilation)
+    return Conv(in_channels, out_channels, *_geometry(n, input_size, kernel_size, stride, padding, dilation), groups,
+                bias)
 
 
 def conv_params(in_channels, out_channels, kernel_size, groups=1, bias=True, ndim=None):
@@ -94,10 +218,7 @@ def conv_params(in_channels, out_channels, kernel_size, groups=1, bias=True, ndi
     >>> conv_params(256, 256, 3, groups=8)
     73984
     """
-    _check_channels(in_channels, out_channels, groups)
-    kernel = _positive(kernel_size, _ndim(ndim, kernel_size), "kernel_size")
-    return out_channels * (in_channels // groups) * math.prod(kernel) + (out_channels if check_flag(None, "bias", bias)
-                                                                         else 0)
+    return price([_layer(in_channels, out_channels, kernel_size, groups, bias, ndim)]).params
 
 
 def conv_macs(input_size, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
@@ -125,282 +246,50 @@ def conv_macs(input_size, in_channels, out_channels, kernel_size, stride=1, padd
     >>> conv_macs((32,), 1, 6, 5)                        # a 1D convolution
     840
     """
+    return price([_conv(input_size, in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
+                        ndim)]).macs
+
+
+def conv_bytes(input_size, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
+               batch=1, itemsize=4):
+    """Bytes a convolution must move at least: read the input and the weights once, write the output once.
+
+    ``itemsize * (batch * (C_in prod(I) + C_out prod(O)) + weights)``; ``itemsize`` is 4 for
+    float32, 8 for float64, 2 for float16. This is the floor of the memory traffic (a cache that
+    holds everything); real kernels move more.
+
+    Examples
+    --------
+    >>> conv_bytes(56, 128, 128, 3, padding=1, groups=128, batch=8)   # a MobileNet depthwise layer
+    25694720
+    """
     _check_channels(in_channels, out_channels, groups)
-    n = _ndim(ndim, input_size, kernel_size, stride, padding, dilation)
-    kernel = to_tuple(kernel_size, n, "kernel_size")
-    out = _output_size(input_size, kernel, stride, padding, dilation, n)
-    return out_channels * math.prod(out) * (in_channels // groups) * math.prod(kernel)
+    _check_traffic(batch, itemsize)
+    step = _conv(input_size, in_channels, out_channels, kernel_size, stride, padding, dilation, groups)
+    _ndim(len(step.kernel_size))  # the weights are counted for 1, 2 or 3 axes, as conv_params counts them
+    return price([step], batch, itemsize).bytes
 
 
-def _stack_layers(layers):
-    """Each layer as a dict of ``torch.nn.Conv2d``'s first seven arguments, checked."""
-    names = ("in_channels", "out_channels", "kernel_size", "stride", "padding", "dilation", "groups")
-    try:
-        layers = list(layers)
-    except TypeError:
-        raise TypeError(f"layers must be a sequence of (in_channels, out_channels, kernel_size, ...) tuples, "
-                        f"got layers={layers!r}") from None
-    if not layers:
-        raise ValueError("layers must hold at least one layer, got an empty sequence")
-    checked = []
-    for i, layer in enumerate(layers):
-        if not isinstance(layer, (tuple, list)) or not 3 <= len(layer) <= 7:
-            raise ValueError(
-                f"layers[{i}] must be a tuple (in_channels, out_channels, kernel_size[, stride[, padding"
-                f"[, dilation[, groups]]]]) as in torch.nn.Conv2d, got {layer!r}"
-            )
-        args = {"stride": 1, "padding": 0, "dilation": 1, "groups": 1, **dict(zip(names, layer))}
-        _check_channels(args["in_channels"], args["out_channels"], args["groups"])
-        if i and args["in_channels"] != checked[-1]["out_channels"]:
-            raise ValueError(
-                f"layers[{i}] has in_channels={args['in_channels']}, but layers[{i - 1}] has "
-                f"out_channels={checked[-1]['out_channels']}: consecutive layers must chain"
-            )
-        checked.append(args)
-    return checked
+def arithmetic_intensity(input_size, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
+                         groups=1, batch=1, itemsize=4):
+    """FLOPs per byte moved: ``2 * batch * conv_macs / conv_bytes``.
 
-
-def stack_params(layers, bias=True):
-    """Parameters of a chain of 2D convolutions: the sum of :func:`conv_params` over the layers.
-
-    Parameters
-    ----------
-    layers : sequence of tuples
-        ``(in_channels, out_channels, kernel_size[, stride[, padding[, dilation[, groups]]]])``, the
-        positional arguments of ``torch.nn.Conv2d``; each layer's ``in_channels`` must be the
-        previous layer's ``out_channels``.
-    bias : bool
-        Whether every layer has a bias (convolutions followed by batch normalisation have none).
+    The roofline model's convention: FLOPs (2 per MAC) over the bytes of :func:`conv_bytes`. A
+    processor doing ``P`` FLOP/s with memory bandwidth ``B`` byte/s is limited by memory for
+    layers whose intensity is below ``P / B`` (tens of FLOPs per byte on a CPU): their time is
+    the bytes over ``B``, whatever the FLOPs.
 
     Examples
     --------
-    >>> stack_params([(256, 64, 1), (64, 64, 3, 1, 1), (64, 256, 1)], bias=False)  # ResNet bottleneck
-    69632
-    >>> stack_params([(256, 256, 3, 1, 1)], bias=False)                            # one plain 3x3 layer
-    589824
+    >>> round(arithmetic_intensity(56, 128, 128, 3, padding=1, groups=128, batch=8), 2)   # depthwise
+    2.25
+    >>> round(arithmetic_intensity(56, 128, 128, 1, batch=8), 1)                          # pointwise
+    31.9
     """
-    return sum(conv_params(layer["in_channels"], layer["out_channels"], layer["kernel_size"], layer["groups"],
-                           bias=bias, ndim=2) for layer in _stack_layers(layers))
-
-
-def stack_macs(input_size, layers):
-    """Multiply-accumulates of a chain of 2D convolutions over one input, the spatial size flowing through.
-
-    Layer ``l`` runs on the output size of layer ``l - 1`` (from
-    :func:`conv_tutorial.shapes.conv_output_size`); the sum of :func:`conv_macs` over the layers.
-
-    Parameters
-    ----------
-    input_size : int or tuple of 2 ints
-        Spatial size ``(H, W)`` of the stack's input.
-    layers : sequence of tuples
-        As in :func:`stack_params`; ``padding`` may be an int, a tuple, ``'valid'`` or ``'same'``.
-
-    Examples
-    --------
-    >>> stack_macs(56, [(256, 64, 1), (64, 64, 3, 1, 1), (64, 256, 1)])   # 69,632 weights x 56 x 56
-    218365952
-    >>> stack_macs(5, [(1, 1, 3), (1, 1, 3)])                            # 3 x 3 + 1 x 1 outputs, 9 MACs each
-    90
-    """
-    size = to_tuple(input_size, 2, "input_size")
-    total = 0
-    for layer in _stack_layers(layers):
-        args = (layer["stride"], layer["padding"], layer["dilation"])
-        total += conv_macs(size, layer["in_channels"], layer["out_channels"], layer["kernel_size"], *args,
-                           groups=layer["groups"], ndim=2)
-        size = conv_output_size(size, to_tuple(layer["kernel_size"], 2, "kernel_size"),
-                                *(a if isinstance(a, str) else to_tuple(a, 2, name)
-                                  for a, name in zip(args, ("stride", "padding", "dilation"))))
-    return total
-
-
-def batch_norm_params(num_features):
-    """Learnable parameters of ``torch.nn.BatchNorm2d(num_features)``: a scale and a shift per channel.
-
-    The running mean and variance are buffers, not parameters: they are not trained.
-
-    >>> batch_norm_params(64)
-    128
-    """
-    return 2 * check_positive_int(None, "num_features", num_features)
-
-
-def conv2plus1d_mid_channels(in_channels, out_channels, kernel_size):
-    """Intermediate channels of a (2+1)D block that give it a full 3D convolution's weight count.
-
-    R(2+1)D (Tran et al., 2018) replaces a ``t x h x w`` convolution ``N_in -> N_out`` by a
-    ``1 x h x w`` spatial one ``N_in -> M`` and a ``t x 1 x 1`` temporal one ``M -> N_out`` with
-
-        ``M = floor(t * h * w * N_in * N_out / (h * w * N_in + t * N_out))``
-
-    so that ``M * h * w * N_in + t * M * N_out`` is at most the 3D kernel's ``t * h * w * N_in * N_out``
-    (and at least 1: for tiny layers, such as ``1 -> 1`` channels with a ``1 x 1 x 1`` kernel, no
-    block fits under the 3D count and the smallest one is returned).
-
-    Parameters
-    ----------
-    in_channels, out_channels : int
-    kernel_size : int or tuple of 3 ints
-        ``(t, h, w)`` of the 3D convolution being factorised.
-
-    Examples
-    --------
-    >>> conv2plus1d_mid_channels(64, 64, 3)     # a 3x3x3 block of R(2+1)D-18's first stage
-    144
-    """
-    _check_channels(in_channels, out_channels, 1)
-    t, h, w = _positive(kernel_size, 3, "kernel_size")
-    return max(1, (t * h * w * in_channels * out_channels) // (h * w * in_channels + t * out_channels))
-
-
-def _mid_channels(in_channels, out_channels, kernel, mid_channels):
-    """``mid_channels`` checked, or the weight-matching default when it is ``None``."""
-    if mid_channels is None:
-        return conv2plus1d_mid_channels(in_channels, out_channels, kernel)
-    _check_channels(in_channels, out_channels, 1)
-    return check_positive_int(None, "mid_channels", mid_channels)
-
-
-def conv2plus1d_params(in_channels, out_channels, kernel_size, mid_channels=None, batch_norm=True):
-    """Parameters of a (2+1)D block: spatial ``1 x h x w`` conv, batch norm, temporal ``t x 1 x 1`` conv.
-
-    ``M * N_in * h * w + N_out * M * t`` weights (the convolutions have no bias, since batch
-    norm follows them), plus ``2 * M`` for the batch norm between them when ``batch_norm``.
-
-    Parameters
-    ----------
-    in_channels, out_channels : int
-    kernel_size : int or tuple of 3 ints
-        ``(t, h, w)`` of the 3D convolution the block replaces.
-    mid_channels : int, optional
-        ``M``; by default :func:`conv2plus1d_mid_channels`, which matches the 3D kernel's count.
-    batch_norm : bool
-
-    Examples
-    --------
-    >>> conv_params(64, 64, (3, 3, 3), bias=False)
-    110592
-    >>> conv2plus1d_params(64, 64, 3, batch_norm=False)
-    110592
-    """
-    t, h, w = _positive(kernel_size, 3, "kernel_size")
-    mid = _mid_channels(in_channels, out_channels, (t, h, w), mid_channels)
-    return mid * in_channels * h * w + out_channels * mid * t + (2 * mid if check_flag(None, "batch_norm", batch_norm)
-                                                                 else 0)
-
-
-def conv2plus1d_macs(input_size, in_channels, out_channels, kernel_size, stride=1, padding=0, mid_channels=None):
-    """Multiply-accumulates of a (2+1)D block over one clip (batch size 1).
-
-    The spatial convolution (kernel ``(1, h, w)``, stride ``(1, s_h, s_w)``, padding
-    ``(0, p_h, p_w)``) runs on the ``(T, H, W)`` input, the temporal one (kernel ``(t, 1, 1)``,
-    stride ``(s_t, 1, 1)``, padding ``(p_t, 0, 0)``) on its output. Batch norm and ReLU are not
-    counted, as for every layer in this book.
-
-    Parameters
-    ----------
-    input_size : int or tuple of 3 ints
-        ``(T, H, W)`` of the clip.
-    in_channels, out_channels : int
-    kernel_size, stride, padding : int or tuple of 3 ints
-        Those of the 3D convolution the block replaces.
-    mid_channels : int, optional
-        As in :func:`conv2plus1d_params`.
-
-    Examples
-    --------
-    >>> conv_macs((8, 56, 56), 64, 64, (3, 3, 3), padding=1)
-    2774532096
-    >>> conv2plus1d_macs((8, 56, 56), 64, 64, 3, padding=1)
-    2774532096
-    """
-    t, h, w = _positive(kernel_size, 3, "kernel_size")
-    s_t, s_h, s_w = _positive(stride, 3, "stride")
-    p_t, p_h, p_w = _non_negative(padding, 3, "padding")
-    size_t, size_h, size_w = _positive(input_size, 3, "input_size")
-    mid = _mid_channels(in_channels, out_channels, (t, h, w), mid_channels)
-    spatial = conv_macs((size_t, size_h, size_w), in_channels, mid, (1, h, w), (1, s_h, s_w), (0, p_h, p_w))
-    mid_size = conv_output_size((size_t, size_h, size_w), (1, h, w), (1, s_h, s_w), (0, p_h, p_w))
-    temporal = conv_macs(mid_size, mid, out_channels, (t, 1, 1), (s_t, 1, 1), (p_t, 0, 0))
-    return spatial + temporal
-
-
-def _se_reduced(channels, reduction):
-    for name, value in (("channels", channels), ("reduction", reduction)):
-        check_positive_int(None, name, value)
-    if channels // reduction < 1:
-        raise ValueError(f"channels // reduction must be at least 1, got channels={channels} and reduction={reduction}")
-    return channels // reduction
-
-
-def squeeze_excitation_params(channels, reduction=16, bias=True):
-    """Parameters of a squeeze-and-excitation block: two fully connected layers ``C -> C/r -> C``.
-
-    ``2 * C * (C // r)`` weights, plus ``C // r + C`` biases when ``bias``; equal to
-    ``sum(p.numel() for p in conv_tutorial.torch.SqueezeExcitation(C, r).parameters())``. Hu et al.
-    (2018) count ``2 C^2 / r`` per block (weights only).
-
-    Examples
-    --------
-    >>> squeeze_excitation_params(256, 16)
-    8464
-    >>> squeeze_excitation_params(2048, 16, bias=False)    # the largest block of SE-ResNet-50
-    524288
-    """
-    reduced = _se_reduced(channels, reduction)
-    return 2 * channels * reduced + ((reduced + channels) if check_flag(None, "bias", bias) else 0)
-
-
-def squeeze_excitation_macs(channels, reduction=16):
-    """Multiply-accumulates of a squeeze-and-excitation block's two fully connected layers, per image.
-
-    ``2 * C * (C // r)``, independent of the map size: the layers run on the pooled vector. As
-    everywhere in this module only the weights' MACs are counted (as ``torch.utils.flop_counter``
-    does): the pooling (``C H W`` additions), the gates and the rescaling (``C H W``
-    multiplications) are elementwise work on top.
-
-    Examples
-    --------
-    >>> squeeze_excitation_macs(256, 16)
-    8192
-    """
-    reduced = _se_reduced(channels, reduction)
-    return 2 * channels * reduced
-
-
-def _spatial_size(spatial_size):
-    return _positive(spatial_size, 2, "spatial_size")
-
-
-def global_depthwise_params(channels, spatial_size, bias=False):
-    """Parameters of a global depthwise convolution: one ``H x W`` filter per channel.
-
-    ``conv_params(C, C, (H, W), groups=C, bias=bias)`` = ``C H W`` (``+ C`` with a bias).
-
-    Examples
-    --------
-    >>> global_depthwise_params(512, 7)    # MobileFaceNet's GDC on its 7 x 7 x 512 map
-    25088
-    """
-    check_positive_int(None, "channels", channels)
-    return conv_params(channels, channels, _spatial_size(spatial_size), groups=channels, bias=bias)
-
-
-def global_depthwise_macs(channels, spatial_size):
-    """Multiply-accumulates of a global depthwise convolution over one image: ``C H W``, one per input value.
-
-    The same count as the additions of global average pooling, which is the special case of
-    constant weights.
-
-    Examples
-    --------
-    >>> global_depthwise_macs(512, 7)
-    25088
-    """
-    check_positive_int(None, "channels", channels)
-    size = _spatial_size(spatial_size)
-    return conv_macs(size, channels, channels, size, groups=channels)
+    _check_traffic(batch, itemsize)
+    step = _conv(input_size, in_channels, out_channels, kernel_size, stride, padding, dilation, groups)
+    _ndim(len(step.kernel_size))
+    return price([step], batch, itemsize).intensity
 
 
 def memory_access_cost(input_size, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
@@ -441,6 +330,89 @@ def memory_access_cost(input_size, in_channels, out_channels, kernel_size, strid
                       to_tuple(kernel_size, n, "kernel_size"), stride, padding, dilation, groups, batch=1, itemsize=1)
 
 
+def _stack_layers(layers):
+    """Each layer as a tuple of ``torch.nn.Conv2d``'s first seven arguments, checked."""
+    try:
+        layers = list(layers)
+    except TypeError:
+        raise TypeError(f"layers must be a sequence of (in_channels, out_channels, kernel_size, ...) tuples, "
+                        f"got layers={layers!r}") from None
+    if not layers:
+        raise ValueError("layers must hold at least one layer, got an empty sequence")
+    checked = []
+    for i, layer in enumerate(layers):
+        if not isinstance(layer, (tuple, list)) or not 3 <= len(layer) <= 7:
+            raise ValueError(f"layers[{i}] must be a tuple (in_channels, out_channels, kernel_size[, stride[, padding"
+                             f"[, dilation[, groups]]]]) as in torch.nn.Conv2d, got {layer!r}")
+        args = (*layer, *(1, 0, 1, 1)[len(layer) - 3:])  # stride, padding, dilation, groups default as in torch
+        _check_channels(args[0], args[1], args[6])
+        if i and args[0] != checked[-1][1]:
+            raise ValueError(f"layers[{i}] has in_channels={args[0]}, but layers[{i - 1}] has "
+                             f"out_channels={checked[-1][1]}: consecutive layers must chain")
+        checked.append(args)
+    return checked
+
+
+def stack_params(layers, bias=True):
+    """Parameters of a chain of 2D convolutions: the sum of :func:`conv_params` over the layers.
+
+    Parameters
+    ----------
+    layers : sequence of tuples
+        ``(in_channels, out_channels, kernel_size[, stride[, padding[, dilation[, groups]]]])``, the
+        positional arguments of ``torch.nn.Conv2d``; each layer's ``in_channels`` must be the
+        previous layer's ``out_channels``.
+    bias : bool
+        Whether every layer has a bias (convolutions followed by batch normalisation have none).
+
+    Examples
+    --------
+    >>> stack_params([(256, 64, 1), (64, 64, 3, 1, 1), (64, 256, 1)], bias=False)  # ResNet bottleneck
+    69632
+    >>> stack_params([(256, 256, 3, 1, 1)], bias=False)                            # one plain 3x3 layer
+    589824
+    """
+    return price([_layer(*layer[:3], layer[6], bias, ndim=2) for layer in _stack_layers(layers)]).params
+
+
+def stack_macs(input_size, layers):
+    """Multiply-accumulates of a chain of 2D convolutions over one input, the spatial size flowing through.
+
+    Layer ``l`` runs on the output size of layer ``l - 1`` (from
+    :func:`conv_tutorial.shapes.conv_output_size`); the sum of :func:`conv_macs` over the layers.
+
+    Parameters
+    ----------
+    input_size : int or tuple of 2 ints
+        Spatial size ``(H, W)`` of the stack's input.
+    layers : sequence of tuples
+        As in :func:`stack_params`; ``padding`` may be an int, a tuple, ``'valid'`` or ``'same'``.
+
+    Examples
+    --------
+    >>> stack_macs(56, [(256, 64, 1), (64, 64, 3, 1, 1), (64, 256, 1)])   # 69,632 weights x 56 x 56
+    218365952
+    >>> stack_macs(5, [(1, 1, 3), (1, 1, 3)])                            # 3 x 3 + 1 x 1 outputs, 9 MACs each
+    90
+    """
+    size, plan = to_tuple(input_size, 2, "input_size"), []
+    for layer in _stack_layers(layers):
+        plan.append(_conv(size, *layer, ndim=2))
+        size = plan[-1].output_size
+    return price(plan).macs
+
+
+def batch_norm_params(num_features):
+    """Learnable parameters of ``torch.nn.BatchNorm2d(num_features)``: a scale and a shift per channel.
+
+    The running mean and variance are buffers, not parameters: they are not trained.
+
+    >>> batch_norm_params(64)
+    128
+    """
+    return price([BatchNorm(check_positive_int(None, "num_features", num_features))]).params
+
+
 def conv_transpose_macs(input_size, in_channels, out_channels, kernel_size, groups=1, ndim=None):
     """Multiply-accumulates of one transposed convolution over one input (batch size 1).
 
@@ -466,12 +438,36 @@ def conv_transpose_macs(input_size, in_channels, out_channels, kernel_size, grou
     """
     _check_channels(in_channels, out_channels, groups)
     n = _ndim(ndim, input_size, kernel_size)
-    sizes = to_tuple(input_size, n, "input_size")
-    kernel = to_tuple(kernel_size, n, "kernel_size")
+    sizes, kernel = to_tuple(input_size, n, "input_size"), to_tuple(kernel_size, n, "kernel_size")
     if any(v <= 0 for v in sizes + kernel):
         raise ValueError(f"input_size and kernel_size must be positive, got input_size={input_size!r}, "
                          f"kernel_size={kernel_size!r}")
-    return math.prod(sizes) * in_channels * (out_channels // groups) * math.prod(kernel)
+    return price([Conv(in_channels, out_channels, sizes, kernel, groups=groups, transposed=True)]).macs
+
+
+def conv_transpose_bytes(input_size, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0,
+                         groups=1, dilation=1, batch=1, itemsize=4):
+    """Bytes a transposed convolution must move at least: its input and weights read, its output written.
+
+    ``itemsize * (batch * (C_in prod(I) + C_out prod(O)) + C_in (C_out / g) prod(K))`` with ``O``
+    from :func:`conv_tutorial.shapes.conv_transpose_output_size`; the arguments are those of
+    ``torch.nn.ConvTranspose2d`` (``groups`` before ``dilation``).
+
+    Examples
+    --------
+    >>> conv_transpose_bytes(16, 64, 32, 4, stride=2, padding=1)   # 16x16x64 -> 32x32x32, 32,768 weights
+    327680
+    """
+    _check_channels(in_channels, out_channels, groups)
+    _check_traffic(batch, itemsize)
+    n = _ndim(None, input_size, kernel_size, stride, padding, output_padding, dilation)
+    size, kernel, stride, padding, output_padding, dilation = (
+        to_tuple(value, n, name) for value, name in ((input_size, "input_size"), (kernel_size, "kernel_size"),
+                                                     (stride, "stride"), (padding, "padding"),
+                                                     (output_padding, "output_padding"), (dilation, "dilation")))
+    step = Conv(in_channels, out_channels, size, kernel, stride, padding, dilation, groups, transposed=True,
+                output_padding=output_padding)
+    return price([step], batch, itemsize).bytes
 
 
 def depthwise_conv_params(in_channels, kernel_size, depth_multiplier=1, bias=True):
@@ -485,9 +481,9 @@ def depthwise_conv_params(in_channels, kernel_size, depth_multiplier=1, bias=Tru
     >>> depthwise_conv_params(3, 3, bias=False)    # the 3x3x3 of the depthwise step
     27
     """
-    check_positive_int(None, "in_channels", in_channels)
-    check_positive_int(None, "depth_multiplier", depth_multiplier)
-    return conv_params(in_channels, in_channels * depth_multiplier, kernel_size, groups=in_channels, bias=bias)
+    mid = check_positive_int(None, "in_channels", in_channels) * check_positive_int(None, "depth_multiplier",
+                                                                                     depth_multiplier)
+    return price([_layer(in_channels, mid, kernel_size, in_channels, bias)]).params
 
 
 def depthwise_conv_macs(input_size, in_channels, kernel_size, stride=1, padding=0, dilation=1, depth_multiplier=1):
@@ -498,10 +494,23 @@ def depthwise_conv_macs(input_size, in_channels, kernel_size, stride=1, padding=
     >>> depthwise_conv_macs(12, 3, 5)              # 3 channels, 8x8 outputs, 25 taps
     4800
     """
-    check_positive_int(None, "in_channels", in_channels)
-    check_positive_int(None, "depth_multiplier", depth_multiplier)
-    return conv_macs(input_size, in_channels, in_channels * depth_multiplier, kernel_size, stride, padding,
-                     dilation, groups=in_channels)
+    mid = check_positive_int(None, "in_channels", in_channels) * check_positive_int(None, "depth_multiplier",
+                                                                                     depth_multiplier)
+    return price([_conv(input_size, in_channels, mid, kernel_size, stride, padding, dilation, in_channels)]).macs
+
+
+def _separable(input_size, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
+               depth_multiplier=1, bias=True, traffic=None):
+    """Depthwise then pointwise step (on one window without ``input_size``), checked in the order of old."""
+    mid = check_positive_int(None, "in_channels", in_channels) * check_positive_int(None, "depth_multiplier",
+                                                                                     depth_multiplier)
+    if input_size is _WINDOW:
+        return [_layer(in_channels, mid, kernel_size, in_channels, bias), _layer(mid, out_channels, 1, 1, bias)]
+    out = _output_size(input_size, kernel_size, stride, padding, dilation)
+    if traffic is not None:
+        _check_traffic(*traffic)
+    depthwise = _conv(input_size, in_channels, mid, kernel_size, stride, padding, dilation, in_channels, bias=bias)
+    return [depthwise, _conv(out, mid, out_channels, 1, bias=bias)]
 
 
 def separable_conv_params(in_channels, out_channels, kernel_size, depth_multiplier=1, bias=True):
@@ -516,10 +525,8 @@ def separable_conv_params(in_channels, out_channels, kernel_size, depth_multipli
     >>> separable_conv_params(3, 256, 3, bias=False), conv_params(3, 256, 3, bias=False)
     (795, 6912)
     """
-    mid = check_positive_int(None, "in_channels", in_channels) * check_positive_int(None, "depth_multiplier",
-                                                                                     depth_multiplier)
-    return (depthwise_conv_params(in_channels, kernel_size, depth_multiplier, bias)
-            + conv_params(mid, out_channels, 1, bias=bias))
+    return price(_separable(_WINDOW, in_channels, out_channels, kernel_size, depth_multiplier=depth_multiplier,
+                            bias=bias)).params
 
 
 def separable_conv_macs(input_size, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
@@ -537,10 +544,43 @@ def separable_conv_macs(input_size, in_channels, out_channels, kernel_size, stri
     check_positive_int(None, "in_channels", in_channels)
     check_positive_int(None, "depth_multiplier", depth_multiplier)
     kernel = to_tuple(kernel_size, 2, "kernel_size")
-    size = to_tuple(input_size, 2, "input_size")
-    out = _output_size(size, kernel, stride, padding, dilation)
-    return (depthwise_conv_macs(size, in_channels, kernel, stride, padding, dilation, depth_multiplier)
-            + conv_macs(out, in_channels * depth_multiplier, out_channels, 1))
+    return price(_separable(to_tuple(input_size, 2, "input_size"), in_channels, out_channels, kernel, stride, padding,
+                            dilation, depth_multiplier)).macs
+
+
+def separable_conv_bytes(input_size, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
+                         depth_multiplier=1, batch=1, itemsize=4):
+    """Bytes a depthwise separable convolution moves: the depthwise step's plus the pointwise step's.
+
+    The depthwise output is written by the first step and read back by the second (unless the
+    two are fused into one kernel), so it counts twice.
+
+    Examples
+    --------
+    >>> separable_conv_bytes(56, 128, 128, 3, padding=1)    # 4 maps of 56x56x128 + 17,536 weights
+    6492672
+    """
+    plan = _separable(input_size, in_channels, out_channels, kernel_size, stride, padding, dilation, depth_multiplier,
+                      traffic=(batch, itemsize))
+    return price(plan, batch, itemsize).bytes
+
+
+def _spatially_separable(input_size, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
+                         mid_channels=None, groups=1, bias=True, traffic=None):
+    """A ``kH x 1`` step then a ``1 x kW`` one, stride, padding and dilation split between them."""
+    mid = out_channels if mid_channels is None else check_positive_int(None, "mid_channels", mid_channels)
+    kh, kw = to_tuple(kernel_size, 2, "kernel_size")
+    if input_size is _WINDOW:
+        return [_layer(in_channels, mid, (kh, 1), groups, bias), _layer(mid, out_channels, (1, kw), groups, bias)]
+    (sh, sw), (ph, pw), (dh, dw) = (to_tuple(v, 2, name) for v, name in ((stride, "stride"), (padding, "padding"),
+                                                                        (dilation, "dilation")))
+    column = Conv(in_channels, mid, to_tuple(input_size, 2, "input_size"), (kh, 1), (sh, 1), (ph, 0), (dh, 1), groups,
+                  bias)
+    _check_channels(in_channels, mid, groups)
+    if traffic is not None:
+        _check_traffic(*traffic)
+    _check_channels(mid, out_channels, groups)
+    return [column, Conv(mid, out_channels, column.output_size, (1, kw), (1, sw), (0, pw), (1, dw), groups, bias)]
 
 
 def spatially_separable_conv_params(in_channels, out_channels, kernel_size, mid_channels=None, groups=1, bias=True):
@@ -554,10 +594,8 @@ def spatially_separable_conv_params(in_channels, out_channels, kernel_size, mid_
     >>> spatially_separable_conv_params(64, 64, 3, bias=False), conv_params(64, 64, 3, bias=False)
     (24576, 36864)
     """
-    mid = out_channels if mid_channels is None else check_positive_int(None, "mid_channels", mid_channels)
-    kh, kw = to_tuple(kernel_size, 2, "kernel_size")
-    return (conv_params(in_channels, mid, (kh, 1), groups, bias)
-            + conv_params(mid, out_channels, (1, kw), groups, bias))
+    return price(_spatially_separable(_WINDOW, in_channels, out_channels, kernel_size, mid_channels=mid_channels,
+                                      groups=groups, bias=bias)).params
 
 
 def spatially_separable_conv_macs(input_size, in_channels, out_channels, kernel_size, stride=1, padding=0,
@@ -575,67 +613,147 @@ def spatially_separable_conv_macs(input_size, in_channels, out_channels, kernel_
     >>> conv_macs(5, 1, 1, 3)
     81
     """
-    mid = out_channels if mid_channels is None else check_positive_int(None, "mid_channels", mid_channels)
-    (kh, kw), (sh, sw) = to_tuple(kernel_size, 2, "kernel_size"), to_tuple(stride, 2, "stride")
-    (ph, pw), (dh, dw) = to_tuple(padding, 2, "padding"), to_tuple(dilation, 2, "dilation")
-    size = to_tuple(input_size, 2, "input_size")
-    column_out = conv_output_size(size, (kh, 1), (sh, 1), (ph, 0), (dh, 1))
-    return (conv_macs(size, in_channels, mid, (kh, 1), (sh, 1), (ph, 0), (dh, 1), groups)
-            + conv_macs(column_out, mid, out_channels, (1, kw), (1, sw), (0, pw), (1, dw), groups))
+    return price(_spatially_separable(input_size, in_channels, out_channels, kernel_size, stride, padding, dilation,
+                                      mid_channels, groups)).macs
 
 
-def _check_traffic(batch, itemsize):
-    check_positive_int(None, "batch", batch, minimum=0)
-    if check_positive_int(None, "itemsize", itemsize) not in (1, 2, 4, 8):
-        raise ValueError(f"itemsize must be 1, 2, 4 or 8 bytes, got itemsize={itemsize!r}")
-
-
-def _flops_per_byte(macs, nbytes):
-    return 2 * macs / nbytes
-
-
-def conv_bytes(input_size, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
-               batch=1, itemsize=4):
-    """Bytes a convolution must move at least: read the input and the weights once, write the output once.
-
-    ``itemsize * (batch * (C_in prod(I) + C_out prod(O)) + weights)``; ``itemsize`` is 4 for
-    float32, 8 for float64, 2 for float16. This is the floor of the memory traffic (a cache that
-    holds everything); real kernels move more.
+def spatially_separable_conv_bytes(input_size, in_channels, out_channels, kernel_size, stride=1, padding=0,
+                                   dilation=1, mid_channels=None, groups=1, batch=1, itemsize=4):
+    """Bytes a ``kH x 1`` then ``1 x kW`` convolution moves: the sum of its two steps' (ints only).
 
     Examples
     --------
-    >>> conv_bytes(56, 128, 128, 3, padding=1, groups=128, batch=8)   # a MobileNet depthwise layer
-    25694720
+    >>> spatially_separable_conv_bytes(5, 1, 1, 3)    # 25 + 15 (+ 3) then 15 + 9 (+ 3) elements of 4 bytes
+    280
     """
-    _check_channels(in_channels, out_channels, groups)
-    _check_traffic(batch, itemsize)
-    n = _ndim(None, input_size, kernel_size, stride, padding, dilation)
-    size = to_tuple(input_size, n, "input_size")
-    out = _output_size(size, kernel_size, stride, padding, dilation, n)
-    elements = batch * (in_channels * math.prod(size) + out_channels * math.prod(out))
-    return itemsize * (elements + conv_params(in_channels, out_channels, kernel_size, groups, bias=False, ndim=n))
+    plan = _spatially_separable(input_size, in_channels, out_channels, kernel_size, stride, padding, dilation,
+                                mid_channels, groups, traffic=(batch, itemsize))
+    return price(plan, batch, itemsize).bytes
 
 
-def arithmetic_intensity(input_size, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
-                         groups=1, batch=1, itemsize=4):
-    """FLOPs per byte moved: ``2 * batch * conv_macs / conv_bytes``.
+def conv2plus1d_mid_channels(in_channels, out_channels, kernel_size):
+    """Intermediate channels of a (2+1)D block that give it a full 3D convolution's weight count.
 
-    The roofline model's convention: FLOPs (2 per MAC) over the bytes of :func:`conv_bytes`. A
-    processor doing ``P`` FLOP/s with memory bandwidth ``B`` byte/s is limited by memory for
-    layers whose intensity is below ``P / B`` (tens of FLOPs per byte on a CPU): their time is
-    the bytes over ``B``, whatever the FLOPs.
+    R(2+1)D (Tran et al., 2018) replaces a ``t x h x w`` convolution ``N_in -> N_out`` by a
+    ``1 x h x w`` spatial one ``N_in -> M`` and a ``t x 1 x 1`` temporal one ``M -> N_out`` with
+
+        ``M = floor(t * h * w * N_in * N_out / (h * w * N_in + t * N_out))``
+
+    so that ``M * h * w * N_in + t * M * N_out`` is at most the 3D kernel's ``t * h * w * N_in * N_out``
+    (and at least 1: for tiny layers, such as ``1 -> 1`` channels with a ``1 x 1 x 1`` kernel, no
+    block fits under the 3D count and the smallest one is returned).
+
+    Parameters
+    ----------
+    in_channels, out_channels : int
+    kernel_size : int or tuple of 3 ints
+        ``(t, h, w)`` of the 3D convolution being factorised.
 
     Examples
     --------
-    >>> round(arithmetic_intensity(56, 128, 128, 3, padding=1, groups=128, batch=8), 2)   # depthwise
-    2.25
-    >>> round(arithmetic_intensity(56, 128, 128, 1, batch=8), 1)                          # pointwise
-    31.9
+    >>> conv2plus1d_mid_channels(64, 64, 3)     # a 3x3x3 block of R(2+1)D-18's first stage
+    144
     """
-    _check_traffic(batch, itemsize)
-    macs = batch * conv_macs(input_size, in_channels, out_channels, kernel_size, stride, padding, dilation, groups)
-    return _flops_per_byte(macs, conv_bytes(input_size, in_channels, out_channels, kernel_size, stride, padding,
-                                            dilation, groups, batch, itemsize))
+    _check_channels(in_channels, out_channels, 1)
+    t, h, w = _positive(kernel_size, 3, "kernel_size")
+    return max(1, (t * h * w * in_channels * out_channels) // (h * w * in_channels + t * out_channels))
+
+
+def _mid_channels(in_channels, out_channels, kernel, mid_channels):
+    """``mid_channels`` checked, or the weight-matching default when it is ``None``."""
+    if mid_channels is None:
+        return conv2plus1d_mid_channels(in_channels, out_channels, kernel)
+    _check_channels(in_channels, out_channels, 1)
+    return check_positive_int(None, "mid_channels", mid_channels)
+
+
+def _conv2plus1d(input_size, in_channels, out_channels, kernel_size, stride=1, padding=0, mid_channels=None,
+                 batch_norm=False, traffic=None):
+    """Spatial ``1 x h x w`` step, batch norm when ``batch_norm``, temporal ``t x 1 x 1`` step; no biases."""
+    t, h, w = _positive(kernel_size, 3, "kernel_size")
+    (s_t, s_h, s_w), (p_t, p_h, p_w) = _positive(stride, 3, "stride"), _non_negative(padding, 3, "padding")
+    size = None if input_size is _WINDOW else _positive(input_size, 3, "input_size")
+    mid = _mid_channels(in_channels, out_channels, (t, h, w), mid_channels)
+    norm = [BatchNorm(mid)] if check_flag(None, "batch_norm", batch_norm) else []
+    spatial = Conv(in_channels, mid, size, (1, h, w), (1, s_h, s_w), (0, p_h, p_w))
+    if traffic is not None:
+        _check_traffic(*traffic)
+    temporal = Conv(mid, out_channels, size and spatial.output_size, (t, 1, 1), (s_t, 1, 1), (p_t, 0, 0))
+    return [spatial, *norm, temporal]
+
+
+def conv2plus1d_params(in_channels, out_channels, kernel_size, mid_channels=None, batch_norm=True):
+    """Parameters of a (2+1)D block: spatial ``1 x h x w`` conv, batch norm, temporal ``t x 1 x 1`` conv.
+
+    ``M * N_in * h * w + N_out * M * t`` weights (the convolutions have no bias, since batch
+    norm follows them), plus ``2 * M`` for the batch norm between them when ``batch_norm``.
+
+    Parameters
+    ----------
+    in_channels, out_channels : int
+    kernel_size : int or tuple of 3 ints
+        ``(t, h, w)`` of the 3D convolution the block replaces.
+    mid_channels : int, optional
+        ``M``; by default :func:`conv2plus1d_mid_channels`, which matches the 3D kernel's count.
+    batch_norm : bool
+
+    Examples
+    --------
+    >>> conv_params(64, 64, (3, 3, 3), bias=False)
+    110592
+    >>> conv2plus1d_params(64, 64, 3, batch_norm=False)
+    110592
+    """
+    return price(_conv2plus1d(_WINDOW, in_channels, out_channels, kernel_size, mid_channels=mid_channels,
+                              batch_norm=batch_norm)).params
+
+
+def conv2plus1d_macs(input_size, in_channels, out_channels, kernel_size, stride=1, padding=0, mid_channels=None):
+    """Multiply-accumulates of a (2+1)D block over one clip (batch size 1).
+
+    The spatial convolution (kernel ``(1, h, w)``, stride ``(1, s_h, s_w)``, padding
+    ``(0, p_h, p_w)``) runs on the ``(T, H, W)`` input, the temporal one (kernel ``(t, 1, 1)``,
+    stride ``(s_t, 1, 1)``, padding ``(p_t, 0, 0)``) on its output. Batch norm and ReLU are not
+    counted, as for every layer in this book.
+
+    Parameters
+    ----------
+    input_size : int or tuple of 3 ints
+        ``(T, H, W)`` of the clip.
+    in_channels, out_channels : int
+    kernel_size, stride, padding : int or tuple of 3 ints
+        Those of the 3D convolution the block replaces.
+    mid_channels : int, optional
+        As in :func:`conv2plus1d_params`.
+
+    Examples
+    --------
+    >>> conv_macs((8, 56, 56), 64, 64, (3, 3, 3), padding=1)
+    2774532096
+    >>> conv2plus1d_macs((8, 56, 56), 64, 64, 3, padding=1)
+    2774532096
+    """
+    return price(_conv2plus1d(input_size, in_channels, out_channels, kernel_size, stride, padding,
+                              mid_channels)).macs
+
+
+def conv2plus1d_bytes(input_size, in_channels, out_channels, kernel_size, stride=1, padding=0, mid_channels=None,
+                      batch=1, itemsize=4):
+    """Bytes a (2+1)D block's two convolutions move, split as in :func:`conv2plus1d_macs`.
+
+    The batch norm and ReLU between them are taken as fused into the spatial convolution's
+    output (as inference engines do), so the intermediate clip is written once and read once.
+
+    Examples
+    --------
+    >>> conv_bytes((8, 56, 56), 64, 64, 3, padding=1)
+    13287424
+    >>> conv2plus1d_bytes((8, 56, 56), 64, 64, 3, padding=1)    # the 144-channel clip written and read
+    42188800
+    """
+    plan = _conv2plus1d(input_size, in_channels, out_channels, kernel_size, stride, padding, mid_channels,
+                        traffic=(batch, itemsize))
+    return price(plan, batch, itemsize).bytes
 
 
 def _check_offset_groups(in_channels, offset_groups):
@@ -644,6 +762,33 @@ def _check_offset_groups(in_channels, offset_groups):
     if in_channels % offset_groups:
         raise ValueError(f"in_channels must be divisible by offset_groups, got in_channels={in_channels} and "
                          f"offset_groups={offset_groups}")
+
+
+def _deformable(input_size, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
+                offset_groups=1, modulated=False, bias=True, traffic=None):
+    """The offset (and mask) predictor, the bilinear sampling, and the convolution of the samples."""
+    _check_offset_groups(in_channels, offset_groups)
+    if traffic is not None:
+        _check_traffic(*traffic)
+    kernel = _positive(kernel_size, 2, "kernel_size")
+    predicted = (3 if check_flag(None, "modulated", modulated) else 2) * offset_groups * math.prod(kernel)
+    if input_size is _WINDOW:
+        main = _layer(in_channels, out_channels, kernel, groups, bias)
+        return [_layer(in_channels, predicted, kernel), main]
+    geometry = (kernel, stride, padding, dilation)
+    if traffic is None:
+        input_size = to_tuple(input_size, 2, "input_size")
+        out = conv_output_size(input_size, *geometry)
+        main = _conv(input_size, in_channels, out_channels, *geometry, groups, bias=bias)
+        predictor = _conv(input_size, in_channels, predicted, *geometry, bias=True)
+    else:
+        out = _output_size(input_size, *geometry)
+        predictor = _conv(input_size, in_channels, predicted, *geometry, bias=True)
+        main = _conv(input_size, in_channels, out_channels, *geometry, groups, bias=bias)
+    # 4 MACs per sample and input channel (one per corner), 1 more for the mask; the offsets read back
+    sampling = Elementwise(predicted * math.prod(out),
+                           (5 if modulated else 4) * in_channels * math.prod(kernel) * math.prod(out))
+    return [predictor, sampling, main]
 
 
 def deform_conv_params(in_channels, out_channels, kernel_size, groups=1, offset_groups=1, bias=True, modulated=False):
@@ -663,10 +808,9 @@ def deform_conv_params(in_channels, out_channels, kernel_size, groups=1, offset_
     >>> deform_conv_params(64, 64, 3, modulated=True)    # + 64 * 27 * 9 + 27 with the mask
     52507
     """
-    _check_offset_groups(in_channels, offset_groups)
-    kernel = _positive(kernel_size, 2, "kernel_size")
-    predicted = (3 if check_flag(None, "modulated", modulated) else 2) * offset_groups * math.prod(kernel)
-    return conv_params(in_channels, out_channels, kernel, groups, bias) + conv_params(in_channels, predicted, kernel)
+    plan = _deformable(_WINDOW, in_channels, out_channels, kernel_size, groups=groups, offset_groups=offset_groups,
+                       modulated=modulated, bias=bias)
+    return price(plan).params
 
 
 def deform_conv_macs(input_size, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
@@ -686,101 +830,8 @@ def deform_conv_macs(input_size, in_channels, out_channels, kernel_size, stride=
     >>> deform_conv_macs((56, 56), 64, 64, 3, padding=1)
     155344896
     """
-    _check_offset_groups(in_channels, offset_groups)
-    kernel = _positive(kernel_size, 2, "kernel_size")
-    predicted = (3 if check_flag(None, "modulated", modulated) else 2) * offset_groups * math.prod(kernel)
-    args = (to_tuple(input_size, 2, "input_size"), kernel, stride, padding, dilation)
-    out = conv_output_size(args[0], kernel, stride, padding, dilation)
-    sampling = (5 if modulated else 4) * in_channels * math.prod(kernel) * math.prod(out)
-    main = conv_macs(args[0], in_channels, out_channels, kernel, stride, padding, dilation, groups)
-    return conv_macs(args[0], in_channels, predicted, kernel, stride, padding, dilation) + sampling + main
-
-
-def conv_transpose_bytes(input_size, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0,
-                         groups=1, dilation=1, batch=1, itemsize=4):
-    """Bytes a transposed convolution must move at least: its input and weights read, its output written.
-
-    ``itemsize * (batch * (C_in prod(I) + C_out prod(O)) + C_in (C_out / g) prod(K))`` with ``O``
-    from :func:`conv_tutorial.shapes.conv_transpose_output_size`; the arguments are those of
-    ``torch.nn.ConvTranspose2d`` (``groups`` before ``dilation``).
-
-    Examples
-    --------
-    >>> conv_transpose_bytes(16, 64, 32, 4, stride=2, padding=1)   # 16x16x64 -> 32x32x32, 32,768 weights
-    327680
-    """
-    _check_channels(in_channels, out_channels, groups)
-    _check_traffic(batch, itemsize)
-    n = _ndim(None, input_size, kernel_size, stride, padding, output_padding, dilation)
-    size, kernel = to_tuple(input_size, n, "input_size"), to_tuple(kernel_size, n, "kernel_size")
-    out = conv_transpose_output_size(size, kernel, to_tuple(stride, n, "stride"), to_tuple(padding, n, "padding"),
-                                     to_tuple(output_padding, n, "output_padding"), to_tuple(dilation, n, "dilation"))
-    weights = in_channels * (out_channels // groups) * math.prod(kernel)
-    return itemsize * (batch * (in_channels * math.prod(size) + out_channels * math.prod(out)) + weights)
-
-
-def separable_conv_bytes(input_size, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
-                         depth_multiplier=1, batch=1, itemsize=4):
-    """Bytes a depthwise separable convolution moves: the depthwise step's plus the pointwise step's.
-
-    The depthwise output is written by the first step and read back by the second (unless the
-    two are fused into one kernel), so it counts twice.
-
-    Examples
-    --------
-    >>> separable_conv_bytes(56, 128, 128, 3, padding=1)    # 4 maps of 56x56x128 + 17,536 weights
-    6492672
-    """
-    mid = check_positive_int(None, "in_channels", in_channels) * check_positive_int(None, "depth_multiplier",
-                                                                                     depth_multiplier)
-    out = _output_size(input_size, kernel_size, stride, padding, dilation)
-    return (conv_bytes(input_size, in_channels, mid, kernel_size, stride, padding, dilation, in_channels, batch,
-                       itemsize)
-            + conv_bytes(out, mid, out_channels, 1, batch=batch, itemsize=itemsize))
-
-
-def spatially_separable_conv_bytes(input_size, in_channels, out_channels, kernel_size, stride=1, padding=0,
-                                   dilation=1, mid_channels=None, groups=1, batch=1, itemsize=4):
-    """Bytes a ``kH x 1`` then ``1 x kW`` convolution moves: the sum of its two steps' (ints only).
-
-    Examples
-    --------
-    >>> spatially_separable_conv_bytes(5, 1, 1, 3)    # 25 + 15 (+ 3) then 15 + 9 (+ 3) elements of 4 bytes
-    280
-    """
-    mid = out_channels if mid_channels is None else check_positive_int(None, "mid_channels", mid_channels)
-    (kh, kw), (sh, sw) = to_tuple(kernel_size, 2, "kernel_size"), to_tuple(stride, 2, "stride")
-    (ph, pw), (dh, dw) = to_tuple(padding, 2, "padding"), to_tuple(dilation, 2, "dilation")
-    size = to_tuple(input_size, 2, "input_size")
-    column_out = conv_output_size(size, (kh, 1), (sh, 1), (ph, 0), (dh, 1))
-    return (conv_bytes(size, in_channels, mid, (kh, 1), (sh, 1), (ph, 0), (dh, 1), groups, batch, itemsize)
-            + conv_bytes(column_out, mid, out_channels, (1, kw), (1, sw), (0, pw), (1, dw), groups, batch, itemsize))
-
-
-def conv2plus1d_bytes(input_size, in_channels, out_channels, kernel_size, stride=1, padding=0, mid_channels=None,
-                      batch=1, itemsize=4):
-    """Bytes a (2+1)D block's two convolutions move, split as in :func:`conv2plus1d_macs`.
-
-    The batch norm and ReLU between them are taken as fused into the spatial convolution's
-    output (as inference engines do), so the intermediate clip is written once and read once.
-
-    Examples
-    --------
-    >>> conv_bytes((8, 56, 56), 64, 64, 3, padding=1)
-    13287424
-    >>> conv2plus1d_bytes((8, 56, 56), 64, 64, 3, padding=1)    # the 144-channel clip written and read
-    42188800
-    """
-    t, h, w = _positive(kernel_size, 3, "kernel_size")
-    s_t, s_h, s_w = _positive(stride, 3, "stride")
-    p_t, p_h, p_w = _non_negative(padding, 3, "padding")
-    size = _positive(input_size, 3, "input_size")
-    mid = _mid_channels(in_channels, out_channels, (t, h, w), mid_channels)
-    mid_size = conv_output_size(size, (1, h, w), (1, s_h, s_w), (0, p_h, p_w))
-    return (conv_bytes(size, in_channels, mid, (1, h, w), (1, s_h, s_w), (0, p_h, p_w), batch=batch,
-                       itemsize=itemsize)
-            + conv_bytes(mid_size, mid, out_channels, (t, 1, 1), (s_t, 1, 1), (p_t, 0, 0), batch=batch,
-                         itemsize=itemsize))
+    return price(_deformable(input_size, in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
+                             offset_groups, modulated)).macs
 
 
 def deform_conv_bytes(input_size, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
@@ -800,16 +851,62 @@ def deform_conv_bytes(input_size, in_channels, out_channels, kernel_size, stride
     >>> deform_conv_bytes(56, 64, 64, 3, padding=1)   # + 64x56x56 read again, 18x56x56 written and read
     3048960
     """
-    _check_offset_groups(in_channels, offset_groups)
-    _check_traffic(batch, itemsize)
-    kernel = _positive(kernel_size, 2, "kernel_size")
-    predicted = (3 if check_flag(None, "modulated", modulated) else 2) * offset_groups * math.prod(kernel)
-    out = _output_size(input_size, kernel, stride, padding, dilation)
-    offsets_read = itemsize * batch * predicted * math.prod(out)
-    return (conv_bytes(input_size, in_channels, predicted, kernel, stride, padding, dilation, 1, batch, itemsize)
-            + offsets_read
-            + conv_bytes(input_size, in_channels, out_channels, kernel, stride, padding, dilation, groups, batch,
-                         itemsize))
+    plan = _deformable(input_size, in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
+                       offset_groups, modulated, traffic=(batch, itemsize))
+    return price(plan, batch, itemsize).bytes
+
+
+def _se_reduced(channels, reduction):
+    for name, value in (("channels", channels), ("reduction", reduction)):
+        check_positive_int(None, name, value)
+    if channels // reduction < 1:
+        raise ValueError(f"channels // reduction must be at least 1, got channels={channels} and reduction={reduction}")
+    return channels // reduction
+
+
+def _squeeze_excitation(channels, reduction=16, spatial_size=1, bias=True, traffic=None):
+    """Pooling, ``C -> C/r -> C`` fully connected layers (1x1 convolutions of a 1x1 map), rescaling."""
+    reduced = _se_reduced(channels, reduction)
+    bias = check_flag(None, "bias", bias)
+    if traffic is not None:
+        _check_traffic(*traffic)
+    size = _positive(spatial_size, 2, "spatial_size")
+    plane = channels * math.prod(size)
+    return [Elementwise(plane + channels), Conv(channels, reduced, (1, 1), (1, 1), bias=bias),
+            Conv(reduced, channels, (1, 1), (1, 1), bias=bias), Elementwise(2 * plane + channels, 0, (channels, *size))]
+
+
+def squeeze_excitation_params(channels, reduction=16, bias=True):
+    """Parameters of a squeeze-and-excitation block: two fully connected layers ``C -> C/r -> C``.
+
+    ``2 * C * (C // r)`` weights, plus ``C // r + C`` biases when ``bias``; equal to
+    ``sum(p.numel() for p in conv_tutorial.torch.SqueezeExcitation(C, r).parameters())``. Hu et al.
+    (2018) count ``2 C^2 / r`` per block (weights only).
+
+    Examples
+    --------
+    >>> squeeze_excitation_params(256, 16)
+    8464
+    >>> squeeze_excitation_params(2048, 16, bias=False)    # the largest block of SE-ResNet-50
+    524288
+    """
+    return price(_squeeze_excitation(channels, reduction, bias=bias)).params
+
+
+def squeeze_excitation_macs(channels, reduction=16):
+    """Multiply-accumulates of a squeeze-and-excitation block's two fully connected layers, per image.
+
+    ``2 * C * (C // r)``, independent of the map size: the layers run on the pooled vector. As
+    everywhere in this module only the weights' MACs are counted (as ``torch.utils.flop_counter``
+    does): the pooling (``C H W`` additions), the gates and the rescaling (``C H W``
+    multiplications) are elementwise work on top.
+
+    Examples
+    --------
+    >>> squeeze_excitation_macs(256, 16)
+    8192
+    """
+    return price(_squeeze_excitation(channels, reduction)).macs
 
 
 def squeeze_excitation_bytes(channels, spatial_size, reduction=16, batch=1, itemsize=4):
@@ -826,11 +923,44 @@ def squeeze_excitation_bytes(channels, spatial_size, reduction=16, batch=1, item
     >>> squeeze_excitation_bytes(256, 56)    # 3 x 802,816 + 1,056 elements + 8,192 weights, 4 bytes each
     9670784
     """
-    reduced = _se_reduced(channels, reduction)
-    _check_traffic(batch, itemsize)
-    size = _spatial_size(spatial_size)
-    elements = batch * (3 * channels * math.prod(size) + 4 * channels + 2 * reduced)
-    return itemsize * (elements + 2 * channels * reduced)
+    return price(_squeeze_excitation(channels, reduction, spatial_size, traffic=(batch, itemsize)), batch,
+                 itemsize).bytes
+
+
+def _global_depthwise(channels, spatial_size, bias=False, traffic=None):
+    """One depthwise step whose kernel is the whole map."""
+    check_positive_int(None, "channels", channels)
+    size = _positive(spatial_size, 2, "spatial_size")
+    if traffic is not None:
+        _check_traffic(*traffic)
+    return [Conv(channels, channels, size, size, groups=channels, bias=check_flag(None, "bias", bias))]
+
+
+def global_depthwise_params(channels, spatial_size, bias=False):
+    """Parameters of a global depthwise convolution: one ``H x W`` filter per channel.
+
+    ``conv_params(C, C, (H, W), groups=C, bias=bias)`` = ``C H W`` (``+ C`` with a bias).
+
+    Examples
+    --------
+    >>> global_depthwise_params(512, 7)    # MobileFaceNet's GDC on its 7 x 7 x 512 map
+    25088
+    """
+    return price(_global_depthwise(channels, spatial_size, bias)).params
+
+
+def global_depthwise_macs(channels, spatial_size):
+    """Multiply-accumulates of a global depthwise convolution over one image: ``C H W``, one per input value.
+
+    The same count as the additions of global average pooling, which is the special case of
+    constant weights.
+
+    Examples
+    --------
+    >>> global_depthwise_macs(512, 7)
+    25088
+    """
+    return price(_global_depthwise(channels, spatial_size)).macs
 
 
 def global_depthwise_bytes(channels, spatial_size, batch=1, itemsize=4):
@@ -841,18 +971,12 @@ def global_depthwise_bytes(channels, spatial_size, batch=1, itemsize=4):
     >>> global_depthwise_bytes(512, 7)       # 25,088 inputs + 25,088 weights + 512 outputs
     202752
     """
-    check_positive_int(None, "channels", channels)
-    size = _spatial_size(spatial_size)
-    return conv_bytes(size, channels, channels, size, groups=channels, batch=batch, itemsize=itemsize)
+    return price(_global_depthwise(channels, spatial_size, traffic=(batch, itemsize)), batch, itemsize).bytes
 
 
 #: The convolution types of the book, in chapter order: the rows of :func:`layer_table`.
 TYPES = ("standard", "pointwise", "spatially separable", "depthwise", "depthwise separable", "grouped", "dilated",
          "transposed", "3D", "(2+1)D", "deformable", "SE", "GDC")
-
-
-def _positive_arg(name, value):
-    return check_positive_int(None, name, value)
 
 
 def layer_table(input_size, in_channels, out_channels, kernel_size=3, stride=1, batch=1, itemsize=4, groups=4,
@@ -917,65 +1041,40 @@ def layer_table(input_size, in_channels, out_channels, kernel_size=3, stride=1, 
     for name, value in (("in_channels", in_channels), ("out_channels", out_channels), ("kernel_size", kernel_size),
                         ("stride", stride), ("itemsize", itemsize), ("groups", groups), ("dilation", dilation),
                         ("frames", frames), ("reduction", reduction)):
-        _positive_arg(name, value)
+        check_positive_int(None, name, value)
     _check_traffic(batch, itemsize)
     size = _positive(input_size, 2, "input_size")
     ci, co, k, s, d = in_channels, out_channels, kernel_size, stride, dilation
-    p = k // 2
-    traffic = dict(batch=batch, itemsize=itemsize)
-    at = "" if s == 1 else f", stride={s}"
-    clip, clip_stride = (frames, *size), (1, s, s)
+    p, out_pad, at, clip = k // 2, s - 1, "" if s == 1 else f", stride={s}", (frames, *size)
     clip_at = "" if s == 1 else f", stride=(1, {s}, {s})"
-    out_pad = s - 1
     map_name = f"{size[0]}" if size[0] == size[1] else f"{size}"
-
-    def out2d(channels, kernel=k, padding=p, dilation_=1):
-        return (channels, *conv_output_size(size, (kernel, kernel), (s, s), (padding, padding), (dilation_, dilation_)))
-
-    # (type, params, per-image MACs, bytes, output shape, torch equivalent)
-    rows = [
-        ("standard", conv_params(ci, co, k), conv_macs(size, ci, co, k, s, p),
-         conv_bytes(size, ci, co, k, s, p, **traffic), out2d(co), f"nn.Conv2d({ci}, {co}, {k}{at}, padding={p})"),
-        ("pointwise", conv_params(ci, co, 1), conv_macs(size, ci, co, 1, s),
-         conv_bytes(size, ci, co, 1, s, **traffic), out2d(co, 1, 0), f"nn.Conv2d({ci}, {co}, 1{at})"),
-        ("spatially separable", spatially_separable_conv_params(ci, co, k),
-         spatially_separable_conv_macs(size, ci, co, k, s, p), spatially_separable_conv_bytes(size, ci, co, k, s, p,
-                                                                                               **traffic),
-         out2d(co), f"SpatiallySeparableConv2d({ci}, {co}, {k}{at}, padding={p})"),
-        ("depthwise", depthwise_conv_params(ci, k), depthwise_conv_macs(size, ci, k, s, p),
-         conv_bytes(size, ci, ci, k, s, p, groups=ci, **traffic), out2d(ci),
-         f"nn.Conv2d({ci}, {ci}, {k}{at}, padding={p}, groups={ci})"),
-        ("depthwise separable", separable_conv_params(ci, co, k), separable_conv_macs(size, ci, co, k, s, p),
-         separable_conv_bytes(size, ci, co, k, s, p, **traffic), out2d(co),
-         f"DepthwiseSeparableConv2d({ci}, {co}, {k}{at}, padding={p})"),
-        ("grouped", conv_params(ci, co, k, groups), conv_macs(size, ci, co, k, s, p, groups=groups),
-         conv_bytes(size, ci, co, k, s, p, groups=groups, **traffic), out2d(co),
-         f"nn.Conv2d({ci}, {co}, {k}{at}, padding={p}, groups={groups})"),
-        ("dilated", conv_params(ci, co, k), conv_macs(size, ci, co, k, s, d * p, d),
-         conv_bytes(size, ci, co, k, s, d * p, d, **traffic), out2d(co, k, d * p, d),
-         f"nn.Conv2d({ci}, {co}, {k}{at}, padding={d * p}, dilation={d})"),
-        ("transposed", conv_params(ci, co, k), conv_transpose_macs(size, ci, co, k),
-         conv_transpose_bytes(size, ci, co, k, s, p, out_pad, **traffic),
-         (co, *conv_transpose_output_size(size, (k, k), (s, s), (p, p), (out_pad, out_pad))),
-         f"nn.ConvTranspose2d({ci}, {co}, {k}{at}, padding={p}{f', output_padding={out_pad}' if out_pad else ''})"),
-        ("3D", conv_params(ci, co, k, ndim=3), conv_macs(clip, ci, co, k, clip_stride, p),
-         conv_bytes(clip, ci, co, (k, k, k), clip_stride, p, **traffic),
-         (co, *conv_output_size(clip, (k, k, k), clip_stride, (p, p, p))),
-         f"nn.Conv3d({ci}, {co}, {k}{clip_at}, padding={p})"),
-        ("(2+1)D", conv2plus1d_params(ci, co, k), conv2plus1d_macs(clip, ci, co, k, clip_stride, p),
-         conv2plus1d_bytes(clip, ci, co, k, clip_stride, p, **traffic),
-         (co, *conv_output_size(clip, (k, k, k), clip_stride, (p, p, p))),
-         f"Conv2Plus1d({ci}, {co}, {k}{clip_at}, padding={p})"),
-        ("deformable", deform_conv_params(ci, co, k), deform_conv_macs(size, ci, co, k, s, p),
-         deform_conv_bytes(size, ci, co, k, s, p, **traffic), out2d(co),
-         f"DeformConv2d({ci}, {co}, {k}{at}, padding={p})"),
-        ("SE", squeeze_excitation_params(ci, reduction), squeeze_excitation_macs(ci, reduction),
-         squeeze_excitation_bytes(ci, size, reduction, **traffic), (ci, *size),
-         f"SqueezeExcitation({ci}, reduction={reduction})"),
-        ("GDC", global_depthwise_params(ci, size), global_depthwise_macs(ci, size),
-         global_depthwise_bytes(ci, size, **traffic), (ci, 1, 1), f"GlobalDepthwiseConv2d({ci}, {map_name})"),
-    ]
-    return [{"type": name, "params": params, "macs": batch * macs, "bytes": nbytes,
-             "intensity": _flops_per_byte(batch * macs, nbytes) if nbytes else 0.0, "output": tuple(output),
-             "torch": torch_call}
-            for name, params, macs, nbytes, output, torch_call in rows]
+    plans = {  # type: (plan, torch equivalent); built in TYPES order, so the first bad argument is reported first
+        "standard": ([_conv(size, ci, co, k, s, p, bias=True)], f"nn.Conv2d({ci}, {co}, {k}{at}, padding={p})"),
+        "pointwise": ([_conv(size, ci, co, 1, s, bias=True)], f"nn.Conv2d({ci}, {co}, 1{at})"),
+        "spatially separable": (_spatially_separable(size, ci, co, k, s, p),
+                                f"SpatiallySeparableConv2d({ci}, {co}, {k}{at}, padding={p})"),
+        "depthwise": ([_conv(size, ci, ci, k, s, p, groups=ci, bias=True)],
+                      f"nn.Conv2d({ci}, {ci}, {k}{at}, padding={p}, groups={ci})"),
+        "depthwise separable": (_separable(size, ci, co, k, s, p),
+                                f"DepthwiseSeparableConv2d({ci}, {co}, {k}{at}, padding={p})"),
+        "grouped": ([_conv(size, ci, co, k, s, p, groups=groups, bias=True)],
+                    f"nn.Conv2d({ci}, {co}, {k}{at}, padding={p}, groups={groups})"),
+        "dilated": ([_conv(size, ci, co, k, s, d * p, d, bias=True)],
+                    f"nn.Conv2d({ci}, {co}, {k}{at}, padding={d * p}, dilation={d})"),
+        "transposed": ([Conv(ci, co, size, (k, k), (s, s), (p, p), bias=True, transposed=True,
+                             output_padding=(out_pad, out_pad))],
+                       f"nn.ConvTranspose2d({ci}, {co}, {k}{at}, padding={p}"
+                       f"{f', output_padding={out_pad}' if out_pad else ''})"),
+        "3D": ([_conv(clip, ci, co, k, (1, s, s), p, bias=True)], f"nn.Conv3d({ci}, {co}, {k}{clip_at}, padding={p})"),
+        "(2+1)D": (_conv2plus1d(clip, ci, co, k, (1, s, s), p, batch_norm=True),
+                   f"Conv2Plus1d({ci}, {co}, {k}{clip_at}, padding={p})"),
+        "deformable": (_deformable(size, ci, co, k, s, p), f"DeformConv2d({ci}, {co}, {k}{at}, padding={p})"),
+        "SE": (_squeeze_excitation(ci, reduction, size), f"SqueezeExcitation({ci}, reduction={reduction})"),
+        "GDC": (_global_depthwise(ci, size), f"GlobalDepthwiseConv2d({ci}, {map_name})"),
+    }
+    rows = []
+    for name, (plan, torch_call) in plans.items():
+        cost = price(plan, batch, itemsize)
+        rows.append({"type": name, "params": cost.params, "macs": cost.macs, "bytes": cost.bytes,
+                     "intensity": cost.intensity, "output": cost.output, "torch": torch_call})
+    return rows
