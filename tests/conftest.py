@@ -5,8 +5,13 @@ from __future__ import annotations
 
 import os
 
+import pytest
 import torch
+from helpers import Backend
 from hypothesis import HealthCheck, settings
+
+import conv_tutorial.numpy as cnp
+import conv_tutorial.torch as ct
 
 # CI and the default run draw a moderate number of examples; `HYPOTHESIS_PROFILE=thorough` more.
 settings.register_profile("default", max_examples=60, deadline=None,
@@ -19,3 +24,9 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 # default): the reference would be the less exact side. Compare with full float32 products.
 torch.backends.cudnn.allow_tf32 = False
 torch.backends.cuda.matmul.allow_tf32 = False
+
+
+@pytest.fixture(params=["numpy", "torch"], scope="session")
+def backend(request) -> Backend:
+    """Each backend in turn, for the tests that hold both to the same reference."""
+    return Backend(request.param, cnp if request.param == "numpy" else ct)

@@ -1,5 +1,6 @@
-"""Transposed convolution: the conv_arithmetic relationships against PyTorch, C.T and the gradient
-identities, overlap maps against explicit counts, resize-convolution, the diagrams, bad input."""
+"""Transposed convolution: both backends against PyTorch and as the adjoint of the convolution, the
+conv_arithmetic relationships, C.T and the gradient identities, overlap maps against explicit counts,
+resize-convolution, the diagrams, bad input."""
 
 from __future__ import annotations
 
@@ -11,10 +12,11 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from helpers import assert_close_to_reference
+from helpers import as_tuple_of, assert_close_to_reference, tensor
 from hypothesis import assume, given
 from hypothesis import strategies as st
 from matplotlib import pyplot as plt
+from strategies import conv_configs, transposed_configs
 from torch.utils.flop_counter import FlopCounterMode
 
 import conv_tutorial.numpy as cnp
@@ -30,6 +32,35 @@ F64 = torch.float64
 def close_figures():
     yield
     plt.close("all")
+
+
+@given(transposed_configs())
+def test_conv_transpose_matches_torch(backend, config):
+    n, y, w, b, kw = config
+    ours = getattr(backend.module, f"conv_transpose{n}d")(backend.array(y), backend.array(w), backend.array(b), **kw)
+    assert_close_to_reference(ours, getattr(F, f"conv_transpose{n}d")(tensor(y), tensor(w), tensor(b), **kw))
+
+
+@given(conv_configs(ndims=(2,), paddings=("int", "valid")))
+def test_conv_transpose2d_is_the_adjoint_of_conv2d(backend, config):
+    """<conv2d(x), y> == <x, conv_transpose2d(y)>, output_padding giving back x's size."""
+    _, x, w, _, kw = config
+    conv2d, conv_transpose2d = backend.module.conv2d, backend.module.conv_transpose2d
+    out = np.asarray(conv2d(backend.array(x), backend.array(w), **kw))
+    y = np.random.default_rng(1).standard_normal(out.shape)
+    strides, dils = as_tuple_of(kw["stride"], 2), as_tuple_of(kw["dilation"], 2)
+    pads = as_tuple_of(0 if kw["padding"] == "valid" else kw["padding"], 2)
+    # The convolution maps several input sizes onto one output size; output_padding picks x's: the
+    # input rows a strided convolution does not reach.
+    out_pad = tuple((i + 2 * p - d * (k - 1) - 1) % s for i, p, d, k, s in zip(x.shape[2:], pads, dils, w.shape[2:],
+                                                                               strides))
+    if any(op >= s and op >= d for op, s, d in zip(out_pad, strides, dils)):
+        return  # no output_padding maps back to this input size (PyTorch has the same limit)
+    back = np.asarray(conv_transpose2d(backend.array(y), backend.array(w), stride=strides, padding=pads,
+                                       output_padding=out_pad, groups=kw["groups"], dilation=dils))
+    assert back.shape == x.shape
+    lhs, rhs = np.vdot(out, y), np.vdot(x, back)
+    assert abs(lhs - rhs) <= 1e-10 * max(1.0, abs(lhs))
 
 
 @st.composite
