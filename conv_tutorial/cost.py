@@ -1,11 +1,11 @@
 """What a convolution costs: parameters, multiply-accumulates, memory traffic, arithmetic intensity.
 
 Pure arithmetic on layer specifications (no arrays). Every type of the book is a *plan*: a
-sequence of steps, each a convolution with its geometry (:class:`Conv`), a batch norm
-(:class:`BatchNorm`) or a step that only moves data, such as pooling or gating
-(:class:`Elementwise`), and one function, :func:`price`, prices any plan. The public functions
-check their arguments, build the plan of their type and price it; :func:`layer_table` puts every
-type side by side for one layer. One convention, used throughout:
+sequence of steps, each a convolution with its geometry (``Conv``), a batch norm (``BatchNorm``)
+or a step that only moves data, such as pooling or gating (``Elementwise``); one function,
+``price``, prices any plan. Each public function checks its arguments, builds the plan of its type
+and prices it; :func:`layer_table` puts every type side by side for one layer. One convention,
+used throughout:
 
 - **parameters** count every weight plus one bias per output channel when there is a bias (and
   the scale and shift of a batch norm inside a block); equal to
@@ -22,6 +22,14 @@ type side by side for one layer. One convention, used throughout:
   unless the steps are fused. Biases are left out (a few numbers per channel);
 - **arithmetic intensity** is FLOPs per byte, ``2 * MACs / bytes`` for the same batch: the
   roofline model's x-axis.
+
+The arguments mean the same in every function: ``in_channels``, ``out_channels``, ``groups``,
+``kernel_size``, ``stride``, ``padding`` (also ``'valid'`` or ``'same'`` where a single convolution
+takes it) and ``dilation`` as in ``torch.nn.Conv2d``; ``input_size`` is the spatial size of the
+input (``(H, W)`` in 2D). A size given as an int means the same along every spatial axis: ``ndim``
+of them where the function takes ``ndim``, else as many as any tuple argument has, else 2.
+``batch`` counts images (clips), ``itemsize`` the bytes per number (4 for float32, 8 for float64,
+2 for float16).
 
 A standard convolution layer ``C_in -> C_out`` with kernel ``K`` (a tuple, one entry per spatial
 axis) and ``groups = g`` has ``C_out * C_in/g * prod(K)`` weights, and each of its
@@ -129,7 +137,7 @@ class Cost(NamedTuple):
 
 
 def price(plan, batch=1, itemsize=4) -> Cost:
-    """Parameters, MACs, bytes and intensity of a plan, a sequence of :class:`Conv`, :class:`BatchNorm`, ..."""
+    """Parameters, MACs, bytes and intensity of a plan: a sequence of ``Conv``, ``BatchNorm``, ``Elementwise`` steps."""
     macs = batch * sum(step.macs for step in plan)
     nbytes = itemsize * sum(batch * step.moved + step.weights for step in plan)
     output = [step.output for step in plan if step.output is not None]
@@ -202,15 +210,6 @@ def conv_params(in_channels, out_channels, kernel_size, groups=1, bias=True, ndi
     ``C_out * (C_in / groups) * prod(kernel_size) + (C_out if bias else 0)``; equal to
     ``sum(p.numel() for p in torch.nn.Conv2d(...).parameters())``.
 
-    Parameters
-    ----------
-    in_channels, out_channels, groups : int
-    kernel_size : int or tuple of int
-        An int means the same size along ``ndim`` axes.
-    bias : bool
-    ndim : int, optional
-        Number of spatial axes; by default the length of ``kernel_size``, or 2 for an int.
-
     Examples
     --------
     >>> conv_params(3, 64, 7, bias=False)      # ResNet-50's first layer
@@ -228,16 +227,6 @@ def conv_macs(input_size, in_channels, out_channels, kernel_size, stride=1, padd
     ``C_out * prod(O) * (C_in / groups) * prod(kernel_size)`` with ``O`` the output size from
     :func:`conv_tutorial.shapes.conv_output_size`. Multiply by the batch size for a batch; the
     FLOP count is twice this.
-
-    Parameters
-    ----------
-    input_size : int or tuple of int
-        Spatial input size, ``(H, W)`` for 2D. Ints (here and below) mean the same size along
-        ``ndim`` axes, as in :func:`conv_params`.
-    in_channels, out_channels, groups : int
-    kernel_size, stride, padding, dilation : as in ``torch.nn.Conv2d``
-    ndim : int, optional
-        Number of spatial axes; by default the length of any tuple argument, or 2.
 
     Examples
     --------
@@ -307,15 +296,6 @@ def memory_access_cost(input_size, in_channels, out_channels, kernel_size, strid
     ``B = hw c1 c2 / g`` held fixed it becomes ``hw c1 + B g / c1 + B / (hw)``, which grows with
     ``g``: guideline G2, "excessive group convolution increases MAC". (This MAC is *memory access
     cost*, not the multiply-accumulates of :func:`conv_macs`.)
-
-    Parameters
-    ----------
-    input_size : int or tuple of int
-        Spatial input size ``I``.
-    in_channels, out_channels, groups : int
-    kernel_size, stride, padding, dilation : as in ``torch.nn.Conv2d``
-    ndim : int, optional
-        Number of spatial axes; by default the length of any tuple argument, or 2.
 
     Examples
     --------
@@ -422,15 +402,6 @@ def conv_transpose_macs(input_size, in_channels, out_channels, kernel_size, grou
     land in the cropped ``padding`` are computed and thrown away), which is how
     ``torch.utils.flop_counter`` counts them too.
 
-    Parameters
-    ----------
-    input_size : int or tuple of int
-        Spatial size of the transposed convolution's input.
-    in_channels, out_channels, groups : int
-    kernel_size : int or tuple of int
-    ndim : int, optional
-        Number of spatial axes; by default the length of any tuple argument, or 2.
-
     Examples
     --------
     >>> conv_transpose_macs(16, 64, 32, 4)     # ConvTranspose2d(64, 32, 4, stride=2, padding=1) on 16x16
@@ -461,10 +432,9 @@ def conv_transpose_bytes(input_size, in_channels, out_channels, kernel_size, str
     _check_channels(in_channels, out_channels, groups)
     _check_traffic(batch, itemsize)
     n = _ndim(None, input_size, kernel_size, stride, padding, output_padding, dilation)
-    size, kernel, stride, padding, output_padding, dilation = (
-        to_tuple(value, n, name) for value, name in ((input_size, "input_size"), (kernel_size, "kernel_size"),
-                                                     (stride, "stride"), (padding, "padding"),
-                                                     (output_padding, "output_padding"), (dilation, "dilation")))
+    size, kernel, stride, padding, output_padding, dilation = (to_tuple(value, n, name) for value, name in zip(
+        (input_size, kernel_size, stride, padding, output_padding, dilation),
+        ("input_size", "kernel_size", "stride", "padding", "output_padding", "dilation")))
     step = Conv(in_channels, out_channels, size, kernel, stride, padding, dilation, groups, transposed=True,
                 output_padding=output_padding)
     return price([step], batch, itemsize).bytes
@@ -776,15 +746,13 @@ def _deformable(input_size, in_channels, out_channels, kernel_size, stride=1, pa
         main = _layer(in_channels, out_channels, kernel, groups, bias)
         return [_layer(in_channels, predicted, kernel), main]
     geometry = (kernel, stride, padding, dilation)
-    if traffic is None:
+    if traffic is None:  # deform_conv_macs' errors show stride, padding and dilation as given
         input_size = to_tuple(input_size, 2, "input_size")
         out = conv_output_size(input_size, *geometry)
-        main = _conv(input_size, in_channels, out_channels, *geometry, groups, bias=bias)
-        predictor = _conv(input_size, in_channels, predicted, *geometry, bias=True)
     else:
         out = _output_size(input_size, *geometry)
-        predictor = _conv(input_size, in_channels, predicted, *geometry, bias=True)
-        main = _conv(input_size, in_channels, out_channels, *geometry, groups, bias=bias)
+    predictor = _conv(input_size, in_channels, predicted, *geometry, bias=True)
+    main = _conv(input_size, in_channels, out_channels, *geometry, groups, bias=bias)
     # 4 MACs per sample and input channel (one per corner), 1 more for the mask; the offsets read back
     sampling = Elementwise(predicted * math.prod(out),
                            (5 if modulated else 4) * in_channels * math.prod(kernel) * math.prod(out))
