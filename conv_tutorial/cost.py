@@ -145,7 +145,7 @@ def price(plan, batch=1, itemsize=4) -> Cost:
                 output[-1] if output else None)
 
 
-#: The ``input_size`` of a plan built for its parameters only: each step runs on one window of its kernel.
+# The input_size of a plan built for its parameters only: each step runs on one window of its kernel.
 _WINDOW = object()
 
 
@@ -1016,7 +1016,7 @@ def layer_table(input_size, in_channels, out_channels, kernel_size=3, stride=1, 
     p, out_pad, at, clip = k // 2, s - 1, "" if s == 1 else f", stride={s}", (frames, *size)
     clip_at = "" if s == 1 else f", stride=(1, {s}, {s})"
     map_name = f"{size[0]}" if size[0] == size[1] else f"{size}"
-    plans = {  # type: (plan, torch equivalent); built in TYPES order, so the first bad argument is reported first
+    plans = {  # each type's plan and its torch equivalent, built in TYPES order: the first bad argument is reported
         "standard": ([_conv(size, ci, co, k, s, p, bias=True)], f"nn.Conv2d({ci}, {co}, {k}{at}, padding={p})"),
         "pointwise": ([_conv(size, ci, co, 1, s, bias=True)], f"nn.Conv2d({ci}, {co}, 1{at})"),
         "spatially separable": (_spatially_separable(size, ci, co, k, s, p),
