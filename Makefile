@@ -63,7 +63,7 @@ test-browser: $(STAMP)
 
 ## make notebooks: the only way committed outputs change: re-execute notebooks in place
 notebooks: $(STAMP)
-	$(BIN)/python tests/execute_notebooks.py $(NOTEBOOKS)
+	$(BIN)/python tools/execute_notebooks.py $(NOTEBOOKS)
 
 ## make bench: every NumPy implementation against PyTorch, and every torch one against the native
 ## op, on real layer shapes; ratios measured in one run (the same as `conv-tutorial bench`)

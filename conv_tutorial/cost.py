@@ -1,8 +1,11 @@
 """What a convolution costs: parameters, multiply-accumulates, memory traffic, arithmetic intensity.
 
-Pure arithmetic on layer specifications (no arrays), one set of functions per type of the book,
-and :func:`layer_table`, which puts every type side by side for one layer. One convention,
-used by every function here:
+Pure arithmetic on layer specifications (no arrays). Every type of the book is a *plan*: a
+sequence of steps, each a convolution with its geometry (``Conv``), a batch norm (``BatchNorm``)
+or a step that only moves data, such as pooling or gating (``Elementwise``); one function,
+``price``, prices any plan. Each public function checks its arguments, builds the plan of its type
+and prices it; :func:`layer_table` puts every type side by side for one layer. One convention,
+used throughout:
 
 - **parameters** count every weight plus one bias per output channel when there is a bias (and
   the scale and shift of a batch norm inside a block); equal to
@@ -20,6 +23,14 @@ used by every function here:
 - **arithmetic intensity** is FLOPs per byte, ``2 * MACs / bytes`` for the same batch: the
   roofline model's x-axis.
 
+The arguments mean the same in every function: ``in_channels``, ``out_channels``, ``groups``,
+``kernel_size``, ``stride``, ``padding`` (also ``'valid'`` or ``'same'`` where a single convolution
+takes it) and ``dilation`` as in ``torch.nn.Conv2d``; ``input_size`` is the spatial size of the
+input (``(H, W)`` in 2D). A size given as an int means the same along every spatial axis: ``ndim``
+of them where the function takes ``ndim``, else as many as any tuple argument has, else 2.
+``batch`` counts images (clips), ``itemsize`` the bytes per number (4 for float32, 8 for float64,
+2 for float16).
+
 A standard convolution layer ``C_in -> C_out`` with kernel ``K`` (a tuple, one entry per spatial
 axis) and ``groups = g`` has ``C_out * C_in/g * prod(K)`` weights, and each of its
 ``C_out * prod(O)`` output values takes ``C_in/g * prod(K)`` MACs.
@@ -28,6 +39,8 @@ axis) and ``groups = g`` has ``C_out * C_in/g * prod(K)`` weights, and each of i
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from ._checks import _non_negative, _positive, check_flag, check_positive_int, to_tuple
 from .shapes import conv_output_size, conv_transpose_output_size
@@ -42,6 +55,100 @@ __all__ = ["TYPES", "arithmetic_intensity", "batch_norm_params", "conv2plus1d_by
            "squeeze_excitation_macs", "squeeze_excitation_params", "stack_macs", "stack_params"]
 
 
+@dataclass(frozen=True)
+class Conv:
+    """A convolution step (transposed when ``transposed``), its geometry as tuples, one entry per axis.
+
+    Without an ``input_size`` the step runs on one window of its kernel (one output per axis):
+    enough for its parameters, which do not depend on the input.
+    """
+
+    in_channels: int
+    out_channels: int
+    input_size: tuple | None
+    kernel_size: tuple
+    stride: tuple | int = 1
+    padding: tuple | int | str = 0
+    dilation: tuple | int = 1
+    groups: int = 1
+    bias: bool = False
+    transposed: bool = False
+    output_padding: tuple | int = 0
+    output_size: tuple = field(init=False)
+
+    def __post_init__(self):
+        size = self.input_size or self.kernel_size
+        geometry = (size, self.kernel_size, self.stride, self.padding)
+        out = (conv_transpose_output_size(*geometry, self.output_padding, self.dilation) if self.transposed
+               else conv_output_size(*geometry, self.dilation))
+        object.__setattr__(self, "output_size", out)
+
+    @property
+    def weights(self) -> int:
+        return self.out_channels * (self.in_channels // self.groups) * math.prod(self.kernel_size)
+
+    @property
+    def params(self) -> int:
+        return self.weights + (self.out_channels if self.bias else 0)
+
+    @property
+    def macs(self) -> int:  # per output value (per input value when transposed), C_in/g * prod(K) of them
+        return self.weights * math.prod((self.input_size or self.kernel_size) if self.transposed else self.output_size)
+
+    @property
+    def moved(self) -> int:  # the input read and the output written, per image
+        size = self.input_size or self.kernel_size
+        return self.in_channels * math.prod(size) + self.out_channels * math.prod(self.output_size)
+
+    @property
+    def output(self) -> tuple:
+        return (self.out_channels, *self.output_size)
+
+
+@dataclass(frozen=True)
+class BatchNorm:
+    """A batch norm of ``channels``: a scale and a shift each, fused into the step before (no traffic)."""
+
+    channels: int
+    macs = moved = weights = 0
+    output = None
+
+    @property
+    def params(self) -> int:
+        return 2 * self.channels
+
+
+@dataclass(frozen=True)
+class Elementwise:
+    """A step without weights (pooling, gating, reading offsets back): ``moved`` numbers per image."""
+
+    moved: int
+    macs: int = 0
+    output: tuple | None = None
+    params = weights = 0
+
+
+class Cost(NamedTuple):
+    params: int
+    macs: int  # for the batch
+    bytes: int  # for the batch
+    intensity: float  # FLOPs per byte
+    output: tuple | None  # the output shape of one image: that of the last step that has one
+
+
+def price(plan, batch=1, itemsize=4) -> Cost:
+    """Parameters, MACs, bytes and intensity of a plan: a sequence of ``Conv``, ``BatchNorm``, ``Elementwise`` steps."""
+    macs = batch * sum(step.macs for step in plan)
+    nbytes = itemsize * sum(batch * step.moved + step.weights for step in plan)
+    output = [step.output for step in plan if step.output is not None]
+    return Cost(sum(step.params for step in plan), macs, nbytes, 2 * macs / nbytes if nbytes else 0.0,
+                output[-1] if output else None)
+
+
+# The input_size of a plan built for its parameters only: each step runs on one window of its kernel.
+_WINDOW = object()
+
+
 def _check_channels(in_channels, out_channels, groups):
     for name, value in (("in_channels", in_channels), ("out_channels", out_channels), ("groups", groups)):
         check_positive_int(None, name, value)
@@ -50,6 +157,12 @@ def _check_channels(in_channels, out_channels, groups):
     if out_channels % groups:
         raise ValueError(f"out_channels must be divisible by groups, got out_channels={out_channels} and "
                          f"groups={groups}")
+
+
+def _check_traffic(batch, itemsize):
+    check_positive_int(None, "batch", batch, minimum=0)
+    if check_positive_int(None, "itemsize", itemsize) not in (1, 2, 4, 8):
+        raise ValueError(f"itemsize must be 1, 2, 4 or 8 bytes, got itemsize={itemsize!r}")
 
 
 def _ndim(ndim, *sizes) -> int:
@@ -64,12 +177,31 @@ def _ndim(ndim, *sizes) -> int:
     return lengths.pop() if lengths else 2
 
 
+def _geometry(n, input_size, kernel_size, stride, padding, dilation):
+    """``(input_size, kernel_size, stride, padding, dilation)`` as tuples of ``n`` (``padding`` may stay a string)."""
+    return (to_tuple(input_size, n, "input_size"), to_tuple(kernel_size, n, "kernel_size"),
+            to_tuple(stride, n, "stride"), padding if isinstance(padding, str) else to_tuple(padding, n, "padding"),
+            to_tuple(dilation, n, "dilation"))
+
+
 def _output_size(input_size, kernel_size, stride, padding, dilation, n=2):
-    """Output size of a convolution, every argument an int or a tuple of ``n`` (``padding`` also a string)."""
-    return conv_output_size(to_tuple(input_size, n, "input_size"), to_tuple(kernel_size, n, "kernel_size"),
-                            to_tuple(stride, n, "stride"),
-                            padding if isinstance(padding, str) else to_tuple(padding, n, "padding"),
-                            to_tuple(dilation, n, "dilation"))
+    return conv_output_size(*_geometry(n, input_size, kernel_size, stride, padding, dilation))
+
+
+def _layer(in_channels, out_channels, kernel_size, groups=1, bias=True, ndim=None):
+    """A convolution step on one window, checked as :func:`conv_params` checks its arguments."""
+    _check_channels(in_channels, out_channels, groups)
+    kernel = _positive(kernel_size, _ndim(ndim, kernel_size), "kernel_size")
+    return Conv(in_channels, out_channels, None, kernel, groups=groups, bias=check_flag(None, "bias", bias))
+
+
+def _conv(input_size, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, ndim=None,
+          bias=False):
+    """A convolution step on ``input_size``, checked as :func:`conv_macs` checks its arguments."""
+    _check_channels(in_channels, out_channels, groups)
+    n = _ndim(ndim, input_size, kernel_size, stride, padding, dilation)
+    return Conv(in_channels, out_channels, *_geometry(n, input_size, kernel_size, stride, padding, dilation), groups,
+                bias)
 
 
 def conv_params(in_channels, out_channels, kernel_size, groups=1, bias=True, ndim=None):
@@ -78,15 +210,6 @@ def conv_params(in_channels, out_channels, kernel_size, groups=1, bias=True, ndi
     ``C_out * (C_in / groups) * prod(kernel_size) + (C_out if bias else 0)``; equal to
     ``sum(p.numel() for p in torch.nn.Conv2d(...).parameters())``.
 
-    Parameters
-    ----------
-    in_channels, out_channels, groups : int
-    kernel_size : int or tuple of int
-        An int means the same size along ``ndim`` axes.
-    bias : bool
-    ndim : int, optional
-        Number of spatial axes; by default the length of ``kernel_size``, or 2 for an int.
-
     Examples
     --------
     >>> conv_params(3, 64, 7, bias=False)      # ResNet-50's first layer
@@ -94,10 +217,7 @@ def conv_params(in_channels, out_channels, kernel_size, groups=1, bias=True, ndi
     >>> conv_params(256, 256, 3, groups=8)
     73984
     """
-    _check_channels(in_channels, out_channels, groups)
-    kernel = _positive(kernel_size, _ndim(ndim, kernel_size), "kernel_size")
-    return out_channels * (in_channels // groups) * math.prod(kernel) + (out_channels if check_flag(None, "bias", bias)
-                                                                         else 0)
+    return price([_layer(in_channels, out_channels, kernel_size, groups, bias, ndim)]).params
 
 
 def conv_macs(input_size, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
@@ -108,16 +228,6 @@ def conv_macs(input_size, in_channels, out_channels, kernel_size, stride=1, padd
     :func:`conv_tutorial.shapes.conv_output_size`. Multiply by the batch size for a batch; the
     FLOP count is twice this.
 
-    Parameters
-    ----------
-    input_size : int or tuple of int
-        Spatial input size, ``(H, W)`` for 2D. Ints (here and below) mean the same size along
-        ``ndim`` axes, as in :func:`conv_params`.
-    in_channels, out_channels, groups : int
-    kernel_size, stride, padding, dilation : as in ``torch.nn.Conv2d``
-    ndim : int, optional
-        Number of spatial axes; by default the length of any tuple argument, or 2.
-
     Examples
     --------
     >>> conv_macs(224, 3, 64, 7, stride=2, padding=3)   # ResNet-50's first layer
@@ -125,16 +235,83 @@ def conv_macs(input_size, in_channels, out_channels, kernel_size, stride=1, padd
     >>> conv_macs((32,), 1, 6, 5)                        # a 1D convolution
     840
     """
+    return price([_conv(input_size, in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
+                        ndim)]).macs
+
+
+def conv_bytes(input_size, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
+               batch=1, itemsize=4):
+    """Bytes a convolution must move at least: read the input and the weights once, write the output once.
+
+    ``itemsize * (batch * (C_in prod(I) + C_out prod(O)) + weights)``; ``itemsize`` is 4 for
+    float32, 8 for float64, 2 for float16. This is the floor of the memory traffic (a cache that
+    holds everything); real kernels move more.
+
+    Examples
+    --------
+    >>> conv_bytes(56, 128, 128, 3, padding=1, groups=128, batch=8)   # a MobileNet depthwise layer
+    25694720
+    """
     _check_channels(in_channels, out_channels, groups)
+    _check_traffic(batch, itemsize)
+    step = _conv(input_size, in_channels, out_channels, kernel_size, stride, padding, dilation, groups)
+    _ndim(len(step.kernel_size))  # the weights are counted for 1, 2 or 3 axes, as conv_params counts them
+    return price([step], batch, itemsize).bytes
+
+
+def arithmetic_intensity(input_size, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
+                         groups=1, batch=1, itemsize=4):
+    """FLOPs per byte moved: ``2 * batch * conv_macs / conv_bytes``.
+
+    The roofline model's convention: FLOPs (2 per MAC) over the bytes of :func:`conv_bytes`. A
+    processor doing ``P`` FLOP/s with memory bandwidth ``B`` byte/s is limited by memory for
+    layers whose intensity is below ``P / B`` (tens of FLOPs per byte on a CPU): their time is
+    the bytes over ``B``, whatever the FLOPs.
+
+    Examples
+    --------
+    >>> round(arithmetic_intensity(56, 128, 128, 3, padding=1, groups=128, batch=8), 2)   # depthwise
+    2.25
+    >>> round(arithmetic_intensity(56, 128, 128, 1, batch=8), 1)                          # pointwise
+    31.9
+    """
+    _check_traffic(batch, itemsize)
+    step = _conv(input_size, in_channels, out_channels, kernel_size, stride, padding, dilation, groups)
+    _ndim(len(step.kernel_size))
+    return price([step], batch, itemsize).intensity
+
+
+def memory_access_cost(input_size, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
+                       groups=1, ndim=None):
+    """Memory access cost of one convolution over one image, in elements (ShuffleNet V2's MAC).
+
+    Ma et al. (2018) count the numbers a layer must move between memory and the processor,
+    assuming the cache holds a whole feature map and the weights: the input is read once, the
+    output written once and every weight read once::
+
+        MAC = C_in * prod(I) + C_out * prod(O) + C_out * (C_in / g) * prod(K)
+
+    Multiply by the element size (4 bytes in float32) for bytes. For a 1x1 convolution on an
+    ``h x w`` map (``O = I``) this is the paper's ``hw(c1 + c2) + c1 c2 / g``; with the FLOPs
+    ``B = hw c1 c2 / g`` held fixed it becomes ``hw c1 + B g / c1 + B / (hw)``, which grows with
+    ``g``: guideline G2, "excessive group convolution increases MAC". (This MAC is *memory access
+    cost*, not the multiply-accumulates of :func:`conv_macs`.)
+
+    Examples
+    --------
+    >>> memory_access_cost(56, 128, 128, 1)              # hw(c1 + c2) + c1 c2 = 3136 * 256 + 16384
+    819200
+    >>> memory_access_cost(56, 360, 360, 1, groups=8)    # about the same FLOPs with g = 8: more MAC
+    2274120
+    """
+    # The same count as conv_bytes, in elements rather than bytes, for one image.
     n = _ndim(ndim, input_size, kernel_size, stride, padding, dilation)
-    kernel = to_tuple(kernel_size, n, "kernel_size")
-    out = _output_size(input_size, kernel, stride, padding, dilation, n)
-    return out_channels * math.prod(out) * (in_channels // groups) * math.prod(kernel)
+    return conv_bytes(to_tuple(input_size, n, "input_size"), in_channels, out_channels,
+                      to_tuple(kernel_size, n, "kernel_size"), stride, padding, dilation, groups, batch=1, itemsize=1)
 
 
 def _stack_layers(layers):
-    """Each layer as a dict of ``torch.nn.Conv2d``'s first seven arguments, checked."""
-    names = ("in_channels", "out_channels", "kernel_size", "stride", "padding", "dilation", "groups")
+    """Each layer as a tuple of ``torch.nn.Conv2d``'s first seven arguments, checked."""
     try:
         layers = list(layers)
     except TypeError:
@@ -145,17 +322,13 @@ def _stack_layers(layers):
     checked = []
     for i, layer in enumerate(layers):
         if not isinstance(layer, (tuple, list)) or not 3 <= len(layer) <= 7:
-            raise ValueError(
-                f"layers[{i}] must be a tuple (in_channels, out_channels, kernel_size[, stride[, padding"
-                f"[, dilation[, groups]]]]) as in torch.nn.Conv2d, got {layer!r}"
-            )
-        args = {"stride": 1, "padding": 0, "dilation": 1, "groups": 1, **dict(zip(names, layer))}
-        _check_channels(args["in_channels"], args["out_channels"], args["groups"])
-        if i and args["in_channels"] != checked[-1]["out_channels"]:
-            raise ValueError(
-                f"layers[{i}] has in_channels={args['in_channels']}, but layers[{i - 1}] has "
-                f"out_channels={checked[-1]['out_channels']}: consecutive layers must chain"
-            )
+            raise ValueError(f"layers[{i}] must be a tuple (in_channels, out_channels, kernel_size[, stride[, padding"
+                             f"[, dilation[, groups]]]]) as in torch.nn.Conv2d, got {layer!r}")
+        args = (*layer, *(1, 0, 1, 1)[len(layer) - 3:])  # stride, padding, dilation, groups default as in torch
+        _check_channels(args[0], args[1], args[6])
+        if i and args[0] != checked[-1][1]:
+            raise ValueError(f"layers[{i}] has in_channels={args[0]}, but layers[{i - 1}] has "
+                             f"out_channels={checked[-1][1]}: consecutive layers must chain")
         checked.append(args)
     return checked
 
@@ -179,8 +352,7 @@ def stack_params(layers, bias=True):
     >>> stack_params([(256, 256, 3, 1, 1)], bias=False)                            # one plain 3x3 layer
     589824
     """
-    return sum(conv_params(layer["in_channels"], layer["out_channels"], layer["kernel_size"], layer["groups"],
-                           bias=bias, ndim=2) for layer in _stack_layers(layers))
+    return price([_layer(*layer[:3], layer[6], bias, ndim=2) for layer in _stack_layers(layers)]).params
 
 
 def stack_macs(input_size, layers):
@@ -203,16 +375,11 @@ def stack_macs(input_size, layers):
     >>> stack_macs(5, [(1, 1, 3), (1, 1, 3)])                            # 3 x 3 + 1 x 1 outputs, 9 MACs each
     90
     """
-    size = to_tuple(input_size, 2, "input_size")
-    total = 0
+    size, plan = to_tuple(input_size, 2, "input_size"), []
     for layer in _stack_layers(layers):
-        args = (layer["stride"], layer["padding"], layer["dilation"])
-        total += conv_macs(size, layer["in_channels"], layer["out_channels"], layer["kernel_size"], *args,
-                           groups=layer["groups"], ndim=2)
-        size = conv_output_size(size, to_tuple(layer["kernel_size"], 2, "kernel_size"),
-                                *(a if isinstance(a, str) else to_tuple(a, 2, name)
-                                  for a, name in zip(args, ("stride", "padding", "dilation"))))
-    return total
+        plan.append(_conv(size, *layer, ndim=2))
+        size = plan[-1].output_size
+    return price(plan).macs
 
 
 def batch_norm_params(num_features):
@@ -223,7 +390,224 @@ def batch_norm_params(num_features):
     >>> batch_norm_params(64)
     128
     """
-    return 2 * check_positive_int(None, "num_features", num_features)
+    return price([BatchNorm(check_positive_int(None, "num_features", num_features))]).params
+
+
+def conv_transpose_macs(input_size, in_channels, out_channels, kernel_size, groups=1, ndim=None):
+    """Multiply-accumulates of one transposed convolution over one input (batch size 1).
+
+    Every input value is multiplied by the ``C_out / groups`` kernels of its group and each
+    product added onto the output: ``prod(I) * C_in * (C_out / groups) * prod(kernel_size)``.
+    Stride, padding and dilation move the products, they do not change their number (taps that
+    land in the cropped ``padding`` are computed and thrown away), which is how
+    ``torch.utils.flop_counter`` counts them too.
+
+    Examples
+    --------
+    >>> conv_transpose_macs(16, 64, 32, 4)     # ConvTranspose2d(64, 32, 4, stride=2, padding=1) on 16x16
+    8388608
+    """
+    _check_channels(in_channels, out_channels, groups)
+    n = _ndim(ndim, input_size, kernel_size)
+    sizes, kernel = to_tuple(input_size, n, "input_size"), to_tuple(kernel_size, n, "kernel_size")
+    if any(v <= 0 for v in sizes + kernel):
+        raise ValueError(f"input_size and kernel_size must be positive, got input_size={input_size!r}, "
+                         f"kernel_size={kernel_size!r}")
+    return price([Conv(in_channels, out_channels, sizes, kernel, groups=groups, transposed=True)]).macs
+
+
+def conv_transpose_bytes(input_size, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0,
+                         groups=1, dilation=1, batch=1, itemsize=4):
+    """Bytes a transposed convolution must move at least: its input and weights read, its output written.
+
+    ``itemsize * (batch * (C_in prod(I) + C_out prod(O)) + C_in (C_out / g) prod(K))`` with ``O``
+    from :func:`conv_tutorial.shapes.conv_transpose_output_size`; the arguments are those of
+    ``torch.nn.ConvTranspose2d`` (``groups`` before ``dilation``).
+
+    Examples
+    --------
+    >>> conv_transpose_bytes(16, 64, 32, 4, stride=2, padding=1)   # 16x16x64 -> 32x32x32, 32,768 weights
+    327680
+    """
+    _check_channels(in_channels, out_channels, groups)
+    _check_traffic(batch, itemsize)
+    n = _ndim(None, input_size, kernel_size, stride, padding, output_padding, dilation)
+    size, kernel, stride, padding, output_padding, dilation = (to_tuple(value, n, name) for value, name in zip(
+        (input_size, kernel_size, stride, padding, output_padding, dilation),
+        ("input_size", "kernel_size", "stride", "padding", "output_padding", "dilation")))
+    step = Conv(in_channels, out_channels, size, kernel, stride, padding, dilation, groups, transposed=True,
+                output_padding=output_padding)
+    return price([step], batch, itemsize).bytes
+
+
+def depthwise_conv_params(in_channels, kernel_size, depth_multiplier=1, bias=True):
+    """Parameters of a depthwise convolution: ``C_in * m`` filters of one channel each.
+
+    ``C_in * m * kH * kW + (C_in * m if bias else 0)``; it is :func:`conv_params` with
+    ``groups = C_in`` and ``C_out = C_in * m``.
+
+    Examples
+    --------
+    >>> depthwise_conv_params(3, 3, bias=False)    # the 3x3x3 of the depthwise step
+    27
+    """
+    mid = check_positive_int(None, "in_channels", in_channels) * check_positive_int(None, "depth_multiplier",
+                                                                                     depth_multiplier)
+    return price([_layer(in_channels, mid, kernel_size, in_channels, bias)]).params
+
+
+def depthwise_conv_macs(input_size, in_channels, kernel_size, stride=1, padding=0, dilation=1, depth_multiplier=1):
+    """Multiply-accumulates of a depthwise convolution over one image: ``C_in * m * prod(O) * kH * kW``.
+
+    Examples
+    --------
+    >>> depthwise_conv_macs(12, 3, 5)              # 3 channels, 8x8 outputs, 25 taps
+    4800
+    """
+    mid = check_positive_int(None, "in_channels", in_channels) * check_positive_int(None, "depth_multiplier",
+                                                                                     depth_multiplier)
+    return price([_conv(input_size, in_channels, mid, kernel_size, stride, padding, dilation, in_channels)]).macs
+
+
+def _separable(input_size, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
+               depth_multiplier=1, bias=True, traffic=None):
+    """Depthwise then pointwise step (on one window without ``input_size``), checked in the order of old."""
+    mid = check_positive_int(None, "in_channels", in_channels) * check_positive_int(None, "depth_multiplier",
+                                                                                     depth_multiplier)
+    if input_size is _WINDOW:
+        return [_layer(in_channels, mid, kernel_size, in_channels, bias), _layer(mid, out_channels, 1, 1, bias)]
+    out = _output_size(input_size, kernel_size, stride, padding, dilation)
+    if traffic is not None:
+        _check_traffic(*traffic)
+    depthwise = _conv(input_size, in_channels, mid, kernel_size, stride, padding, dilation, in_channels, bias=bias)
+    return [depthwise, _conv(out, mid, out_channels, 1, bias=bias)]
+
+
+def separable_conv_params(in_channels, out_channels, kernel_size, depth_multiplier=1, bias=True):
+    """Parameters of a depthwise separable convolution: depthwise step plus pointwise step.
+
+    ``C_in m kH kW + C_out C_in m`` weights, and a bias per output channel of each step when
+    ``bias``. Against a standard layer's ``C_out C_in kH kW`` the ratio (``m = 1``, no bias) is
+    ``1 / C_out + 1 / (kH kW)``.
+
+    Examples
+    --------
+    >>> separable_conv_params(3, 256, 3, bias=False), conv_params(3, 256, 3, bias=False)
+    (795, 6912)
+    """
+    return price(_separable(_WINDOW, in_channels, out_channels, kernel_size, depth_multiplier=depth_multiplier,
+                            bias=bias)).params
+
+
+def separable_conv_macs(input_size, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
+                        depth_multiplier=1):
+    """Multiply-accumulates of a depthwise separable convolution over one image.
+
+    The depthwise step's ``C_in m prod(O) kH kW`` plus the pointwise step's ``C_out C_in m prod(O)``
+    on the depthwise output ``O``.
+
+    Examples
+    --------
+    >>> separable_conv_macs(12, 3, 256, 5), conv_macs(12, 3, 256, 5)
+    (53952, 1228800)
+    """
+    check_positive_int(None, "in_channels", in_channels)
+    check_positive_int(None, "depth_multiplier", depth_multiplier)
+    kernel = to_tuple(kernel_size, 2, "kernel_size")
+    return price(_separable(to_tuple(input_size, 2, "input_size"), in_channels, out_channels, kernel, stride, padding,
+                            dilation, depth_multiplier)).macs
+
+
+def separable_conv_bytes(input_size, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
+                         depth_multiplier=1, batch=1, itemsize=4):
+    """Bytes a depthwise separable convolution moves: the depthwise step's plus the pointwise step's.
+
+    The depthwise output is written by the first step and read back by the second (unless the
+    two are fused into one kernel), so it counts twice.
+
+    Examples
+    --------
+    >>> separable_conv_bytes(56, 128, 128, 3, padding=1)    # 4 maps of 56x56x128 + 17,536 weights
+    6492672
+    """
+    plan = _separable(input_size, in_channels, out_channels, kernel_size, stride, padding, dilation, depth_multiplier,
+                      traffic=(batch, itemsize))
+    return price(plan, batch, itemsize).bytes
+
+
+def _spatially_separable(input_size, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
+                         mid_channels=None, groups=1, bias=True, traffic=None):
+    """A ``kH x 1`` step then a ``1 x kW`` one, stride, padding and dilation split between them."""
+    mid = out_channels if mid_channels is None else check_positive_int(None, "mid_channels", mid_channels)
+    kh, kw = to_tuple(kernel_size, 2, "kernel_size")
+    if input_size is _WINDOW:
+        return [_layer(in_channels, mid, (kh, 1), groups, bias), _layer(mid, out_channels, (1, kw), groups, bias)]
+    sh, sw = to_tuple(stride, 2, "stride")
+    # 'same' and 'valid' apply to both steps, as in conv_tutorial.numpy.spatially_separable_conv2d; numbers split.
+    if isinstance(padding, str):
+        column_pad, row_pad = padding, padding
+    else:
+        ph, pw = to_tuple(padding, 2, "padding")
+        column_pad, row_pad = (ph, 0), (0, pw)
+    dh, dw = to_tuple(dilation, 2, "dilation")
+    column = Conv(in_channels, mid, to_tuple(input_size, 2, "input_size"), (kh, 1), (sh, 1), column_pad, (dh, 1),
+                  groups, bias)
+    _check_channels(in_channels, mid, groups)
+    if traffic is not None:
+        _check_traffic(*traffic)
+    _check_channels(mid, out_channels, groups)
+    return [column, Conv(mid, out_channels, column.output_size, (1, kw), (1, sw), row_pad, (1, dw), groups, bias)]
+
+
+def spatially_separable_conv_params(in_channels, out_channels, kernel_size, mid_channels=None, groups=1, bias=True):
+    """Parameters of a ``kH x 1`` convolution followed by a ``1 x kW`` one.
+
+    ``C_mid (C_in / g) kH + C_out (C_mid / g) kW`` weights (``C_mid`` defaults to ``C_out``),
+    plus ``C_mid + C_out`` biases when ``bias``.
+
+    Examples
+    --------
+    >>> spatially_separable_conv_params(64, 64, 3, bias=False), conv_params(64, 64, 3, bias=False)
+    (24576, 36864)
+    """
+    return price(_spatially_separable(_WINDOW, in_channels, out_channels, kernel_size, mid_channels=mid_channels,
+                                      groups=groups, bias=bias)).params
+
+
+def spatially_separable_conv_macs(input_size, in_channels, out_channels, kernel_size, stride=1, padding=0,
+                                  dilation=1, mid_channels=None, groups=1):
+    """Multiply-accumulates of a ``kH x 1`` then ``1 x kW`` convolution over one image.
+
+    The column step runs on the full width (``H_out x W`` outputs, ``kH`` taps each), the row step
+    on its output (``H_out x W_out`` outputs, ``kW`` taps each); stride, padding and dilation
+    split as in :func:`conv_tutorial.numpy.spatially_separable_conv2d` (``'same'`` and ``'valid'``
+    apply to both steps).
+
+    Examples
+    --------
+    >>> spatially_separable_conv_macs(5, 1, 1, 3)   # 3x5 column outputs * 3 + 3x3 outputs * 3
+    72
+    >>> conv_macs(5, 1, 1, 3)
+    81
+    >>> spatially_separable_conv_macs(5, 1, 1, 4, padding="same")   # 5x5 column outputs * 4, twice
+    200
+    """
+    return price(_spatially_separable(input_size, in_channels, out_channels, kernel_size, stride, padding, dilation,
+                                      mid_channels, groups)).macs
+
+
+def spatially_separable_conv_bytes(input_size, in_channels, out_channels, kernel_size, stride=1, padding=0,
+                                   dilation=1, mid_channels=None, groups=1, batch=1, itemsize=4):
+    """Bytes a ``kH x 1`` then ``1 x kW`` convolution moves: the sum of its two steps'.
+
+    Examples
+    --------
+    >>> spatially_separable_conv_bytes(5, 1, 1, 3)    # 25 + 15 (+ 3) then 15 + 9 (+ 3) elements of 4 bytes
+    280
+    """
+    plan = _spatially_separable(input_size, in_channels, out_channels, kernel_size, stride, padding, dilation,
+                                mid_channels, groups, traffic=(batch, itemsize))
+    return price(plan, batch, itemsize).bytes
 
 
 def conv2plus1d_mid_channels(in_channels, out_channels, kernel_size):
@@ -262,6 +646,21 @@ def _mid_channels(in_channels, out_channels, kernel, mid_channels):
     return check_positive_int(None, "mid_channels", mid_channels)
 
 
+def _conv2plus1d(input_size, in_channels, out_channels, kernel_size, stride=1, padding=0, mid_channels=None,
+                 batch_norm=False, traffic=None):
+    """Spatial ``1 x h x w`` step, batch norm when ``batch_norm``, temporal ``t x 1 x 1`` step; no biases."""
+    t, h, w = _positive(kernel_size, 3, "kernel_size")
+    (s_t, s_h, s_w), (p_t, p_h, p_w) = _positive(stride, 3, "stride"), _non_negative(padding, 3, "padding")
+    size = None if input_size is _WINDOW else _positive(input_size, 3, "input_size")
+    mid = _mid_channels(in_channels, out_channels, (t, h, w), mid_channels)
+    norm = [BatchNorm(mid)] if check_flag(None, "batch_norm", batch_norm) else []
+    spatial = Conv(in_channels, mid, size, (1, h, w), (1, s_h, s_w), (0, p_h, p_w))
+    if traffic is not None:
+        _check_traffic(*traffic)
+    temporal = Conv(mid, out_channels, size and spatial.output_size, (t, 1, 1), (s_t, 1, 1), (p_t, 0, 0))
+    return [spatial, *norm, temporal]
+
+
 def conv2plus1d_params(in_channels, out_channels, kernel_size, mid_channels=None, batch_norm=True):
     """Parameters of a (2+1)D block: spatial ``1 x h x w`` conv, batch norm, temporal ``t x 1 x 1`` conv.
 
@@ -284,10 +683,8 @@ def conv2plus1d_params(in_channels, out_channels, kernel_size, mid_channels=None
     >>> conv2plus1d_params(64, 64, 3, batch_norm=False)
     110592
     """
-    t, h, w = _positive(kernel_size, 3, "kernel_size")
-    mid = _mid_channels(in_channels, out_channels, (t, h, w), mid_channels)
-    return mid * in_channels * h * w + out_channels * mid * t + (2 * mid if check_flag(None, "batch_norm", batch_norm)
-                                                                 else 0)
+    return price(_conv2plus1d(_WINDOW, in_channels, out_channels, kernel_size, mid_channels=mid_channels,
+                              batch_norm=batch_norm)).params
 
 
 def conv2plus1d_macs(input_size, in_channels, out_channels, kernel_size, stride=1, padding=0, mid_channels=None):
@@ -315,344 +712,27 @@ def conv2plus1d_macs(input_size, in_channels, out_channels, kernel_size, stride=
     >>> conv2plus1d_macs((8, 56, 56), 64, 64, 3, padding=1)
     2774532096
     """
-    t, h, w = _positive(kernel_size, 3, "kernel_size")
-    s_t, s_h, s_w = _positive(stride, 3, "stride")
-    p_t, p_h, p_w = _non_negative(padding, 3, "padding")
-    size_t, size_h, size_w = _positive(input_size, 3, "input_size")
-    mid = _mid_channels(in_channels, out_channels, (t, h, w), mid_channels)
-    spatial = conv_macs((size_t, size_h, size_w), in_channels, mid, (1, h, w), (1, s_h, s_w), (0, p_h, p_w))
-    mid_size = conv_output_size((size_t, size_h, size_w), (1, h, w), (1, s_h, s_w), (0, p_h, p_w))
-    temporal = conv_macs(mid_size, mid, out_channels, (t, 1, 1), (s_t, 1, 1), (p_t, 0, 0))
-    return spatial + temporal
+    return price(_conv2plus1d(input_size, in_channels, out_channels, kernel_size, stride, padding,
+                              mid_channels)).macs
 
 
-def _se_reduced(channels, reduction):
-    for name, value in (("channels", channels), ("reduction", reduction)):
-        check_positive_int(None, name, value)
-    if channels // reduction < 1:
-        raise ValueError(f"channels // reduction must be at least 1, got channels={channels} and reduction={reduction}")
-    return channels // reduction
+def conv2plus1d_bytes(input_size, in_channels, out_channels, kernel_size, stride=1, padding=0, mid_channels=None,
+                      batch=1, itemsize=4):
+    """Bytes a (2+1)D block's two convolutions move, split as in :func:`conv2plus1d_macs`.
 
-
-def squeeze_excitation_params(channels, reduction=16, bias=True):
-    """Parameters of a squeeze-and-excitation block: two fully connected layers ``C -> C/r -> C``.
-
-    ``2 * C * (C // r)`` weights, plus ``C // r + C`` biases when ``bias``; equal to
-    ``sum(p.numel() for p in conv_tutorial.torch.SqueezeExcitation(C, r).parameters())``. Hu et al.
-    (2018) count ``2 C^2 / r`` per block (weights only).
+    The batch norm and ReLU between them are taken as fused into the spatial convolution's
+    output (as inference engines do), so the intermediate clip is written once and read once.
 
     Examples
     --------
-    >>> squeeze_excitation_params(256, 16)
-    8464
-    >>> squeeze_excitation_params(2048, 16, bias=False)    # the largest block of SE-ResNet-50
-    524288
+    >>> conv_bytes((8, 56, 56), 64, 64, 3, padding=1)
+    13287424
+    >>> conv2plus1d_bytes((8, 56, 56), 64, 64, 3, padding=1)    # the 144-channel clip written and read
+    42188800
     """
-    reduced = _se_reduced(channels, reduction)
-    return 2 * channels * reduced + ((reduced + channels) if check_flag(None, "bias", bias) else 0)
-
-
-def squeeze_excitation_macs(channels, reduction=16):
-    """Multiply-accumulates of a squeeze-and-excitation block's two fully connected layers, per image.
-
-    ``2 * C * (C // r)``, independent of the map size: the layers run on the pooled vector. As
-    everywhere in this module only the weights' MACs are counted (as ``torch.utils.flop_counter``
-    does): the pooling (``C H W`` additions), the gates and the rescaling (``C H W``
-    multiplications) are elementwise work on top.
-
-    Examples
-    --------
-    >>> squeeze_excitation_macs(256, 16)
-    8192
-    """
-    reduced = _se_reduced(channels, reduction)
-    return 2 * channels * reduced
-
-
-def _spatial_size(spatial_size):
-    return _positive(spatial_size, 2, "spatial_size")
-
-
-def global_depthwise_params(channels, spatial_size, bias=False):
-    """Parameters of a global depthwise convolution: one ``H x W`` filter per channel.
-
-    ``conv_params(C, C, (H, W), groups=C, bias=bias)`` = ``C H W`` (``+ C`` with a bias).
-
-    Examples
-    --------
-    >>> global_depthwise_params(512, 7)    # MobileFaceNet's GDC on its 7 x 7 x 512 map
-    25088
-    """
-    check_positive_int(None, "channels", channels)
-    return conv_params(channels, channels, _spatial_size(spatial_size), groups=channels, bias=bias)
-
-
-def global_depthwise_macs(channels, spatial_size):
-    """Multiply-accumulates of a global depthwise convolution over one image: ``C H W``, one per input value.
-
-    The same count as the additions of global average pooling, which is the special case of
-    constant weights.
-
-    Examples
-    --------
-    >>> global_depthwise_macs(512, 7)
-    25088
-    """
-    check_positive_int(None, "channels", channels)
-    size = _spatial_size(spatial_size)
-    return conv_macs(size, channels, channels, size, groups=channels)
-
-
-def memory_access_cost(input_size, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
-                       groups=1, ndim=None):
-    """Memory access cost of one convolution over one image, in elements (ShuffleNet V2's MAC).
-
-    Ma et al. (2018) count the numbers a layer must move between memory and the processor,
-    assuming the cache holds a whole feature map and the weights: the input is read once, the
-    output written once and every weight read once::
-
-        MAC = C_in * prod(I) + C_out * prod(O) + C_out * (C_in / g) * prod(K)
-
-    Multiply by the element size (4 bytes in float32) for bytes. For a 1x1 convolution on an
-    ``h x w`` map (``O = I``) this is the paper's ``hw(c1 + c2) + c1 c2 / g``; with the FLOPs
-    ``B = hw c1 c2 / g`` held fixed it becomes ``hw c1 + B g / c1 + B / (hw)``, which grows with
-    ``g``: guideline G2, "excessive group convolution increases MAC". (This MAC is *memory access
-    cost*, not the multiply-accumulates of :func:`conv_macs`.)
-
-    Parameters
-    ----------
-    input_size : int or tuple of int
-        Spatial input size ``I``.
-    in_channels, out_channels, groups : int
-    kernel_size, stride, padding, dilation : as in ``torch.nn.Conv2d``
-    ndim : int, optional
-        Number of spatial axes; by default the length of any tuple argument, or 2.
-
-    Examples
-    --------
-    >>> memory_access_cost(56, 128, 128, 1)              # hw(c1 + c2) + c1 c2 = 3136 * 256 + 16384
-    819200
-    >>> memory_access_cost(56, 360, 360, 1, groups=8)    # about the same FLOPs with g = 8: more MAC
-    2274120
-    """
-    # The same count as conv_bytes, in elements rather than bytes, for one image.
-    n = _ndim(ndim, input_size, kernel_size, stride, padding, dilation)
-    return conv_bytes(to_tuple(input_size, n, "input_size"), in_channels, out_channels,
-                      to_tuple(kernel_size, n, "kernel_size"), stride, padding, dilation, groups, batch=1, itemsize=1)
-
-
-def conv_transpose_macs(input_size, in_channels, out_channels, kernel_size, groups=1, ndim=None):
-    """Multiply-accumulates of one transposed convolution over one input (batch size 1).
-
-    Every input value is multiplied by the ``C_out / groups`` kernels of its group and each
-    product added onto the output: ``prod(I) * C_in * (C_out / groups) * prod(kernel_size)``.
-    Stride, padding and dilation move the products, they do not change their number (taps that
-    land in the cropped ``padding`` are computed and thrown away), which is how
-    ``torch.utils.flop_counter`` counts them too.
-
-    Parameters
-    ----------
-    input_size : int or tuple of int
-        Spatial size of the transposed convolution's input.
-    in_channels, out_channels, groups : int
-    kernel_size : int or tuple of int
-    ndim : int, optional
-        Number of spatial axes; by default the length of any tuple argument, or 2.
-
-    Examples
-    --------
-    >>> conv_transpose_macs(16, 64, 32, 4)     # ConvTranspose2d(64, 32, 4, stride=2, padding=1) on 16x16
-    8388608
-    """
-    _check_channels(in_channels, out_channels, groups)
-    n = _ndim(ndim, input_size, kernel_size)
-    sizes = to_tuple(input_size, n, "input_size")
-    kernel = to_tuple(kernel_size, n, "kernel_size")
-    if any(v <= 0 for v in sizes + kernel):
-        raise ValueError(f"input_size and kernel_size must be positive, got input_size={input_size!r}, "
-                         f"kernel_size={kernel_size!r}")
-    return math.prod(sizes) * in_channels * (out_channels // groups) * math.prod(kernel)
-
-
-def depthwise_conv_params(in_channels, kernel_size, depth_multiplier=1, bias=True):
-    """Parameters of a depthwise convolution: ``C_in * m`` filters of one channel each.
-
-    ``C_in * m * kH * kW + (C_in * m if bias else 0)``; it is :func:`conv_params` with
-    ``groups = C_in`` and ``C_out = C_in * m``.
-
-    Examples
-    --------
-    >>> depthwise_conv_params(3, 3, bias=False)    # the 3x3x3 of the depthwise step
-    27
-    """
-    check_positive_int(None, "in_channels", in_channels)
-    check_positive_int(None, "depth_multiplier", depth_multiplier)
-    return conv_params(in_channels, in_channels * depth_multiplier, kernel_size, groups=in_channels, bias=bias)
-
-
-def depthwise_conv_macs(input_size, in_channels, kernel_size, stride=1, padding=0, dilation=1, depth_multiplier=1):
-    """Multiply-accumulates of a depthwise convolution over one image: ``C_in * m * prod(O) * kH * kW``.
-
-    Examples
-    --------
-    >>> depthwise_conv_macs(12, 3, 5)              # 3 channels, 8x8 outputs, 25 taps
-    4800
-    """
-    check_positive_int(None, "in_channels", in_channels)
-    check_positive_int(None, "depth_multiplier", depth_multiplier)
-    return conv_macs(input_size, in_channels, in_channels * depth_multiplier, kernel_size, stride, padding,
-                     dilation, groups=in_channels)
-
-
-def separable_conv_params(in_channels, out_channels, kernel_size, depth_multiplier=1, bias=True):
-    """Parameters of a depthwise separable convolution: depthwise step plus pointwise step.
-
-    ``C_in m kH kW + C_out C_in m`` weights, and a bias per output channel of each step when
-    ``bias``. Against a standard layer's ``C_out C_in kH kW`` the ratio (``m = 1``, no bias) is
-    ``1 / C_out + 1 / (kH kW)``.
-
-    Examples
-    --------
-    >>> separable_conv_params(3, 256, 3, bias=False), conv_params(3, 256, 3, bias=False)
-    (795, 6912)
-    """
-    mid = check_positive_int(None, "in_channels", in_channels) * check_positive_int(None, "depth_multiplier",
-                                                                                     depth_multiplier)
-    return (depthwise_conv_params(in_channels, kernel_size, depth_multiplier, bias)
-            + conv_params(mid, out_channels, 1, bias=bias))
-
-
-def separable_conv_macs(input_size, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
-                        depth_multiplier=1):
-    """Multiply-accumulates of a depthwise separable convolution over one image.
-
-    The depthwise step's ``C_in m prod(O) kH kW`` plus the pointwise step's ``C_out C_in m prod(O)``
-    on the depthwise output ``O``.
-
-    Examples
-    --------
-    >>> separable_conv_macs(12, 3, 256, 5), conv_macs(12, 3, 256, 5)
-    (53952, 1228800)
-    """
-    check_positive_int(None, "in_channels", in_channels)
-    check_positive_int(None, "depth_multiplier", depth_multiplier)
-    kernel = to_tuple(kernel_size, 2, "kernel_size")
-    size = to_tuple(input_size, 2, "input_size")
-    out = _output_size(size, kernel, stride, padding, dilation)
-    return (depthwise_conv_macs(size, in_channels, kernel, stride, padding, dilation, depth_multiplier)
-            + conv_macs(out, in_channels * depth_multiplier, out_channels, 1))
-
-
-def spatially_separable_conv_params(in_channels, out_channels, kernel_size, mid_channels=None, groups=1, bias=True):
-    """Parameters of a ``kH x 1`` convolution followed by a ``1 x kW`` one.
-
-    ``C_mid (C_in / g) kH + C_out (C_mid / g) kW`` weights (``C_mid`` defaults to ``C_out``),
-    plus ``C_mid + C_out`` biases when ``bias``.
-
-    Examples
-    --------
-    >>> spatially_separable_conv_params(64, 64, 3, bias=False), conv_params(64, 64, 3, bias=False)
-    (24576, 36864)
-    """
-    mid = out_channels if mid_channels is None else check_positive_int(None, "mid_channels", mid_channels)
-    kh, kw = to_tuple(kernel_size, 2, "kernel_size")
-    return (conv_params(in_channels, mid, (kh, 1), groups, bias)
-            + conv_params(mid, out_channels, (1, kw), groups, bias))
-
-
-def spatially_separable_conv_macs(input_size, in_channels, out_channels, kernel_size, stride=1, padding=0,
-                                  dilation=1, mid_channels=None, groups=1):
-    """Multiply-accumulates of a ``kH x 1`` then ``1 x kW`` convolution over one image.
-
-    The column step runs on the full width (``H_out x W`` outputs, ``kH`` taps each), the row step
-    on its output (``H_out x W_out`` outputs, ``kW`` taps each); stride, padding and dilation
-    split as in :func:`conv_tutorial.numpy.spatially_separable_conv2d` (``'same'`` and ``'valid'``
-    apply to both steps).
-
-    Examples
-    --------
-    >>> spatially_separable_conv_macs(5, 1, 1, 3)   # 3x5 column outputs * 3 + 3x3 outputs * 3
-    72
-    >>> conv_macs(5, 1, 1, 3)
-    81
-    >>> spatially_separable_conv_macs(5, 1, 1, 4, padding="same")   # 5x5 column outputs * 4, twice
-    200
-    """
-    mid = out_channels if mid_channels is None else check_positive_int(None, "mid_channels", mid_channels)
-    size = to_tuple(input_size, 2, "input_size")
-    column, row = _separable_steps(kernel_size, stride, padding, dilation)
-    column_out = conv_output_size(size, *column)
-    return conv_macs(size, in_channels, mid, *column, groups) + conv_macs(column_out, mid, out_channels, *row, groups)
-
-
-def _separable_steps(kernel_size, stride, padding, dilation):
-    """``(kernel, stride, padding, dilation)`` of the column step and of the row step.
-
-    The column step works along the height only, the row step along the width only; ``'same'``
-    and ``'valid'`` apply to both, as in :func:`conv_tutorial.numpy.spatially_separable_conv2d`.
-    """
-    (kh, kw), (sh, sw) = to_tuple(kernel_size, 2, "kernel_size"), to_tuple(stride, 2, "stride")
-    (dh, dw) = to_tuple(dilation, 2, "dilation")
-    if isinstance(padding, str):
-        pads = (padding, padding)
-    else:
-        ph, pw = to_tuple(padding, 2, "padding")
-        pads = ((ph, 0), (0, pw))
-    return ((kh, 1), (sh, 1), pads[0], (dh, 1)), ((1, kw), (1, sw), pads[1], (1, dw))
-
-
-def _check_traffic(batch, itemsize):
-    check_positive_int(None, "batch", batch, minimum=0)
-    if check_positive_int(None, "itemsize", itemsize) not in (1, 2, 4, 8):
-        raise ValueError(f"itemsize must be 1, 2, 4 or 8 bytes, got itemsize={itemsize!r}")
-
-
-def _flops_per_byte(macs, nbytes):
-    return 2 * macs / nbytes
-
-
-def conv_bytes(input_size, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
-               batch=1, itemsize=4):
-    """Bytes a convolution must move at least: read the input and the weights once, write the output once.
-
-    ``itemsize * (batch * (C_in prod(I) + C_out prod(O)) + weights)``; ``itemsize`` is 4 for
-    float32, 8 for float64, 2 for float16. This is the floor of the memory traffic (a cache that
-    holds everything); real kernels move more.
-
-    Examples
-    --------
-    >>> conv_bytes(56, 128, 128, 3, padding=1, groups=128, batch=8)   # a MobileNet depthwise layer
-    25694720
-    """
-    _check_channels(in_channels, out_channels, groups)
-    _check_traffic(batch, itemsize)
-    n = _ndim(None, input_size, kernel_size, stride, padding, dilation)
-    size = to_tuple(input_size, n, "input_size")
-    out = _output_size(size, kernel_size, stride, padding, dilation, n)
-    elements = batch * (in_channels * math.prod(size) + out_channels * math.prod(out))
-    return itemsize * (elements + conv_params(in_channels, out_channels, kernel_size, groups, bias=False, ndim=n))
-
-
-def arithmetic_intensity(input_size, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
-                         groups=1, batch=1, itemsize=4):
-    """FLOPs per byte moved: ``2 * batch * conv_macs / conv_bytes``.
-
-    The roofline model's convention: FLOPs (2 per MAC) over the bytes of :func:`conv_bytes`. A
-    processor doing ``P`` FLOP/s with memory bandwidth ``B`` byte/s is limited by memory for
-    layers whose intensity is below ``P / B`` (tens of FLOPs per byte on a CPU): their time is
-    the bytes over ``B``, whatever the FLOPs.
-
-    Examples
-    --------
-    >>> round(arithmetic_intensity(56, 128, 128, 3, padding=1, groups=128, batch=8), 2)   # depthwise
-    2.25
-    >>> round(arithmetic_intensity(56, 128, 128, 1, batch=8), 1)                          # pointwise
-    31.9
-    """
-    _check_traffic(batch, itemsize)
-    macs = batch * conv_macs(input_size, in_channels, out_channels, kernel_size, stride, padding, dilation, groups)
-    return _flops_per_byte(macs, conv_bytes(input_size, in_channels, out_channels, kernel_size, stride, padding,
-                                            dilation, groups, batch, itemsize))
+    plan = _conv2plus1d(input_size, in_channels, out_channels, kernel_size, stride, padding, mid_channels,
+                        traffic=(batch, itemsize))
+    return price(plan, batch, itemsize).bytes
 
 
 def _check_offset_groups(in_channels, offset_groups):
@@ -661,6 +741,31 @@ def _check_offset_groups(in_channels, offset_groups):
     if in_channels % offset_groups:
         raise ValueError(f"in_channels must be divisible by offset_groups, got in_channels={in_channels} and "
                          f"offset_groups={offset_groups}")
+
+
+def _deformable(input_size, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
+                offset_groups=1, modulated=False, bias=True, traffic=None):
+    """The offset (and mask) predictor, the bilinear sampling, and the convolution of the samples."""
+    _check_offset_groups(in_channels, offset_groups)
+    if traffic is not None:
+        _check_traffic(*traffic)
+    kernel = _positive(kernel_size, 2, "kernel_size")
+    predicted = (3 if check_flag(None, "modulated", modulated) else 2) * offset_groups * math.prod(kernel)
+    if input_size is _WINDOW:
+        main = _layer(in_channels, out_channels, kernel, groups, bias)
+        return [_layer(in_channels, predicted, kernel), main]
+    geometry = (kernel, stride, padding, dilation)
+    if traffic is None:  # deform_conv_macs' errors show stride, padding and dilation as given
+        input_size = to_tuple(input_size, 2, "input_size")
+        out = conv_output_size(input_size, *geometry)
+    else:
+        out = _output_size(input_size, *geometry)
+    predictor = _conv(input_size, in_channels, predicted, *geometry, bias=True)
+    main = _conv(input_size, in_channels, out_channels, *geometry, groups, bias=bias)
+    # 4 MACs per sample and input channel (one per corner), 1 more for the mask; the offsets read back
+    sampling = Elementwise(predicted * math.prod(out),
+                           (5 if modulated else 4) * in_channels * math.prod(kernel) * math.prod(out))
+    return [predictor, sampling, main]
 
 
 def deform_conv_params(in_channels, out_channels, kernel_size, groups=1, offset_groups=1, bias=True, modulated=False):
@@ -680,10 +785,9 @@ def deform_conv_params(in_channels, out_channels, kernel_size, groups=1, offset_
     >>> deform_conv_params(64, 64, 3, modulated=True)    # + 64 * 27 * 9 + 27 with the mask
     52507
     """
-    _check_offset_groups(in_channels, offset_groups)
-    kernel = _positive(kernel_size, 2, "kernel_size")
-    predicted = (3 if check_flag(None, "modulated", modulated) else 2) * offset_groups * math.prod(kernel)
-    return conv_params(in_channels, out_channels, kernel, groups, bias) + conv_params(in_channels, predicted, kernel)
+    plan = _deformable(_WINDOW, in_channels, out_channels, kernel_size, groups=groups, offset_groups=offset_groups,
+                       modulated=modulated, bias=bias)
+    return price(plan).params
 
 
 def deform_conv_macs(input_size, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
@@ -703,100 +807,8 @@ def deform_conv_macs(input_size, in_channels, out_channels, kernel_size, stride=
     >>> deform_conv_macs((56, 56), 64, 64, 3, padding=1)
     155344896
     """
-    _check_offset_groups(in_channels, offset_groups)
-    kernel = _positive(kernel_size, 2, "kernel_size")
-    predicted = (3 if check_flag(None, "modulated", modulated) else 2) * offset_groups * math.prod(kernel)
-    args = (to_tuple(input_size, 2, "input_size"), kernel, stride, padding, dilation)
-    out = conv_output_size(args[0], kernel, stride, padding, dilation)
-    sampling = (5 if modulated else 4) * in_channels * math.prod(kernel) * math.prod(out)
-    main = conv_macs(args[0], in_channels, out_channels, kernel, stride, padding, dilation, groups)
-    return conv_macs(args[0], in_channels, predicted, kernel, stride, padding, dilation) + sampling + main
-
-
-def conv_transpose_bytes(input_size, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0,
-                         groups=1, dilation=1, batch=1, itemsize=4):
-    """Bytes a transposed convolution must move at least: its input and weights read, its output written.
-
-    ``itemsize * (batch * (C_in prod(I) + C_out prod(O)) + C_in (C_out / g) prod(K))`` with ``O``
-    from :func:`conv_tutorial.shapes.conv_transpose_output_size`; the arguments are those of
-    ``torch.nn.ConvTranspose2d`` (``groups`` before ``dilation``).
-
-    Examples
-    --------
-    >>> conv_transpose_bytes(16, 64, 32, 4, stride=2, padding=1)   # 16x16x64 -> 32x32x32, 32,768 weights
-    327680
-    """
-    _check_channels(in_channels, out_channels, groups)
-    _check_traffic(batch, itemsize)
-    n = _ndim(None, input_size, kernel_size, stride, padding, output_padding, dilation)
-    size, kernel = to_tuple(input_size, n, "input_size"), to_tuple(kernel_size, n, "kernel_size")
-    out = conv_transpose_output_size(size, kernel, to_tuple(stride, n, "stride"), to_tuple(padding, n, "padding"),
-                                     to_tuple(output_padding, n, "output_padding"), to_tuple(dilation, n, "dilation"))
-    weights = in_channels * (out_channels // groups) * math.prod(kernel)
-    return itemsize * (batch * (in_channels * math.prod(size) + out_channels * math.prod(out)) + weights)
-
-
-def separable_conv_bytes(input_size, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
-                         depth_multiplier=1, batch=1, itemsize=4):
-    """Bytes a depthwise separable convolution moves: the depthwise step's plus the pointwise step's.
-
-    The depthwise output is written by the first step and read back by the second (unless the
-    two are fused into one kernel), so it counts twice.
-
-    Examples
-    --------
-    >>> separable_conv_bytes(56, 128, 128, 3, padding=1)    # 4 maps of 56x56x128 + 17,536 weights
-    6492672
-    """
-    mid = check_positive_int(None, "in_channels", in_channels) * check_positive_int(None, "depth_multiplier",
-                                                                                     depth_multiplier)
-    out = _output_size(input_size, kernel_size, stride, padding, dilation)
-    return (conv_bytes(input_size, in_channels, mid, kernel_size, stride, padding, dilation, in_channels, batch,
-                       itemsize)
-            + conv_bytes(out, mid, out_channels, 1, batch=batch, itemsize=itemsize))
-
-
-def spatially_separable_conv_bytes(input_size, in_channels, out_channels, kernel_size, stride=1, padding=0,
-                                   dilation=1, mid_channels=None, groups=1, batch=1, itemsize=4):
-    """Bytes a ``kH x 1`` then ``1 x kW`` convolution moves: the sum of its two steps'.
-
-    Examples
-    --------
-    >>> spatially_separable_conv_bytes(5, 1, 1, 3)    # 25 + 15 (+ 3) then 15 + 9 (+ 3) elements of 4 bytes
-    280
-    """
-    mid = out_channels if mid_channels is None else check_positive_int(None, "mid_channels", mid_channels)
-    size = to_tuple(input_size, 2, "input_size")
-    column, row = _separable_steps(kernel_size, stride, padding, dilation)
-    column_out = conv_output_size(size, *column)
-    return (conv_bytes(size, in_channels, mid, *column, groups, batch, itemsize)
-            + conv_bytes(column_out, mid, out_channels, *row, groups, batch, itemsize))
-
-
-def conv2plus1d_bytes(input_size, in_channels, out_channels, kernel_size, stride=1, padding=0, mid_channels=None,
-                      batch=1, itemsize=4):
-    """Bytes a (2+1)D block's two convolutions move, split as in :func:`conv2plus1d_macs`.
-
-    The batch norm and ReLU between them are taken as fused into the spatial convolution's
-    output (as inference engines do), so the intermediate clip is written once and read once.
-
-    Examples
-    --------
-    >>> conv_bytes((8, 56, 56), 64, 64, 3, padding=1)
-    13287424
-    >>> conv2plus1d_bytes((8, 56, 56), 64, 64, 3, padding=1)    # the 144-channel clip written and read
-    42188800
-    """
-    t, h, w = _positive(kernel_size, 3, "kernel_size")
-    s_t, s_h, s_w = _positive(stride, 3, "stride")
-    p_t, p_h, p_w = _non_negative(padding, 3, "padding")
-    size = _positive(input_size, 3, "input_size")
-    mid = _mid_channels(in_channels, out_channels, (t, h, w), mid_channels)
-    mid_size = conv_output_size(size, (1, h, w), (1, s_h, s_w), (0, p_h, p_w))
-    return (conv_bytes(size, in_channels, mid, (1, h, w), (1, s_h, s_w), (0, p_h, p_w), batch=batch,
-                       itemsize=itemsize)
-            + conv_bytes(mid_size, mid, out_channels, (t, 1, 1), (s_t, 1, 1), (p_t, 0, 0), batch=batch,
-                         itemsize=itemsize))
+    return price(_deformable(input_size, in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
+                             offset_groups, modulated)).macs
 
 
 def deform_conv_bytes(input_size, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
@@ -816,16 +828,62 @@ def deform_conv_bytes(input_size, in_channels, out_channels, kernel_size, stride
     >>> deform_conv_bytes(56, 64, 64, 3, padding=1)   # + 64x56x56 read again, 18x56x56 written and read
     3048960
     """
-    _check_offset_groups(in_channels, offset_groups)
-    _check_traffic(batch, itemsize)
-    kernel = _positive(kernel_size, 2, "kernel_size")
-    predicted = (3 if check_flag(None, "modulated", modulated) else 2) * offset_groups * math.prod(kernel)
-    out = _output_size(input_size, kernel, stride, padding, dilation)
-    offsets_read = itemsize * batch * predicted * math.prod(out)
-    return (conv_bytes(input_size, in_channels, predicted, kernel, stride, padding, dilation, 1, batch, itemsize)
-            + offsets_read
-            + conv_bytes(input_size, in_channels, out_channels, kernel, stride, padding, dilation, groups, batch,
-                         itemsize))
+    plan = _deformable(input_size, in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
+                       offset_groups, modulated, traffic=(batch, itemsize))
+    return price(plan, batch, itemsize).bytes
+
+
+def _se_reduced(channels, reduction):
+    for name, value in (("channels", channels), ("reduction", reduction)):
+        check_positive_int(None, name, value)
+    if channels // reduction < 1:
+        raise ValueError(f"channels // reduction must be at least 1, got channels={channels} and reduction={reduction}")
+    return channels // reduction
+
+
+def _squeeze_excitation(channels, reduction=16, spatial_size=1, bias=True, traffic=None):
+    """Pooling, ``C -> C/r -> C`` fully connected layers (1x1 convolutions of a 1x1 map), rescaling."""
+    reduced = _se_reduced(channels, reduction)
+    bias = check_flag(None, "bias", bias)
+    if traffic is not None:
+        _check_traffic(*traffic)
+    size = _positive(spatial_size, 2, "spatial_size")
+    plane = channels * math.prod(size)
+    return [Elementwise(plane + channels), Conv(channels, reduced, (1, 1), (1, 1), bias=bias),
+            Conv(reduced, channels, (1, 1), (1, 1), bias=bias), Elementwise(2 * plane + channels, 0, (channels, *size))]
+
+
+def squeeze_excitation_params(channels, reduction=16, bias=True):
+    """Parameters of a squeeze-and-excitation block: two fully connected layers ``C -> C/r -> C``.
+
+    ``2 * C * (C // r)`` weights, plus ``C // r + C`` biases when ``bias``; equal to
+    ``sum(p.numel() for p in conv_tutorial.torch.SqueezeExcitation(C, r).parameters())``. Hu et al.
+    (2018) count ``2 C^2 / r`` per block (weights only).
+
+    Examples
+    --------
+    >>> squeeze_excitation_params(256, 16)
+    8464
+    >>> squeeze_excitation_params(2048, 16, bias=False)    # the largest block of SE-ResNet-50
+    524288
+    """
+    return price(_squeeze_excitation(channels, reduction, bias=bias)).params
+
+
+def squeeze_excitation_macs(channels, reduction=16):
+    """Multiply-accumulates of a squeeze-and-excitation block's two fully connected layers, per image.
+
+    ``2 * C * (C // r)``, independent of the map size: the layers run on the pooled vector. As
+    everywhere in this module only the weights' MACs are counted (as ``torch.utils.flop_counter``
+    does): the pooling (``C H W`` additions), the gates and the rescaling (``C H W``
+    multiplications) are elementwise work on top.
+
+    Examples
+    --------
+    >>> squeeze_excitation_macs(256, 16)
+    8192
+    """
+    return price(_squeeze_excitation(channels, reduction)).macs
 
 
 def squeeze_excitation_bytes(channels, spatial_size, reduction=16, batch=1, itemsize=4):
@@ -842,11 +900,44 @@ def squeeze_excitation_bytes(channels, spatial_size, reduction=16, batch=1, item
     >>> squeeze_excitation_bytes(256, 56)    # 3 x 802,816 + 1,056 elements + 8,192 weights, 4 bytes each
     9670784
     """
-    reduced = _se_reduced(channels, reduction)
-    _check_traffic(batch, itemsize)
-    size = _spatial_size(spatial_size)
-    elements = batch * (3 * channels * math.prod(size) + 4 * channels + 2 * reduced)
-    return itemsize * (elements + 2 * channels * reduced)
+    return price(_squeeze_excitation(channels, reduction, spatial_size, traffic=(batch, itemsize)), batch,
+                 itemsize).bytes
+
+
+def _global_depthwise(channels, spatial_size, bias=False, traffic=None):
+    """One depthwise step whose kernel is the whole map."""
+    check_positive_int(None, "channels", channels)
+    size = _positive(spatial_size, 2, "spatial_size")
+    if traffic is not None:
+        _check_traffic(*traffic)
+    return [Conv(channels, channels, size, size, groups=channels, bias=check_flag(None, "bias", bias))]
+
+
+def global_depthwise_params(channels, spatial_size, bias=False):
+    """Parameters of a global depthwise convolution: one ``H x W`` filter per channel.
+
+    ``conv_params(C, C, (H, W), groups=C, bias=bias)`` = ``C H W`` (``+ C`` with a bias).
+
+    Examples
+    --------
+    >>> global_depthwise_params(512, 7)    # MobileFaceNet's GDC on its 7 x 7 x 512 map
+    25088
+    """
+    return price(_global_depthwise(channels, spatial_size, bias)).params
+
+
+def global_depthwise_macs(channels, spatial_size):
+    """Multiply-accumulates of a global depthwise convolution over one image: ``C H W``, one per input value.
+
+    The same count as the additions of global average pooling, which is the special case of
+    constant weights.
+
+    Examples
+    --------
+    >>> global_depthwise_macs(512, 7)
+    25088
+    """
+    return price(_global_depthwise(channels, spatial_size)).macs
 
 
 def global_depthwise_bytes(channels, spatial_size, batch=1, itemsize=4):
@@ -857,18 +948,12 @@ def global_depthwise_bytes(channels, spatial_size, batch=1, itemsize=4):
     >>> global_depthwise_bytes(512, 7)       # 25,088 inputs + 25,088 weights + 512 outputs
     202752
     """
-    check_positive_int(None, "channels", channels)
-    size = _spatial_size(spatial_size)
-    return conv_bytes(size, channels, channels, size, groups=channels, batch=batch, itemsize=itemsize)
+    return price(_global_depthwise(channels, spatial_size, traffic=(batch, itemsize)), batch, itemsize).bytes
 
 
 #: The convolution types of the book, in chapter order: the rows of :func:`layer_table`.
 TYPES = ("standard", "pointwise", "spatially separable", "depthwise", "depthwise separable", "grouped", "dilated",
          "transposed", "3D", "(2+1)D", "deformable", "SE", "GDC")
-
-
-def _positive_arg(name, value):
-    return check_positive_int(None, name, value)
 
 
 def layer_table(input_size, in_channels, out_channels, kernel_size=3, stride=1, batch=1, itemsize=4, groups=4,
@@ -933,68 +1018,43 @@ def layer_table(input_size, in_channels, out_channels, kernel_size=3, stride=1, 
     for name, value in (("in_channels", in_channels), ("out_channels", out_channels), ("kernel_size", kernel_size),
                         ("stride", stride), ("itemsize", itemsize), ("groups", groups), ("dilation", dilation),
                         ("frames", frames), ("reduction", reduction)):
-        _positive_arg(name, value)
+        check_positive_int(None, name, value)
     _check_traffic(batch, itemsize)
     size = _positive(input_size, 2, "input_size")
     ci, co, k, s, d = in_channels, out_channels, kernel_size, stride, dilation
-    p = k // 2
-    traffic = dict(batch=batch, itemsize=itemsize)
-    at = "" if s == 1 else f", stride={s}"
-    clip, clip_stride = (frames, *size), (1, s, s)
+    p, out_pad, at, clip = k // 2, s - 1, "" if s == 1 else f", stride={s}", (frames, *size)
     clip_at = "" if s == 1 else f", stride=(1, {s}, {s})"
-    out_pad = s - 1
     map_name = f"{size[0]}" if size[0] == size[1] else f"{size}"
-
-    def out2d(channels, kernel=k, padding=p, dilation_=1):
-        return (channels, *conv_output_size(size, (kernel, kernel), (s, s), (padding, padding), (dilation_, dilation_)))
-
-    # (type, params, per-image MACs, bytes, output shape, torch equivalent)
-    rows = [
-        ("standard", conv_params(ci, co, k), conv_macs(size, ci, co, k, s, p),
-         conv_bytes(size, ci, co, k, s, p, **traffic), out2d(co), f"nn.Conv2d({ci}, {co}, {k}{at}, padding={p})"),
-        ("pointwise", conv_params(ci, co, 1), conv_macs(size, ci, co, 1, s),
-         conv_bytes(size, ci, co, 1, s, **traffic), out2d(co, 1, 0), f"nn.Conv2d({ci}, {co}, 1{at})"),
-        ("spatially separable", spatially_separable_conv_params(ci, co, k),
-         spatially_separable_conv_macs(size, ci, co, k, s, p), spatially_separable_conv_bytes(size, ci, co, k, s, p,
-                                                                                               **traffic),
-         out2d(co), f"SpatiallySeparableConv2d({ci}, {co}, {k}{at}, padding={p})"),
-        ("depthwise", depthwise_conv_params(ci, k), depthwise_conv_macs(size, ci, k, s, p),
-         conv_bytes(size, ci, ci, k, s, p, groups=ci, **traffic), out2d(ci),
-         f"nn.Conv2d({ci}, {ci}, {k}{at}, padding={p}, groups={ci})"),
-        ("depthwise separable", separable_conv_params(ci, co, k), separable_conv_macs(size, ci, co, k, s, p),
-         separable_conv_bytes(size, ci, co, k, s, p, **traffic), out2d(co),
-         f"DepthwiseSeparableConv2d({ci}, {co}, {k}{at}, padding={p})"),
-        ("grouped", conv_params(ci, co, k, groups), conv_macs(size, ci, co, k, s, p, groups=groups),
-         conv_bytes(size, ci, co, k, s, p, groups=groups, **traffic), out2d(co),
-         f"nn.Conv2d({ci}, {co}, {k}{at}, padding={p}, groups={groups})"),
-        ("dilated", conv_params(ci, co, k), conv_macs(size, ci, co, k, s, d * p, d),
-         conv_bytes(size, ci, co, k, s, d * p, d, **traffic), out2d(co, k, d * p, d),
-         f"nn.Conv2d({ci}, {co}, {k}{at}, padding={d * p}, dilation={d})"),
-        ("transposed", conv_params(ci, co, k), conv_transpose_macs(size, ci, co, k),
-         conv_transpose_bytes(size, ci, co, k, s, p, out_pad, **traffic),
-         (co, *conv_transpose_output_size(size, (k, k), (s, s), (p, p), (out_pad, out_pad))),
-         f"nn.ConvTranspose2d({ci}, {co}, {k}{at}, padding={p}{f', output_padding={out_pad}' if out_pad else ''})"),
-        ("3D", conv_params(ci, co, k, ndim=3), conv_macs(clip, ci, co, k, clip_stride, p),
-         conv_bytes(clip, ci, co, (k, k, k), clip_stride, p, **traffic),
-         (co, *conv_output_size(clip, (k, k, k), clip_stride, (p, p, p))),
-         f"nn.Conv3d({ci}, {co}, {k}{clip_at}, padding={p})"),
-        ("(2+1)D", conv2plus1d_params(ci, co, k), conv2plus1d_macs(clip, ci, co, k, clip_stride, p),
-         conv2plus1d_bytes(clip, ci, co, k, clip_stride, p, **traffic),
-         (co, *conv_output_size(clip, (k, k, k), clip_stride, (p, p, p))),
-         f"Conv2Plus1d({ci}, {co}, {k}{clip_at}, padding={p})"),
-        ("deformable", deform_conv_params(ci, co, k), deform_conv_macs(size, ci, co, k, s, p),
-         deform_conv_bytes(size, ci, co, k, s, p, **traffic), out2d(co),
-         f"DeformConv2d({ci}, {co}, {k}{at}, padding={p})"),
-        ("SE", squeeze_excitation_params(ci, reduction), squeeze_excitation_macs(ci, reduction),
-         squeeze_excitation_bytes(ci, size, reduction, **traffic), (ci, *size),
-         f"SqueezeExcitation({ci}, reduction={reduction})"),
-        ("GDC", global_depthwise_params(ci, size), global_depthwise_macs(ci, size),
-         global_depthwise_bytes(ci, size, **traffic), (ci, 1, 1), f"GlobalDepthwiseConv2d({ci}, {map_name})"),
-    ]
-    return [{"type": name, "params": params, "macs": batch * macs, "bytes": nbytes,
-             "intensity": _flops_per_byte(batch * macs, nbytes) if nbytes else 0.0, "output": tuple(output),
-             "torch": torch_call}
-            for name, params, macs, nbytes, output, torch_call in rows]
+    plans = {  # each type's plan and its torch equivalent, built in TYPES order: the first bad argument is reported
+        "standard": ([_conv(size, ci, co, k, s, p, bias=True)], f"nn.Conv2d({ci}, {co}, {k}{at}, padding={p})"),
+        "pointwise": ([_conv(size, ci, co, 1, s, bias=True)], f"nn.Conv2d({ci}, {co}, 1{at})"),
+        "spatially separable": (_spatially_separable(size, ci, co, k, s, p),
+                                f"SpatiallySeparableConv2d({ci}, {co}, {k}{at}, padding={p})"),
+        "depthwise": ([_conv(size, ci, ci, k, s, p, groups=ci, bias=True)],
+                      f"nn.Conv2d({ci}, {ci}, {k}{at}, padding={p}, groups={ci})"),
+        "depthwise separable": (_separable(size, ci, co, k, s, p),
+                                f"DepthwiseSeparableConv2d({ci}, {co}, {k}{at}, padding={p})"),
+        "grouped": ([_conv(size, ci, co, k, s, p, groups=groups, bias=True)],
+                    f"nn.Conv2d({ci}, {co}, {k}{at}, padding={p}, groups={groups})"),
+        "dilated": ([_conv(size, ci, co, k, s, d * p, d, bias=True)],
+                    f"nn.Conv2d({ci}, {co}, {k}{at}, padding={d * p}, dilation={d})"),
+        "transposed": ([Conv(ci, co, size, (k, k), (s, s), (p, p), bias=True, transposed=True,
+                             output_padding=(out_pad, out_pad))],
+                       f"nn.ConvTranspose2d({ci}, {co}, {k}{at}, padding={p}"
+                       f"{f', output_padding={out_pad}' if out_pad else ''})"),
+        "3D": ([_conv(clip, ci, co, k, (1, s, s), p, bias=True)], f"nn.Conv3d({ci}, {co}, {k}{clip_at}, padding={p})"),
+        "(2+1)D": (_conv2plus1d(clip, ci, co, k, (1, s, s), p, batch_norm=True),
+                   f"Conv2Plus1d({ci}, {co}, {k}{clip_at}, padding={p})"),
+        "deformable": (_deformable(size, ci, co, k, s, p), f"DeformConv2d({ci}, {co}, {k}{at}, padding={p})"),
+        "SE": (_squeeze_excitation(ci, reduction, size), f"SqueezeExcitation({ci}, reduction={reduction})"),
+        "GDC": (_global_depthwise(ci, size), f"GlobalDepthwiseConv2d({ci}, {map_name})"),
+    }
+    rows = []
+    for name, (plan, torch_call) in plans.items():
+        cost = price(plan, batch, itemsize)
+        rows.append({"type": name, "params": cost.params, "macs": cost.macs, "bytes": cost.bytes,
+                     "intensity": cost.intensity, "output": cost.output, "torch": torch_call})
+    return rows
 
 
 # --- Skip and dense connections (chapter 15): blocks priced by composing the functions above ---------------------

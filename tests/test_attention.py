@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from conftest import assert_close_to_reference
+from helpers import assert_close_to_reference
 from hypothesis import given
-from hypothesis import strategies as st
+from strategies import map_configs, se_configs
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
@@ -31,14 +31,6 @@ class ReferenceSE(nn.Module):
 
     def forward(self, x):
         return x * self.gate(x)
-
-
-@st.composite
-def se_configs(draw):
-    reduced = draw(st.integers(1, 4))
-    return dict(shape=(draw(st.integers(0, 3)), reduced * draw(st.integers(1, 4)), draw(st.integers(1, 5)),
-                       draw(st.integers(1, 5))),
-                reduced=reduced, bias=draw(st.booleans()), seed=draw(st.integers(0, 2**31)))
 
 
 def se_tensors(cfg, dtype=F64):
@@ -80,13 +72,6 @@ def test_squeeze_excitation_float32(cfg):
     assert ours.dtype == np.float32
     assert_close_to_reference(ours, reference, dtype=np.float32)
     assert_close_to_reference(ct.squeeze_excitation(*t32), reference, dtype=np.float32)
-
-
-@st.composite
-def map_configs(draw):
-    return dict(shape=(draw(st.integers(0, 3)), draw(st.integers(1, 6)), draw(st.integers(1, 7)),
-                       draw(st.integers(1, 7))),
-                bias=draw(st.booleans()), seed=draw(st.integers(0, 2**31)))
 
 
 @given(map_configs())

@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from conftest import assert_close_to_reference
+from helpers import assert_close_to_reference
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from strategies import conv2d_stacks
 from torch.utils.flop_counter import FlopCounterMode
 
 from conv_tutorial import cost
@@ -30,25 +31,7 @@ def flops(module, x) -> int:
 # --- the cost model of a stack, against torch modules --------------------------------------------
 
 
-@st.composite
-def stacks(draw):
-    """An input size and a chain of nn.Conv2d positional arguments that fits it."""
-    size = input_size = draw(st.integers(6, 12))
-    channels = draw(st.integers(1, 4))
-    layers = []
-    for _ in range(draw(st.integers(1, 3))):
-        groups = draw(st.sampled_from([g for g in (1, 2, 3) if channels % g == 0]))
-        out = groups * draw(st.integers(1, 3))
-        k, s, p, d = draw(st.integers(1, 3)), draw(st.integers(1, 2)), draw(st.integers(0, 1)), draw(st.integers(1, 2))
-        if size + 2 * p < d * (k - 1) + 1:
-            break
-        layers.append((channels, out, k, s, p, d, groups))
-        size = (size + 2 * p - d * (k - 1) - 1) // s + 1
-        channels = out
-    return input_size, layers or [(channels, 2, 1)]
-
-
-@given(stacks(), st.booleans())
+@given(conv2d_stacks(), st.booleans())
 def test_stack_cost_matches_torch(case, bias):
     size, layers = case
     model = torch.nn.Sequential(*(torch.nn.Conv2d(*layer, bias=bias) for layer in layers))

@@ -1,4 +1,8 @@
-"""The conv-tutorial command, run as a subprocess: its output, its help, its errors and exit codes."""
+"""The conv-tutorial command: its output, its help, its errors and exit codes.
+
+The command runs in this process (:func:`conv_tutorial.cli.main` with its output captured); one test
+runs the installed ``conv-tutorial`` script as a subprocess, through a real pipe.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +12,13 @@ import io
 import json
 import os
 import re
+import runpy
 import shlex
 import subprocess
 import sys
+import warnings
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 
@@ -23,10 +30,23 @@ ENTRY_POINT = Path(sys.executable).parent / "conv-tutorial"
 LAYER = ["--input", "56", "--in-channels", "128", "--out-channels", "128"]
 
 
-def cli(*args, entry_point=False):
-    command = [str(ENTRY_POINT)] if entry_point else [sys.executable, "-m", "conv_tutorial.cli"]
-    return subprocess.run([*command, *args], capture_output=True, text=True, cwd=ROOT, timeout=120,
-                          env={**os.environ, "PYTHONWARNINGS": "error::DeprecationWarning"})
+class Result(NamedTuple):
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def cli(capsys):
+    """``cli(*args)``: run ``conv-tutorial args`` in this process; its exit status and what it printed."""
+    def run(*args, main=main):
+        capsys.readouterr()
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", DeprecationWarning)
+            status = main(list(args))
+        out, err = capsys.readouterr()
+        return Result(status, out, err)
+    return run
 
 
 def help_text(*command) -> str:
@@ -67,15 +87,15 @@ def test_the_examples_are_found():
 
 
 @pytest.mark.parametrize(("args", "source"), EXAMPLES)
-def test_every_documented_example_runs(args, source, tmp_path):
+def test_every_documented_example_runs(args, source, tmp_path, monkeypatch, cli):
     """Each example of the --help texts and the README, as written (the benchmark cut to a run of seconds)."""
     args = args[1:]
     if args[0] == "bench":
         pytest.importorskip("torch")
         # Same options, one small layer per operation: --quick, and one operation unless the example names some.
         args = [*args, "--quick", "--batch", "2", "--repeats", "1", *([] if "--ops" in args else ["--ops", "conv2d"])]
-    result = subprocess.run([sys.executable, "-m", "conv_tutorial.cli", *args], capture_output=True, text=True,
-                            cwd=tmp_path, timeout=300)
+    monkeypatch.chdir(tmp_path)
+    result = cli(*args)
     assert result.returncode == 0, result.stderr
     assert result.stdout and "Traceback" not in result.stderr
     if "--output" in args:
@@ -87,7 +107,7 @@ def test_every_documented_example_runs(args, source, tmp_path):
         assert json.loads(result.stdout)["rows"]
 
 
-def test_cost_table_lists_every_type_with_its_numbers():
+def test_cost_table_lists_every_type_with_its_numbers(cli):
     result = cli("cost", *LAYER)
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
@@ -106,7 +126,7 @@ def test_cost_table_lists_every_type_with_its_numbers():
     assert all(line[end - 1].isdigit() and line[end] == " " for line in body)
 
 
-def test_cost_csv_and_json_are_the_layer_table():
+def test_cost_csv_and_json_are_the_layer_table(cli):
     spec = ["--input", "28x14", "--in-channels", "64", "--out-channels", "32", "--kernel", "5", "--stride", "2",
             "--batch", "4", "--dtype", "float16", "--groups", "2", "--dilation", "3", "--frames", "4",
             "--reduction", "8"]
@@ -124,7 +144,7 @@ def test_cost_csv_and_json_are_the_layer_table():
     assert data["rows"] == json.loads(json.dumps(expected))
 
 
-def test_cost_types_are_matched_loosely_and_kept_in_chapter_order():
+def test_cost_types_are_matched_loosely_and_kept_in_chapter_order(cli):
     result = cli("cost", *LAYER, "--types", "SE", "Depthwise-Separable", "standard", "--format", "csv")
     assert result.returncode == 0, result.stderr
     assert [r["type"] for r in csv.DictReader(io.StringIO(result.stdout))] == ["standard", "depthwise separable",
@@ -132,7 +152,7 @@ def test_cost_types_are_matched_loosely_and_kept_in_chapter_order():
 
 
 @pytest.mark.parametrize("args", [[], ["cost", "--help"], ["bench", "--help"]])
-def test_help_explains_with_examples(args):
+def test_help_explains_with_examples(args, cli):
     result = cli(*(args or ["--help"]))
     assert result.returncode == 0
     assert result.stdout.startswith("usage: conv-tutorial")
@@ -185,7 +205,7 @@ UNWRITABLE = str(ROOT / "no such folder" / "results.json")
     (["bench", "--quick", "--output", UNWRITABLE], "cannot write --output"),
     (["bench", "--quick", "--output", "{folder}.json"], "cannot write --output"),   # a folder of that name
 ], ids=lambda v: " ".join(v) if isinstance(v, list) else None)
-def test_bad_use_exits_2_with_one_line(args, message, tmp_path):
+def test_bad_use_exits_2_with_one_line(args, message, tmp_path, cli):
     if "{folder}.json" in args:
         (tmp_path / "folder.json").mkdir()
         args = [str(tmp_path / "folder.json") if arg == "{folder}.json" else arg for arg in args]
@@ -197,7 +217,7 @@ def test_bad_use_exits_2_with_one_line(args, message, tmp_path):
     assert ": error: " in result.stderr and message in result.stderr
 
 
-def test_usage_errors_point_to_help_and_main_returns_the_status():
+def test_usage_errors_point_to_help_and_main_returns_the_status(cli):
     result = cli("cost", "--input", "5x", "--in-channels", "8", "--out-channels", "8")
     assert result.stderr.startswith("conv-tutorial cost: error: argument --input: ")
     assert result.stderr.rstrip().endswith("(see 'conv-tutorial cost --help')")
@@ -205,7 +225,7 @@ def test_usage_errors_point_to_help_and_main_returns_the_status():
     assert main(["--version"]) == 0
 
 
-def test_bench_checks_its_output_before_running_and_leaves_no_file(tmp_path):
+def test_bench_checks_its_output_before_running_and_leaves_no_file(tmp_path, cli):
     out = tmp_path / "results.json"
     result = cli("bench", "--quick", "--batch", "0", "--output", str(out))   # writable, but the run fails
     assert result.returncode == 2 and "--batch must be a positive int" in result.stderr
@@ -221,7 +241,7 @@ def test_bench_checks_its_output_before_running_and_leaves_no_file(tmp_path):
     (("130", "128"), ["grouped"]),
     (("16", "6"), ["grouped"]),            # 4 must divide the output channels too
 ])
-def test_rows_the_defaults_do_not_fit_are_left_out_with_a_note(channels, left_out):
+def test_rows_the_defaults_do_not_fit_are_left_out_with_a_note(channels, left_out, cli):
     layer = ["--input", "56", "--in-channels", channels[0], "--out-channels", channels[1]]
     result = cli("cost", *layer, "--format", "csv")
     assert result.returncode == 0, result.stderr
@@ -242,32 +262,47 @@ def test_rows_the_defaults_do_not_fit_are_left_out_with_a_note(channels, left_ou
     assert len(list(csv.DictReader(io.StringIO(explicit.stdout)))) == len(cost.TYPES)
 
 
+class ClosedPipe(io.StringIO):
+    """A stdout whose reader has gone away, as after ``| head -1``."""
+
+    def write(self, text):
+        raise BrokenPipeError(32, "Broken pipe")
+
+
 @pytest.mark.parametrize("args", [["cost", *LAYER], ["cost", *LAYER, "--format", "csv"],
                                   ["cost", *LAYER, "--format", "json"], ["--help"], ["cost", "--help"]],
                          ids=" ".join)
-def test_a_reader_that_stops_reading_ends_the_command_quietly(args):
-    """``conv-tutorial cost ... | head -1``: the pipe's read end is closed before the command writes."""
-    read_end, write_end = os.pipe()
-    os.close(read_end)
-    try:
-        result = subprocess.run([sys.executable, "-m", "conv_tutorial.cli", *args], stdout=write_end,
-                                stderr=subprocess.PIPE, text=True, cwd=ROOT, timeout=120)
-    finally:
-        os.close(write_end)
+def test_a_reader_that_stops_reading_ends_the_command_quietly(args, monkeypatch, capsys):
+    """``conv-tutorial cost ... | head -1``: the reader is gone before the command writes."""
+    capsys.readouterr()
+    monkeypatch.setattr(sys, "stdout", ClosedPipe())
+    status = main(args)
     # argparse itself swallows the error its --help output meets, and exits 0.
-    assert result.returncode == (0 if "--help" in args else 141)
-    assert result.stderr == ""
+    assert status == (0 if "--help" in args else 141)
+    assert capsys.readouterr().err == ""
 
 
 @pytest.mark.skipif(not ENTRY_POINT.exists(), reason="the conv-tutorial script is not installed in this environment")
 def test_installed_entry_point():
-    result = cli("cost", *LAYER, "--types", "depthwise", "--format", "csv", entry_point=True)
+    """The one run as a separate process: the installed script, its exit status, a real pipe closed early."""
+    def run(*args, **kwargs):
+        return subprocess.run([str(ENTRY_POINT), *args], text=True, cwd=ROOT, timeout=120,
+                              env={**os.environ, "PYTHONWARNINGS": "error::DeprecationWarning"}, **kwargs)
+
+    result = run("cost", *LAYER, "--types", "depthwise", "--format", "csv", capture_output=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[1].startswith("depthwise,1280,3612672,")
-    assert cli("--version", entry_point=True).stdout.strip() == "conv-tutorial 0.1.0"
+    assert run("--version", capture_output=True).stdout.strip() == "conv-tutorial 0.1.0"
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        result = run("cost", *LAYER, stdout=write_end, stderr=subprocess.PIPE)
+    finally:
+        os.close(write_end)
+    assert result.returncode == 141 and result.stderr == ""
 
 
-def test_bench_quick_writes_json_with_a_progress_bar(tmp_path):
+def test_bench_quick_writes_json_with_a_progress_bar(tmp_path, cli):
     pytest.importorskip("torch")
     out = tmp_path / "results.json"
     ops = ["conv2d", "depthwise_conv2d", "squeeze_excitation"]
@@ -292,8 +327,10 @@ def test_bench_quick_writes_json_with_a_progress_bar(tmp_path):
     assert set(data["geometric_means"]["numpy"]) == set(ops)
 
 
-def test_package_module_entry_is_the_command():
-    result = subprocess.run([sys.executable, "-m", "conv_tutorial", "bench", "--help"], capture_output=True, text=True,
-                            cwd=ROOT, timeout=60)
-    assert result.returncode == 0
-    assert result.stdout.startswith("usage: conv-tutorial bench")
+def test_package_module_entry_is_the_command(monkeypatch, capsys):
+    """``python -m conv_tutorial bench --help``, run in-process: the same command as ``conv-tutorial``."""
+    monkeypatch.setattr(sys, "argv", ["conv_tutorial", "bench", "--help"])
+    with pytest.raises(SystemExit) as done:
+        runpy.run_module("conv_tutorial", run_name="__main__")
+    assert done.value.code == 0
+    assert capsys.readouterr().out.startswith("usage: conv-tutorial bench")

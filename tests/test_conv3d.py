@@ -1,7 +1,7 @@
 """3D convolution in the torch backend, the (2+1)D block and the cost of both.
 
 ``conv3d`` and ``conv_transpose3d`` are compared with ``torch.nn.functional`` in float64 over
-configurations drawn by hypothesis (tolerance of ``conftest.assert_close_to_reference``), and
+configurations drawn by hypothesis (tolerance of ``helpers.assert_close_to_reference``), and
 with the NumPy backend; ``Conv2Plus1d`` against its definition, ``cost`` and ``FlopCounterMode``.
 """
 
@@ -10,9 +10,10 @@ from __future__ import annotations
 import pytest
 import torch
 import torch.nn.functional as F
-from conftest import assert_close_to_reference
+from helpers import assert_close_to_reference
 from hypothesis import assume, given
 from hypothesis import strategies as st
+from strategies import conv3d_configs, transpose3d_configs
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
@@ -23,48 +24,6 @@ from conv_tutorial.cost import conv2plus1d_macs, conv2plus1d_mid_channels, conv2
 F64 = torch.float64
 
 pytestmark = pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel:UserWarning")
-
-
-def _triple(draw, values):
-    """An int or a 3-tuple drawn from ``values``, and its 3-tuple form."""
-    triple = tuple(draw(values) for _ in range(3))
-    if len(set(triple)) == 1 and draw(st.booleans()):
-        return triple[0], triple
-    return triple, triple
-
-
-@st.composite
-def conv3d_configs(draw):
-    groups = draw(st.integers(1, 2))
-    kernel = tuple(draw(st.integers(1, 3)) for _ in range(3))
-    dilation, dils = _triple(draw, st.integers(1, 2))
-    if draw(st.booleans()):
-        stride, padding, pads = 1, "same", (0, 0, 0)
-    else:
-        stride, _ = _triple(draw, st.integers(1, 2))
-        padding, pads = _triple(draw, st.integers(0, 1))
-    size = tuple(max(1, d * (k - 1) + 1 - 2 * p) + draw(st.integers(0, 2)) for k, d, p in zip(kernel, dils, pads))
-    return dict(batch=draw(st.integers(1, 2)), in_channels=groups * draw(st.integers(1, 2)),
-                out_channels=groups * draw(st.integers(1, 2)), size=size, kernel=kernel,
-                args=dict(stride=stride, padding=padding, dilation=dilation, groups=groups),
-                bias=draw(st.booleans()), seed=draw(st.integers(0, 2**31)))
-
-
-@st.composite
-def transpose3d_configs(draw):
-    groups = draw(st.integers(1, 2))
-    kernel = tuple(draw(st.integers(1, 3)) for _ in range(3))
-    stride, strides = _triple(draw, st.integers(1, 3))
-    dilation, dils = _triple(draw, st.integers(1, 2))
-    padding, pads = _triple(draw, st.integers(0, 1))
-    out_pad = tuple(draw(st.integers(0, max(s, d) - 1)) for s, d in zip(strides, dils))
-    # An input large enough that cropping `padding` leaves a non-empty output.
-    size = tuple(1 + max(0, -((d * (k - 1) + op + 1 - 2 * p - 1) // s)) + draw(st.integers(0, 2))
-                 for k, s, p, op, d in zip(kernel, strides, pads, out_pad, dils))
-    return dict(batch=draw(st.integers(1, 2)), in_channels=groups * draw(st.integers(1, 2)),
-                out_channels=groups * draw(st.integers(1, 2)), size=size, kernel=kernel,
-                args=dict(stride=stride, padding=padding, output_padding=out_pad, groups=groups, dilation=dilation),
-                bias=draw(st.booleans()), seed=draw(st.integers(0, 2**31)))
 
 
 def _tensors(cfg, transposed=False, dtype=F64):

@@ -2,43 +2,25 @@
 finite differences and (where importable) torchvision.
 
 Configurations are drawn by hypothesis; comparisons are in float64 with the tolerance of
-``conftest.assert_close_to_reference`` unless a test is about another dtype.
+``helpers.assert_close_to_reference`` unless a test is about another dtype.
 """
 
 from __future__ import annotations
-
-import math
 
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from conftest import assert_close_to_reference
+from helpers import assert_close_to_reference
 from hypothesis import given
 from hypothesis import strategies as st
+from strategies import deform_configs
 
 import conv_tutorial.numpy as cnp
 import conv_tutorial.torch as ct
 from conv_tutorial.cost import deform_conv_macs, deform_conv_params
 
 F64 = torch.float64
-
-
-@st.composite
-def deform_configs(draw, max_offset=2.5):
-    """Arguments of a valid deform_conv2d: groups and offset groups, kernel, stride, padding, dilation."""
-    groups, offset_groups = draw(st.integers(1, 2)), draw(st.integers(1, 2))
-    kernel = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
-    stride = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
-    padding = (draw(st.integers(0, 1)), draw(st.integers(0, 1)))
-    dilation = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
-    size = tuple(max(1, d * (k - 1) + 1 - 2 * p) + draw(st.integers(0, 3))
-                 for k, d, p in zip(kernel, dilation, padding))
-    return dict(batch=draw(st.integers(1, 2)), in_channels=math.lcm(groups, offset_groups) * draw(st.integers(1, 2)),
-                out_channels=groups * draw(st.integers(1, 2)), groups=groups, offset_groups=offset_groups,
-                size=size, kernel=kernel, args=dict(stride=stride, padding=padding, dilation=dilation),
-                bias=draw(st.booleans()), mask=draw(st.booleans()), max_offset=max_offset,
-                seed=draw(st.integers(0, 2**31)))
 
 
 def deform_tensors(cfg, dtype=F64):

@@ -7,9 +7,10 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from conftest import assert_close_to_reference
+from helpers import assert_close_to_reference
 from hypothesis import given
 from hypothesis import strategies as st
+from strategies import depthwise_configs, spatial_configs
 from torch.utils.flop_counter import FlopCounterMode
 
 import conv_tutorial.numpy as cnp
@@ -18,23 +19,6 @@ from conv_tutorial import cost
 from conv_tutorial.numpy import _depthwise_engine
 
 F64 = torch.float64
-
-
-@st.composite
-def depthwise_configs(draw):
-    """A depthwise layer with a channel multiplier: input, weight, bias and keyword arguments."""
-    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
-    c_in, m = draw(st.integers(1, 4)), draw(st.integers(1, 3))
-    kernel = (draw(st.integers(1, 4)), draw(st.integers(1, 4)))
-    stride = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
-    dilation = (draw(st.integers(1, 3)), draw(st.integers(1, 2)))
-    padding = draw(st.one_of(st.tuples(st.integers(0, 2), st.integers(0, 2)), st.just("valid")))
-    pads = (0, 0) if padding == "valid" else padding
-    size = tuple(max(1, d * (k - 1) + 1 - 2 * p) + draw(st.integers(0, 5)) for k, d, p in zip(kernel, dilation, pads))
-    x = rng.standard_normal((draw(st.integers(0, 3)), c_in, *size))
-    w = rng.standard_normal((c_in * m, 1, *kernel))
-    b = rng.standard_normal(c_in * m) if draw(st.booleans()) else None
-    return x, w, b, dict(stride=stride, padding=padding, dilation=dilation)
 
 
 def _t(a):
@@ -239,24 +223,6 @@ def test_separable_worked_examples_of_the_chapter():
 
 
 # --- spatially separable ----------------------------------------------------------------------
-
-
-@st.composite
-def spatial_configs(draw):
-    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
-    groups = draw(st.integers(1, 2))
-    c_in, c_mid, c_out = (groups * draw(st.integers(1, 3)) for _ in range(3))
-    kh, kw = draw(st.integers(1, 4)), draw(st.integers(1, 4))
-    stride = (draw(st.integers(1, 2)), draw(st.integers(1, 3)))
-    dilation = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
-    padding = draw(st.one_of(st.tuples(st.integers(0, 2), st.integers(0, 2)), st.just("valid")))
-    pads = (0, 0) if padding == "valid" else padding
-    size = tuple(max(1, d * (k - 1) + 1 - 2 * p) + draw(st.integers(0, 4))
-                 for k, d, p in zip((kh, kw), dilation, pads))
-    x = rng.standard_normal((draw(st.integers(1, 2)), c_in, *size))
-    col = rng.standard_normal((c_mid, c_in // groups, kh, 1))
-    row = rng.standard_normal((c_out, c_mid // groups, 1, kw))
-    return x, col, row, dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
 
 
 @given(spatial_configs())

@@ -10,10 +10,11 @@ matplotlib.use("Agg")
 import numpy as np
 import pytest
 import torch
-from conftest import assert_close_to_reference
+from helpers import assert_close_to_reference
 from hypothesis import given
 from hypothesis import strategies as st
 from matplotlib import pyplot as plt
+from strategies import dilation_stacks
 
 import conv_tutorial.numpy as cnp
 import conv_tutorial.torch as ctorch
@@ -27,14 +28,6 @@ CONV = {1: torch.nn.Conv1d, 2: torch.nn.Conv2d}
 def close_figures():
     yield
     plt.close("all")
-
-
-@st.composite
-def dilation_stacks(draw):
-    n_layers = draw(st.integers(1, 3))
-    dilations = [draw(st.integers(1, 4)) for _ in range(n_layers)]
-    kernel = draw(st.one_of(st.integers(1, 3), st.lists(st.integers(1, 3), min_size=n_layers, max_size=n_layers)))
-    return dilations, kernel, draw(st.sampled_from([1, 2]))
 
 
 def gradient_map(dilations, kernel, ndim):

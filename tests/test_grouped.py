@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from conftest import assert_close_to_reference
+from helpers import assert_close_to_reference
 from hypothesis import given
 from hypothesis import strategies as st
+from strategies import grouped_configs, shuffle_configs
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
@@ -22,23 +23,6 @@ from conv_tutorial import cost
 from conv_tutorial.viz import connectivity
 
 F64 = torch.float64
-
-
-@st.composite
-def grouped_configs(draw):
-    """A grouped conv2d with up to 8 groups of 1 to 3 channels, stride, padding and dilation."""
-    groups = draw(st.integers(1, 8))
-    kernel = draw(st.integers(1, 3))
-    dilation = draw(st.integers(1, 2))
-    padding = draw(st.integers(0, 2))
-    size = max(1, dilation * (kernel - 1) + 1 - 2 * padding) + draw(st.integers(0, 4))
-    return dict(
-        shape=(draw(st.integers(0, 2)), groups * draw(st.integers(1, 3)), size, size + draw(st.integers(0, 2))),
-        weight=(groups * draw(st.integers(1, 3)), None, kernel, kernel),
-        args=dict(stride=draw(st.integers(1, 2)), padding=padding, dilation=dilation, groups=groups),
-        bias=draw(st.booleans()),
-        seed=draw(st.integers(0, 2**31)),
-    )
 
 
 def grouped_tensors(cfg, dtype=F64):
@@ -70,13 +54,6 @@ def test_grouped_conv2d_float32(cfg):
     assert ours.dtype == np.float32
     assert_close_to_reference(ours, reference, dtype=np.float32)
     assert_close_to_reference(ct.conv2d(x32, w32, b32, **cfg["args"]), reference, dtype=np.float32)
-
-
-@st.composite
-def shuffle_configs(draw):
-    groups = draw(st.integers(1, 6))
-    rest = tuple(draw(st.lists(st.integers(1, 3), min_size=1, max_size=3)))
-    return (draw(st.integers(0, 2)), groups * draw(st.integers(1, 4)), *rest), groups, draw(st.integers(0, 2**31))
 
 
 @given(shuffle_configs())

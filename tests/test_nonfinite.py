@@ -25,6 +25,7 @@ import torch
 import torch.nn.functional as F
 from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
+from strategies import plantings
 
 import conv_tutorial.numpy as cnp
 import conv_tutorial.torch as ct
@@ -249,15 +250,6 @@ def _arrays(call: Call, seed: int) -> dict:
     return out
 
 
-@st.composite
-def plantings(draw, call: Call):
-    """Which argument, which cell (edges drawn often), which value, and a seed for the rest."""
-    name = draw(st.sampled_from(sorted(call.arrays)))
-    index = tuple(draw(st.one_of(st.just(0), st.just(size - 1), st.integers(0, size - 1)))
-                  for size in call.arrays[name])
-    return name, index, draw(st.sampled_from(sorted(SPECIAL))), draw(st.integers(0, 2**31 - 1))
-
-
 def _as_tuple(result):
     return tuple(result) if isinstance(result, (tuple, list)) else (result,)
 
@@ -293,7 +285,7 @@ BACKENDS = ["numpy", "torch"] + (["torch-cuda"] if torch.cuda.is_available() els
 def test_one_planted_value_propagates_as_in_pytorch(call, backend, data):
     if backend.split("-")[0] not in call.backends:
         pytest.skip(f"{call.name} is a NumPy-only function")
-    name, index, value, seed = data.draw(plantings(call))
+    name, index, value, seed = data.draw(plantings(call.arrays, SPECIAL))
     dtype = data.draw(st.sampled_from([np.float64, np.float32]))
     tensors = _arrays(call, seed)
     tensors[name][index] = SPECIAL[value]

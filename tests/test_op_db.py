@@ -7,7 +7,7 @@ to cover the operator. Fold has no entry there; its samples are the module tests
 ``torch.testing._internal.common_nn`` (and ``common_modules.module_db``, should a later torch add
 it there). Every sample goes through ``conv_tutorial.numpy`` and ``conv_tutorial.torch``:
 
-- forward in float64 and float32, compared with PyTorch by the project's rule (``conftest``);
+- forward in float64 and float32, compared with PyTorch by the project's rule (``helpers``);
 - gradients of the torch backend against autograd through the native op, in float64;
 - ``error_inputs``, on which PyTorch raises: we raise a ``ValueError`` or ``TypeError`` too, except
   for integer input, which the package computes in float64 by design (DESIGN.md) where PyTorch
@@ -34,7 +34,7 @@ try:
 except Exception as err:  # expecttest missing, or a torch whose internals moved
     pytest.skip(f"PyTorch's op_db cannot be imported ({type(err).__name__}: {err})", allow_module_level=True)
 
-from conftest import assert_close_to_reference  # noqa: E402
+from helpers import assert_close_to_reference  # noqa: E402
 
 import conv_tutorial.numpy as cnp  # noqa: E402
 import conv_tutorial.torch as ctorch  # noqa: E402

@@ -7,26 +7,12 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from conftest import assert_close_to_reference
+from helpers import assert_close_to_reference
 from hypothesis import given
-from hypothesis import strategies as st
+from strategies import pointwise_configs
 
 import conv_tutorial.numpy as cnp
 import conv_tutorial.torch as ctorch
-
-
-@st.composite
-def pointwise_configs(draw):
-    return dict(
-        batch=draw(st.integers(0, 3)),
-        in_channels=draw(st.integers(1, 6)),
-        out_channels=draw(st.integers(1, 6)),
-        size=(draw(st.integers(1, 5)), draw(st.integers(1, 5))),
-        weight_2d=draw(st.booleans()),
-        bias=draw(st.booleans()),
-        unbatched=draw(st.booleans()),
-        seed=draw(st.integers(0, 2**31)),
-    )
 
 
 def pointwise_arrays(cfg, dtype=np.float64):

@@ -6,6 +6,7 @@ import pytest
 import torch
 from hypothesis import given
 from hypothesis import strategies as st
+from strategies import conv_layer_specs
 from torch.utils.flop_counter import FlopCounterMode
 
 from conv_tutorial import cost, shapes
@@ -13,22 +14,7 @@ from conv_tutorial import cost, shapes
 CONV_MODULES = {1: torch.nn.Conv1d, 2: torch.nn.Conv2d, 3: torch.nn.Conv3d}
 
 
-@st.composite
-def layers(draw, ndims=(1, 2, 3)):
-    n = draw(st.sampled_from(ndims))
-    groups = draw(st.integers(1, 3))
-    c_in, c_out = groups * draw(st.integers(1, 3)), groups * draw(st.integers(1, 3))
-    kernel = tuple(draw(st.integers(1, 4)) for _ in range(n))
-    stride = tuple(draw(st.integers(1, 3)) for _ in range(n))
-    dilation = tuple(draw(st.integers(1, 3)) for _ in range(n))
-    padding = tuple(draw(st.integers(0, 2)) for _ in range(n))
-    size = tuple(max(1, d * (k - 1) + 1 - 2 * p) + draw(st.integers(0, 5))
-                 for k, d, p in zip(kernel, dilation, padding))
-    return n, size, dict(in_channels=c_in, out_channels=c_out, kernel_size=kernel, stride=stride,
-                         padding=padding, dilation=dilation, groups=groups)
-
-
-@given(layers())
+@given(conv_layer_specs())
 def test_conv_output_size_matches_torch(layer):
     n, size, kw = layer
     out = CONV_MODULES[n](**kw)(torch.zeros(1, kw["in_channels"], *size))
@@ -36,7 +22,7 @@ def test_conv_output_size_matches_torch(layer):
             == tuple(out.shape[2:]))
 
 
-@given(layers(), st.data())
+@given(conv_layer_specs(), st.data())
 def test_conv_transpose_output_size_matches_torch(layer, data):
     n, size, kw = layer
     out_pad = tuple(data.draw(st.integers(0, max(s, d) - 1)) for s, d in zip(kw["stride"], kw["dilation"]))
@@ -61,7 +47,7 @@ def test_int_in_int_out_and_same_padding():
     assert shapes.effective_kernel_size((3, 5), (2, 1)) == (5, 5)
 
 
-@given(layers(), st.booleans())
+@given(conv_layer_specs(), st.booleans())
 def test_params_equal_torch_module(layer, bias):
     n, _, kw = layer
     module = CONV_MODULES[n](**kw, bias=bias)
@@ -69,7 +55,7 @@ def test_params_equal_torch_module(layer, bias):
     assert cost.conv_params(kw["in_channels"], kw["out_channels"], kw["kernel_size"], kw["groups"], bias) == expected
 
 
-@given(layers())
+@given(conv_layer_specs())
 def test_macs_equal_half_the_flop_counter(layer):
     n, size, kw = layer
     module = CONV_MODULES[n](**kw)

@@ -7,7 +7,7 @@ before anything runs; a cell that shows an error catches it with
 ``conv_tutorial.testing.expect_error``. Execution timestamps are not recorded, so re-running
 an unchanged notebook leaves an unchanged file.
 
-Usage: ``python tests/execute_notebooks.py book/01_standard_convolution.ipynb ...``
+Usage: ``python tools/execute_notebooks.py book/01_standard_convolution.ipynb ...``
 """
 
 from __future__ import annotations
