@@ -18,6 +18,8 @@ module per family, mirroring :mod:`conv_tutorial.numpy`:
 - :mod:`.separable` -- ``separable_conv2d``, ``spatially_separable_conv2d``, ``separate_kernel``, ``low_rank_kernel``
   and the ``DepthwiseSeparableConv2d`` and ``SpatiallySeparableConv2d`` modules
 - :mod:`.grouped` -- ``channel_shuffle`` and the ``ResNeXtBlock`` and ``ShuffleNetUnit`` blocks
+- :mod:`.connections` -- ResNet's ``BasicBlock``, DenseNet's ``DenseLayer``, ``DenseBlock`` and ``Transition``, and
+  the networks ``resnet``, ``resnet18``, ``densenet``, ``densenet121`` and ``basic_block_net``
 - :mod:`.attention` -- ``squeeze_excitation``, ``global_depthwise_conv2d``, ``global_avg_pool2d`` and the
   ``SqueezeExcitation`` and ``GlobalDepthwiseConv2d`` modules
 """
@@ -37,6 +39,17 @@ from .attention import (
     global_avg_pool2d,
     global_depthwise_conv2d,
     squeeze_excitation,
+)
+from .connections import (
+    BasicBlock,
+    DenseBlock,
+    DenseLayer,
+    Transition,
+    basic_block_net,
+    densenet,
+    densenet121,
+    resnet,
+    resnet18,
 )
 from .deformable import DeformConv2d, deform_conv2d, deform_sampling_points
 from .depthwise import depthwise_conv2d
@@ -59,9 +72,12 @@ from .upsampling import ResizeConv2d, overlap_map, resize_conv2d, stacked_overla
 from .volumetric import Conv2Plus1d
 
 __all__ = [
+    "BasicBlock",
     "Bottleneck",
     "Conv2Plus1d",
     "DeformConv2d",
+    "DenseBlock",
+    "DenseLayer",
     "DepthwiseSeparableConv2d",
     "GlobalDepthwiseConv2d",
     "InceptionBlock",
@@ -70,6 +86,8 @@ __all__ = [
     "ShuffleNetUnit",
     "SpatiallySeparableConv2d",
     "SqueezeExcitation",
+    "Transition",
+    "basic_block_net",
     "channel_shuffle",
     "conv1d",
     "conv2d",
@@ -79,6 +97,8 @@ __all__ = [
     "conv_transpose3d",
     "deform_conv2d",
     "deform_sampling_points",
+    "densenet",
+    "densenet121",
     "depthwise_conv2d",
     "fold",
     "global_avg_pool2d",
@@ -88,6 +108,8 @@ __all__ = [
     "overlap_map",
     "pointwise_conv2d",
     "resize_conv2d",
+    "resnet",
+    "resnet18",
     "separable_conv2d",
     "separate_kernel",
     "spatially_separable_conv2d",
