@@ -26,7 +26,9 @@ cannot be confused.
 - :func:`draw_deform_sampling` -- where a deformable convolution's taps read the input for one
   output pixel, moved from the regular grid by the offsets;
 - :func:`draw_roofline`, :func:`draw_flops_time` -- measured kernels on the roofline of this
-  machine, and FLOPs against measured time.
+  machine, and FLOPs against measured time;
+- :func:`pareto_front`, :func:`draw_accuracy_cost` -- networks' accuracy against their MACs, and
+  the ones no other network beats on both.
 """
 
 from .animation import animation_html
@@ -38,6 +40,7 @@ from .filters import draw_filter_volumes
 from .matrices import draw_matrix
 from .receptive_field import draw_receptive_field, receptive_paths
 from .roofline import draw_flops_time, draw_roofline
+from .tradeoff import draw_accuracy_cost, pareto_front
 from .transposed import animate_conv_transpose2d, draw_conv_transpose2d, draw_count_map, draw_overlap_map
 from .volume import draw_conv3d, window_cells3d
 
@@ -47,6 +50,7 @@ __all__ = [
     "animation_html",
     "connectivity",
     "draw_channel_graph",
+    "draw_accuracy_cost",
     "draw_conv2d",
     "draw_conv3d",
     "draw_conv_transpose2d",
@@ -60,6 +64,7 @@ __all__ = [
     "draw_overlap_map",
     "draw_receptive_field",
     "draw_roofline",
+    "pareto_front",
     "receptive_paths",
     "window_cells",
     "window_cells3d",
