@@ -17,6 +17,15 @@ from conv_tutorial.torch import networks as tn
 from conv_tutorial.viz import draw_accuracy_cost, pareto_front
 
 
+@pytest.fixture(autouse=True)
+def one_thread():
+    """One thread, as the chapter trains: tiny layers gain nothing from two, and lose much on a busy machine."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 def _net(family, seed=0, **kwargs):
     torch.manual_seed(seed)
     return tn.family_network(family, **kwargs)
