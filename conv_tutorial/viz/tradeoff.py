@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 from matplotlib import pyplot as plt
+from matplotlib import ticker
 
 __all__ = ["draw_accuracy_cost", "pareto_front"]
 
@@ -49,6 +50,14 @@ def pareto_front(costs, scores):
             front.append(int(i))
             best = scores[i]
     return front
+
+
+def _short_number(value, _position=None) -> str:
+    """``50000 -> '50k'``, ``2e6 -> '2M'``: tick labels for a log axis of counts."""
+    for scale, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if value >= scale:
+            return f"{value / scale:g}{suffix}"
+    return f"{value:g}"
 
 
 def draw_accuracy_cost(points, ax=None, title=None, xlabel="multiply-accumulates per image"):
@@ -95,6 +104,10 @@ def draw_accuracy_cost(points, ax=None, title=None, xlabel="multiply-accumulates
                     mec="black", mew=0.4, capsize=3, label=label)
     ax.set_xscale("log")
     ax.set_xlim(costs.min() / 1.6, costs.max() * 1.6)
+    # Ticks at 1, 2 and 5 times the powers of ten, written out ("50k", "2M"): no crowded minor labels.
+    ax.xaxis.set_major_locator(ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
+    ax.xaxis.set_major_formatter(ticker.FuncFormatter(_short_number))
+    ax.xaxis.set_minor_formatter(ticker.NullFormatter())
     ax.set_xlabel(xlabel)
     ax.set_ylabel("test accuracy (mean ± spread)")
     ax.grid(True, which="both", alpha=0.25)
