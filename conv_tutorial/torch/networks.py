@@ -156,6 +156,8 @@ def _layer(family: str, in_channels: int, out_channels: int, stride: int, second
 
 def _block(family: str, in_channels: int, out_channels: int, stride: int, groups: int, reduction: int,
            last: bool) -> nn.Module:
+    """One block of ``family``: two layers (the first strided), then an SE gate for that family; ``last`` marks
+    the network's final block, whose second layer the deformable family replaces."""
     if family == "residual":
         return BasicBlock(in_channels, out_channels, stride)
     first = _layer(family, in_channels, out_channels, stride, False, groups)
