@@ -314,6 +314,8 @@ NO_INT_ARGUMENT = {
     "viz.draw_count_map": "takes an array of counts and labels",
     "viz.draw_flops_time": "takes measured (name, FLOPs, seconds) points",
     "viz.draw_gradient_norms": "takes measured gradient norms",
+    "viz.pareto_front": "takes measured costs and accuracies",
+    "viz.draw_accuracy_cost": "takes measured (label, MACs, accuracy, spread) points",
     "viz.draw_matrix": "takes a matrix and labels",
     "viz.draw_roofline": "takes measured rates",
     "roofline.roofline": "takes real numbers",

@@ -33,6 +33,8 @@ cannot be confused.
 - :func:`panels`, :func:`sharp_png`, ``TEXT_WIDTH`` -- figures that fit the text column (7.2
   inches) and a phone's screen, shown sharp on high-density screens;
   ``%load_ext conv_tutorial.viz`` makes a notebook show every figure that way.
+- :func:`pareto_front`, :func:`draw_accuracy_cost` -- networks' accuracy against their MACs, and
+  the ones no other network beats on both.
 """
 
 from .animation import animation_html
@@ -46,6 +48,7 @@ from .filters import draw_filter_volumes
 from .matrices import draw_matrix
 from .receptive_field import draw_receptive_field, receptive_paths
 from .roofline import draw_flops_time, draw_roofline
+from .tradeoff import draw_accuracy_cost, pareto_front
 from .transposed import animate_conv_transpose2d, draw_conv_transpose2d, draw_count_map, draw_overlap_map
 from .volume import draw_conv3d, window_cells3d
 
@@ -56,6 +59,7 @@ __all__ = [
     "animation_html",
     "connectivity",
     "draw_channel_graph",
+    "draw_accuracy_cost",
     "draw_connections",
     "draw_conv2d",
     "draw_conv3d",
@@ -75,6 +79,7 @@ __all__ = [
     "draw_roofline",
     "load_ipython_extension",
     "panels",
+    "pareto_front",
     "receptive_paths",
     "sharp_png",
     "window_cells",
