@@ -5,7 +5,9 @@ folder as the working directory, as nbval runs it. No cell may raise: an error s
 non-zero exit, and a cell tagged ``raises-exception`` (which Jupyter would let raise) is refused
 before anything runs; a cell that shows an error catches it with
 ``conv_tutorial.testing.expect_error``. Execution timestamps are not recorded, so re-running
-an unchanged notebook leaves an unchanged file.
+an unchanged notebook leaves an unchanged file; consecutive pieces of one stream (which a busy
+machine delivers in several messages) are stored as one output, so a printed table shows as one
+block.
 
 Usage: ``python tools/execute_notebooks.py book/01_standard_convolution.ipynb ...``
 """
@@ -32,8 +34,23 @@ def execute(path: Path) -> float:
                    resources={"metadata": {"path": str(path.parent)}}).execute()
     for cell in nb.cells:
         cell.get("metadata", {}).pop("execution", None)
+        if cell.cell_type == "code":
+            cell.outputs = _joined_streams(cell.outputs)
     nbformat.write(nb, path)
     return time.perf_counter() - start
+
+
+def _joined_streams(outputs: list) -> list:
+    """``outputs`` with each run of consecutive ``stream`` outputs of the same name joined into one."""
+    joined: list = []
+    for output in outputs:
+        previous = joined[-1] if joined else None
+        if (output.output_type == "stream" and previous is not None and previous.output_type == "stream"
+                and previous.name == output.name):
+            previous.text += output.text
+        else:
+            joined.append(output)
+    return joined
 
 
 def main(paths: list[str]) -> int:
