@@ -37,10 +37,11 @@ pdf: $(STAMP)
 ## Under CI=true the book's PDF is printed too, and the browser test checks its link.
 test: lint test-package test-notebooks test-book $(if $(filter true,$(CI)),pdf) test-browser
 
-# pycodestyle, pyflakes and import order over the package and its tests, then mypy over the arithmetic
-# core; rules and files in pyproject.toml.
+# ruff: pycodestyle, pyflakes, import order, bugbear, pyupgrade and simplify rules over the package, its
+# tests and tools, and its formatting checked; then mypy over the arithmetic core. Settings in pyproject.toml.
 lint: $(STAMP)
 	$(BIN)/ruff check conv_tutorial tests tools
+	$(BIN)/ruff format --check conv_tutorial tests tools
 	$(BIN)/mypy
 
 test-package: $(STAMP)

@@ -17,6 +17,7 @@ take more than :data:`MAX_MAP_WORK` multiply-adds to compute).
 
 from __future__ import annotations
 
+import contextlib
 import math
 import numbers
 import sys
@@ -87,8 +88,7 @@ MAX_MAP_WORK = 2**27
 
 #: Array arguments that may be ``None`` (they are left out): biases and DCNv2's mask. Every other
 #: array argument is required.
-OPTIONAL_ARRAYS = frozenset({"bias", "mask", "b1", "b2", "depthwise_bias", "pointwise_bias", "column_bias",
-                             "row_bias"})
+OPTIONAL_ARRAYS = frozenset({"bias", "mask", "b1", "b2", "depthwise_bias", "pointwise_bias", "column_bias", "row_bias"})
 
 
 def _is_int(value) -> bool:
@@ -242,8 +242,10 @@ def as_float_dtype(dtype, name: str) -> np.dtype:
         dt = None
     # bfloat16 and the 8-bit floats: NumPy has no such dtype (or, with ml_dtypes imported, one of kind 'V').
     if (dt is None or dt.kind == "V") and text.startswith(("bfloat", "float")):
-        raise TypeError(f"{name} has dtype {dtype}, which is not supported: convert it to float32 "
-                        f"(float16, float32 and float64 are)")
+        raise TypeError(
+            f"{name} has dtype {dtype}, which is not supported: convert it to float32 "
+            f"(float16, float32 and float64 are)"
+        )
     if dt is None:
         raise TypeError(f"{name} must hold real numbers, got dtype {dtype}")
     if dt.kind == "c":
@@ -308,7 +310,7 @@ def _check_layer(fn, n, input_shape, weight_shape, layout, groups, stride, dilat
 
 def check_output_padding(output_padding: tuple[int, ...], stride, dilation) -> tuple[int, ...]:
     """PyTorch's rule: each ``output_padding`` must be smaller than the stride or the dilation."""
-    if any(op >= s and op >= d for op, s, d in zip(output_padding, stride, dilation)):
+    if any(op >= s and op >= d for op, s, d in zip(output_padding, stride, dilation, strict=True)):
         raise ValueError(
             f"output padding must be smaller than either stride or dilation, got "
             f"output_padding={tuple(output_padding)}, stride={tuple(stride)}, dilation={tuple(dilation)}"
@@ -340,7 +342,7 @@ class ConvSpec:
         return tuple(
             (size + lo + hi - d * (k - 1) - 1) // s + 1
             for size, (lo, hi), k, s, d in zip(
-                self.input_shape[2:], self.padding, self.kernel_size, self.stride, self.dilation
+                self.input_shape[2:], self.padding, self.kernel_size, self.stride, self.dilation, strict=True
             )
         )
 
@@ -355,11 +357,9 @@ def _resolve_padding(padding, n, kernel, stride, dilation) -> tuple[tuple[int, i
             return ((0, 0),) * n
         if padding == "same":
             if any(s != 1 for s in stride):
-                raise ValueError(
-                    f"padding='same' is not supported for strided convolutions, got stride={stride}"
-                )
+                raise ValueError(f"padding='same' is not supported for strided convolutions, got stride={stride}")
             # PyTorch's rule: total d*(k-1), the smaller half on the left.
-            totals = [d * (k - 1) for k, d in zip(kernel, dilation)]
+            totals = [d * (k - 1) for k, d in zip(kernel, dilation, strict=True)]
             return tuple((t // 2, t - t // 2) for t in totals)
         raise ValueError(f"padding must be an int, a tuple, 'valid' or 'same', got {padding!r}")
     return tuple((p, p) for p in _non_negative(padding, n, "padding"))
@@ -400,9 +400,7 @@ def check_conv(
         )
     in_channels = batched[1]
     if in_channels % groups != 0:
-        raise ValueError(
-            f"in_channels must be divisible by groups, got in_channels={in_channels} and groups={groups}"
-        )
+        raise ValueError(f"in_channels must be divisible by groups, got in_channels={in_channels} and groups={groups}")
     if in_channels != in_per_group * groups:
         raise ValueError(
             f"{fn}: given groups={groups}, weight of shape {weight_shape} expects input with "
@@ -411,9 +409,9 @@ def check_conv(
         )
     _check_bias(bias_shape, out_channels)
     pads = _resolve_padding(padding, n, kernel, stride, dilation)
-    padded = tuple(size + lo + hi for size, (lo, hi) in zip(batched[2:], pads))
-    dilated = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
-    if any(e > p for e, p in zip(dilated, padded)):
+    padded = tuple(size + lo + hi for size, (lo, hi) in zip(batched[2:], pads, strict=True))
+    dilated = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation, strict=True))
+    if any(e > p for e, p in zip(dilated, padded, strict=True)):
         raise ValueError(
             f"{fn}: padded input size per channel {padded} is smaller than the dilated kernel size "
             f"{dilated} (kernel {kernel}, dilation {dilation}); the kernel can't be greater than the "
@@ -448,8 +446,13 @@ class TransposedConvSpec:
         return tuple(
             (i - 1) * s - 2 * p + d * (k - 1) + op + 1
             for i, s, p, d, k, op in zip(
-                self.input_shape[2:], self.stride, self.padding, self.dilation,
-                self.kernel_size, self.output_padding,
+                self.input_shape[2:],
+                self.stride,
+                self.padding,
+                self.dilation,
+                self.kernel_size,
+                self.output_padding,
+                strict=True,
             )
         )
 
@@ -487,9 +490,7 @@ def check_conv_transpose(
     out_pads = check_output_padding(_non_negative(output_padding, n, "output_padding"), stride, dilation)
     in_channels, out_per_group = weight_shape[:2]
     if batched[1] % groups != 0:
-        raise ValueError(
-            f"in_channels must be divisible by groups, got in_channels={batched[1]} and groups={groups}"
-        )
+        raise ValueError(f"in_channels must be divisible by groups, got in_channels={batched[1]} and groups={groups}")
     if batched[1] != in_channels:
         raise ValueError(
             f"{fn}: weight of shape {weight_shape} expects input with {in_channels} channels "
@@ -499,8 +500,7 @@ def check_conv_transpose(
     spec = TransposedConvSpec(batched, weight_shape, stride, pads, out_pads, dilation, groups, unbatched)
     if any(o <= 0 for o in spec.output_spatial):
         raise ValueError(
-            f"{fn}: padding={pads} removes the whole output; the output size would be "
-            f"{spec.output_spatial}"
+            f"{fn}: padding={pads} removes the whole output; the output size would be {spec.output_spatial}"
         )
     return spec
 
@@ -518,7 +518,9 @@ class WindowSpec:
         """Number of window positions along each spatial axis of an input of size ``spatial``."""
         return tuple(
             (size + 2 * p - d * (k - 1) - 1) // s + 1
-            for size, k, s, p, d in zip(spatial, self.kernel_size, self.stride, self.padding, self.dilation)
+            for size, k, s, p, d in zip(
+                spatial, self.kernel_size, self.stride, self.padding, self.dilation, strict=True
+            )
         )
 
 
@@ -533,12 +535,10 @@ def _window_spec(fn, n, kernel_size, dilation, padding, stride) -> WindowSpec:
 
 
 def _check_windows_fit(fn, spatial, spec: WindowSpec) -> None:
-    padded = tuple(size + 2 * p for size, p in zip(spatial, spec.padding))
-    dilated = tuple(d * (k - 1) + 1 for k, d in zip(spec.kernel_size, spec.dilation))
-    if any(e > p for e, p in zip(dilated, padded)):
-        raise ValueError(
-            f"{fn}: padded input size {padded} is smaller than the dilated kernel size {dilated}"
-        )
+    padded = tuple(size + 2 * p for size, p in zip(spatial, spec.padding, strict=True))
+    dilated = tuple(d * (k - 1) + 1 for k, d in zip(spec.kernel_size, spec.dilation, strict=True))
+    if any(e > p for e, p in zip(dilated, padded, strict=True)):
+        raise ValueError(f"{fn}: padded input size {padded} is smaller than the dilated kernel size {dilated}")
 
 
 def check_unfold(input_shape, kernel_size, dilation=1, padding=0, stride=1) -> tuple[WindowSpec, bool]:
@@ -551,8 +551,7 @@ def check_unfold(input_shape, kernel_size, dilation=1, padding=0, stride=1) -> t
     input_shape = tuple(int(s) for s in input_shape)
     if len(input_shape) not in (3, 4):
         raise ValueError(
-            f"unfold: expected input of 3 (C, H, W) or 4 (N, C, H, W) dimensions, got input of "
-            f"shape {input_shape}"
+            f"unfold: expected input of 3 (C, H, W) or 4 (N, C, H, W) dimensions, got input of shape {input_shape}"
         )
     _check_non_empty("unfold", input_shape, input_shape if len(input_shape) == 4 else (1, *input_shape))
     spec = _window_spec("unfold", 2, kernel_size, dilation, padding, stride)
@@ -569,8 +568,7 @@ def check_fold(input_shape, output_size, kernel_size, dilation=1, padding=0, str
     input_shape = tuple(int(s) for s in input_shape)
     if len(input_shape) not in (2, 3):
         raise ValueError(
-            f"fold: expected input of 2 (C*kh*kw, L) or 3 (N, C*kh*kw, L) dimensions, got input "
-            f"of shape {input_shape}"
+            f"fold: expected input of 2 (C*kh*kw, L) or 3 (N, C*kh*kw, L) dimensions, got input of shape {input_shape}"
         )
     spec = _window_spec("fold", 2, kernel_size, dilation, padding, stride)
     output_size = _positive(output_size, 2, "output_size")
@@ -719,18 +717,20 @@ def check_dilation_stack(fn: str, dilations, kernel_size, ndim) -> list[tuple[in
         raise TypeError(f"{fn}: dilations must be a non-empty sequence of ints (one per layer), got {dilations!r}")
     rates = _positive(list(dilations), len(dilations), "dilations")
     if isinstance(kernel_size, (tuple, list)) and len(kernel_size) != len(rates):
-        raise ValueError(f"{fn}: kernel_size must be an int or one int per layer ({len(rates)}), "
-                         f"got kernel_size={kernel_size!r}")
-    kernels = _positive(list(kernel_size) if isinstance(kernel_size, (tuple, list)) else kernel_size,
-                        len(rates), "kernel_size")
+        raise ValueError(
+            f"{fn}: kernel_size must be an int or one int per layer ({len(rates)}), got kernel_size={kernel_size!r}"
+        )
+    kernels = _positive(
+        list(kernel_size) if isinstance(kernel_size, (tuple, list)) else kernel_size, len(rates), "kernel_size"
+    )
     # The map is computed from one pixel back through every layer (last first), by transposed
     # convolutions whose outputs grow to the receptive field.
     size, steps = 1, []
-    for k, d in reversed(list(zip(kernels, rates))):
+    for k, d in reversed(list(zip(kernels, rates, strict=True))):
         size += d * (k - 1)
         steps.append(((size,) * ndim, k**ndim))
     _check_map(fn, (size,) * ndim, steps, f"dilations={dilations!r}, kernel_size={kernel_size!r}, ndim={ndim}")
-    return list(zip(kernels, rates))
+    return list(zip(kernels, rates, strict=True))
 
 
 def _check_map(fn: str, answer_shape, steps, cause: str) -> None:
@@ -759,9 +759,13 @@ def check_overlap_map(fn: str, input_size, kernel_size, stride, padding, output_
     n = len(size)
     kernel = _positive(kernel_size, n, "kernel_size")
     spec = check_conv_transpose(fn, n, (1, 1, *size), (1, 1, *kernel), None, stride, padding, output_padding)
-    canvas = tuple(o + 2 * p for o, p in zip(spec.output_spatial, spec.padding))
-    _check_map(fn, spec.output_spatial, [(canvas, math.prod(kernel))],
-               f"input_size={input_size!r}, kernel_size={kernel_size!r}, stride={stride!r}, padding={padding!r}")
+    canvas = tuple(o + 2 * p for o, p in zip(spec.output_spatial, spec.padding, strict=True))
+    _check_map(
+        fn,
+        spec.output_spatial,
+        [(canvas, math.prod(kernel))],
+        f"input_size={input_size!r}, kernel_size={kernel_size!r}, stride={stride!r}, padding={padding!r}",
+    )
     return size, spec
 
 
@@ -776,7 +780,7 @@ def check_stacked_overlap_map(fn: str, input_size, layers):
     current, steps = size, []
     for kernel, stride, padding in checked:
         current = check_conv_transpose(fn, n, (1, 1, *current), (1, 1, *kernel), None, stride, padding).output_spatial
-        steps.append((tuple(o + 2 * p for o, p in zip(current, padding)), math.prod(kernel)))
+        steps.append((tuple(o + 2 * p for o, p in zip(current, padding, strict=True)), math.prod(kernel)))
     _check_map(fn, current, steps, f"input_size={input_size!r}, layers={layers!r}")
     return size, checked
 
@@ -795,12 +799,23 @@ def check_upsampling_layers(fn: str, layers, n: int) -> list[tuple[tuple[int, ..
 
     Returns ``(kernel, stride, padding)`` per layer, each a tuple of ``n`` ints.
     """
-    if not isinstance(layers, (tuple, list)) or not layers or any(
-            not isinstance(layer, (tuple, list)) or len(layer) not in (2, 3) for layer in layers):
-        raise ValueError(f"{fn}: layers must be a non-empty sequence of (kernel_size, stride) or "
-                         f"(kernel_size, stride, padding) tuples, got layers={layers!r}")
-    return [(_positive(layer[0], n, "kernel_size"), _positive(layer[1], n, "stride"),
-             _non_negative(layer[2] if len(layer) == 3 else 0, n, "padding")) for layer in layers]
+    if (
+        not isinstance(layers, (tuple, list))
+        or not layers
+        or any(not isinstance(layer, (tuple, list)) or len(layer) not in (2, 3) for layer in layers)
+    ):
+        raise ValueError(
+            f"{fn}: layers must be a non-empty sequence of (kernel_size, stride) or "
+            f"(kernel_size, stride, padding) tuples, got layers={layers!r}"
+        )
+    return [
+        (
+            _positive(layer[0], n, "kernel_size"),
+            _positive(layer[1], n, "stride"),
+            _non_negative(layer[2] if len(layer) == 3 else 0, n, "padding"),
+        )
+        for layer in layers
+    ]
 
 
 def check_upsample(fn: str, input_shape, scale_factor, mode) -> tuple[tuple[int, ...], bool, int]:
@@ -831,8 +846,13 @@ def check_depthwise_weight(fn: str, input_shape, weight_shape) -> int:
             f"{fn}: expected input of 4 dimensions (N, C, H, W) or 3 (C, H, W), got input of shape {input_shape}"
         )
     channels = input_shape[-3]
-    if len(weight_shape) != 4 or weight_shape[1] != 1 or channels == 0 or weight_shape[0] == 0 or \
-            weight_shape[0] % channels:
+    if (
+        len(weight_shape) != 4
+        or weight_shape[1] != 1
+        or channels == 0
+        or weight_shape[0] == 0
+        or weight_shape[0] % channels
+    ):
         raise ValueError(
             f"{fn}: expected weight of shape (C_in * multiplier, 1, kH, kW) with C_in={channels} (the input's "
             f"channels), got weight of shape {weight_shape}"
@@ -902,8 +922,9 @@ class DeformConvSpec:
     def output_spatial(self) -> tuple[int, int]:
         height, width = (
             (size + 2 * p - d * (k - 1) - 1) // s + 1
-            for size, p, k, s, d in zip(self.input_shape[2:], self.padding, self.kernel_size, self.stride,
-                                        self.dilation)
+            for size, p, k, s, d in zip(
+                self.input_shape[2:], self.padding, self.kernel_size, self.stride, self.dilation, strict=True
+            )
         )
         return height, width
 
@@ -912,8 +933,9 @@ class DeformConvSpec:
         return (self.input_shape[0], self.weight_shape[0], *self.output_spatial)
 
 
-def check_deform_conv2d(input_shape, offset_shape, weight_shape, bias_shape=None, mask_shape=None, stride=1,
-                        padding=0, dilation=1) -> DeformConvSpec:
+def check_deform_conv2d(
+    input_shape, offset_shape, weight_shape, bias_shape=None, mask_shape=None, stride=1, padding=0, dilation=1
+) -> DeformConvSpec:
     """Validate the arguments of ``deform_conv2d`` and return them normalised.
 
     Mirrors ``torchvision.ops.deform_conv2d``: input ``(N, C_in, H, W)``, offset
@@ -924,14 +946,20 @@ def check_deform_conv2d(input_shape, offset_shape, weight_shape, bias_shape=None
     """
     fn = "deform_conv2d"
     shapes = {"input": input_shape, "offset": offset_shape, "weight": weight_shape, "mask": mask_shape}
-    layouts = {"input": "(N, C_in, H, W)", "offset": "(N, 2 * offset_groups * kH * kW, H_out, W_out)",
-               "weight": "(C_out, C_in // groups, kH, kW)", "mask": "(N, offset_groups * kH * kW, H_out, W_out)"}
+    layouts = {
+        "input": "(N, C_in, H, W)",
+        "offset": "(N, 2 * offset_groups * kH * kW, H_out, W_out)",
+        "weight": "(C_out, C_in // groups, kH, kW)",
+        "mask": "(N, offset_groups * kH * kW, H_out, W_out)",
+    }
     for name, shape in shapes.items():
         if shape is not None and len(shape) != 4:
-            raise ValueError(f"{fn}: expected {name} of 4 dimensions {layouts[name]}, got {name} of shape "
-                             f"{tuple(shape)}")
-    input_shape, offset_shape, weight_shape = (tuple(int(s) for s in shp) for shp in
-                                               (input_shape, offset_shape, weight_shape))
+            raise ValueError(
+                f"{fn}: expected {name} of 4 dimensions {layouts[name]}, got {name} of shape {tuple(shape)}"
+            )
+    input_shape, offset_shape, weight_shape = (
+        tuple(int(s) for s in shp) for shp in (input_shape, offset_shape, weight_shape)
+    )
     _check_non_empty(fn, input_shape, input_shape)
     if any(s <= 0 for s in weight_shape):
         raise ValueError(f"{fn}: weight must have non-zero sizes, got weight of shape {weight_shape}")
@@ -966,9 +994,9 @@ def check_deform_conv2d(input_shape, offset_shape, weight_shape, bias_shape=None
         )
     _check_bias(bias_shape, out_channels)
     spec = DeformConvSpec(input_shape, weight_shape, stride, padding, dilation, groups, offset_groups)
-    padded = tuple(size + 2 * p for size, p in zip(input_shape[2:], padding))
+    padded = tuple(size + 2 * p for size, p in zip(input_shape[2:], padding, strict=True))
     if any(o <= 0 for o in spec.output_spatial):
-        dilated = tuple(d * (k - 1) + 1 for k, d in zip(spec.kernel_size, dilation))
+        dilated = tuple(d * (k - 1) + 1 for k, d in zip(spec.kernel_size, dilation, strict=True))
         raise ValueError(
             f"{fn}: padded input size per channel {padded} is smaller than the dilated kernel size {dilated}"
         )
@@ -991,10 +1019,8 @@ def check_deform_conv2d(input_shape, offset_shape, weight_shape, bias_shape=None
 
 def check_measurement(fn: str, dtype, backend, size, repeats) -> tuple[np.dtype, str, int, int]:
     """Arguments of a machine measurement (``conv_tutorial.roofline``): float dtype, backend, size, repeats."""
-    try:
+    with contextlib.suppress(TypeError):  # torch dtypes: as_float_dtype reads them by name
         dtype = np.dtype(dtype)  # NumPy dtypes, scalar types (np.float32) and names
-    except TypeError:
-        pass  # torch dtypes: as_float_dtype reads them by name
     dt = as_float_dtype(dtype, "dtype")
     if backend not in ("torch", "numpy"):
         raise ValueError(f"{fn}: backend must be 'torch' or 'numpy', got backend={backend!r}")
@@ -1055,13 +1081,18 @@ def check_conv_matrix(input_shape, weight_shape, stride, padding, dilation) -> C
     if not isinstance(input_shape, (tuple, list)) or not all(_is_int(v) for v in input_shape):
         raise TypeError(f"{fn}: input_shape must be (C_in, H, W), a tuple of 3 ints, got input_shape={input_shape!r}")
     if len(input_shape) != 3 or any(v <= 0 for v in input_shape):
-        raise ValueError(f"{fn}: input_shape must be (C_in, H, W), a tuple of 3 positive ints, got "
-                         f"input_shape={input_shape!r}")
+        raise ValueError(
+            f"{fn}: input_shape must be (C_in, H, W), a tuple of 3 positive ints, got input_shape={input_shape!r}"
+        )
     input_shape = tuple(int(v) for v in input_shape)
     spec = check_conv(fn, 2, input_shape, weight_shape, None, stride, padding, dilation, 1)
     rows, cols = math.prod(spec.output_shape[1:]), math.prod(input_shape)
-    check_answer_size(fn, f"matrix of shape ({rows}, {cols})", rows * cols,
-                      f"input_shape={tuple(input_shape)} and weight of shape {spec.weight_shape}")
+    check_answer_size(
+        fn,
+        f"matrix of shape ({rows}, {cols})",
+        rows * cols,
+        f"input_shape={tuple(input_shape)} and weight of shape {spec.weight_shape}",
+    )
     return spec
 
 
@@ -1086,13 +1117,16 @@ def check_batch_norm(input_shape, **vectors) -> int:
     """
     input_shape = tuple(int(s) for s in input_shape)
     if len(input_shape) < 2:
-        raise ValueError(f"batch_norm: expected input of at least 2 dimensions (N, C, *), got input of shape "
-                         f"{input_shape}")
+        raise ValueError(
+            f"batch_norm: expected input of at least 2 dimensions (N, C, *), got input of shape {input_shape}"
+        )
     channels = input_shape[1]
     for name, shape in vectors.items():
         if shape is not None and tuple(shape) != (channels,):
-            raise ValueError(f"batch_norm: {name} must have shape (C,) = ({channels},) for input of shape "
-                             f"{input_shape}, got {name} of shape {tuple(shape)}")
+            raise ValueError(
+                f"batch_norm: {name} must have shape (C,) = ({channels},) for input of shape "
+                f"{input_shape}, got {name} of shape {tuple(shape)}"
+            )
     return channels
 
 

@@ -91,22 +91,46 @@ SUITE = (
 #: the five 512-channel layers at 14x14 are one shape, listed once.
 DEPTHWISE_SUITE = tuple(
     Layer(f"mobilenet.dw 3x3{'/2' if s == 2 else ''} {c}@{h}", c, c, h, 3, stride=s, groups=c)
-    for c, h, s in ((32, 112, 1), (64, 112, 2), (128, 56, 1), (128, 56, 2), (256, 28, 1), (256, 28, 2),
-                    (512, 14, 1), (512, 14, 2), (1024, 7, 1))
+    for c, h, s in (
+        (32, 112, 1),
+        (64, 112, 2),
+        (128, 56, 1),
+        (128, 56, 2),
+        (256, 28, 1),
+        (256, 28, 2),
+        (512, 14, 1),
+        (512, 14, 2),
+        (1024, 7, 1),
+    )
 )
 
 #: MobileNet v1's pointwise 1x1 layers, one per shape.
 POINTWISE_SUITE = tuple(
     Layer(f"mobilenet.pw 1x1 {c_in}->{c_out}@{h}", c_in, c_out, h, 1)
-    for c_in, c_out, h in ((32, 64, 112), (64, 128, 56), (128, 128, 56), (128, 256, 28), (256, 256, 28),
-                           (256, 512, 14), (512, 512, 14), (512, 1024, 7), (1024, 1024, 7))
+    for c_in, c_out, h in (
+        (32, 64, 112),
+        (64, 128, 56),
+        (128, 128, 56),
+        (128, 256, 28),
+        (256, 256, 28),
+        (256, 512, 14),
+        (512, 512, 14),
+        (512, 1024, 7),
+        (1024, 1024, 7),
+    )
 )
 
 #: MobileNet v1's blocks as depthwise separable convolutions (depthwise 3x3, then pointwise).
 SEPARABLE_SUITE = tuple(
     Layer(f"mobilenet.block 3x3{'/2' if s == 2 else ''} {c_in}->{c_out}@{h}", c_in, c_out, h, 3, stride=s)
-    for c_in, c_out, h, s in ((32, 64, 112, 1), (64, 128, 112, 2), (128, 128, 56, 1), (256, 256, 28, 1),
-                              (512, 512, 14, 1), (1024, 1024, 7, 1))
+    for c_in, c_out, h, s in (
+        (32, 64, 112, 1),
+        (64, 128, 112, 2),
+        (128, 128, 56, 1),
+        (256, 256, 28, 1),
+        (512, 512, 14, 1),
+        (1024, 1024, 7, 1),
+    )
 )
 
 #: Inception v3's factorised layers (Szegedy et al., 2016): 7x1 then 1x7 at 17x17, 3x1 then 1x3 at 8x8.
@@ -119,26 +143,30 @@ SPATIALLY_SEPARABLE_SUITE = tuple(
 GROUPED_SUITE = tuple(Layer(f"3x3 256->256@14 g={g}", 256, 256, 14, 3, groups=g) for g in (2, 4, 8, 16, 32, 64))
 
 #: ShuffleNet v1's channel shuffles with g = 3 (Zhang et al., 2018), one per stage.
-SHUFFLE_SUITE = tuple(Layer(f"shufflenet.shuffle g=3 {c}@{h}", c, c, h, 1, groups=3)
-                      for c, h in ((240, 28), (480, 14), (960, 7)))
+SHUFFLE_SUITE = tuple(
+    Layer(f"shufflenet.shuffle g=3 {c}@{h}", c, c, h, 1, groups=3) for c, h in ((240, 28), (480, 14), (960, 7))
+)
 
 #: DeepLab v3's atrous 3x3 layers (Chen et al., 2017) on a 256-channel map at output stride 8.
 DILATED_SUITE = tuple(Layer(f"deeplab.aspp 3x3 d={d} 256@28", 256, 256, 28, 3, dilation=d) for d in (2, 4, 6, 12))
 
 #: R3D-18's 3x3x3 layers (Tran et al., 2018) of stages 2-4 on a 16x112x112 clip.
-VIDEO_SUITE = tuple(Layer(f"r3d18.3x3x3 {c}@{t}x{h}", c, c, h, 3, frames=t)
-                    for c, t, h in ((128, 4, 28), (256, 2, 14), (512, 1, 7)))
+VIDEO_SUITE = tuple(
+    Layer(f"r3d18.3x3x3 {c}@{t}x{h}", c, c, h, 3, frames=t) for c, t, h in ((128, 4, 28), (256, 2, 14), (512, 1, 7))
+)
 
 #: ResNet-50's 3x3 layers of stages 3-5 made deformable, as in DCNv2 (Zhu et al., 2019).
 DEFORM_SUITE = tuple(Layer(f"dcn.resnet50 3x3 {c}@{h}", c, c, h, 3) for c, h in ((128, 28), (256, 14), (512, 7)))
 
 #: SE-ResNet-50's squeeze-and-excitation blocks (Hu et al., 2018), reduction 16, one per stage.
-SE_SUITE = tuple(Layer(f"se-resnet50 r=16 {c}@{h}", c, c, h, 1) for c, h in ((256, 56), (512, 28), (1024, 14),
-                                                                           (2048, 7)))
+SE_SUITE = tuple(
+    Layer(f"se-resnet50 r=16 {c}@{h}", c, c, h, 1) for c, h in ((256, 56), (512, 28), (1024, 14), (2048, 7))
+)
 
 #: Global depthwise convolutions on the final 7x7 map: MobileFaceNet's 512 channels (Chen et al.,
 #: 2018) and a MobileNet v2-sized 1280.
 GDC_SUITE = tuple(Layer(f"gdc 7x7 {c}@7", c, c, 7, 7) for c in (512, 1280))
+
 
 def _output_size(layer: Layer) -> int:
     return (layer.size + 2 * layer.padding - layer.kernel) // layer.stride + 1
@@ -189,67 +217,141 @@ def _native_deform(F, layer, t):
 
 #: Every operation the benchmark times, in the book's chapter order.
 OPERATIONS = (
-    Operation("conv2d", SUITE, Layer("quick 3x3 32->32@14", 32, 32, 14, 3), _conv_arrays,
-              lambda m, L, a: m.conv2d(a["x"], a["w"], stride=L.stride, padding=L.padding, groups=L.groups),
-              lambda F, L, t: F.conv2d(t["x"], t["w"], stride=L.stride, padding=L.padding, groups=L.groups)),
-    Operation("pointwise_conv2d", POINTWISE_SUITE, Layer("quick 1x1 32->64@14", 32, 64, 14, 1),
-              lambda L: {"pw": (L.c_out, L.c_in, 1, 1)},
-              lambda m, L, a: m.pointwise_conv2d(a["x"], a["pw"]),
-              lambda F, L, t: F.conv2d(t["x"], t["pw"])),
-    Operation("spatially_separable_conv2d", SPATIALLY_SEPARABLE_SUITE, Layer("quick 3x1+1x3 32@14", 32, 32, 14, 3),
-              lambda L: {"col": (L.c_out, L.c_in, L.kernel, 1), "row": (L.c_out, L.c_out, 1, L.kernel)},
-              lambda m, L, a: m.spatially_separable_conv2d(a["x"], a["col"], a["row"], stride=L.stride,
-                                                           padding=L.padding),
-              lambda F, L, t: F.conv2d(F.conv2d(t["x"], t["col"], stride=(L.stride, 1), padding=(L.padding, 0)),
-                                       t["row"], stride=(1, L.stride), padding=(0, L.padding)),
-              "F.conv2d x 2"),
-    Operation("depthwise_conv2d", DEPTHWISE_SUITE, Layer("quick dw 3x3 32@14", 32, 32, 14, 3, groups=32),
-              lambda L: {"w": (L.c_in, 1, L.kernel, L.kernel)},
-              lambda m, L, a: m.depthwise_conv2d(a["x"], a["w"], stride=L.stride, padding=L.padding),
-              lambda F, L, t: F.conv2d(t["x"], t["w"], stride=L.stride, padding=L.padding, groups=L.c_in)),
-    Operation("separable_conv2d", SEPARABLE_SUITE, Layer("quick block 3x3 32->64@14", 32, 64, 14, 3),
-              _separable_arrays,
-              lambda m, L, a: m.separable_conv2d(a["x"], a["w"], a["pw"], stride=L.stride, padding=L.padding),
-              lambda F, L, t: F.conv2d(F.conv2d(t["x"], t["w"], stride=L.stride, padding=L.padding, groups=L.c_in),
-                                       t["pw"]),
-              "F.conv2d x 2"),
-    Operation("grouped_conv2d", GROUPED_SUITE, Layer("quick 3x3 32->32@14 g=4", 32, 32, 14, 3, groups=4),
-              _conv_arrays,
-              lambda m, L, a: m.conv2d(a["x"], a["w"], stride=L.stride, padding=L.padding, groups=L.groups),
-              lambda F, L, t: F.conv2d(t["x"], t["w"], stride=L.stride, padding=L.padding, groups=L.groups)),
-    Operation("channel_shuffle", SHUFFLE_SUITE, Layer("quick shuffle g=4 32@14", 32, 32, 14, 1, groups=4),
-              lambda L: {},
-              lambda m, L, a: m.channel_shuffle(a["x"], L.groups),
-              lambda F, L, t: F.channel_shuffle(t["x"], L.groups), "F.channel_shuffle"),
-    Operation("dilated_conv2d", DILATED_SUITE, Layer("quick 3x3 d=2 32@14", 32, 32, 14, 3, dilation=2),
-              _conv_arrays,
-              lambda m, L, a: m.conv2d(a["x"], a["w"], stride=L.stride, padding=L.padding, dilation=L.dilation),
-              lambda F, L, t: F.conv2d(t["x"], t["w"], stride=L.stride, padding=L.padding, dilation=L.dilation)),
-    Operation("conv_transpose2d", SUITE, Layer("quick 3x3/2 32->32@14", 32, 32, 14, 3, stride=2),
-              _transposed_arrays,
-              lambda m, L, a: m.conv_transpose2d(a["x"], a["w"], stride=L.stride, padding=L.padding, groups=L.groups,
-                                                 output_padding=(L.size + 2 * L.padding - L.kernel) % L.stride),
-              lambda F, L, t: F.conv_transpose2d(t["x"], t["w"], stride=L.stride, padding=L.padding, groups=L.groups,
-                                                 output_padding=(L.size + 2 * L.padding - L.kernel) % L.stride),
-              "F.conv_transpose2d"),
-    Operation("conv3d", VIDEO_SUITE, Layer("quick 3x3x3 16@4x14", 16, 16, 14, 3, frames=4),
-              lambda L: {"w": (L.c_out, L.c_in, L.kernel, L.kernel, L.kernel)},
-              lambda m, L, a: m.conv3d(a["x"], a["w"], padding=L.padding),
-              lambda F, L, t: F.conv3d(t["x"], t["w"], padding=L.padding), "F.conv3d"),
-    Operation("deform_conv2d", DEFORM_SUITE, Layer("quick dcn 3x3 16@14", 16, 16, 14, 3),
-              lambda L: {**_conv_arrays(L), "offset": (2 * L.kernel**2, _output_size(L), _output_size(L))},
-              lambda m, L, a: m.deform_conv2d(a["x"], a["offset"], a["w"], stride=L.stride, padding=L.padding),
-              _native_deform, "torchvision.ops.deform_conv2d"),
-    Operation("squeeze_excitation", SE_SUITE, Layer("quick se r=16 64@14", 64, 64, 14, 1),
-              lambda L: {"w1": (L.c_in // SE_REDUCTION, L.c_in), "b1": (L.c_in // SE_REDUCTION,),
-                         "w2": (L.c_in, L.c_in // SE_REDUCTION), "b2": (L.c_in,)},
-              lambda m, L, a: m.squeeze_excitation(a["x"], a["w1"], a["b1"], a["w2"], a["b2"]),
-              lambda F, L, t: _native_se(F, t["x"], t["w1"], t["b1"], t["w2"], t["b2"]),
-              "F.adaptive_avg_pool2d + F.linear"),
-    Operation("global_depthwise_conv2d", GDC_SUITE, Layer("quick gdc 7x7 64@7", 64, 64, 7, 7),
-              lambda L: {"w": (L.c_in, 1, L.kernel, L.kernel)},
-              lambda m, L, a: m.global_depthwise_conv2d(a["x"], a["w"]),
-              lambda F, L, t: F.conv2d(t["x"], t["w"], groups=L.c_in)),
+    Operation(
+        "conv2d",
+        SUITE,
+        Layer("quick 3x3 32->32@14", 32, 32, 14, 3),
+        _conv_arrays,
+        lambda m, L, a: m.conv2d(a["x"], a["w"], stride=L.stride, padding=L.padding, groups=L.groups),
+        lambda F, L, t: F.conv2d(t["x"], t["w"], stride=L.stride, padding=L.padding, groups=L.groups),
+    ),
+    Operation(
+        "pointwise_conv2d",
+        POINTWISE_SUITE,
+        Layer("quick 1x1 32->64@14", 32, 64, 14, 1),
+        lambda L: {"pw": (L.c_out, L.c_in, 1, 1)},
+        lambda m, L, a: m.pointwise_conv2d(a["x"], a["pw"]),
+        lambda F, L, t: F.conv2d(t["x"], t["pw"]),
+    ),
+    Operation(
+        "spatially_separable_conv2d",
+        SPATIALLY_SEPARABLE_SUITE,
+        Layer("quick 3x1+1x3 32@14", 32, 32, 14, 3),
+        lambda L: {"col": (L.c_out, L.c_in, L.kernel, 1), "row": (L.c_out, L.c_out, 1, L.kernel)},
+        lambda m, L, a: m.spatially_separable_conv2d(a["x"], a["col"], a["row"], stride=L.stride, padding=L.padding),
+        lambda F, L, t: F.conv2d(
+            F.conv2d(t["x"], t["col"], stride=(L.stride, 1), padding=(L.padding, 0)),
+            t["row"],
+            stride=(1, L.stride),
+            padding=(0, L.padding),
+        ),
+        "F.conv2d x 2",
+    ),
+    Operation(
+        "depthwise_conv2d",
+        DEPTHWISE_SUITE,
+        Layer("quick dw 3x3 32@14", 32, 32, 14, 3, groups=32),
+        lambda L: {"w": (L.c_in, 1, L.kernel, L.kernel)},
+        lambda m, L, a: m.depthwise_conv2d(a["x"], a["w"], stride=L.stride, padding=L.padding),
+        lambda F, L, t: F.conv2d(t["x"], t["w"], stride=L.stride, padding=L.padding, groups=L.c_in),
+    ),
+    Operation(
+        "separable_conv2d",
+        SEPARABLE_SUITE,
+        Layer("quick block 3x3 32->64@14", 32, 64, 14, 3),
+        _separable_arrays,
+        lambda m, L, a: m.separable_conv2d(a["x"], a["w"], a["pw"], stride=L.stride, padding=L.padding),
+        lambda F, L, t: F.conv2d(F.conv2d(t["x"], t["w"], stride=L.stride, padding=L.padding, groups=L.c_in), t["pw"]),
+        "F.conv2d x 2",
+    ),
+    Operation(
+        "grouped_conv2d",
+        GROUPED_SUITE,
+        Layer("quick 3x3 32->32@14 g=4", 32, 32, 14, 3, groups=4),
+        _conv_arrays,
+        lambda m, L, a: m.conv2d(a["x"], a["w"], stride=L.stride, padding=L.padding, groups=L.groups),
+        lambda F, L, t: F.conv2d(t["x"], t["w"], stride=L.stride, padding=L.padding, groups=L.groups),
+    ),
+    Operation(
+        "channel_shuffle",
+        SHUFFLE_SUITE,
+        Layer("quick shuffle g=4 32@14", 32, 32, 14, 1, groups=4),
+        lambda L: {},
+        lambda m, L, a: m.channel_shuffle(a["x"], L.groups),
+        lambda F, L, t: F.channel_shuffle(t["x"], L.groups),
+        "F.channel_shuffle",
+    ),
+    Operation(
+        "dilated_conv2d",
+        DILATED_SUITE,
+        Layer("quick 3x3 d=2 32@14", 32, 32, 14, 3, dilation=2),
+        _conv_arrays,
+        lambda m, L, a: m.conv2d(a["x"], a["w"], stride=L.stride, padding=L.padding, dilation=L.dilation),
+        lambda F, L, t: F.conv2d(t["x"], t["w"], stride=L.stride, padding=L.padding, dilation=L.dilation),
+    ),
+    Operation(
+        "conv_transpose2d",
+        SUITE,
+        Layer("quick 3x3/2 32->32@14", 32, 32, 14, 3, stride=2),
+        _transposed_arrays,
+        lambda m, L, a: m.conv_transpose2d(
+            a["x"],
+            a["w"],
+            stride=L.stride,
+            padding=L.padding,
+            groups=L.groups,
+            output_padding=(L.size + 2 * L.padding - L.kernel) % L.stride,
+        ),
+        lambda F, L, t: F.conv_transpose2d(
+            t["x"],
+            t["w"],
+            stride=L.stride,
+            padding=L.padding,
+            groups=L.groups,
+            output_padding=(L.size + 2 * L.padding - L.kernel) % L.stride,
+        ),
+        "F.conv_transpose2d",
+    ),
+    Operation(
+        "conv3d",
+        VIDEO_SUITE,
+        Layer("quick 3x3x3 16@4x14", 16, 16, 14, 3, frames=4),
+        lambda L: {"w": (L.c_out, L.c_in, L.kernel, L.kernel, L.kernel)},
+        lambda m, L, a: m.conv3d(a["x"], a["w"], padding=L.padding),
+        lambda F, L, t: F.conv3d(t["x"], t["w"], padding=L.padding),
+        "F.conv3d",
+    ),
+    Operation(
+        "deform_conv2d",
+        DEFORM_SUITE,
+        Layer("quick dcn 3x3 16@14", 16, 16, 14, 3),
+        lambda L: {**_conv_arrays(L), "offset": (2 * L.kernel**2, _output_size(L), _output_size(L))},
+        lambda m, L, a: m.deform_conv2d(a["x"], a["offset"], a["w"], stride=L.stride, padding=L.padding),
+        _native_deform,
+        "torchvision.ops.deform_conv2d",
+    ),
+    Operation(
+        "squeeze_excitation",
+        SE_SUITE,
+        Layer("quick se r=16 64@14", 64, 64, 14, 1),
+        lambda L: {
+            "w1": (L.c_in // SE_REDUCTION, L.c_in),
+            "b1": (L.c_in // SE_REDUCTION,),
+            "w2": (L.c_in, L.c_in // SE_REDUCTION),
+            "b2": (L.c_in,),
+        },
+        lambda m, L, a: m.squeeze_excitation(a["x"], a["w1"], a["b1"], a["w2"], a["b2"]),
+        lambda F, L, t: _native_se(F, t["x"], t["w1"], t["b1"], t["w2"], t["b2"]),
+        "F.adaptive_avg_pool2d + F.linear",
+    ),
+    Operation(
+        "global_depthwise_conv2d",
+        GDC_SUITE,
+        Layer("quick gdc 7x7 64@7", 64, 64, 7, 7),
+        lambda L: {"w": (L.c_in, 1, L.kernel, L.kernel)},
+        lambda m, L, a: m.global_depthwise_conv2d(a["x"], a["w"]),
+        lambda F, L, t: F.conv2d(t["x"], t["w"], groups=L.c_in),
+    ),
 )
 
 #: The operations by name, and their names in chapter order (the ``--ops`` choices).
@@ -307,22 +409,27 @@ def plan(ops=OPS, backends=BACKENDS, quick=False, layers=None) -> list[Case]:
     """
     unknown = sorted(set(ops) - set(OPS)) + sorted(set(backends) - set(BACKENDS))
     if unknown:
-        raise ValueError(f"unknown operations or backends {unknown}; operations are {list(OPS)}, "
-                         f"backends {list(BACKENDS)}")
+        raise ValueError(
+            f"unknown operations or backends {unknown}; operations are {list(OPS)}, backends {list(BACKENDS)}"
+        )
     has_torchvision = torchvision_ops() is not None
-    return [Case(backend, op, layer)
-            for op in ops
-            for layer in (layers if layers is not None else (OPERATION[op].quick,) if quick else OPERATION[op].suite)
-            for backend in backends
-            if not (backend == "torch" and op == "deform_conv2d" and not has_torchvision)]
+    return [
+        Case(backend, op, layer)
+        for op in ops
+        for layer in (layers if layers is not None else (OPERATION[op].quick,) if quick else OPERATION[op].suite)
+        for backend in backends
+        if not (backend == "torch" and op == "deform_conv2d" and not has_torchvision)
+    ]
 
 
 def _arrays(operation: Operation, layer: Layer, batch: int, rng) -> dict[str, np.ndarray]:
     """The float32 arrays of one case, standard normal (offsets scaled to half a pixel)."""
     spatial = (layer.frames, layer.size, layer.size) if layer.frames else (layer.size, layer.size)
     shapes = {"x": (layer.c_in, *spatial), **operation.arrays(layer)}
-    arrays = {name: rng.standard_normal((batch, *shape) if name in ("x", "offset") else shape, dtype=np.float32)
-              for name, shape in shapes.items()}
+    arrays = {
+        name: rng.standard_normal((batch, *shape) if name in ("x", "offset") else shape, dtype=np.float32)
+        for name, shape in shapes.items()
+    }
     if "offset" in arrays:
         arrays["offset"] *= 0.5
     return arrays
@@ -358,6 +465,7 @@ def measure(case: Case, batch: int = 8, repeats: int = 3, rng=None) -> Measureme
     else:
         native = operation.native
     if case.backend == "numpy":
+
         def ours():
             return operation.ours(cnp, case.layer, arrays)
     else:
@@ -375,8 +483,16 @@ def measure(case: Case, batch: int = 8, repeats: int = 3, rng=None) -> Measureme
 
     with torch.no_grad():
         times = best_times({"reference": reference, "ours": ours}, rounds=repeats, settle=SETTLE_SECONDS)
-    return Measurement(case.op, case.layer.name, times["ours"], times["reference"],
-                       times["ours"] / times["reference"], case.backend, reference_name, where)
+    return Measurement(
+        case.op,
+        case.layer.name,
+        times["ours"],
+        times["reference"],
+        times["ours"] / times["reference"],
+        case.backend,
+        reference_name,
+        where,
+    )
 
 
 def geometric_means(measurements) -> dict[str, float]:

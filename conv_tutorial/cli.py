@@ -13,6 +13,7 @@ stops quietly, as a program killed by SIGPIPE does).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import json
 import os
@@ -74,6 +75,7 @@ def _input_size(text: str) -> tuple[int, int]:
 
 def _type_name(text: str) -> str:
     """A name of :data:`conv_tutorial.cost.TYPES`, matched ignoring case, ``-``, ``_`` and spaces."""
+
     def key(name):
         return "".join(ch for ch in name.lower() if ch not in "-_ ")
 
@@ -81,7 +83,8 @@ def _type_name(text: str) -> str:
     if key(text) not in names:
         raise argparse.ArgumentTypeError(
             f"unknown type {text!r}; choose from "
-            f"{', '.join(name.replace(' ', '-') for name in cost.TYPES + cost.CONNECTION_TYPES)}")
+            f"{', '.join(name.replace(' ', '-') for name in cost.TYPES + cost.CONNECTION_TYPES)}"
+        )
     return names[key(text)]
 
 
@@ -105,19 +108,30 @@ def _shape(shape) -> str:
 
 def _table(header, rows, right=()) -> str:
     """Rows of strings as aligned columns; the columns in ``right`` are right-aligned."""
-    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows)]
+    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows, strict=True)]
     lines = []
     for row in (header, *rows):
-        cells = [str(c).rjust(w) if i in right else str(c).ljust(w) for i, (c, w) in enumerate(zip(row, widths))]
+        cells = [
+            str(c).rjust(w) if i in right else str(c).ljust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True))
+        ]
         lines.append("  ".join(cells).rstrip())
     return "\n".join(lines)
 
 
 #: The package's parameter names as the ``cost`` command's options, for its error messages.
-COST_OPTIONS = {"input_size": "--input", "in_channels": "--in-channels", "out_channels": "--out-channels",
-                "kernel_size": "--kernel", "stride": "--stride", "batch": "--batch", "groups": "--groups",
-                "dilation": "--dilation", "frames": "--frames", "reduction": "--reduction",
-                "growth_rate": "--growth-rate"}
+COST_OPTIONS = {
+    "input_size": "--input",
+    "in_channels": "--in-channels",
+    "out_channels": "--out-channels",
+    "kernel_size": "--kernel",
+    "stride": "--stride",
+    "batch": "--batch",
+    "groups": "--groups",
+    "dilation": "--dilation",
+    "frames": "--frames",
+    "reduction": "--reduction",
+    "growth_rate": "--growth-rate",
+}
 
 
 #: The grouped and SE rows' defaults. A row its default does not fit is left out, with a note,
@@ -131,13 +145,20 @@ def _rows_left_out(args) -> dict[str, str]:
     that nobody asked for (the value was not given and the row was not named in ``--types``)."""
     named = set(args.types or ())
     left_out = {}
-    if args.groups is None and "grouped" not in named and (args.in_channels % DEFAULT_GROUPS
-                                                           or args.out_channels % DEFAULT_GROUPS):
-        left_out["grouped"] = (f"the default --groups {DEFAULT_GROUPS} does not divide "
-                               f"{args.in_channels} -> {args.out_channels} channels; give --groups")
+    if (
+        args.groups is None
+        and "grouped" not in named
+        and (args.in_channels % DEFAULT_GROUPS or args.out_channels % DEFAULT_GROUPS)
+    ):
+        left_out["grouped"] = (
+            f"the default --groups {DEFAULT_GROUPS} does not divide "
+            f"{args.in_channels} -> {args.out_channels} channels; give --groups"
+        )
     if args.reduction is None and "SE" not in named and args.in_channels // DEFAULT_REDUCTION < 1:
-        left_out["SE"] = (f"--in-channels {args.in_channels} is less than the default --reduction "
-                          f"{DEFAULT_REDUCTION}; give --reduction")
+        left_out["SE"] = (
+            f"--in-channels {args.in_channels} is less than the default --reduction "
+            f"{DEFAULT_REDUCTION}; give --reduction"
+        )
     return left_out
 
 
@@ -149,48 +170,98 @@ def cost_command(args) -> int:
     left_out = _rows_left_out(args)
     try:
         # A left-out row is computed with a value that always fits (1), then dropped.
-        rows = cost.layer_table(args.input, args.in_channels, args.out_channels, args.kernel, args.stride,
-                                args.batch, ITEMSIZE[args.dtype], 1 if "grouped" in left_out else groups,
-                                args.dilation, args.frames, 1 if "SE" in left_out else reduction)
+        rows = cost.layer_table(
+            args.input,
+            args.in_channels,
+            args.out_channels,
+            args.kernel,
+            args.stride,
+            args.batch,
+            ITEMSIZE[args.dtype],
+            1 if "grouped" in left_out else groups,
+            args.dilation,
+            args.frames,
+            1 if "SE" in left_out else reduction,
+        )
         if args.connections or set(args.types or ()) & set(cost.CONNECTION_TYPES):
-            rows += cost.connection_table(args.input, args.in_channels, args.out_channels, args.stride, args.batch,
-                                          ITEMSIZE[args.dtype], args.growth_rate)
+            rows += cost.connection_table(
+                args.input,
+                args.in_channels,
+                args.out_channels,
+                args.stride,
+                args.batch,
+                ITEMSIZE[args.dtype],
+                args.growth_rate,
+            )
     except ValueError as err:
-        pattern = r"(?<!// )\b(" + "|".join(COST_OPTIONS) + r")\b"   # not inside a formula like "C // reduction"
+        pattern = r"(?<!// )\b(" + "|".join(COST_OPTIONS) + r")\b"  # not inside a formula like "C // reduction"
         message = re.sub(pattern, lambda match: COST_OPTIONS[match.group(1)], str(err))
-        for option, given, default in (("--groups", args.groups, DEFAULT_GROUPS),
-                                       ("--reduction", args.reduction, DEFAULT_REDUCTION)):
-            if given is None and option in message:   # a row named in --types that its default does not fit
+        for option, given, default in (
+            ("--groups", args.groups, DEFAULT_GROUPS),
+            ("--reduction", args.reduction, DEFAULT_REDUCTION),
+        ):
+            if given is None and option in message:  # a row named in --types that its default does not fit
                 message += f" ({option} defaults to {default}; give {option})"
         raise ValueError(message) from None
     rows = [row for row in rows if row["type"] not in left_out]
     if not args.types:
         for name, why in left_out.items():
             print(f"{PROG}: note: left out the {name} row: {why}", file=sys.stderr)
-    standard_macs = rows[0]["macs"]   # the standard row is never left out
+    standard_macs = rows[0]["macs"]  # the standard row is never left out
     if args.types:
         rows = [row for row in rows if row["type"] in args.types]
     if args.format == "json":
-        spec = {"input": args.input, "in_channels": args.in_channels, "out_channels": args.out_channels,
-                "kernel": args.kernel, "stride": args.stride, "batch": args.batch, "dtype": args.dtype,
-                "groups": groups, "dilation": args.dilation, "frames": args.frames, "reduction": reduction,
-                "growth_rate": args.growth_rate}
+        spec = {
+            "input": args.input,
+            "in_channels": args.in_channels,
+            "out_channels": args.out_channels,
+            "kernel": args.kernel,
+            "stride": args.stride,
+            "batch": args.batch,
+            "dtype": args.dtype,
+            "groups": groups,
+            "dilation": args.dilation,
+            "frames": args.frames,
+            "reduction": reduction,
+            "growth_rate": args.growth_rate,
+        }
         print(json.dumps({"spec": spec, "rows": rows, "left_out": left_out if not args.types else {}}, indent=2))
     elif args.format == "csv":
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow(["type", "params", "macs", "bytes", "intensity", "output", "torch"])
         for row in rows:
-            writer.writerow([row["type"], row["params"], row["macs"], row["bytes"], row["intensity"],
-                             _shape(row["output"]), row["torch"]])
+            writer.writerow(
+                [
+                    row["type"],
+                    row["params"],
+                    row["macs"],
+                    row["bytes"],
+                    row["intensity"],
+                    _shape(row["output"]),
+                    row["torch"],
+                ]
+            )
     else:
         h, w = args.input
-        print(f"{h}x{w} input, {args.in_channels} -> {args.out_channels} channels, kernel {args.kernel}, "
-              f"stride {args.stride}, batch {args.batch}, {args.dtype} ({ITEMSIZE[args.dtype]} bytes per number)")
+        print(
+            f"{h}x{w} input, {args.in_channels} -> {args.out_channels} channels, kernel {args.kernel}, "
+            f"stride {args.stride}, batch {args.batch}, {args.dtype} ({ITEMSIZE[args.dtype]} bytes per number)"
+        )
         print()
         header = ("type", "params", "MACs", "MACs/std", "MB moved", "FLOP/B", "output", "torch equivalent")
-        body = [(row["type"], f"{row['params']:,}", _si(row["macs"]), _ratio(row["macs"] / standard_macs),
-                 f"{row['bytes'] / 1e6:.2f}", _ratio(row["intensity"]), _shape(row["output"]), row["torch"])
-                for row in rows]
+        body = [
+            (
+                row["type"],
+                f"{row['params']:,}",
+                _si(row["macs"]),
+                _ratio(row["macs"] / standard_macs),
+                f"{row['bytes'] / 1e6:.2f}",
+                _ratio(row["intensity"]),
+                _shape(row["output"]),
+                row["torch"],
+            )
+            for row in rows
+        ]
         print(_table(header, body, right={1, 2, 3, 4, 5}))
     return 0
 
@@ -203,8 +274,11 @@ def _progress(i: int, total: int, case) -> None:
 def _write_results(path: str, meta: dict, measurements, means: dict) -> None:
     if path.endswith(".json"):
         with open(path, "w") as f:
-            json.dump({"meta": meta, "measurements": [m._asdict() for m in measurements], "geometric_means": means},
-                      f, indent=2)
+            json.dump(
+                {"meta": meta, "measurements": [m._asdict() for m in measurements], "geometric_means": means},
+                f,
+                indent=2,
+            )
             f.write("\n")
     else:
         with open(path, "w", newline="") as f:
@@ -245,14 +319,27 @@ def bench_command(args) -> int:
         if value <= 0:
             raise ValueError(f"--{name} must be a positive int, got {value}")
     cases = bench.plan(args.ops, args.backends, args.quick)
-    meta = {"conv_tutorial": __version__, "torch": torch.__version__, "numpy": np.__version__,
-            "python": platform.python_version(), "machine": platform.machine(), "threads": torch.get_num_threads(),
-            "torch_device": bench.device(), "torchvision": bench.torchvision_ops() is not None, "batch": batch,
-            "repeats": repeats, "dtype": "float32", "quick": args.quick, "settle_seconds": bench.SETTLE_SECONDS,
-            "freed_memory_kept": keep_freed_memory()}
-    print(f"torch {meta['torch']} ({meta['threads']} threads, torch backend on {meta['torch_device']}), "
-          f"numpy {meta['numpy']}; batch {batch}, float32, best of {repeats} interleaved rounds; {len(cases)} cases"
-          + ("; freed memory kept in the process" if meta["freed_memory_kept"] else ""))
+    meta = {
+        "conv_tutorial": __version__,
+        "torch": torch.__version__,
+        "numpy": np.__version__,
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "threads": torch.get_num_threads(),
+        "torch_device": bench.device(),
+        "torchvision": bench.torchvision_ops() is not None,
+        "batch": batch,
+        "repeats": repeats,
+        "dtype": "float32",
+        "quick": args.quick,
+        "settle_seconds": bench.SETTLE_SECONDS,
+        "freed_memory_kept": keep_freed_memory(),
+    }
+    print(
+        f"torch {meta['torch']} ({meta['threads']} threads, torch backend on {meta['torch_device']}), "
+        f"numpy {meta['numpy']}; batch {batch}, float32, best of {repeats} interleaved rounds; {len(cases)} cases"
+        + ("; freed memory kept in the process" if meta["freed_memory_kept"] else "")
+    )
     rng = np.random.default_rng(0)
     measurements = []
     for i, case in enumerate(cases, 1):
@@ -266,11 +353,15 @@ def bench_command(args) -> int:
         if not chosen:
             continue
         means[backend] = bench.geometric_means(chosen)
-        title = {"numpy": "conv_tutorial.numpy against PyTorch, on the CPU",
-                 "torch": f"conv_tutorial.torch against the native op, on {meta['torch_device']}"}[backend]
+        title = {
+            "numpy": "conv_tutorial.numpy against PyTorch, on the CPU",
+            "torch": f"conv_tutorial.torch against the native op, on {meta['torch_device']}",
+        }[backend]
         print(f"\n{backend}: {title}")
-        body = [(m.op, m.layer, f"{m.ours_s * 1e3:.2f}", m.reference, f"{m.reference_s * 1e3:.2f}", f"{m.ratio:.2f}")
-                for m in chosen]
+        body = [
+            (m.op, m.layer, f"{m.ours_s * 1e3:.2f}", m.reference, f"{m.reference_s * 1e3:.2f}", f"{m.ratio:.2f}")
+            for m in chosen
+        ]
         print(_table(("operation", "layer", "ours ms", "reference", "ref ms", "ratio"), body, right={2, 4, 5}))
         print(f"\ngeometric mean of the ratio ({backend}):")
         for op, mean in means[backend].items():
@@ -279,7 +370,7 @@ def bench_command(args) -> int:
     if args.output:
         try:
             _write_results(args.output, meta, measurements, means)
-        except OSError as err:   # checked before the run, so only a disk that filled up or a path that changed
+        except OSError as err:  # checked before the run, so only a disk that filled up or a path that changed
             print(f"{PROG}: error: cannot write --output {args.output!r}: {err.strerror or err}", file=sys.stderr)
             return 1
         print(f"\nwrote {len(measurements)} measurements to {args.output}")
@@ -305,57 +396,102 @@ def _one_line(text) -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
-        prog=PROG, description="The cost of every convolution type, and how fast the package runs them.",
+        prog=PROG,
+        description="The cost of every convolution type, and how fast the package runs them.",
         epilog="Run 'conv-tutorial COMMAND --help' for a command's options. Exit status: 0 success, "
-               "1 the benchmark could not run or write its results, 2 bad arguments (one line on stderr), "
-               "130 interrupted, 141 the reader of the output closed it (as in '| head').")
+        "1 the benchmark could not run or write its results, 2 bad arguments (one line on stderr), "
+        "130 interrupted, 141 the reader of the output closed it (as in '| head').",
+    )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     c = commands.add_parser(
-        "cost", help="params, MACs, bytes and arithmetic intensity of every type for one layer",
+        "cost",
+        help="params, MACs, bytes and arithmetic intensity of every type for one layer",
         description="Parameters, MACs, memory traffic and arithmetic intensity of every convolution type of the "
-                    "book, for one layer specification.",
-        epilog=COST_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
-    c.add_argument("--input", type=_input_size, required=True, metavar="SIZE",
-                   help="spatial size of the input map: 56 or 56x64")
+        "book, for one layer specification.",
+        epilog=COST_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    c.add_argument(
+        "--input", type=_input_size, required=True, metavar="SIZE", help="spatial size of the input map: 56 or 56x64"
+    )
     c.add_argument("--in-channels", type=int, required=True, metavar="C_IN", help="input channels")
     c.add_argument("--out-channels", type=int, required=True, metavar="C_OUT", help="output channels")
     c.add_argument("--kernel", type=int, default=3, metavar="K", help="square kernel size (default 3)")
     c.add_argument("--stride", type=int, default=1, help="stride (default 1)")
-    c.add_argument("--batch", type=int, default=1,
-                   help="images per batch, positive; MACs and bytes are for the batch (default 1)")
+    c.add_argument(
+        "--batch", type=int, default=1, help="images per batch, positive; MACs and bytes are for the batch (default 1)"
+    )
     c.add_argument("--dtype", choices=list(ITEMSIZE), default="float32", help="number format (default float32)")
-    c.add_argument("--groups", type=int, help=f"groups of the grouped row (default {DEFAULT_GROUPS}; a default that "
-                                              "does not divide both channel counts leaves the row out)")
+    c.add_argument(
+        "--groups",
+        type=int,
+        help=f"groups of the grouped row (default {DEFAULT_GROUPS}; a default that "
+        "does not divide both channel counts leaves the row out)",
+    )
     c.add_argument("--dilation", type=int, default=2, help="dilation of the dilated row (default 2)")
     c.add_argument("--frames", type=int, default=8, help="frames of the clip in the 3D and (2+1)D rows (default 8)")
-    c.add_argument("--reduction", type=int, help=f"reduction ratio of the SE row (default {DEFAULT_REDUCTION}; left "
-                                                 "out when C_IN is smaller than the default)")
-    c.add_argument("--types", type=_type_name, nargs="+", metavar="TYPE",
-                   help="rows to print (default all but the connections): "
-                        + ", ".join(t.replace(" ", "-") for t in cost.TYPES + cost.CONNECTION_TYPES))
-    c.add_argument("--connections", action="store_true",
-                   help="add the rows of the residual and dense blocks: " + ", ".join(cost.CONNECTION_TYPES))
-    c.add_argument("--growth-rate", type=int, default=32, metavar="K",
-                   help="channels the dense layer adds (default 32)")
+    c.add_argument(
+        "--reduction",
+        type=int,
+        help=f"reduction ratio of the SE row (default {DEFAULT_REDUCTION}; left "
+        "out when C_IN is smaller than the default)",
+    )
+    c.add_argument(
+        "--types",
+        type=_type_name,
+        nargs="+",
+        metavar="TYPE",
+        help="rows to print (default all but the connections): "
+        + ", ".join(t.replace(" ", "-") for t in cost.TYPES + cost.CONNECTION_TYPES),
+    )
+    c.add_argument(
+        "--connections",
+        action="store_true",
+        help="add the rows of the residual and dense blocks: " + ", ".join(cost.CONNECTION_TYPES),
+    )
+    c.add_argument(
+        "--growth-rate", type=int, default=32, metavar="K", help="channels the dense layer adds (default 32)"
+    )
     c.add_argument("--format", choices=("table", "csv", "json"), default="table", help="output format (default table)")
     c.set_defaults(func=cost_command)
 
     b = commands.add_parser(
-        "bench", help="time every implementation against PyTorch and print the ratios",
+        "bench",
+        help="time every implementation against PyTorch and print the ratios",
         description="Time conv_tutorial.numpy against PyTorch and conv_tutorial.torch against the native ops on "
-                    "real layer shapes, with a progress bar on stderr, and print the ratios.",
-        epilog=BENCH_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
-    b.add_argument("--ops", nargs="+", choices=bench.OPS, default=list(bench.OPS), metavar="OP",
-                   help="operations to time (default all): " + ", ".join(bench.OPS))
-    b.add_argument("--backends", nargs="+", choices=bench.BACKENDS, default=list(bench.BACKENDS),
-                   help="which comparisons to run (default both)")
+        "real layer shapes, with a progress bar on stderr, and print the ratios.",
+        epilog=BENCH_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    b.add_argument(
+        "--ops",
+        nargs="+",
+        choices=bench.OPS,
+        default=list(bench.OPS),
+        metavar="OP",
+        help="operations to time (default all): " + ", ".join(bench.OPS),
+    )
+    b.add_argument(
+        "--backends",
+        nargs="+",
+        choices=bench.BACKENDS,
+        default=list(bench.BACKENDS),
+        help="which comparisons to run (default both)",
+    )
     b.add_argument("--batch", type=int, help="batch size (default 8; 2 with --quick)")
-    b.add_argument("--repeats", type=int, help="interleaved rounds per case; each side's fastest call is kept "
-                                              "(default 3; 1 with --quick)")
-    b.add_argument("--output", type=_output_path, metavar="FILE",
-                   help="also write the measurements to FILE (.json with metadata and geometric means, or .csv)")
+    b.add_argument(
+        "--repeats",
+        type=int,
+        help="interleaved rounds per case; each side's fastest call is kept (default 3; 1 with --quick)",
+    )
+    b.add_argument(
+        "--output",
+        type=_output_path,
+        metavar="FILE",
+        help="also write the measurements to FILE (.json with metadata and geometric means, or .csv)",
+    )
     b.add_argument("--quick", action="store_true", help="one small layer per operation: a run of seconds")
     b.set_defaults(func=bench_command)
     return parser
@@ -365,7 +501,7 @@ def _run(argv) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
-    except SystemExit as done:   # --help, --version, a usage error: argparse has printed what it had to say
+    except SystemExit as done:  # --help, --version, a usage error: argparse has printed what it had to say
         return done.code if isinstance(done.code, int) else (0 if done.code is None else 2)
     try:
         return args.func(args)
@@ -378,14 +514,13 @@ def main(argv=None) -> int:
     """Run the command line ``argv`` (default ``sys.argv[1:]``); return the exit status."""
     try:
         status = _run(argv)
-        sys.stdout.flush()   # inside the try: a closed pipe shows up here for output still buffered
+        sys.stdout.flush()  # inside the try: a closed pipe shows up here for output still buffered
     except BrokenPipeError:
         # The reader went away (``| head``): stop quietly. Point stdout at devnull so that the
         # interpreter's own flush at exit does not report the same broken pipe again.
-        try:
+        # No real file descriptor when stdout was replaced in-process: nothing to point anywhere then.
+        with contextlib.suppress(OSError, ValueError, AttributeError):
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        except (OSError, ValueError, AttributeError):   # no real file descriptor (stdout replaced in-process)
-            pass
         return 141
     except KeyboardInterrupt:
         print(f"\n{PROG}: interrupted", file=sys.stderr)

@@ -45,14 +45,41 @@ from typing import NamedTuple
 from ._checks import _non_negative, _positive, check_flag, check_positive_int, to_tuple
 from .shapes import conv_output_size, conv_transpose_output_size
 
-__all__ = ["TYPES", "arithmetic_intensity", "batch_norm_params", "conv2plus1d_bytes", "conv2plus1d_macs",
-           "conv2plus1d_mid_channels", "conv2plus1d_params", "conv_bytes", "conv_macs", "conv_params",
-           "conv_transpose_bytes", "conv_transpose_macs", "deform_conv_bytes", "deform_conv_macs",
-           "deform_conv_params", "depthwise_conv_macs", "depthwise_conv_params", "global_depthwise_bytes",
-           "global_depthwise_macs", "global_depthwise_params", "layer_table", "memory_access_cost",
-           "separable_conv_bytes", "separable_conv_macs", "separable_conv_params", "spatially_separable_conv_bytes",
-           "spatially_separable_conv_macs", "spatially_separable_conv_params", "squeeze_excitation_bytes",
-           "squeeze_excitation_macs", "squeeze_excitation_params", "stack_macs", "stack_params"]
+__all__ = [
+    "TYPES",
+    "arithmetic_intensity",
+    "batch_norm_params",
+    "conv2plus1d_bytes",
+    "conv2plus1d_macs",
+    "conv2plus1d_mid_channels",
+    "conv2plus1d_params",
+    "conv_bytes",
+    "conv_macs",
+    "conv_params",
+    "conv_transpose_bytes",
+    "conv_transpose_macs",
+    "deform_conv_bytes",
+    "deform_conv_macs",
+    "deform_conv_params",
+    "depthwise_conv_macs",
+    "depthwise_conv_params",
+    "global_depthwise_bytes",
+    "global_depthwise_macs",
+    "global_depthwise_params",
+    "layer_table",
+    "memory_access_cost",
+    "separable_conv_bytes",
+    "separable_conv_macs",
+    "separable_conv_params",
+    "spatially_separable_conv_bytes",
+    "spatially_separable_conv_macs",
+    "spatially_separable_conv_params",
+    "squeeze_excitation_bytes",
+    "squeeze_excitation_macs",
+    "squeeze_excitation_params",
+    "stack_macs",
+    "stack_params",
+]
 
 
 @dataclass(frozen=True)
@@ -79,8 +106,11 @@ class Conv:
     def __post_init__(self):
         size = self.input_size or self.kernel_size
         geometry = (size, self.kernel_size, self.stride, self.padding)
-        out = (conv_transpose_output_size(*geometry, self.output_padding, self.dilation) if self.transposed
-               else conv_output_size(*geometry, self.dilation))
+        out = (
+            conv_transpose_output_size(*geometry, self.output_padding, self.dilation)
+            if self.transposed
+            else conv_output_size(*geometry, self.dilation)
+        )
         object.__setattr__(self, "output_size", out)
 
     @property
@@ -141,8 +171,13 @@ def price(plan, batch=1, itemsize=4) -> Cost:
     macs = batch * sum(step.macs for step in plan)
     nbytes = itemsize * sum(batch * step.moved + step.weights for step in plan)
     output = [step.output for step in plan if step.output is not None]
-    return Cost(sum(step.params for step in plan), macs, nbytes, 2 * macs / nbytes if nbytes else 0.0,
-                output[-1] if output else None)
+    return Cost(
+        sum(step.params for step in plan),
+        macs,
+        nbytes,
+        2 * macs / nbytes if nbytes else 0.0,
+        output[-1] if output else None,
+    )
 
 
 # The input_size of a plan built for its parameters only: each step runs on one window of its kernel.
@@ -155,8 +190,9 @@ def _check_channels(in_channels, out_channels, groups):
     if in_channels % groups:
         raise ValueError(f"in_channels must be divisible by groups, got in_channels={in_channels} and groups={groups}")
     if out_channels % groups:
-        raise ValueError(f"out_channels must be divisible by groups, got out_channels={out_channels} and "
-                         f"groups={groups}")
+        raise ValueError(
+            f"out_channels must be divisible by groups, got out_channels={out_channels} and groups={groups}"
+        )
 
 
 def _check_traffic(batch, itemsize):
@@ -179,9 +215,13 @@ def _ndim(ndim, *sizes) -> int:
 
 def _geometry(n, input_size, kernel_size, stride, padding, dilation):
     """``(input_size, kernel_size, stride, padding, dilation)`` as tuples of ``n`` (``padding`` may stay a string)."""
-    return (to_tuple(input_size, n, "input_size"), to_tuple(kernel_size, n, "kernel_size"),
-            to_tuple(stride, n, "stride"), padding if isinstance(padding, str) else to_tuple(padding, n, "padding"),
-            to_tuple(dilation, n, "dilation"))
+    return (
+        to_tuple(input_size, n, "input_size"),
+        to_tuple(kernel_size, n, "kernel_size"),
+        to_tuple(stride, n, "stride"),
+        padding if isinstance(padding, str) else to_tuple(padding, n, "padding"),
+        to_tuple(dilation, n, "dilation"),
+    )
 
 
 def _output_size(input_size, kernel_size, stride, padding, dilation, n=2):
@@ -195,13 +235,15 @@ def _layer(in_channels, out_channels, kernel_size, groups=1, bias=True, ndim=Non
     return Conv(in_channels, out_channels, None, kernel, groups=groups, bias=check_flag(None, "bias", bias))
 
 
-def _conv(input_size, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, ndim=None,
-          bias=False):
+def _conv(
+    input_size, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, ndim=None, bias=False
+):
     """A convolution step on ``input_size``, checked as :func:`conv_macs` checks its arguments."""
     _check_channels(in_channels, out_channels, groups)
     n = _ndim(ndim, input_size, kernel_size, stride, padding, dilation)
-    return Conv(in_channels, out_channels, *_geometry(n, input_size, kernel_size, stride, padding, dilation), groups,
-                bias)
+    return Conv(
+        in_channels, out_channels, *_geometry(n, input_size, kernel_size, stride, padding, dilation), groups, bias
+    )
 
 
 def conv_params(in_channels, out_channels, kernel_size, groups=1, bias=True, ndim=None):
@@ -220,8 +262,7 @@ def conv_params(in_channels, out_channels, kernel_size, groups=1, bias=True, ndi
     return price([_layer(in_channels, out_channels, kernel_size, groups, bias, ndim)]).params
 
 
-def conv_macs(input_size, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
-              ndim=None):
+def conv_macs(input_size, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, ndim=None):
     """Multiply-accumulates of one convolution over one input (batch size 1).
 
     ``C_out * prod(O) * (C_in / groups) * prod(kernel_size)`` with ``O`` the output size from
@@ -235,12 +276,14 @@ def conv_macs(input_size, in_channels, out_channels, kernel_size, stride=1, padd
     >>> conv_macs((32,), 1, 6, 5)                        # a 1D convolution
     840
     """
-    return price([_conv(input_size, in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
-                        ndim)]).macs
+    return price(
+        [_conv(input_size, in_channels, out_channels, kernel_size, stride, padding, dilation, groups, ndim)]
+    ).macs
 
 
-def conv_bytes(input_size, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
-               batch=1, itemsize=4):
+def conv_bytes(
+    input_size, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, batch=1, itemsize=4
+):
     """Bytes a convolution must move at least: read the input and the weights once, write the output once.
 
     ``itemsize * (batch * (C_in prod(I) + C_out prod(O)) + weights)``; ``itemsize`` is 4 for
@@ -259,8 +302,9 @@ def conv_bytes(input_size, in_channels, out_channels, kernel_size, stride=1, pad
     return price([step], batch, itemsize).bytes
 
 
-def arithmetic_intensity(input_size, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
-                         groups=1, batch=1, itemsize=4):
+def arithmetic_intensity(
+    input_size, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, batch=1, itemsize=4
+):
     """FLOPs per byte moved: ``2 * batch * conv_macs / conv_bytes``.
 
     The roofline model's convention: FLOPs (2 per MAC) over the bytes of :func:`conv_bytes`. A
@@ -281,8 +325,9 @@ def arithmetic_intensity(input_size, in_channels, out_channels, kernel_size, str
     return price([step], batch, itemsize).intensity
 
 
-def memory_access_cost(input_size, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
-                       groups=1, ndim=None):
+def memory_access_cost(
+    input_size, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, ndim=None
+):
     """Memory access cost of one convolution over one image, in elements (ShuffleNet V2's MAC).
 
     Ma et al. (2018) count the numbers a layer must move between memory and the processor,
@@ -306,8 +351,18 @@ def memory_access_cost(input_size, in_channels, out_channels, kernel_size, strid
     """
     # The same count as conv_bytes, in elements rather than bytes, for one image.
     n = _ndim(ndim, input_size, kernel_size, stride, padding, dilation)
-    return conv_bytes(to_tuple(input_size, n, "input_size"), in_channels, out_channels,
-                      to_tuple(kernel_size, n, "kernel_size"), stride, padding, dilation, groups, batch=1, itemsize=1)
+    return conv_bytes(
+        to_tuple(input_size, n, "input_size"),
+        in_channels,
+        out_channels,
+        to_tuple(kernel_size, n, "kernel_size"),
+        stride,
+        padding,
+        dilation,
+        groups,
+        batch=1,
+        itemsize=1,
+    )
 
 
 def _stack_layers(layers):
@@ -315,20 +370,25 @@ def _stack_layers(layers):
     try:
         layers = list(layers)
     except TypeError:
-        raise TypeError(f"layers must be a sequence of (in_channels, out_channels, kernel_size, ...) tuples, "
-                        f"got layers={layers!r}") from None
+        raise TypeError(
+            f"layers must be a sequence of (in_channels, out_channels, kernel_size, ...) tuples, got layers={layers!r}"
+        ) from None
     if not layers:
         raise ValueError("layers must hold at least one layer, got an empty sequence")
     checked = []
     for i, layer in enumerate(layers):
         if not isinstance(layer, (tuple, list)) or not 3 <= len(layer) <= 7:
-            raise ValueError(f"layers[{i}] must be a tuple (in_channels, out_channels, kernel_size[, stride[, padding"
-                             f"[, dilation[, groups]]]]) as in torch.nn.Conv2d, got {layer!r}")
-        args = (*layer, *(1, 0, 1, 1)[len(layer) - 3:])  # stride, padding, dilation, groups default as in torch
+            raise ValueError(
+                f"layers[{i}] must be a tuple (in_channels, out_channels, kernel_size[, stride[, padding"
+                f"[, dilation[, groups]]]]) as in torch.nn.Conv2d, got {layer!r}"
+            )
+        args = (*layer, *(1, 0, 1, 1)[len(layer) - 3 :])  # stride, padding, dilation, groups default as in torch
         _check_channels(args[0], args[1], args[6])
         if i and args[0] != checked[-1][1]:
-            raise ValueError(f"layers[{i}] has in_channels={args[0]}, but layers[{i - 1}] has "
-                             f"out_channels={checked[-1][1]}: consecutive layers must chain")
+            raise ValueError(
+                f"layers[{i}] has in_channels={args[0]}, but layers[{i - 1}] has "
+                f"out_channels={checked[-1][1]}: consecutive layers must chain"
+            )
         checked.append(args)
     return checked
 
@@ -411,13 +471,25 @@ def conv_transpose_macs(input_size, in_channels, out_channels, kernel_size, grou
     n = _ndim(ndim, input_size, kernel_size)
     sizes, kernel = to_tuple(input_size, n, "input_size"), to_tuple(kernel_size, n, "kernel_size")
     if any(v <= 0 for v in sizes + kernel):
-        raise ValueError(f"input_size and kernel_size must be positive, got input_size={input_size!r}, "
-                         f"kernel_size={kernel_size!r}")
+        raise ValueError(
+            f"input_size and kernel_size must be positive, got input_size={input_size!r}, kernel_size={kernel_size!r}"
+        )
     return price([Conv(in_channels, out_channels, sizes, kernel, groups=groups, transposed=True)]).macs
 
 
-def conv_transpose_bytes(input_size, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0,
-                         groups=1, dilation=1, batch=1, itemsize=4):
+def conv_transpose_bytes(
+    input_size,
+    in_channels,
+    out_channels,
+    kernel_size,
+    stride=1,
+    padding=0,
+    output_padding=0,
+    groups=1,
+    dilation=1,
+    batch=1,
+    itemsize=4,
+):
     """Bytes a transposed convolution must move at least: its input and weights read, its output written.
 
     ``itemsize * (batch * (C_in prod(I) + C_out prod(O)) + C_in (C_out / g) prod(K))`` with ``O``
@@ -432,11 +504,26 @@ def conv_transpose_bytes(input_size, in_channels, out_channels, kernel_size, str
     _check_channels(in_channels, out_channels, groups)
     _check_traffic(batch, itemsize)
     n = _ndim(None, input_size, kernel_size, stride, padding, output_padding, dilation)
-    size, kernel, stride, padding, output_padding, dilation = (to_tuple(value, n, name) for value, name in zip(
-        (input_size, kernel_size, stride, padding, output_padding, dilation),
-        ("input_size", "kernel_size", "stride", "padding", "output_padding", "dilation")))
-    step = Conv(in_channels, out_channels, size, kernel, stride, padding, dilation, groups, transposed=True,
-                output_padding=output_padding)
+    size, kernel, stride, padding, output_padding, dilation = (
+        to_tuple(value, n, name)
+        for value, name in zip(
+            (input_size, kernel_size, stride, padding, output_padding, dilation),
+            ("input_size", "kernel_size", "stride", "padding", "output_padding", "dilation"),
+            strict=True,
+        )
+    )
+    step = Conv(
+        in_channels,
+        out_channels,
+        size,
+        kernel,
+        stride,
+        padding,
+        dilation,
+        groups,
+        transposed=True,
+        output_padding=output_padding,
+    )
     return price([step], batch, itemsize).bytes
 
 
@@ -451,8 +538,9 @@ def depthwise_conv_params(in_channels, kernel_size, depth_multiplier=1, bias=Tru
     >>> depthwise_conv_params(3, 3, bias=False)    # the 3x3x3 of the depthwise step
     27
     """
-    mid = check_positive_int(None, "in_channels", in_channels) * check_positive_int(None, "depth_multiplier",
-                                                                                     depth_multiplier)
+    mid = check_positive_int(None, "in_channels", in_channels) * check_positive_int(
+        None, "depth_multiplier", depth_multiplier
+    )
     return price([_layer(in_channels, mid, kernel_size, in_channels, bias)]).params
 
 
@@ -464,16 +552,28 @@ def depthwise_conv_macs(input_size, in_channels, kernel_size, stride=1, padding=
     >>> depthwise_conv_macs(12, 3, 5)              # 3 channels, 8x8 outputs, 25 taps
     4800
     """
-    mid = check_positive_int(None, "in_channels", in_channels) * check_positive_int(None, "depth_multiplier",
-                                                                                     depth_multiplier)
+    mid = check_positive_int(None, "in_channels", in_channels) * check_positive_int(
+        None, "depth_multiplier", depth_multiplier
+    )
     return price([_conv(input_size, in_channels, mid, kernel_size, stride, padding, dilation, in_channels)]).macs
 
 
-def _separable(input_size, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
-               depth_multiplier=1, bias=True, traffic=None):
+def _separable(
+    input_size,
+    in_channels,
+    out_channels,
+    kernel_size,
+    stride=1,
+    padding=0,
+    dilation=1,
+    depth_multiplier=1,
+    bias=True,
+    traffic=None,
+):
     """Depthwise then pointwise step (on one window without ``input_size``), checked in the order of old."""
-    mid = check_positive_int(None, "in_channels", in_channels) * check_positive_int(None, "depth_multiplier",
-                                                                                     depth_multiplier)
+    mid = check_positive_int(None, "in_channels", in_channels) * check_positive_int(
+        None, "depth_multiplier", depth_multiplier
+    )
     if input_size is _WINDOW:
         return [_layer(in_channels, mid, kernel_size, in_channels, bias), _layer(mid, out_channels, 1, 1, bias)]
     out = _output_size(input_size, kernel_size, stride, padding, dilation)
@@ -495,12 +595,14 @@ def separable_conv_params(in_channels, out_channels, kernel_size, depth_multipli
     >>> separable_conv_params(3, 256, 3, bias=False), conv_params(3, 256, 3, bias=False)
     (795, 6912)
     """
-    return price(_separable(_WINDOW, in_channels, out_channels, kernel_size, depth_multiplier=depth_multiplier,
-                            bias=bias)).params
+    return price(
+        _separable(_WINDOW, in_channels, out_channels, kernel_size, depth_multiplier=depth_multiplier, bias=bias)
+    ).params
 
 
-def separable_conv_macs(input_size, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
-                        depth_multiplier=1):
+def separable_conv_macs(
+    input_size, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, depth_multiplier=1
+):
     """Multiply-accumulates of a depthwise separable convolution over one image.
 
     The depthwise step's ``C_in m prod(O) kH kW`` plus the pointwise step's ``C_out C_in m prod(O)``
@@ -514,12 +616,32 @@ def separable_conv_macs(input_size, in_channels, out_channels, kernel_size, stri
     check_positive_int(None, "in_channels", in_channels)
     check_positive_int(None, "depth_multiplier", depth_multiplier)
     kernel = to_tuple(kernel_size, 2, "kernel_size")
-    return price(_separable(to_tuple(input_size, 2, "input_size"), in_channels, out_channels, kernel, stride, padding,
-                            dilation, depth_multiplier)).macs
+    return price(
+        _separable(
+            to_tuple(input_size, 2, "input_size"),
+            in_channels,
+            out_channels,
+            kernel,
+            stride,
+            padding,
+            dilation,
+            depth_multiplier,
+        )
+    ).macs
 
 
-def separable_conv_bytes(input_size, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
-                         depth_multiplier=1, batch=1, itemsize=4):
+def separable_conv_bytes(
+    input_size,
+    in_channels,
+    out_channels,
+    kernel_size,
+    stride=1,
+    padding=0,
+    dilation=1,
+    depth_multiplier=1,
+    batch=1,
+    itemsize=4,
+):
     """Bytes a depthwise separable convolution moves: the depthwise step's plus the pointwise step's.
 
     The depthwise output is written by the first step and read back by the second (unless the
@@ -530,13 +652,33 @@ def separable_conv_bytes(input_size, in_channels, out_channels, kernel_size, str
     >>> separable_conv_bytes(56, 128, 128, 3, padding=1)    # 4 maps of 56x56x128 + 17,536 weights
     6492672
     """
-    plan = _separable(input_size, in_channels, out_channels, kernel_size, stride, padding, dilation, depth_multiplier,
-                      traffic=(batch, itemsize))
+    plan = _separable(
+        input_size,
+        in_channels,
+        out_channels,
+        kernel_size,
+        stride,
+        padding,
+        dilation,
+        depth_multiplier,
+        traffic=(batch, itemsize),
+    )
     return price(plan, batch, itemsize).bytes
 
 
-def _spatially_separable(input_size, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
-                         mid_channels=None, groups=1, bias=True, traffic=None):
+def _spatially_separable(
+    input_size,
+    in_channels,
+    out_channels,
+    kernel_size,
+    stride=1,
+    padding=0,
+    dilation=1,
+    mid_channels=None,
+    groups=1,
+    bias=True,
+    traffic=None,
+):
     """A ``kH x 1`` step then a ``1 x kW`` one, stride, padding and dilation split between them."""
     mid = out_channels if mid_channels is None else check_positive_int(None, "mid_channels", mid_channels)
     kh, kw = to_tuple(kernel_size, 2, "kernel_size")
@@ -550,8 +692,9 @@ def _spatially_separable(input_size, in_channels, out_channels, kernel_size, str
         ph, pw = to_tuple(padding, 2, "padding")
         column_pad, row_pad = (ph, 0), (0, pw)
     dh, dw = to_tuple(dilation, 2, "dilation")
-    column = Conv(in_channels, mid, to_tuple(input_size, 2, "input_size"), (kh, 1), (sh, 1), column_pad, (dh, 1),
-                  groups, bias)
+    column = Conv(
+        in_channels, mid, to_tuple(input_size, 2, "input_size"), (kh, 1), (sh, 1), column_pad, (dh, 1), groups, bias
+    )
     _check_channels(in_channels, mid, groups)
     if traffic is not None:
         _check_traffic(*traffic)
@@ -570,12 +713,16 @@ def spatially_separable_conv_params(in_channels, out_channels, kernel_size, mid_
     >>> spatially_separable_conv_params(64, 64, 3, bias=False), conv_params(64, 64, 3, bias=False)
     (24576, 36864)
     """
-    return price(_spatially_separable(_WINDOW, in_channels, out_channels, kernel_size, mid_channels=mid_channels,
-                                      groups=groups, bias=bias)).params
+    return price(
+        _spatially_separable(
+            _WINDOW, in_channels, out_channels, kernel_size, mid_channels=mid_channels, groups=groups, bias=bias
+        )
+    ).params
 
 
-def spatially_separable_conv_macs(input_size, in_channels, out_channels, kernel_size, stride=1, padding=0,
-                                  dilation=1, mid_channels=None, groups=1):
+def spatially_separable_conv_macs(
+    input_size, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, mid_channels=None, groups=1
+):
     """Multiply-accumulates of a ``kH x 1`` then ``1 x kW`` convolution over one image.
 
     The column step runs on the full width (``H_out x W`` outputs, ``kH`` taps each), the row step
@@ -592,12 +739,26 @@ def spatially_separable_conv_macs(input_size, in_channels, out_channels, kernel_
     >>> spatially_separable_conv_macs(5, 1, 1, 4, padding="same")   # 5x5 column outputs * 4, twice
     200
     """
-    return price(_spatially_separable(input_size, in_channels, out_channels, kernel_size, stride, padding, dilation,
-                                      mid_channels, groups)).macs
+    return price(
+        _spatially_separable(
+            input_size, in_channels, out_channels, kernel_size, stride, padding, dilation, mid_channels, groups
+        )
+    ).macs
 
 
-def spatially_separable_conv_bytes(input_size, in_channels, out_channels, kernel_size, stride=1, padding=0,
-                                   dilation=1, mid_channels=None, groups=1, batch=1, itemsize=4):
+def spatially_separable_conv_bytes(
+    input_size,
+    in_channels,
+    out_channels,
+    kernel_size,
+    stride=1,
+    padding=0,
+    dilation=1,
+    mid_channels=None,
+    groups=1,
+    batch=1,
+    itemsize=4,
+):
     """Bytes a ``kH x 1`` then ``1 x kW`` convolution moves: the sum of its two steps'.
 
     Examples
@@ -605,8 +766,18 @@ def spatially_separable_conv_bytes(input_size, in_channels, out_channels, kernel
     >>> spatially_separable_conv_bytes(5, 1, 1, 3)    # 25 + 15 (+ 3) then 15 + 9 (+ 3) elements of 4 bytes
     280
     """
-    plan = _spatially_separable(input_size, in_channels, out_channels, kernel_size, stride, padding, dilation,
-                                mid_channels, groups, traffic=(batch, itemsize))
+    plan = _spatially_separable(
+        input_size,
+        in_channels,
+        out_channels,
+        kernel_size,
+        stride,
+        padding,
+        dilation,
+        mid_channels,
+        groups,
+        traffic=(batch, itemsize),
+    )
     return price(plan, batch, itemsize).bytes
 
 
@@ -646,8 +817,17 @@ def _mid_channels(in_channels, out_channels, kernel, mid_channels):
     return check_positive_int(None, "mid_channels", mid_channels)
 
 
-def _conv2plus1d(input_size, in_channels, out_channels, kernel_size, stride=1, padding=0, mid_channels=None,
-                 batch_norm=False, traffic=None):
+def _conv2plus1d(
+    input_size,
+    in_channels,
+    out_channels,
+    kernel_size,
+    stride=1,
+    padding=0,
+    mid_channels=None,
+    batch_norm=False,
+    traffic=None,
+):
     """Spatial ``1 x h x w`` step, batch norm when ``batch_norm``, temporal ``t x 1 x 1`` step; no biases."""
     t, h, w = _positive(kernel_size, 3, "kernel_size")
     (s_t, s_h, s_w), (p_t, p_h, p_w) = _positive(stride, 3, "stride"), _non_negative(padding, 3, "padding")
@@ -683,8 +863,9 @@ def conv2plus1d_params(in_channels, out_channels, kernel_size, mid_channels=None
     >>> conv2plus1d_params(64, 64, 3, batch_norm=False)
     110592
     """
-    return price(_conv2plus1d(_WINDOW, in_channels, out_channels, kernel_size, mid_channels=mid_channels,
-                              batch_norm=batch_norm)).params
+    return price(
+        _conv2plus1d(_WINDOW, in_channels, out_channels, kernel_size, mid_channels=mid_channels, batch_norm=batch_norm)
+    ).params
 
 
 def conv2plus1d_macs(input_size, in_channels, out_channels, kernel_size, stride=1, padding=0, mid_channels=None):
@@ -712,12 +893,12 @@ def conv2plus1d_macs(input_size, in_channels, out_channels, kernel_size, stride=
     >>> conv2plus1d_macs((8, 56, 56), 64, 64, 3, padding=1)
     2774532096
     """
-    return price(_conv2plus1d(input_size, in_channels, out_channels, kernel_size, stride, padding,
-                              mid_channels)).macs
+    return price(_conv2plus1d(input_size, in_channels, out_channels, kernel_size, stride, padding, mid_channels)).macs
 
 
-def conv2plus1d_bytes(input_size, in_channels, out_channels, kernel_size, stride=1, padding=0, mid_channels=None,
-                      batch=1, itemsize=4):
+def conv2plus1d_bytes(
+    input_size, in_channels, out_channels, kernel_size, stride=1, padding=0, mid_channels=None, batch=1, itemsize=4
+):
     """Bytes a (2+1)D block's two convolutions move, split as in :func:`conv2plus1d_macs`.
 
     The batch norm and ReLU between them are taken as fused into the spatial convolution's
@@ -730,8 +911,9 @@ def conv2plus1d_bytes(input_size, in_channels, out_channels, kernel_size, stride
     >>> conv2plus1d_bytes((8, 56, 56), 64, 64, 3, padding=1)    # the 144-channel clip written and read
     42188800
     """
-    plan = _conv2plus1d(input_size, in_channels, out_channels, kernel_size, stride, padding, mid_channels,
-                        traffic=(batch, itemsize))
+    plan = _conv2plus1d(
+        input_size, in_channels, out_channels, kernel_size, stride, padding, mid_channels, traffic=(batch, itemsize)
+    )
     return price(plan, batch, itemsize).bytes
 
 
@@ -739,12 +921,26 @@ def _check_offset_groups(in_channels, offset_groups):
     _check_channels(in_channels, in_channels, 1)
     check_positive_int(None, "offset_groups", offset_groups)
     if in_channels % offset_groups:
-        raise ValueError(f"in_channels must be divisible by offset_groups, got in_channels={in_channels} and "
-                         f"offset_groups={offset_groups}")
+        raise ValueError(
+            f"in_channels must be divisible by offset_groups, got in_channels={in_channels} and "
+            f"offset_groups={offset_groups}"
+        )
 
 
-def _deformable(input_size, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
-                offset_groups=1, modulated=False, bias=True, traffic=None):
+def _deformable(
+    input_size,
+    in_channels,
+    out_channels,
+    kernel_size,
+    stride=1,
+    padding=0,
+    dilation=1,
+    groups=1,
+    offset_groups=1,
+    modulated=False,
+    bias=True,
+    traffic=None,
+):
     """The offset (and mask) predictor, the bilinear sampling, and the convolution of the samples."""
     _check_offset_groups(in_channels, offset_groups)
     if traffic is not None:
@@ -763,8 +959,9 @@ def _deformable(input_size, in_channels, out_channels, kernel_size, stride=1, pa
     predictor = _conv(input_size, in_channels, predicted, *geometry, bias=True)
     main = _conv(input_size, in_channels, out_channels, *geometry, groups, bias=bias)
     # 4 MACs per sample and input channel (one per corner), 1 more for the mask; the offsets read back
-    sampling = Elementwise(predicted * math.prod(out),
-                           (5 if modulated else 4) * in_channels * math.prod(kernel) * math.prod(out))
+    sampling = Elementwise(
+        predicted * math.prod(out), (5 if modulated else 4) * in_channels * math.prod(kernel) * math.prod(out)
+    )
     return [predictor, sampling, main]
 
 
@@ -785,13 +982,31 @@ def deform_conv_params(in_channels, out_channels, kernel_size, groups=1, offset_
     >>> deform_conv_params(64, 64, 3, modulated=True)    # + 64 * 27 * 9 + 27 with the mask
     52507
     """
-    plan = _deformable(_WINDOW, in_channels, out_channels, kernel_size, groups=groups, offset_groups=offset_groups,
-                       modulated=modulated, bias=bias)
+    plan = _deformable(
+        _WINDOW,
+        in_channels,
+        out_channels,
+        kernel_size,
+        groups=groups,
+        offset_groups=offset_groups,
+        modulated=modulated,
+        bias=bias,
+    )
     return price(plan).params
 
 
-def deform_conv_macs(input_size, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
-                     offset_groups=1, modulated=False):
+def deform_conv_macs(
+    input_size,
+    in_channels,
+    out_channels,
+    kernel_size,
+    stride=1,
+    padding=0,
+    dilation=1,
+    groups=1,
+    offset_groups=1,
+    modulated=False,
+):
     """Multiply-accumulates of a deformable convolution layer over one image (batch size 1).
 
     Three parts: the offset (and mask) predictor, a standard convolution ``C_in -> P``
@@ -807,12 +1022,36 @@ def deform_conv_macs(input_size, in_channels, out_channels, kernel_size, stride=
     >>> deform_conv_macs((56, 56), 64, 64, 3, padding=1)
     155344896
     """
-    return price(_deformable(input_size, in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
-                             offset_groups, modulated)).macs
+    return price(
+        _deformable(
+            input_size,
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride,
+            padding,
+            dilation,
+            groups,
+            offset_groups,
+            modulated,
+        )
+    ).macs
 
 
-def deform_conv_bytes(input_size, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
-                      offset_groups=1, modulated=False, batch=1, itemsize=4):
+def deform_conv_bytes(
+    input_size,
+    in_channels,
+    out_channels,
+    kernel_size,
+    stride=1,
+    padding=0,
+    dilation=1,
+    groups=1,
+    offset_groups=1,
+    modulated=False,
+    batch=1,
+    itemsize=4,
+):
     """Bytes a deformable convolution layer moves: its offset predictor's, then its own.
 
     The predictor (a convolution ``C_in -> P``, ``P = (3 if modulated else 2) * offset_groups *
@@ -828,8 +1067,19 @@ def deform_conv_bytes(input_size, in_channels, out_channels, kernel_size, stride
     >>> deform_conv_bytes(56, 64, 64, 3, padding=1)   # + 64x56x56 read again, 18x56x56 written and read
     3048960
     """
-    plan = _deformable(input_size, in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
-                       offset_groups, modulated, traffic=(batch, itemsize))
+    plan = _deformable(
+        input_size,
+        in_channels,
+        out_channels,
+        kernel_size,
+        stride,
+        padding,
+        dilation,
+        groups,
+        offset_groups,
+        modulated,
+        traffic=(batch, itemsize),
+    )
     return price(plan, batch, itemsize).bytes
 
 
@@ -849,8 +1099,12 @@ def _squeeze_excitation(channels, reduction=16, spatial_size=1, bias=True, traff
         _check_traffic(*traffic)
     size = _positive(spatial_size, 2, "spatial_size")
     plane = channels * math.prod(size)
-    return [Elementwise(plane + channels), Conv(channels, reduced, (1, 1), (1, 1), bias=bias),
-            Conv(reduced, channels, (1, 1), (1, 1), bias=bias), Elementwise(2 * plane + channels, 0, (channels, *size))]
+    return [
+        Elementwise(plane + channels),
+        Conv(channels, reduced, (1, 1), (1, 1), bias=bias),
+        Conv(reduced, channels, (1, 1), (1, 1), bias=bias),
+        Elementwise(2 * plane + channels, 0, (channels, *size)),
+    ]
 
 
 def squeeze_excitation_params(channels, reduction=16, bias=True):
@@ -900,8 +1154,9 @@ def squeeze_excitation_bytes(channels, spatial_size, reduction=16, batch=1, item
     >>> squeeze_excitation_bytes(256, 56)    # 3 x 802,816 + 1,056 elements + 8,192 weights, 4 bytes each
     9670784
     """
-    return price(_squeeze_excitation(channels, reduction, spatial_size, traffic=(batch, itemsize)), batch,
-                 itemsize).bytes
+    return price(
+        _squeeze_excitation(channels, reduction, spatial_size, traffic=(batch, itemsize)), batch, itemsize
+    ).bytes
 
 
 def _global_depthwise(channels, spatial_size, bias=False, traffic=None):
@@ -952,12 +1207,36 @@ def global_depthwise_bytes(channels, spatial_size, batch=1, itemsize=4):
 
 
 #: The convolution types of the book, in chapter order: the rows of :func:`layer_table`.
-TYPES = ("standard", "pointwise", "spatially separable", "depthwise", "depthwise separable", "grouped", "dilated",
-         "transposed", "3D", "(2+1)D", "deformable", "SE", "GDC")
+TYPES = (
+    "standard",
+    "pointwise",
+    "spatially separable",
+    "depthwise",
+    "depthwise separable",
+    "grouped",
+    "dilated",
+    "transposed",
+    "3D",
+    "(2+1)D",
+    "deformable",
+    "SE",
+    "GDC",
+)
 
 
-def layer_table(input_size, in_channels, out_channels, kernel_size=3, stride=1, batch=1, itemsize=4, groups=4,
-                dilation=2, frames=8, reduction=16):
+def layer_table(
+    input_size,
+    in_channels,
+    out_channels,
+    kernel_size=3,
+    stride=1,
+    batch=1,
+    itemsize=4,
+    groups=4,
+    dilation=2,
+    frames=8,
+    reduction=16,
+):
     """Every type of the book applied to one layer specification: one row of costs per type.
 
     Each row is a dict with the keys
@@ -1015,9 +1294,17 @@ def layer_table(input_size, in_channels, out_channels, kernel_size=3, stride=1, 
     >>> depthwise["params"], depthwise["macs"], round(depthwise["intensity"], 2)
     (1280, 3612672, 2.25)
     """
-    for name, value in (("in_channels", in_channels), ("out_channels", out_channels), ("kernel_size", kernel_size),
-                        ("stride", stride), ("itemsize", itemsize), ("groups", groups), ("dilation", dilation),
-                        ("frames", frames), ("reduction", reduction)):
+    for name, value in (
+        ("in_channels", in_channels),
+        ("out_channels", out_channels),
+        ("kernel_size", kernel_size),
+        ("stride", stride),
+        ("itemsize", itemsize),
+        ("groups", groups),
+        ("dilation", dilation),
+        ("frames", frames),
+        ("reduction", reduction),
+    ):
         check_positive_int(None, name, value)
     _check_traffic(batch, itemsize)
     size = _positive(input_size, 2, "input_size")
@@ -1028,23 +1315,35 @@ def layer_table(input_size, in_channels, out_channels, kernel_size=3, stride=1, 
     plans = {  # each type's plan and its torch equivalent, built in TYPES order: the first bad argument is reported
         "standard": ([_conv(size, ci, co, k, s, p, bias=True)], f"nn.Conv2d({ci}, {co}, {k}{at}, padding={p})"),
         "pointwise": ([_conv(size, ci, co, 1, s, bias=True)], f"nn.Conv2d({ci}, {co}, 1{at})"),
-        "spatially separable": (_spatially_separable(size, ci, co, k, s, p),
-                                f"SpatiallySeparableConv2d({ci}, {co}, {k}{at}, padding={p})"),
-        "depthwise": ([_conv(size, ci, ci, k, s, p, groups=ci, bias=True)],
-                      f"nn.Conv2d({ci}, {ci}, {k}{at}, padding={p}, groups={ci})"),
-        "depthwise separable": (_separable(size, ci, co, k, s, p),
-                                f"DepthwiseSeparableConv2d({ci}, {co}, {k}{at}, padding={p})"),
-        "grouped": ([_conv(size, ci, co, k, s, p, groups=groups, bias=True)],
-                    f"nn.Conv2d({ci}, {co}, {k}{at}, padding={p}, groups={groups})"),
-        "dilated": ([_conv(size, ci, co, k, s, d * p, d, bias=True)],
-                    f"nn.Conv2d({ci}, {co}, {k}{at}, padding={d * p}, dilation={d})"),
-        "transposed": ([Conv(ci, co, size, (k, k), (s, s), (p, p), bias=True, transposed=True,
-                             output_padding=(out_pad, out_pad))],
-                       f"nn.ConvTranspose2d({ci}, {co}, {k}{at}, padding={p}"
-                       f"{f', output_padding={out_pad}' if out_pad else ''})"),
+        "spatially separable": (
+            _spatially_separable(size, ci, co, k, s, p),
+            f"SpatiallySeparableConv2d({ci}, {co}, {k}{at}, padding={p})",
+        ),
+        "depthwise": (
+            [_conv(size, ci, ci, k, s, p, groups=ci, bias=True)],
+            f"nn.Conv2d({ci}, {ci}, {k}{at}, padding={p}, groups={ci})",
+        ),
+        "depthwise separable": (
+            _separable(size, ci, co, k, s, p),
+            f"DepthwiseSeparableConv2d({ci}, {co}, {k}{at}, padding={p})",
+        ),
+        "grouped": (
+            [_conv(size, ci, co, k, s, p, groups=groups, bias=True)],
+            f"nn.Conv2d({ci}, {co}, {k}{at}, padding={p}, groups={groups})",
+        ),
+        "dilated": (
+            [_conv(size, ci, co, k, s, d * p, d, bias=True)],
+            f"nn.Conv2d({ci}, {co}, {k}{at}, padding={d * p}, dilation={d})",
+        ),
+        "transposed": (
+            [Conv(ci, co, size, (k, k), (s, s), (p, p), bias=True, transposed=True, output_padding=(out_pad, out_pad))],
+            f"nn.ConvTranspose2d({ci}, {co}, {k}{at}, padding={p}{f', output_padding={out_pad}' if out_pad else ''})",
+        ),
         "3D": ([_conv(clip, ci, co, k, (1, s, s), p, bias=True)], f"nn.Conv3d({ci}, {co}, {k}{clip_at}, padding={p})"),
-        "(2+1)D": (_conv2plus1d(clip, ci, co, k, (1, s, s), p, batch_norm=True),
-                   f"Conv2Plus1d({ci}, {co}, {k}{clip_at}, padding={p})"),
+        "(2+1)D": (
+            _conv2plus1d(clip, ci, co, k, (1, s, s), p, batch_norm=True),
+            f"Conv2Plus1d({ci}, {co}, {k}{clip_at}, padding={p})",
+        ),
         "deformable": (_deformable(size, ci, co, k, s, p), f"DeformConv2d({ci}, {co}, {k}{at}, padding={p})"),
         "SE": (_squeeze_excitation(ci, reduction, size), f"SqueezeExcitation({ci}, reduction={reduction})"),
         "GDC": (_global_depthwise(ci, size), f"GlobalDepthwiseConv2d({ci}, {map_name})"),
@@ -1052,8 +1351,17 @@ def layer_table(input_size, in_channels, out_channels, kernel_size=3, stride=1, 
     rows = []
     for name, (plan, torch_call) in plans.items():
         cost = price(plan, batch, itemsize)
-        rows.append({"type": name, "params": cost.params, "macs": cost.macs, "bytes": cost.bytes,
-                     "intensity": cost.intensity, "output": cost.output, "torch": torch_call})
+        rows.append(
+            {
+                "type": name,
+                "params": cost.params,
+                "macs": cost.macs,
+                "bytes": cost.bytes,
+                "intensity": cost.intensity,
+                "output": cost.output,
+                "torch": torch_call,
+            }
+        )
     return rows
 
 
@@ -1101,9 +1409,11 @@ def basic_block_params(in_channels, out_channels, stride=1, shortcut=True):
     (73984, 230144)
     """
     _counts(in_channels=in_channels, out_channels=out_channels, stride=stride)
-    params = (conv_params(in_channels, out_channels, 3, bias=False) + conv_params(out_channels, out_channels, 3,
-                                                                                  bias=False)
-              + 2 * batch_norm_params(out_channels))
+    params = (
+        conv_params(in_channels, out_channels, 3, bias=False)
+        + conv_params(out_channels, out_channels, 3, bias=False)
+        + 2 * batch_norm_params(out_channels)
+    )
     if check_flag(None, "shortcut", shortcut) and _needs_projection(in_channels, out_channels, stride):
         params += conv_params(in_channels, out_channels, 1, bias=False) + batch_norm_params(out_channels)
     return params
@@ -1165,12 +1475,14 @@ def bottleneck_params(in_channels, mid_channels, out_channels, stride=1, groups=
     >>> bottleneck_params(256, 64, 256)       # 69,632 weights and 2 * (64 + 64 + 256) BN
     70400
     """
-    _counts(in_channels=in_channels, mid_channels=mid_channels, out_channels=out_channels, stride=stride,
-            groups=groups)
-    params = (conv_params(in_channels, mid_channels, 1, bias=False)
-              + conv_params(mid_channels, mid_channels, 3, groups, bias=False)
-              + conv_params(mid_channels, out_channels, 1, bias=False)
-              + 2 * batch_norm_params(mid_channels) + batch_norm_params(out_channels))
+    _counts(in_channels=in_channels, mid_channels=mid_channels, out_channels=out_channels, stride=stride, groups=groups)
+    params = (
+        conv_params(in_channels, mid_channels, 1, bias=False)
+        + conv_params(mid_channels, mid_channels, 3, groups, bias=False)
+        + conv_params(mid_channels, out_channels, 1, bias=False)
+        + 2 * batch_norm_params(mid_channels)
+        + batch_norm_params(out_channels)
+    )
     if _needs_projection(in_channels, out_channels, stride):
         params += conv_params(in_channels, out_channels, 1, bias=False) + batch_norm_params(out_channels)
     return params
@@ -1185,8 +1497,7 @@ def bottleneck_macs(input_size, in_channels, mid_channels, out_channels, stride=
     218365952
     """
     size = _map(input_size)
-    _counts(in_channels=in_channels, mid_channels=mid_channels, out_channels=out_channels, stride=stride,
-            groups=groups)
+    _counts(in_channels=in_channels, mid_channels=mid_channels, out_channels=out_channels, stride=stride, groups=groups)
     macs = conv_macs(size, in_channels, mid_channels, 1)
     macs += conv_macs(size, mid_channels, mid_channels, 3, stride, 1, groups=groups)
     out = conv_output_size(size, (3, 3), (stride, stride), (1, 1))
@@ -1205,8 +1516,7 @@ def bottleneck_bytes(input_size, in_channels, mid_channels, out_channels, stride
     19546112
     """
     size = _map(input_size)
-    _counts(in_channels=in_channels, mid_channels=mid_channels, out_channels=out_channels, stride=stride,
-            groups=groups)
+    _counts(in_channels=in_channels, mid_channels=mid_channels, out_channels=out_channels, stride=stride, groups=groups)
     traffic = dict(batch=batch, itemsize=itemsize)
     nbytes = conv_bytes(size, in_channels, mid_channels, 1, **traffic)
     nbytes += conv_bytes(size, mid_channels, mid_channels, 3, stride, 1, groups=groups, **traffic)
@@ -1230,8 +1540,12 @@ def dense_layer_params(in_channels, growth_rate, bn_size=4):
     """
     _counts(in_channels=in_channels, growth_rate=growth_rate, bn_size=bn_size)
     width = bn_size * growth_rate
-    return (batch_norm_params(in_channels) + conv_params(in_channels, width, 1, bias=False)
-            + batch_norm_params(width) + conv_params(width, growth_rate, 3, bias=False))
+    return (
+        batch_norm_params(in_channels)
+        + conv_params(in_channels, width, 1, bias=False)
+        + batch_norm_params(width)
+        + conv_params(width, growth_rate, 3, bias=False)
+    )
 
 
 def dense_layer_macs(input_size, in_channels, growth_rate, bn_size=4):
@@ -1267,9 +1581,11 @@ def dense_layer_bytes(input_size, in_channels, growth_rate, bn_size=4, batch=1, 
     _counts(in_channels=in_channels, growth_rate=growth_rate, bn_size=bn_size)
     width = bn_size * growth_rate
     traffic = dict(batch=batch, itemsize=itemsize)
-    return (conv_bytes(size, in_channels, width, 1, **traffic) + conv_bytes(size, width, growth_rate, 3, padding=1,
-                                                                            **traffic)
-            + itemsize * batch * 2 * (in_channels + growth_rate) * math.prod(size))
+    return (
+        conv_bytes(size, in_channels, width, 1, **traffic)
+        + conv_bytes(size, width, growth_rate, 3, padding=1, **traffic)
+        + itemsize * batch * 2 * (in_channels + growth_rate) * math.prod(size)
+    )
 
 
 def _dense_inputs(num_layers, in_channels, growth_rate):
@@ -1287,8 +1603,7 @@ def dense_block_params(num_layers, in_channels, growth_rate, bn_size=4):
     >>> dense_block_params(6, 64, 32)         # DenseNet-121's first block
     335040
     """
-    return sum(dense_layer_params(c, growth_rate, bn_size) for c in _dense_inputs(num_layers, in_channels,
-                                                                                 growth_rate))
+    return sum(dense_layer_params(c, growth_rate, bn_size) for c in _dense_inputs(num_layers, in_channels, growth_rate))
 
 
 def dense_block_macs(input_size, num_layers, in_channels, growth_rate, bn_size=4):
@@ -1299,8 +1614,10 @@ def dense_block_macs(input_size, num_layers, in_channels, growth_rate, bn_size=4
     >>> dense_block_macs(56, 6, 64, 32)
     1040449536
     """
-    return sum(dense_layer_macs(input_size, c, growth_rate, bn_size) for c in _dense_inputs(num_layers, in_channels,
-                                                                                           growth_rate))
+    return sum(
+        dense_layer_macs(input_size, c, growth_rate, bn_size)
+        for c in _dense_inputs(num_layers, in_channels, growth_rate)
+    )
 
 
 def dense_block_bytes(input_size, num_layers, in_channels, growth_rate, bn_size=4, batch=1, itemsize=4):
@@ -1311,8 +1628,10 @@ def dense_block_bytes(input_size, num_layers, in_channels, growth_rate, bn_size=
     >>> dense_block_bytes(56, 6, 64, 32)
     60334080
     """
-    return sum(dense_layer_bytes(input_size, c, growth_rate, bn_size, batch, itemsize)
-               for c in _dense_inputs(num_layers, in_channels, growth_rate))
+    return sum(
+        dense_layer_bytes(input_size, c, growth_rate, bn_size, batch, itemsize)
+        for c in _dense_inputs(num_layers, in_channels, growth_rate)
+    )
 
 
 def dense_block_concat_memory(input_size, num_layers, in_channels, growth_rate, batch=1, itemsize=4):
@@ -1378,8 +1697,7 @@ def transition_bytes(input_size, in_channels, out_channels, batch=1, itemsize=4)
     return nbytes + itemsize * batch * out_channels * (math.prod(size) + math.prod(pooled))
 
 
-def connection_table(input_size, in_channels, out_channels, stride=1, batch=1, itemsize=4, growth_rate=32,
-                     bn_size=4):
+def connection_table(input_size, in_channels, out_channels, stride=1, batch=1, itemsize=4, growth_rate=32, bn_size=4):
     """The blocks of chapter 15 on one layer specification, as rows like :func:`layer_table`'s.
 
     - ``"basic block"``: ``BasicBlock(C_in, C_out, stride)``;
@@ -1397,8 +1715,7 @@ def connection_table(input_size, in_channels, out_channels, stride=1, batch=1, i
     [('basic block', 73984), ('bottleneck block', 4544), ('dense layer', 45440), ('transition', 4224)]
     """
     size = _map(input_size)
-    _counts(in_channels=in_channels, out_channels=out_channels, stride=stride, growth_rate=growth_rate,
-            bn_size=bn_size)
+    _counts(in_channels=in_channels, out_channels=out_channels, stride=stride, growth_rate=growth_rate, bn_size=bn_size)
     check_positive_int(None, "batch", batch, minimum=0)
     ci, co, s, k = in_channels, out_channels, stride, growth_rate
     mid = max(1, co // 4)
@@ -1406,23 +1723,70 @@ def connection_table(input_size, in_channels, out_channels, stride=1, batch=1, i
     strided = conv_output_size(size, (3, 3), (s, s), (1, 1))
     at = "" if s == 1 else f", stride={s}"
     rows = [
-        ("basic block", basic_block_params(ci, co, s), basic_block_macs(size, ci, co, s),
-         basic_block_bytes(size, ci, co, s, **traffic), (co, *strided), f"BasicBlock({ci}, {co}{at})"),
-        ("bottleneck block", bottleneck_params(ci, mid, co, s), bottleneck_macs(size, ci, mid, co, s),
-         bottleneck_bytes(size, ci, mid, co, s, **traffic), (co, *strided), f"Bottleneck({ci}, {mid}, {co}{at})"),
-        ("dense layer", dense_layer_params(ci, k, bn_size), dense_layer_macs(size, ci, k, bn_size),
-         dense_layer_bytes(size, ci, k, bn_size, **traffic), (ci + k, *size),
-         f"DenseLayer({ci}, {k}{'' if bn_size == 4 else f', bn_size={bn_size}'})"),
-        ("transition", transition_params(ci, co), transition_macs(size, ci, co), transition_bytes(size, ci, co,
-                                                                                                  **traffic),
-         (co, *conv_output_size(size, (2, 2), (2, 2), (0, 0))), f"Transition({ci}, {co})"),
+        (
+            "basic block",
+            basic_block_params(ci, co, s),
+            basic_block_macs(size, ci, co, s),
+            basic_block_bytes(size, ci, co, s, **traffic),
+            (co, *strided),
+            f"BasicBlock({ci}, {co}{at})",
+        ),
+        (
+            "bottleneck block",
+            bottleneck_params(ci, mid, co, s),
+            bottleneck_macs(size, ci, mid, co, s),
+            bottleneck_bytes(size, ci, mid, co, s, **traffic),
+            (co, *strided),
+            f"Bottleneck({ci}, {mid}, {co}{at})",
+        ),
+        (
+            "dense layer",
+            dense_layer_params(ci, k, bn_size),
+            dense_layer_macs(size, ci, k, bn_size),
+            dense_layer_bytes(size, ci, k, bn_size, **traffic),
+            (ci + k, *size),
+            f"DenseLayer({ci}, {k}{'' if bn_size == 4 else f', bn_size={bn_size}'})",
+        ),
+        (
+            "transition",
+            transition_params(ci, co),
+            transition_macs(size, ci, co),
+            transition_bytes(size, ci, co, **traffic),
+            (co, *conv_output_size(size, (2, 2), (2, 2), (0, 0))),
+            f"Transition({ci}, {co})",
+        ),
     ]
-    return [{"type": name, "params": params, "macs": batch * macs, "bytes": nbytes,
-             "intensity": 2 * batch * macs / nbytes if nbytes else 0.0, "output": tuple(output), "torch": torch_call}
-            for name, params, macs, nbytes, output, torch_call in rows]
+    return [
+        {
+            "type": name,
+            "params": params,
+            "macs": batch * macs,
+            "bytes": nbytes,
+            "intensity": 2 * batch * macs / nbytes if nbytes else 0.0,
+            "output": tuple(output),
+            "torch": torch_call,
+        }
+        for name, params, macs, nbytes, output, torch_call in rows
+    ]
 
 
-__all__ += ["CONNECTION_TYPES", "basic_block_bytes", "basic_block_macs", "basic_block_params", "bottleneck_bytes",
-            "bottleneck_macs", "bottleneck_params", "connection_table", "dense_block_bytes",
-            "dense_block_concat_memory", "dense_block_macs", "dense_block_params", "dense_layer_bytes",
-            "dense_layer_macs", "dense_layer_params", "transition_bytes", "transition_macs", "transition_params"]
+__all__ += [
+    "CONNECTION_TYPES",
+    "basic_block_bytes",
+    "basic_block_macs",
+    "basic_block_params",
+    "bottleneck_bytes",
+    "bottleneck_macs",
+    "bottleneck_params",
+    "connection_table",
+    "dense_block_bytes",
+    "dense_block_concat_memory",
+    "dense_block_macs",
+    "dense_block_params",
+    "dense_layer_bytes",
+    "dense_layer_macs",
+    "dense_layer_params",
+    "transition_bytes",
+    "transition_macs",
+    "transition_params",
+]

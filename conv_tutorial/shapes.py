@@ -54,9 +54,10 @@ def effective_kernel_size(kernel_size, dilation=1):
     ks = to_tuple(kernel_size, n or 1, "kernel_size")
     ds = to_tuple(dilation, n or 1, "dilation")
     if any(v <= 0 for v in ks + ds):
-        raise ValueError(f"kernel_size and dilation must be positive, got kernel_size={kernel_size}, "
-                         f"dilation={dilation}")
-    return _unpack(n, tuple(d * (k - 1) + 1 for k, d in zip(ks, ds)))
+        raise ValueError(
+            f"kernel_size and dilation must be positive, got kernel_size={kernel_size}, dilation={dilation}"
+        )
+    return _unpack(n, tuple(d * (k - 1) + 1 for k, d in zip(ks, ds, strict=True)))
 
 
 def conv_output_size(input_size, kernel_size, stride=1, padding=0, dilation=1):
@@ -104,11 +105,11 @@ def conv_output_size(input_size, kernel_size, stride=1, padding=0, dilation=1):
     ps = (0,) * m if padding == "valid" else to_tuple(padding, m, "padding")
     if any(p < 0 for p in ps):
         raise ValueError(f"padding must be non-negative, got padding={padding}")
-    out = tuple((i + 2 * p - d * (k - 1) - 1) // s + 1 for i, k, s, p, d in zip(sizes, ks, ss, ps, ds))
+    out = tuple((i + 2 * p - d * (k - 1) - 1) // s + 1 for i, k, s, p, d in zip(sizes, ks, ss, ps, ds, strict=True))
     if any(o <= 0 for o in out):
         raise ValueError(
             f"kernel (effective size {effective_kernel_size(ks, ds)}) is larger than the padded input "
-            f"{tuple(i + 2 * p for i, p in zip(sizes, ps))}"
+            f"{tuple(i + 2 * p for i, p in zip(sizes, ps, strict=True))}"
         )
     return _unpack(n, out)
 
@@ -142,16 +143,19 @@ def conv_transpose_output_size(input_size, kernel_size, stride=1, padding=0, out
             f"stride={stride}, dilation={dilation}"
         )
     if any(p < 0 for p in ps + ops):
-        raise ValueError(f"padding and output_padding must be non-negative, got padding={padding}, "
-                         f"output_padding={output_padding}")
+        raise ValueError(
+            f"padding and output_padding must be non-negative, got padding={padding}, output_padding={output_padding}"
+        )
     check_output_padding(ops, ss, ds)
     out = tuple(
-        (i - 1) * s - 2 * p + d * (k - 1) + op + 1 for i, k, s, p, op, d in zip(sizes, ks, ss, ps, ops, ds)
+        (i - 1) * s - 2 * p + d * (k - 1) + op + 1 for i, k, s, p, op, d in zip(sizes, ks, ss, ps, ops, ds, strict=True)
     )
     if any(o <= 0 for o in out):
-        raise ValueError(f"output size is too small: input_size={input_size!r} with kernel_size={kernel_size!r}, "
-                         f"stride={stride!r}, padding={padding!r}, output_padding={output_padding!r} and "
-                         f"dilation={dilation!r} gives {_unpack(n, out)}; padding removes the whole output")
+        raise ValueError(
+            f"output size is too small: input_size={input_size!r} with kernel_size={kernel_size!r}, "
+            f"stride={stride!r}, padding={padding!r}, output_padding={output_padding!r} and "
+            f"dilation={dilation!r} gives {_unpack(n, out)}; padding removes the whole output"
+        )
     return _unpack(n, out)
 
 
@@ -188,8 +192,10 @@ def receptive_field(layers):
     try:
         layers = [tuple(layer) for layer in layers]
     except TypeError:
-        raise TypeError(f"layers must be a sequence of (kernel_size, stride) or (kernel_size, stride, dilation) "
-                        f"tuples, got layers={layers!r}") from None
+        raise TypeError(
+            f"layers must be a sequence of (kernel_size, stride) or (kernel_size, stride, dilation) "
+            f"tuples, got layers={layers!r}"
+        ) from None
     if any(len(layer) not in (2, 3) for layer in layers):
         raise ValueError(
             f"layers must be (kernel_size, stride) or (kernel_size, stride, dilation) tuples, got {layers}"
@@ -199,12 +205,15 @@ def receptive_field(layers):
     size, jump = (1,) * m, (1,) * m
     for layer in layers:
         kernel, stride, dilation = (*layer, 1) if len(layer) == 2 else layer
-        ks, ss, ds = (to_tuple(kernel, m, "kernel_size"), to_tuple(stride, m, "stride"),
-                      to_tuple(dilation, m, "dilation"))
+        ks, ss, ds = (
+            to_tuple(kernel, m, "kernel_size"),
+            to_tuple(stride, m, "stride"),
+            to_tuple(dilation, m, "dilation"),
+        )
         if any(v <= 0 for v in ks + ss + ds):
             raise ValueError(f"kernel_size, stride and dilation must be positive, got layer {layer}")
-        size = tuple(r + d * (k - 1) * j for r, k, d, j in zip(size, ks, ds, jump))
-        jump = tuple(j * s for j, s in zip(jump, ss))
+        size = tuple(r + d * (k - 1) * j for r, k, d, j in zip(size, ks, ds, jump, strict=True))
+        jump = tuple(j * s for j, s in zip(jump, ss, strict=True))
     return _unpack(n, size), _unpack(n, jump)
 
 
@@ -223,8 +232,13 @@ def _axis(value, name, minimum):
 
 
 def _axis_args(input_size, kernel_size, stride, padding, dilation, input_name="input_size"):
-    return (_axis(input_size, input_name, 1), _axis(kernel_size, "kernel_size", 1), _axis(stride, "stride", 1),
-            _axis(padding, "padding", 0), _axis(dilation, "dilation", 1))
+    return (
+        _axis(input_size, input_name, 1),
+        _axis(kernel_size, "kernel_size", 1),
+        _axis(stride, "stride", 1),
+        _axis(padding, "padding", 0),
+        _axis(dilation, "dilation", 1),
+    )
 
 
 def conv_relationship(input_size, kernel_size, stride=1, padding=0, dilation=1):
@@ -347,8 +361,7 @@ def transposed_equivalent(input_size, kernel_size, stride=1, padding=0, dilation
         number = 12 if p == 0 else 13
     else:
         number = 14
-    return TransposedEquivalent(number, o, (o - 1) * s + 1, k, 1, d * (k - 1) - p, a, d,
-                                (o - 1) * s + a + span - 2 * p)
+    return TransposedEquivalent(number, o, (o - 1) * s + 1, k, 1, d * (k - 1) - p, a, d, (o - 1) * s + a + span - 2 * p)
 
 
 def conv_input_sizes(output_size, kernel_size, stride=1, padding=0, dilation=1) -> tuple[int, ...]:

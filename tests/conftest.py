@@ -14,10 +14,10 @@ import conv_tutorial.numpy as cnp
 import conv_tutorial.torch as ct
 
 # CI and the default run draw a moderate number of examples; `HYPOTHESIS_PROFILE=thorough` more.
-settings.register_profile("default", max_examples=60, deadline=None,
-                          suppress_health_check=[HealthCheck.too_slow], derandomize=True)
-settings.register_profile("thorough", max_examples=1000, deadline=None,
-                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile(
+    "default", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True
+)
+settings.register_profile("thorough", max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 # On a GPU, PyTorch's native convolutions may round float32 through TF32 (10-bit mantissas, cuDNN's

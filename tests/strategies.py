@@ -46,7 +46,9 @@ def conv_configs(draw, ndims=(1, 2, 3), paddings=("int", "valid", "same")):
         stride, _ = int_or_tuple(draw, n, st.integers(1, 3))
         padding, pads = int_or_tuple(draw, n, st.integers(0, 2)) if kind == "int" else ("valid", (0,) * n)
     # Smallest input the (dilated) kernel fits in, plus a few pixels.
-    size = tuple(max(1, d * (k - 1) + 1 - 2 * p) + draw(st.integers(0, 4)) for k, d, p in zip(kernel, dils, pads))
+    size = tuple(
+        max(1, d * (k - 1) + 1 - 2 * p) + draw(st.integers(0, 4)) for k, d, p in zip(kernel, dils, pads, strict=True)
+    )
     batch = draw(st.integers(0, 2)) if draw(st.booleans()) else 2
     x = rng.standard_normal((batch, c_in, *size))
     w = rng.standard_normal((c_out, c_in // groups, *kernel))
@@ -63,11 +65,13 @@ def transposed_configs(draw, ndims=(1, 2, 3)):
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     weight = rng.standard_normal((c_in, c_out // groups, *w.shape[2:]))
     strides, dils = as_tuple(kw["stride"], n), as_tuple(kw["dilation"], n)
-    out_pad = tuple(draw(st.integers(0, max(s, d) - 1)) for s, d in zip(strides, dils))
+    out_pad = tuple(draw(st.integers(0, max(s, d) - 1)) for s, d in zip(strides, dils, strict=True))
     kw = dict(kw, output_padding=out_pad[0] if len(set(out_pad)) == 1 and draw(st.booleans()) else out_pad)
-    full = [(i - 1) * s + d * (k - 1) + op + 1 for i, s, d, k, op in zip(x.shape[2:], strides, dils, w.shape[2:],
-                                                                          out_pad)]
-    if any(f - 2 * p <= 0 for f, p in zip(full, as_tuple(kw["padding"], n))):
+    full = [
+        (i - 1) * s + d * (k - 1) + op + 1
+        for i, s, d, k, op in zip(x.shape[2:], strides, dils, w.shape[2:], out_pad, strict=True)
+    ]
+    if any(f - 2 * p <= 0 for f, p in zip(full, as_tuple(kw["padding"], n), strict=True)):
         kw["padding"] = 0  # this padding would crop away the whole output
     return n, x, weight, b, kw
 
@@ -79,10 +83,9 @@ def window_configs(draw):
     dilation, ds = int_or_tuple(draw, 2, st.integers(1, 2))
     padding, ps = int_or_tuple(draw, 2, st.integers(0, 2))
     stride, _ = int_or_tuple(draw, 2, st.integers(1, 3))
-    size = tuple(max(1, d * (k - 1) + 1 - 2 * p) + draw(st.integers(0, 4)) for k, d, p in zip(ks, ds, ps))
+    size = tuple(max(1, d * (k - 1) + 1 - 2 * p) + draw(st.integers(0, 4)) for k, d, p in zip(ks, ds, ps, strict=True))
     lead = () if draw(st.booleans()) else (draw(st.integers(1, 2)),)
-    x = np.random.default_rng(draw(st.integers(0, 2**32 - 1))).standard_normal((*lead, draw(st.integers(1, 3)),
-                                                                                *size))
+    x = np.random.default_rng(draw(st.integers(0, 2**32 - 1))).standard_normal((*lead, draw(st.integers(1, 3)), *size))
     return x, dict(kernel_size=kernel, dilation=dilation, padding=padding, stride=stride)
 
 
@@ -116,7 +119,10 @@ def depthwise_configs(draw):
     dilation = (draw(st.integers(1, 3)), draw(st.integers(1, 2)))
     padding = draw(st.one_of(st.tuples(st.integers(0, 2), st.integers(0, 2)), st.just("valid")))
     pads = (0, 0) if padding == "valid" else padding
-    size = tuple(max(1, d * (k - 1) + 1 - 2 * p) + draw(st.integers(0, 5)) for k, d, p in zip(kernel, dilation, pads))
+    size = tuple(
+        max(1, d * (k - 1) + 1 - 2 * p) + draw(st.integers(0, 5))
+        for k, d, p in zip(kernel, dilation, pads, strict=True)
+    )
     x = rng.standard_normal((draw(st.integers(0, 3)), c_in, *size))
     w = rng.standard_normal((c_in * m, 1, *kernel))
     b = rng.standard_normal(c_in * m) if draw(st.booleans()) else None
@@ -133,8 +139,10 @@ def spatial_configs(draw):
     dilation = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
     padding = draw(st.one_of(st.tuples(st.integers(0, 2), st.integers(0, 2)), st.just("valid")))
     pads = (0, 0) if padding == "valid" else padding
-    size = tuple(max(1, d * (k - 1) + 1 - 2 * p) + draw(st.integers(0, 4))
-                 for k, d, p in zip((kh, kw), dilation, pads))
+    size = tuple(
+        max(1, d * (k - 1) + 1 - 2 * p) + draw(st.integers(0, 4))
+        for k, d, p in zip((kh, kw), dilation, pads, strict=True)
+    )
     x = rng.standard_normal((draw(st.integers(1, 2)), c_in, *size))
     col = rng.standard_normal((c_mid, c_in // groups, kh, 1))
     row = rng.standard_normal((c_out, c_mid // groups, 1, kw))
@@ -197,8 +205,10 @@ def small_conv2d_configs(draw):
     stride = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
     dilation = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
     padding = (draw(st.integers(0, 2)), draw(st.integers(0, 2)))
-    size = tuple(max(1, d * (k - 1) + 1 - 2 * p) + draw(st.integers(0, 4))
-                 for k, d, p in zip(kernel, dilation, padding))
+    size = tuple(
+        max(1, d * (k - 1) + 1 - 2 * p) + draw(st.integers(0, 4))
+        for k, d, p in zip(kernel, dilation, padding, strict=True)
+    )
     args = dict(stride=stride, padding=padding, dilation=dilation)
     return c_in, c_out, size, kernel, args, draw(st.integers(0, 2**31))
 
@@ -211,8 +221,12 @@ def overlap_configs(draw):
     padding = tuple(draw(st.integers(0, k - 1)) for k in kernel)
     output_padding = tuple(draw(st.integers(0, s - 1)) for s in stride)
     size = tuple(draw(st.integers(1, 5)) for _ in range(n))
-    assume(all((i - 1) * s - 2 * p + k + op > 0
-               for i, s, p, k, op in zip(size, stride, padding, kernel, output_padding)))
+    assume(
+        all(
+            (i - 1) * s - 2 * p + k + op > 0
+            for i, s, p, k, op in zip(size, stride, padding, kernel, output_padding, strict=True)
+        )
+    )
     return size, kernel, stride, padding, output_padding
 
 
@@ -229,11 +243,19 @@ def conv3d_configs(draw):
     else:
         stride, _ = int_or_tuple(draw, 3, st.integers(1, 2))
         padding, pads = int_or_tuple(draw, 3, st.integers(0, 1))
-    size = tuple(max(1, d * (k - 1) + 1 - 2 * p) + draw(st.integers(0, 2)) for k, d, p in zip(kernel, dils, pads))
-    return dict(batch=draw(st.integers(1, 2)), in_channels=groups * draw(st.integers(1, 2)),
-                out_channels=groups * draw(st.integers(1, 2)), size=size, kernel=kernel,
-                args=dict(stride=stride, padding=padding, dilation=dilation, groups=groups),
-                bias=draw(st.booleans()), seed=draw(st.integers(0, 2**31)))
+    size = tuple(
+        max(1, d * (k - 1) + 1 - 2 * p) + draw(st.integers(0, 2)) for k, d, p in zip(kernel, dils, pads, strict=True)
+    )
+    return dict(
+        batch=draw(st.integers(1, 2)),
+        in_channels=groups * draw(st.integers(1, 2)),
+        out_channels=groups * draw(st.integers(1, 2)),
+        size=size,
+        kernel=kernel,
+        args=dict(stride=stride, padding=padding, dilation=dilation, groups=groups),
+        bias=draw(st.booleans()),
+        seed=draw(st.integers(0, 2**31)),
+    )
 
 
 @st.composite
@@ -243,14 +265,22 @@ def transpose3d_configs(draw):
     stride, strides = int_or_tuple(draw, 3, st.integers(1, 3))
     dilation, dils = int_or_tuple(draw, 3, st.integers(1, 2))
     padding, pads = int_or_tuple(draw, 3, st.integers(0, 1))
-    out_pad = tuple(draw(st.integers(0, max(s, d) - 1)) for s, d in zip(strides, dils))
+    out_pad = tuple(draw(st.integers(0, max(s, d) - 1)) for s, d in zip(strides, dils, strict=True))
     # An input large enough that cropping `padding` leaves a non-empty output.
-    size = tuple(1 + max(0, -((d * (k - 1) + op + 1 - 2 * p - 1) // s)) + draw(st.integers(0, 2))
-                 for k, s, p, op, d in zip(kernel, strides, pads, out_pad, dils))
-    return dict(batch=draw(st.integers(1, 2)), in_channels=groups * draw(st.integers(1, 2)),
-                out_channels=groups * draw(st.integers(1, 2)), size=size, kernel=kernel,
-                args=dict(stride=stride, padding=padding, output_padding=out_pad, groups=groups, dilation=dilation),
-                bias=draw(st.booleans()), seed=draw(st.integers(0, 2**31)))
+    size = tuple(
+        1 + max(0, -((d * (k - 1) + op + 1 - 2 * p - 1) // s)) + draw(st.integers(0, 2))
+        for k, s, p, op, d in zip(kernel, strides, pads, out_pad, dils, strict=True)
+    )
+    return dict(
+        batch=draw(st.integers(1, 2)),
+        in_channels=groups * draw(st.integers(1, 2)),
+        out_channels=groups * draw(st.integers(1, 2)),
+        size=size,
+        kernel=kernel,
+        args=dict(stride=stride, padding=padding, output_padding=out_pad, groups=groups, dilation=dilation),
+        bias=draw(st.booleans()),
+        seed=draw(st.integers(0, 2**31)),
+    )
 
 
 # --- deformable convolution -----------------------------------------------------------------------
@@ -264,13 +294,24 @@ def deform_configs(draw, max_offset=2.5):
     stride = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
     padding = (draw(st.integers(0, 1)), draw(st.integers(0, 1)))
     dilation = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
-    size = tuple(max(1, d * (k - 1) + 1 - 2 * p) + draw(st.integers(0, 3))
-                 for k, d, p in zip(kernel, dilation, padding))
-    return dict(batch=draw(st.integers(1, 2)), in_channels=math.lcm(groups, offset_groups) * draw(st.integers(1, 2)),
-                out_channels=groups * draw(st.integers(1, 2)), groups=groups, offset_groups=offset_groups,
-                size=size, kernel=kernel, args=dict(stride=stride, padding=padding, dilation=dilation),
-                bias=draw(st.booleans()), mask=draw(st.booleans()), max_offset=max_offset,
-                seed=draw(st.integers(0, 2**31)))
+    size = tuple(
+        max(1, d * (k - 1) + 1 - 2 * p) + draw(st.integers(0, 3))
+        for k, d, p in zip(kernel, dilation, padding, strict=True)
+    )
+    return dict(
+        batch=draw(st.integers(1, 2)),
+        in_channels=math.lcm(groups, offset_groups) * draw(st.integers(1, 2)),
+        out_channels=groups * draw(st.integers(1, 2)),
+        groups=groups,
+        offset_groups=offset_groups,
+        size=size,
+        kernel=kernel,
+        args=dict(stride=stride, padding=padding, dilation=dilation),
+        bias=draw(st.booleans()),
+        mask=draw(st.booleans()),
+        max_offset=max_offset,
+        seed=draw(st.integers(0, 2**31)),
+    )
 
 
 # --- squeeze-and-excitation and global pooling ----------------------------------------------------
@@ -279,16 +320,26 @@ def deform_configs(draw, max_offset=2.5):
 @st.composite
 def se_configs(draw):
     reduced = draw(st.integers(1, 4))
-    return dict(shape=(draw(st.integers(0, 3)), reduced * draw(st.integers(1, 4)), draw(st.integers(1, 5)),
-                       draw(st.integers(1, 5))),
-                reduced=reduced, bias=draw(st.booleans()), seed=draw(st.integers(0, 2**31)))
+    return dict(
+        shape=(
+            draw(st.integers(0, 3)),
+            reduced * draw(st.integers(1, 4)),
+            draw(st.integers(1, 5)),
+            draw(st.integers(1, 5)),
+        ),
+        reduced=reduced,
+        bias=draw(st.booleans()),
+        seed=draw(st.integers(0, 2**31)),
+    )
 
 
 @st.composite
 def map_configs(draw):
-    return dict(shape=(draw(st.integers(0, 3)), draw(st.integers(1, 6)), draw(st.integers(1, 7)),
-                       draw(st.integers(1, 7))),
-                bias=draw(st.booleans()), seed=draw(st.integers(0, 2**31)))
+    return dict(
+        shape=(draw(st.integers(0, 3)), draw(st.integers(1, 6)), draw(st.integers(1, 7)), draw(st.integers(1, 7))),
+        bias=draw(st.booleans()),
+        seed=draw(st.integers(0, 2**31)),
+    )
 
 
 # --- stacks of nn.Conv2d layers -------------------------------------------------------------------
@@ -324,10 +375,23 @@ def conv_layer_specs(draw, ndims=(1, 2, 3)):
     stride = tuple(draw(st.integers(1, 3)) for _ in range(n))
     dilation = tuple(draw(st.integers(1, 3)) for _ in range(n))
     padding = tuple(draw(st.integers(0, 2)) for _ in range(n))
-    size = tuple(max(1, d * (k - 1) + 1 - 2 * p) + draw(st.integers(0, 5))
-                 for k, d, p in zip(kernel, dilation, padding))
-    return n, size, dict(in_channels=c_in, out_channels=c_out, kernel_size=kernel, stride=stride,
-                         padding=padding, dilation=dilation, groups=groups)
+    size = tuple(
+        max(1, d * (k - 1) + 1 - 2 * p) + draw(st.integers(0, 5))
+        for k, d, p in zip(kernel, dilation, padding, strict=True)
+    )
+    return (
+        n,
+        size,
+        dict(
+            in_channels=c_in,
+            out_channels=c_out,
+            kernel_size=kernel,
+            stride=stride,
+            padding=padding,
+            dilation=dilation,
+            groups=groups,
+        ),
+    )
 
 
 # --- NaN and inf planted in an argument -----------------------------------------------------------

@@ -26,8 +26,13 @@ class ReferenceSE(nn.Module):
 
     def __init__(self, channels, reduced):
         super().__init__()
-        self.gate = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Conv2d(channels, reduced, 1), nn.ReLU(),
-                                  nn.Conv2d(reduced, channels, 1), nn.Sigmoid())
+        self.gate = nn.Sequential(
+            nn.AdaptiveAvgPool2d(1),
+            nn.Conv2d(channels, reduced, 1),
+            nn.ReLU(),
+            nn.Conv2d(reduced, channels, 1),
+            nn.Sigmoid(),
+        )
 
     def forward(self, x):
         return x * self.gate(x)
@@ -38,8 +43,11 @@ def se_tensors(cfg, dtype=F64):
     c, r = cfg["shape"][1], cfg["reduced"]
     x = torch.randn(*cfg["shape"], generator=gen, dtype=dtype)
     w1, w2 = torch.randn(r, c, generator=gen, dtype=dtype), torch.randn(c, r, generator=gen, dtype=dtype)
-    b1, b2 = (torch.randn(r, generator=gen, dtype=dtype), torch.randn(c, generator=gen, dtype=dtype)) if cfg["bias"] \
+    b1, b2 = (
+        (torch.randn(r, generator=gen, dtype=dtype), torch.randn(c, generator=gen, dtype=dtype))
+        if cfg["bias"]
         else (None, None)
+    )
     return x, w1, b1, w2, b2
 
 
@@ -83,12 +91,15 @@ def test_global_depthwise_conv2d_is_depthwise_conv_with_a_full_size_kernel(cfg):
     bias = torch.randn(c, generator=gen, dtype=F64) if cfg["bias"] else None
     reference = F.conv2d(x, weight, bias, groups=c)
     assert reference.shape == (n, c, 1, 1)
-    assert_close_to_reference(cnp.global_depthwise_conv2d(x.numpy(), weight.numpy(),
-                                                          None if bias is None else bias.numpy()), reference)
+    assert_close_to_reference(
+        cnp.global_depthwise_conv2d(x.numpy(), weight.numpy(), None if bias is None else bias.numpy()), reference
+    )
     assert_close_to_reference(ct.global_depthwise_conv2d(x, weight, bias), reference)
-    assert_close_to_reference(ct.global_depthwise_conv2d(x.float(), weight.float(),
-                                                         None if bias is None else bias.float()),
-                              reference, dtype=np.float32)
+    assert_close_to_reference(
+        ct.global_depthwise_conv2d(x.float(), weight.float(), None if bias is None else bias.float()),
+        reference,
+        dtype=np.float32,
+    )
     # Global average pooling is the constant kernel 1 / (H W).
     pooled = F.adaptive_avg_pool2d(x, 1)
     assert_close_to_reference(cnp.global_avg_pool2d(x.numpy()), pooled)
@@ -170,41 +181,83 @@ X = np.ones((2, 8, 4, 4))
 @pytest.mark.parametrize(
     ("call", "error", "match"),
     [
-        (lambda: cnp.squeeze_excitation(X, np.ones((2, 4)), None, np.ones((8, 2)), None), ValueError,
-         r"w1 must have shape \(C_r, C\) = \(C_r, 8\) .* got w1 of shape \(2, 4\)"),
-        (lambda: cnp.squeeze_excitation(X, np.ones((2, 8, 1, 1)), None, np.ones((8, 2)), None), ValueError,
-         "w1 must have shape"),
-        (lambda: cnp.squeeze_excitation(X, np.ones((2, 8)), None, np.ones((2, 8)), None), ValueError,
-         r"w2 must have shape \(C, C_r\) = \(8, 2\), got w2 of shape \(2, 8\)"),
-        (lambda: cnp.squeeze_excitation(X, np.ones((2, 8)), np.ones(8), np.ones((8, 2)), None), ValueError,
-         r"b1 must have shape \(2,\)"),
-        (lambda: cnp.squeeze_excitation(X, np.ones((2, 8)), None, np.ones((8, 2)), np.ones(2)), ValueError,
-         r"b2 must have shape \(8,\)"),
-        (lambda: cnp.squeeze_excitation(np.ones((8, 4)), np.ones((2, 8)), None, np.ones((8, 2)), None), ValueError,
-         "squeeze_excitation: expected input of 4 dimensions"),
-        (lambda: cnp.squeeze_excitation(X, np.ones((2, 8), complex), None, np.ones((8, 2)), None), TypeError,
-         "w1 must be real"),
-        (lambda: cnp.global_depthwise_conv2d(X, np.ones((8, 1, 3, 3))), ValueError,
-         r"kernel must be the size of the feature map \(4, 4\), got weight of shape \(8, 1, 3, 3\)"),
-        (lambda: cnp.global_depthwise_conv2d(X, np.ones((8, 2, 4, 4))), ValueError,
-         r"weight must have shape \(C, 1, H, W\) = \(8, 1, H, W\)"),
+        (
+            lambda: cnp.squeeze_excitation(X, np.ones((2, 4)), None, np.ones((8, 2)), None),
+            ValueError,
+            r"w1 must have shape \(C_r, C\) = \(C_r, 8\) .* got w1 of shape \(2, 4\)",
+        ),
+        (
+            lambda: cnp.squeeze_excitation(X, np.ones((2, 8, 1, 1)), None, np.ones((8, 2)), None),
+            ValueError,
+            "w1 must have shape",
+        ),
+        (
+            lambda: cnp.squeeze_excitation(X, np.ones((2, 8)), None, np.ones((2, 8)), None),
+            ValueError,
+            r"w2 must have shape \(C, C_r\) = \(8, 2\), got w2 of shape \(2, 8\)",
+        ),
+        (
+            lambda: cnp.squeeze_excitation(X, np.ones((2, 8)), np.ones(8), np.ones((8, 2)), None),
+            ValueError,
+            r"b1 must have shape \(2,\)",
+        ),
+        (
+            lambda: cnp.squeeze_excitation(X, np.ones((2, 8)), None, np.ones((8, 2)), np.ones(2)),
+            ValueError,
+            r"b2 must have shape \(8,\)",
+        ),
+        (
+            lambda: cnp.squeeze_excitation(np.ones((8, 4)), np.ones((2, 8)), None, np.ones((8, 2)), None),
+            ValueError,
+            "squeeze_excitation: expected input of 4 dimensions",
+        ),
+        (
+            lambda: cnp.squeeze_excitation(X, np.ones((2, 8), complex), None, np.ones((8, 2)), None),
+            TypeError,
+            "w1 must be real",
+        ),
+        (
+            lambda: cnp.global_depthwise_conv2d(X, np.ones((8, 1, 3, 3))),
+            ValueError,
+            r"kernel must be the size of the feature map \(4, 4\), got weight of shape \(8, 1, 3, 3\)",
+        ),
+        (
+            lambda: cnp.global_depthwise_conv2d(X, np.ones((8, 2, 4, 4))),
+            ValueError,
+            r"weight must have shape \(C, 1, H, W\) = \(8, 1, H, W\)",
+        ),
         (lambda: cnp.global_depthwise_conv2d(X, np.ones((4, 1, 4, 4))), ValueError, "weight must have shape"),
-        (lambda: cnp.global_depthwise_conv2d(X, np.ones((8, 1, 4, 4)), np.ones(4)), ValueError,
-         r"bias must have shape \(8,\)"),
+        (
+            lambda: cnp.global_depthwise_conv2d(X, np.ones((8, 1, 4, 4)), np.ones(4)),
+            ValueError,
+            r"bias must have shape \(8,\)",
+        ),
         (lambda: cnp.global_avg_pool2d(np.ones((2, 8, 4, 4, 4))), ValueError, "expected input of 4 dimensions"),
         (lambda: cnp.global_avg_pool2d(np.ones((2, 8, 0, 4))), ValueError, "non-empty feature map"),
-        (lambda: ct.squeeze_excitation(torch.ones(2, 8, 4, 4), torch.ones(2, 4), None, torch.ones(8, 2), None),
-         ValueError, "w1 must have shape"),
-        (lambda: ct.squeeze_excitation(torch.ones(2, 8, 4, 4), np.ones((2, 8)), None, torch.ones(8, 2), None),
-         TypeError, "w1 must be a torch.Tensor"),
-        (lambda: ct.global_depthwise_conv2d(torch.ones(2, 8, 4, 4), torch.ones(8, 1, 3, 3)), ValueError,
-         "kernel must be the size of the feature map"),
+        (
+            lambda: ct.squeeze_excitation(torch.ones(2, 8, 4, 4), torch.ones(2, 4), None, torch.ones(8, 2), None),
+            ValueError,
+            "w1 must have shape",
+        ),
+        (
+            lambda: ct.squeeze_excitation(torch.ones(2, 8, 4, 4), np.ones((2, 8)), None, torch.ones(8, 2), None),
+            TypeError,
+            "w1 must be a torch.Tensor",
+        ),
+        (
+            lambda: ct.global_depthwise_conv2d(torch.ones(2, 8, 4, 4), torch.ones(8, 1, 3, 3)),
+            ValueError,
+            "kernel must be the size of the feature map",
+        ),
         (lambda: ct.global_avg_pool2d(torch.ones(8, 4)), ValueError, "expected input of 4 dimensions"),
         (lambda: ct.SqueezeExcitation(8, 16), ValueError, "channels // reduction must be at least 1"),
         (lambda: ct.SqueezeExcitation(0), ValueError, "channels must be a positive int"),
         (lambda: ct.GlobalDepthwiseConv2d(8, (7, 0)), ValueError, "spatial_size must be positive"),
-        (lambda: ct.GlobalDepthwiseConv2d(8, 7)(torch.ones(1, 8, 5, 5)), ValueError,
-         r"kernel must be the size of the feature map \(5, 5\)"),
+        (
+            lambda: ct.GlobalDepthwiseConv2d(8, 7)(torch.ones(1, 8, 5, 5)),
+            ValueError,
+            r"kernel must be the size of the feature map \(5, 5\)",
+        ),
         (lambda: cost.squeeze_excitation_params(8, 16), ValueError, "channels // reduction must be at least 1"),
         (lambda: cost.global_depthwise_params(8, 0), ValueError, "kernel_size|spatial_size"),
     ],

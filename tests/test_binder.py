@@ -12,8 +12,22 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 ROOT = Path(__file__).parent.parent
-TOOLS = {"pytest", "pytest-xdist", "nbval", "hypothesis", "coverage", "ruff", "playwright", "jupyter-book",
-         "sphinx", "myst-nb", "myst-parser", "sphinx-book-theme", "sphinxcontrib-bibtex", "expecttest"}
+TOOLS = {
+    "pytest",
+    "pytest-xdist",
+    "nbval",
+    "hypothesis",
+    "coverage",
+    "ruff",
+    "playwright",
+    "jupyter-book",
+    "sphinx",
+    "myst-nb",
+    "myst-parser",
+    "sphinx-book-theme",
+    "sphinxcontrib-bibtex",
+    "expecttest",
+}
 
 
 def pins(path: Path) -> dict[str, Version]:

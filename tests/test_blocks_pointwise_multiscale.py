@@ -43,7 +43,8 @@ def test_stack_of_one_layer_is_conv_cost():
     assert cost.stack_params([(3, 64, 7, 2, 3)]) == cost.conv_params(3, 64, 7)
     assert cost.stack_macs(224, [(3, 64, 7, 2, 3)]) == cost.conv_macs(224, 3, 64, 7, stride=2, padding=3)
     assert cost.stack_macs((10, 8), [(2, 2, 3, 1, "same"), (2, 2, 3, 1, "valid")]) == (
-        cost.conv_macs((10, 8), 2, 2, 3, padding="same") + cost.conv_macs((10, 8), 2, 2, 3))
+        cost.conv_macs((10, 8), 2, 2, 3, padding="same") + cost.conv_macs((10, 8), 2, 2, 3)
+    )
 
 
 def test_batch_norm_params_matches_torch():
@@ -73,8 +74,16 @@ def _conv_bn(unit, x, training):
     out = F.conv2d(x, unit.weight, stride=unit.stride, padding=unit.padding)
     bn = unit.norm
     # Copies of the running statistics: the module updates its own in the same step.
-    return F.batch_norm(out, bn.running_mean.clone(), bn.running_var.clone(), bn.weight, bn.bias,
-                        training=training, momentum=bn.momentum, eps=bn.eps)
+    return F.batch_norm(
+        out,
+        bn.running_mean.clone(),
+        bn.running_var.clone(),
+        bn.weight,
+        bn.bias,
+        training=training,
+        momentum=bn.momentum,
+        eps=bn.eps,
+    )
 
 
 def bottleneck_reference(block, x, training):
@@ -94,8 +103,15 @@ def _randomise_norms(block, gen):
 
 # Each example builds a module: fewer examples than the default keep the file fast.
 @settings(max_examples=25)
-@given(st.integers(1, 6), st.integers(1, 4), st.integers(1, 6), st.integers(1, 2), st.integers(3, 7),
-       st.booleans(), st.integers(0, 2**31))
+@given(
+    st.integers(1, 6),
+    st.integers(1, 4),
+    st.integers(1, 6),
+    st.integers(1, 2),
+    st.integers(3, 7),
+    st.booleans(),
+    st.integers(0, 2**31),
+)
 def test_bottleneck_equals_functional_composition(c_in, c_mid, c_out, stride, size, training, seed):
     gen = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
@@ -146,9 +162,16 @@ def test_bottleneck_gradients_reach_every_parameter():
     assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in block.parameters())
 
 
-@pytest.mark.parametrize("kwargs, name", [(dict(in_channels=0), "in_channels"), (dict(mid_channels=-2), "mid_channels"),
-                                          (dict(out_channels=-1), "out_channels"), (dict(stride=0), "stride")],
-                         ids=["in_channels", "mid_channels", "out_channels", "stride"])
+@pytest.mark.parametrize(
+    "kwargs, name",
+    [
+        (dict(in_channels=0), "in_channels"),
+        (dict(mid_channels=-2), "mid_channels"),
+        (dict(out_channels=-1), "out_channels"),
+        (dict(stride=0), "stride"),
+    ],
+    ids=["in_channels", "mid_channels", "out_channels", "stride"],
+)
 def test_bottleneck_bad_arguments(kwargs, name):
     args = dict(in_channels=8, mid_channels=4, out_channels=8, stride=1) | kwargs
     with pytest.raises(ValueError, match=f"{name} must be a positive int"):
@@ -174,18 +197,25 @@ def _conv_relu(unit, x):
 
 def inception_reference(block, x):
     pooled = F.max_pool2d(x, 3, stride=1, padding=1)
-    return torch.cat([
-        _conv_relu(block.branch1, x),
-        _conv_relu(block.branch3[1], _conv_relu(block.branch3[0], x)),
-        _conv_relu(block.branch5[1], _conv_relu(block.branch5[0], x)),
-        _conv_relu(block.branch_pool, pooled),
-    ], dim=1)
+    return torch.cat(
+        [
+            _conv_relu(block.branch1, x),
+            _conv_relu(block.branch3[1], _conv_relu(block.branch3[0], x)),
+            _conv_relu(block.branch5[1], _conv_relu(block.branch5[0], x)),
+            _conv_relu(block.branch_pool, pooled),
+        ],
+        dim=1,
+    )
 
 
 def inception_branches(c_in, ch1, ch3r, ch3, ch5r, ch5, pool):
     """The block's convolutions as stacks; the max pool keeps the size and costs no MACs."""
-    return [[(c_in, ch1, 1)], [(c_in, ch3r, 1), (ch3r, ch3, 3, 1, 1)], [(c_in, ch5r, 1), (ch5r, ch5, 5, 1, 2)],
-            [(c_in, pool, 1)]]
+    return [
+        [(c_in, ch1, 1)],
+        [(c_in, ch3r, 1), (ch3r, ch3, 3, 1, 1)],
+        [(c_in, ch5r, 1), (ch5r, ch5, 5, 1, 2)],
+        [(c_in, pool, 1)],
+    ]
 
 
 @settings(max_examples=25)
@@ -206,8 +236,9 @@ def test_inception_float32():
     assert_close_to_reference(block(x), inception_reference(block, x), np.float32)
 
 
-@pytest.mark.parametrize("channels", [(192, 64, 96, 128, 16, 32, 32), (256, 128, 128, 192, 32, 96, 64),
-                                      (6, 1, 2, 3, 1, 2, 1)])
+@pytest.mark.parametrize(
+    "channels", [(192, 64, 96, 128, 16, 32, 32), (256, 128, 128, 192, 32, 96, 64), (6, 1, 2, 3, 1, 2, 1)]
+)
 def test_inception_cost(channels):
     block = InceptionBlock(*channels)
     branches = inception_branches(*channels)
@@ -224,8 +255,9 @@ def test_inception_3a_numbers():
     assert round(sum(cost.stack_macs(28, b) for b in inception_branches(192, 64, 96, 128, 16, 32, 32)) / 1e6) == 128
 
 
-@pytest.mark.parametrize("index, name", list(enumerate(
-    ["in_channels", "ch1x1", "ch3x3red", "ch3x3", "ch5x5red", "ch5x5", "pool_proj"])))
+@pytest.mark.parametrize(
+    "index, name", list(enumerate(["in_channels", "ch1x1", "ch3x3red", "ch3x3", "ch5x5red", "ch5x5", "pool_proj"]))
+)
 def test_inception_bad_arguments(index, name):
     channels = [8, 2, 2, 2, 2, 2, 2]
     channels[index] = 0

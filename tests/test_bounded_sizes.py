@@ -26,32 +26,55 @@ def refused_at_once(call, match):
     assert time.perf_counter() - start < 1.0, "the refusal must come before any work"
 
 
-@pytest.mark.parametrize(("call", "match"), [
-    (lambda: shapes.conv_input_sizes(10**12, 3, stride=10**9), r"conv_input_sizes: with stride=1000000000 .*"
-                                                                r"1,000,000,000 entries, more than MAX_ANSWER_SIZE"),
-    (lambda: shapes.output_padding_choices(stride=10**12), r"with stride=1000000000000, dilation=1 .*MAX_ANSWER_SIZE"),
-    (lambda: shapes.output_padding_choices(stride=2, dilation=10**10), r"dilation=10000000000 .*MAX_ANSWER_SIZE"),
-    (lambda: cnp.shuffle_permutation(10**12, 1), r"shuffle_permutation: with channels=1000000000000 .*MAX_ANSWER_SIZE"),
-    (lambda: cnp.conv_matrix((3, 224, 224), np.ones((64, 3, 7, 7)), stride=2, padding=3),
-     r"conv_matrix: with input_shape=\(3, 224, 224\) and weight of shape \(64, 3, 7, 7\) the matrix of shape "
-     r"\(802816, 150528\)"),
-])
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        (
+            lambda: shapes.conv_input_sizes(10**12, 3, stride=10**9),
+            r"conv_input_sizes: with stride=1000000000 .*"
+            r"1,000,000,000 entries, more than MAX_ANSWER_SIZE",
+        ),
+        (
+            lambda: shapes.output_padding_choices(stride=10**12),
+            r"with stride=1000000000000, dilation=1 .*MAX_ANSWER_SIZE",
+        ),
+        (lambda: shapes.output_padding_choices(stride=2, dilation=10**10), r"dilation=10000000000 .*MAX_ANSWER_SIZE"),
+        (
+            lambda: cnp.shuffle_permutation(10**12, 1),
+            r"shuffle_permutation: with channels=1000000000000 .*MAX_ANSWER_SIZE",
+        ),
+        (
+            lambda: cnp.conv_matrix((3, 224, 224), np.ones((64, 3, 7, 7)), stride=2, padding=3),
+            r"conv_matrix: with input_shape=\(3, 224, 224\) and weight of shape \(64, 3, 7, 7\) the matrix of shape "
+            r"\(802816, 150528\)",
+        ),
+    ],
+)
 def test_answers_too_large_are_refused_at_once(call, match):
     refused_at_once(call, match)
 
 
 @pytest.mark.parametrize("backend", BACKENDS, ids=["numpy", "torch"])
-@pytest.mark.parametrize(("call", "match"), [
-    (lambda m: m.gridding_map([1, 2], kernel_size=10**6), r"gridding_map: with dilations=\[1, 2\], kernel_size=1000000"
-                                                          r".*MAX_ANSWER_SIZE"),
-    (lambda m: m.gridding_map([10**12], ndim=1), r"dilations=\[1000000000000\].*MAX_ANSWER_SIZE"),
-    (lambda m: m.gridding_map([1] * 300), r"gridding_map: .* multiply-adds, more than MAX_MAP_WORK"),
-    (lambda m: m.overlap_map(10**12, 3), r"overlap_map: with input_size=1000000000000, .*MAX_ANSWER_SIZE"),
-    (lambda m: m.overlap_map((3, 3), 3, stride=10**7), r"stride=10000000.*MAX_ANSWER_SIZE"),
-    (lambda m: m.overlap_map((3, 3), 500, stride=2), r"kernel_size=500.*multiply-adds, more than MAX_MAP_WORK"),
-    (lambda m: m.stacked_overlap_map(1000, [(4, 2, 1)] * 20), r"stacked_overlap_map: with input_size=1000, layers="
-                                                              r".*MAX_ANSWER_SIZE"),
-])
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        (
+            lambda m: m.gridding_map([1, 2], kernel_size=10**6),
+            r"gridding_map: with dilations=\[1, 2\], kernel_size=1000000"
+            r".*MAX_ANSWER_SIZE",
+        ),
+        (lambda m: m.gridding_map([10**12], ndim=1), r"dilations=\[1000000000000\].*MAX_ANSWER_SIZE"),
+        (lambda m: m.gridding_map([1] * 300), r"gridding_map: .* multiply-adds, more than MAX_MAP_WORK"),
+        (lambda m: m.overlap_map(10**12, 3), r"overlap_map: with input_size=1000000000000, .*MAX_ANSWER_SIZE"),
+        (lambda m: m.overlap_map((3, 3), 3, stride=10**7), r"stride=10000000.*MAX_ANSWER_SIZE"),
+        (lambda m: m.overlap_map((3, 3), 500, stride=2), r"kernel_size=500.*multiply-adds, more than MAX_MAP_WORK"),
+        (
+            lambda m: m.stacked_overlap_map(1000, [(4, 2, 1)] * 20),
+            r"stacked_overlap_map: with input_size=1000, layers="
+            r".*MAX_ANSWER_SIZE",
+        ),
+    ],
+)
 def test_maps_too_large_or_too_long_to_compute_are_refused_at_once(backend, call, match):
     refused_at_once(lambda: call(backend), match)
 

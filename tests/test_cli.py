@@ -39,6 +39,7 @@ class Result(NamedTuple):
 @pytest.fixture
 def cli(capsys):
     """``cli(*args)``: run ``conv-tutorial args`` in this process; its exit status and what it printed."""
+
     def run(*args, main=main):
         capsys.readouterr()
         with warnings.catch_warnings():
@@ -46,6 +47,7 @@ def cli(capsys):
             status = main(list(args))
         out, err = capsys.readouterr()
         return Result(status, out, err)
+
     return run
 
 
@@ -72,11 +74,12 @@ def readme_examples() -> list[list[str]]:
     """Every ``conv-tutorial ...`` with arguments in backquotes in README.md (a span may wrap onto the next line)."""
     text = (ROOT / "README.md").read_text()
     spans = (shlex.split(span) for span in re.findall(r"`(conv-tutorial\b[^`]*)`", text))
-    return [args for args in spans if len(args) > 1]   # not the bare name of the command
+    return [args for args in spans if len(args) > 1]  # not the bare name of the command
 
 
 EXAMPLES = [pytest.param(args, "help", id=" ".join(args)) for args in help_examples()] + [
-    pytest.param(args, "README", id="README: " + " ".join(args)) for args in readme_examples()]
+    pytest.param(args, "README", id="README: " + " ".join(args)) for args in readme_examples()
+]
 
 
 def test_the_examples_are_found():
@@ -114,7 +117,7 @@ def test_cost_table_lists_every_type_with_its_numbers(cli):
     lines = result.stdout.splitlines()
     assert lines[0].startswith("56x56 input, 128 -> 128 channels, kernel 3, stride 1, batch 1, float32")
     header = next(i for i, line in enumerate(lines) if line.startswith("type"))
-    body = lines[header + 1:]
+    body = lines[header + 1 :]
     assert [line[:20].strip() for line in body] == list(cost.TYPES)
     rows = {row["type"]: row for row in cost.layer_table(56, 128, 128)}
     standard = body[0].split()
@@ -127,16 +130,37 @@ def test_cost_table_lists_every_type_with_its_numbers(cli):
 
 
 def test_cost_csv_and_json_are_the_layer_table(cli):
-    spec = ["--input", "28x14", "--in-channels", "64", "--out-channels", "32", "--kernel", "5", "--stride", "2",
-            "--batch", "4", "--dtype", "float16", "--groups", "2", "--dilation", "3", "--frames", "4",
-            "--reduction", "8"]
+    spec = [
+        "--input",
+        "28x14",
+        "--in-channels",
+        "64",
+        "--out-channels",
+        "32",
+        "--kernel",
+        "5",
+        "--stride",
+        "2",
+        "--batch",
+        "4",
+        "--dtype",
+        "float16",
+        "--groups",
+        "2",
+        "--dilation",
+        "3",
+        "--frames",
+        "4",
+        "--reduction",
+        "8",
+    ]
     expected = cost.layer_table((28, 14), 64, 32, 5, 2, 4, 2, 2, 3, 4, 8)
     as_csv = cli("cost", *spec, "--format", "csv")
     assert as_csv.returncode == 0, as_csv.stderr
     rows = list(csv.DictReader(io.StringIO(as_csv.stdout)))
-    assert [(r["type"], int(r["params"]), int(r["macs"]), int(r["bytes"]), float(r["intensity"]), r["torch"])
-            for r in rows] == [(r["type"], r["params"], r["macs"], r["bytes"], r["intensity"], r["torch"])
-                               for r in expected]
+    assert [
+        (r["type"], int(r["params"]), int(r["macs"]), int(r["bytes"]), float(r["intensity"]), r["torch"]) for r in rows
+    ] == [(r["type"], r["params"], r["macs"], r["bytes"], r["intensity"], r["torch"]) for r in expected]
     as_json = cli("cost", *spec, "--format", "json")
     assert as_json.returncode == 0, as_json.stderr
     data = json.loads(as_json.stdout)
@@ -147,8 +171,7 @@ def test_cost_csv_and_json_are_the_layer_table(cli):
 def test_cost_types_are_matched_loosely_and_kept_in_chapter_order(cli):
     result = cli("cost", *LAYER, "--types", "SE", "Depthwise-Separable", "standard", "--format", "csv")
     assert result.returncode == 0, result.stderr
-    assert [r["type"] for r in csv.DictReader(io.StringIO(result.stdout))] == ["standard", "depthwise separable",
-                                                                                "SE"]
+    assert [r["type"] for r in csv.DictReader(io.StringIO(result.stdout))] == ["standard", "depthwise separable", "SE"]
 
 
 @pytest.mark.parametrize("args", [[], ["cost", "--help"], ["bench", "--help"]])
@@ -165,46 +188,60 @@ def test_help_explains_with_examples(args, cli):
 UNWRITABLE = str(ROOT / "no such folder" / "results.json")
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    # argparse's usage errors
-    ([], "the following arguments are required: COMMAND"),
-    (["frobnicate"], "invalid choice: 'frobnicate'"),
-    (["cost", "--in-channels", "8", "--out-channels", "8"], "the following arguments are required: --input"),
-    (["cost", *LAYER[:2], "--in-channels", "eight", "--out-channels", "8"], "argument --in-channels: invalid int"),
-    (["cost", "--input", "5x", "--in-channels", "8", "--out-channels", "8"], "expected SIZE or HxW"),
-    (["cost", "--input", "0", "--in-channels", "8", "--out-channels", "8"], "sizes must be positive"),
-    (["cost", *LAYER, "--types", "fancy"], "unknown type 'fancy'"),
-    (["cost", *LAYER, "--format", "xml"], "argument --format: invalid choice: 'xml'"),
-    (["cost", *LAYER, "--dtype", "int8"], "argument --dtype: invalid choice: 'int8'"),
-    (["cost", *LAYER, "--stride"], "argument --stride: expected one argument"),
-    (["bench", "--ops", "conv9d"], "argument --ops: invalid choice: 'conv9d'"),
-    (["bench", "--backends", "jax"], "argument --backends: invalid choice: 'jax'"),
-    (["bench", "--output", "results.txt"], "must end in .json or .csv"),
-    # the package's validation errors, in the command's words
-    (["cost", "--input", "56", "--in-channels", "130", "--out-channels", "128", "--groups", "4"],
-     "--in-channels must be divisible by --groups, got --in-channels=130 and --groups=4"),
-    (["cost", *LAYER, "--groups", "3"], "--in-channels must be divisible by --groups, got --in-channels=128"),
-    (["cost", *LAYER, "--groups", "0"], "--groups must be a positive int, got --groups=0"),
-    (["cost", "--input", "56", "--in-channels", "3", "--out-channels", "64", "--types", "grouped"],
-     "--in-channels must be divisible by --groups, got --in-channels=3 and --groups=4 (--groups defaults to 4"),
-    (["cost", "--input", "56", "--in-channels", "8", "--out-channels", "8", "--types", "SE"],
-     "channels // reduction must be at least 1, got channels=8 and --reduction=16 (--reduction defaults to 16"),
-    (["cost", "--input", "56", "--in-channels", "8", "--out-channels", "8", "--reduction", "16"],
-     "channels // reduction must be at least 1, got channels=8 and --reduction=16"),
-    (["cost", *LAYER, "--reduction", "0"], "--reduction must be a positive int, got --reduction=0"),
-    (["cost", *LAYER, "--kernel", "0"], "--kernel must be a positive int, got --kernel=0"),
-    (["cost", *LAYER, "--stride", "-2"], "--stride must be a positive int, got --stride=-2"),
-    (["cost", *LAYER, "--dilation", "0"], "--dilation must be a positive int, got --dilation=0"),
-    (["cost", *LAYER, "--frames", "0"], "--frames must be a positive int, got --frames=0"),
-    (["cost", "--input", "56", "--in-channels", "0", "--out-channels", "8"],
-     "--in-channels must be a positive int, got --in-channels=0"),
-    (["cost", *LAYER, "--batch", "0"], "--batch must be a positive int, got --batch=0"),
-    (["cost", *LAYER, "--batch", "-1"], "--batch must be a positive int, got --batch=-1"),
-    (["bench", "--quick", "--batch", "0"], "--batch must be a positive int, got 0"),
-    (["bench", "--quick", "--repeats", "0"], "--repeats must be a positive int, got 0"),
-    (["bench", "--quick", "--output", UNWRITABLE], "cannot write --output"),
-    (["bench", "--quick", "--output", "{folder}.json"], "cannot write --output"),   # a folder of that name
-], ids=lambda v: " ".join(v) if isinstance(v, list) else None)
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        # argparse's usage errors
+        ([], "the following arguments are required: COMMAND"),
+        (["frobnicate"], "invalid choice: 'frobnicate'"),
+        (["cost", "--in-channels", "8", "--out-channels", "8"], "the following arguments are required: --input"),
+        (["cost", *LAYER[:2], "--in-channels", "eight", "--out-channels", "8"], "argument --in-channels: invalid int"),
+        (["cost", "--input", "5x", "--in-channels", "8", "--out-channels", "8"], "expected SIZE or HxW"),
+        (["cost", "--input", "0", "--in-channels", "8", "--out-channels", "8"], "sizes must be positive"),
+        (["cost", *LAYER, "--types", "fancy"], "unknown type 'fancy'"),
+        (["cost", *LAYER, "--format", "xml"], "argument --format: invalid choice: 'xml'"),
+        (["cost", *LAYER, "--dtype", "int8"], "argument --dtype: invalid choice: 'int8'"),
+        (["cost", *LAYER, "--stride"], "argument --stride: expected one argument"),
+        (["bench", "--ops", "conv9d"], "argument --ops: invalid choice: 'conv9d'"),
+        (["bench", "--backends", "jax"], "argument --backends: invalid choice: 'jax'"),
+        (["bench", "--output", "results.txt"], "must end in .json or .csv"),
+        # the package's validation errors, in the command's words
+        (
+            ["cost", "--input", "56", "--in-channels", "130", "--out-channels", "128", "--groups", "4"],
+            "--in-channels must be divisible by --groups, got --in-channels=130 and --groups=4",
+        ),
+        (["cost", *LAYER, "--groups", "3"], "--in-channels must be divisible by --groups, got --in-channels=128"),
+        (["cost", *LAYER, "--groups", "0"], "--groups must be a positive int, got --groups=0"),
+        (
+            ["cost", "--input", "56", "--in-channels", "3", "--out-channels", "64", "--types", "grouped"],
+            "--in-channels must be divisible by --groups, got --in-channels=3 and --groups=4 (--groups defaults to 4",
+        ),
+        (
+            ["cost", "--input", "56", "--in-channels", "8", "--out-channels", "8", "--types", "SE"],
+            "channels // reduction must be at least 1, got channels=8 and --reduction=16 (--reduction defaults to 16",
+        ),
+        (
+            ["cost", "--input", "56", "--in-channels", "8", "--out-channels", "8", "--reduction", "16"],
+            "channels // reduction must be at least 1, got channels=8 and --reduction=16",
+        ),
+        (["cost", *LAYER, "--reduction", "0"], "--reduction must be a positive int, got --reduction=0"),
+        (["cost", *LAYER, "--kernel", "0"], "--kernel must be a positive int, got --kernel=0"),
+        (["cost", *LAYER, "--stride", "-2"], "--stride must be a positive int, got --stride=-2"),
+        (["cost", *LAYER, "--dilation", "0"], "--dilation must be a positive int, got --dilation=0"),
+        (["cost", *LAYER, "--frames", "0"], "--frames must be a positive int, got --frames=0"),
+        (
+            ["cost", "--input", "56", "--in-channels", "0", "--out-channels", "8"],
+            "--in-channels must be a positive int, got --in-channels=0",
+        ),
+        (["cost", *LAYER, "--batch", "0"], "--batch must be a positive int, got --batch=0"),
+        (["cost", *LAYER, "--batch", "-1"], "--batch must be a positive int, got --batch=-1"),
+        (["bench", "--quick", "--batch", "0"], "--batch must be a positive int, got 0"),
+        (["bench", "--quick", "--repeats", "0"], "--repeats must be a positive int, got 0"),
+        (["bench", "--quick", "--output", UNWRITABLE], "cannot write --output"),
+        (["bench", "--quick", "--output", "{folder}.json"], "cannot write --output"),  # a folder of that name
+    ],
+    ids=lambda v: " ".join(v) if isinstance(v, list) else None,
+)
 def test_bad_use_exits_2_with_one_line(args, message, tmp_path, cli):
     if "{folder}.json" in args:
         (tmp_path / "folder.json").mkdir()
@@ -221,33 +258,37 @@ def test_usage_errors_point_to_help_and_main_returns_the_status(cli):
     result = cli("cost", "--input", "5x", "--in-channels", "8", "--out-channels", "8")
     assert result.stderr.startswith("conv-tutorial cost: error: argument --input: ")
     assert result.stderr.rstrip().endswith("(see 'conv-tutorial cost --help')")
-    assert main(["cost", "--input", "5x", "--in-channels", "8", "--out-channels", "8"]) == 2   # no SystemExit
+    assert main(["cost", "--input", "5x", "--in-channels", "8", "--out-channels", "8"]) == 2  # no SystemExit
     assert main(["--version"]) == 0
 
 
 def test_bench_checks_its_output_before_running_and_leaves_no_file(tmp_path, cli):
     out = tmp_path / "results.json"
-    result = cli("bench", "--quick", "--batch", "0", "--output", str(out))   # writable, but the run fails
+    result = cli("bench", "--quick", "--batch", "0", "--output", str(out))  # writable, but the run fails
     assert result.returncode == 2 and "--batch must be a positive int" in result.stderr
     assert not out.exists()
-    out.write_text("kept")   # an existing file is checked without being truncated
+    out.write_text("kept")  # an existing file is checked without being truncated
     assert cli("bench", "--quick", "--batch", "0", "--output", str(out)).returncode == 2
     assert out.read_text() == "kept"
 
 
-@pytest.mark.parametrize(("channels", "left_out"), [
-    (("3", "64"), ["grouped", "SE"]),      # an RGB stem: no 4 groups, fewer channels than the reduction
-    (("8", "8"), ["SE"]),
-    (("130", "128"), ["grouped"]),
-    (("16", "6"), ["grouped"]),            # 4 must divide the output channels too
-])
+@pytest.mark.parametrize(
+    ("channels", "left_out"),
+    [
+        (("3", "64"), ["grouped", "SE"]),  # an RGB stem: no 4 groups, fewer channels than the reduction
+        (("8", "8"), ["SE"]),
+        (("130", "128"), ["grouped"]),
+        (("16", "6"), ["grouped"]),  # 4 must divide the output channels too
+    ],
+)
 def test_rows_the_defaults_do_not_fit_are_left_out_with_a_note(channels, left_out, cli):
     layer = ["--input", "56", "--in-channels", channels[0], "--out-channels", channels[1]]
     result = cli("cost", *layer, "--format", "csv")
     assert result.returncode == 0, result.stderr
     notes = result.stderr.splitlines()
-    assert [note.split(" row: ")[0] for note in notes] == [f"conv-tutorial: note: left out the {name}"
-                                                           for name in left_out]
+    assert [note.split(" row: ")[0] for note in notes] == [
+        f"conv-tutorial: note: left out the {name}" for name in left_out
+    ]
     types = [r["type"] for r in csv.DictReader(io.StringIO(result.stdout))]
     assert types == [t for t in cost.TYPES if t not in left_out]
     as_json = json.loads(cli("cost", *layer, "--format", "json").stdout)
@@ -269,9 +310,17 @@ class ClosedPipe(io.StringIO):
         raise BrokenPipeError(32, "Broken pipe")
 
 
-@pytest.mark.parametrize("args", [["cost", *LAYER], ["cost", *LAYER, "--format", "csv"],
-                                  ["cost", *LAYER, "--format", "json"], ["--help"], ["cost", "--help"]],
-                         ids=" ".join)
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["cost", *LAYER],
+        ["cost", *LAYER, "--format", "csv"],
+        ["cost", *LAYER, "--format", "json"],
+        ["--help"],
+        ["cost", "--help"],
+    ],
+    ids=" ".join,
+)
 def test_a_reader_that_stops_reading_ends_the_command_quietly(args, monkeypatch, capsys):
     """``conv-tutorial cost ... | head -1``: the reader is gone before the command writes."""
     capsys.readouterr()
@@ -285,9 +334,16 @@ def test_a_reader_that_stops_reading_ends_the_command_quietly(args, monkeypatch,
 @pytest.mark.skipif(not ENTRY_POINT.exists(), reason="the conv-tutorial script is not installed in this environment")
 def test_installed_entry_point():
     """The one run as a separate process: the installed script, its exit status, a real pipe closed early."""
+
     def run(*args, **kwargs):
-        return subprocess.run([str(ENTRY_POINT), *args], text=True, cwd=ROOT, timeout=120,
-                              env={**os.environ, "PYTHONWARNINGS": "error::DeprecationWarning"}, **kwargs)
+        return subprocess.run(
+            [str(ENTRY_POINT), *args],
+            text=True,
+            cwd=ROOT,
+            timeout=120,
+            env={**os.environ, "PYTHONWARNINGS": "error::DeprecationWarning"},
+            **kwargs,
+        )
 
     result = run("cost", *LAYER, "--types", "depthwise", "--format", "csv", capture_output=True)
     assert result.returncode == 0, result.stderr

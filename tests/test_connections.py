@@ -39,8 +39,16 @@ def n_params(module) -> int:
 
 def _bn(bn, x, training):
     # Copies of the running statistics: the module updates its own in the same step.
-    return F.batch_norm(x, bn.running_mean.clone(), bn.running_var.clone(), bn.weight, bn.bias,
-                        training=training, momentum=bn.momentum, eps=bn.eps)
+    return F.batch_norm(
+        x,
+        bn.running_mean.clone(),
+        bn.running_var.clone(),
+        bn.weight,
+        bn.bias,
+        training=training,
+        momentum=bn.momentum,
+        eps=bn.eps,
+    )
 
 
 def _conv_bn(unit, x, training):
@@ -86,7 +94,7 @@ def _check_against(module, reference, x, training, seed):
     x = x.requires_grad_(True)
     ours, expected = module(x), reference(module, x, training)
     assert_close_to_reference(ours, expected)
-    for a, b in zip(_grads(module, x, ours, seed), _grads(module, x, expected, seed)):
+    for a, b in zip(_grads(module, x, ours, seed), _grads(module, x, expected, seed), strict=True):
         assert_close_to_reference(a, b)
     return ours
 
@@ -95,8 +103,15 @@ def _check_against(module, reference, x, training, seed):
 
 
 @settings(max_examples=25)
-@given(st.integers(1, 5), st.integers(1, 5), st.integers(1, 2), st.integers(3, 7), st.booleans(), st.booleans(),
-       st.integers(0, 2**31))
+@given(
+    st.integers(1, 5),
+    st.integers(1, 5),
+    st.integers(1, 2),
+    st.integers(3, 7),
+    st.booleans(),
+    st.booleans(),
+    st.integers(0, 2**31),
+)
 def test_basic_block_equals_functional_composition(c_in, c_out, stride, size, shortcut, training, seed):
     gen = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
@@ -140,8 +155,7 @@ def test_identity_block_with_zero_residual_is_relu():
 
 
 @settings(max_examples=25)
-@given(st.integers(1, 6), st.integers(1, 4), st.integers(1, 4), st.integers(2, 6), st.booleans(),
-       st.integers(0, 2**31))
+@given(st.integers(1, 6), st.integers(1, 4), st.integers(1, 4), st.integers(2, 6), st.booleans(), st.integers(0, 2**31))
 def test_dense_layer_equals_functional_composition(c_in, growth, bn_size, size, training, seed):
     gen = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
@@ -168,7 +182,7 @@ def test_dense_block_equals_its_layers_composed(training):
     x = torch.randn(2, 4, 5, 5, generator=gen, dtype=torch.float64)
     out = _check_against(block, reference, x, training, 1)
     assert out.shape == (2, 4 + 3 * 2, 5, 5) and block.out_channels == 10
-    assert [layer.bottleneck.weight.shape[1] for layer in block] == [4, 6, 8]   # k0 + l * k
+    assert [layer.bottleneck.weight.shape[1] for layer in block] == [4, 6, 8]  # k0 + l * k
 
 
 @settings(max_examples=15)
@@ -184,8 +198,8 @@ def test_transition_equals_functional_composition(c_in, c_out, size, training, s
 
 def test_dense_parameter_counts():
     k, c = 32, 64
-    bottleneck = 2 * c + c * 4 * k          # BN over the input, 1x1 conv to 4k
-    conv = 2 * 4 * k + 9 * 4 * k * k        # BN over 4k, 3x3 conv to k
+    bottleneck = 2 * c + c * 4 * k  # BN over the input, 1x1 conv to 4k
+    conv = 2 * 4 * k + 9 * 4 * k * k  # BN over 4k, 3x3 conv to k
     assert n_params(DenseLayer(c, k)) == bottleneck + conv
     assert n_params(DenseBlock(2, c, k)) == n_params(DenseLayer(c, k)) + n_params(DenseLayer(c + k, k))
     assert n_params(Transition(256, 128)) == 2 * 256 + 256 * 128
@@ -220,7 +234,7 @@ def test_network_shapes_and_channels():
 
 def test_densenet_compression():
     net = densenet((2, 2), growth_rate=4, num_init_features=8, compression=0.7)
-    assert net.transition1.conv.weight.shape[:2] == (11, 16)   # floor(0.7 * (8 + 2 * 4)) = 11
+    assert net.transition1.conv.weight.shape[:2] == (11, 16)  # floor(0.7 * (8 + 2 * 4)) = 11
 
 
 @pytest.mark.parametrize("shortcut", [True, False])
@@ -234,8 +248,11 @@ def test_basic_block_net(shortcut):
 
 
 def test_gradients_reach_every_parameter():
-    for module, x in ((BasicBlock(4, 8, 2), torch.randn(2, 4, 6, 6)), (DenseBlock(2, 4, 3), torch.randn(2, 4, 4, 4)),
-                      (Transition(4, 2), torch.randn(2, 4, 4, 4))):
+    for module, x in (
+        (BasicBlock(4, 8, 2), torch.randn(2, 4, 6, 6)),
+        (DenseBlock(2, 4, 3), torch.randn(2, 4, 4, 4)),
+        (Transition(4, 2), torch.randn(2, 4, 4, 4)),
+    ):
         module(x).sum().backward()
         assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in module.parameters())
 
@@ -243,33 +260,41 @@ def test_gradients_reach_every_parameter():
 # --- errors --------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("build, message", [
-    (lambda: BasicBlock(0, 8), "BasicBlock: in_channels must be a positive int, got in_channels=0"),
-    (lambda: BasicBlock(8, 8, stride=0), "BasicBlock: stride must be a positive int, got stride=0"),
-    (lambda: DenseLayer(8, 0), "DenseLayer: growth_rate must be a positive int, got growth_rate=0"),
-    (lambda: DenseLayer(8, 4, bn_size=-1), "DenseLayer: bn_size must be a positive int, got bn_size=-1"),
-    (lambda: DenseBlock(0, 8, 4), "DenseBlock: num_layers must be a positive int, got num_layers=0"),
-    (lambda: Transition(8, 0), "Transition: out_channels must be a positive int, got out_channels=0"),
-    (lambda: resnet((2, 2, 2)), r"resnet: layers must hold 4 block counts, got layers=\(2, 2, 2\)"),
-    (lambda: resnet((2, 0, 2, 2)), r"resnet: layers\[1\] must be a positive int, got layers\[1\]=0"),
-    (lambda: densenet(()), "densenet: block_config must hold at least one block"),
-    (lambda: densenet(compression=0), "densenet: compression must be in \\(0, 1\\], got compression=0.0"),
-    (lambda: densenet(compression=1.5), "densenet: compression must be in \\(0, 1\\], got compression=1.5"),
-    (lambda: densenet((1, 1), growth_rate=1, num_init_features=1, compression=0.1), "leaves no channel"),
-    (lambda: basic_block_net(0), "basic_block_net: num_blocks must be a positive int, got num_blocks=0"),
-], ids=lambda v: v if isinstance(v, str) else "")
+@pytest.mark.parametrize(
+    "build, message",
+    [
+        (lambda: BasicBlock(0, 8), "BasicBlock: in_channels must be a positive int, got in_channels=0"),
+        (lambda: BasicBlock(8, 8, stride=0), "BasicBlock: stride must be a positive int, got stride=0"),
+        (lambda: DenseLayer(8, 0), "DenseLayer: growth_rate must be a positive int, got growth_rate=0"),
+        (lambda: DenseLayer(8, 4, bn_size=-1), "DenseLayer: bn_size must be a positive int, got bn_size=-1"),
+        (lambda: DenseBlock(0, 8, 4), "DenseBlock: num_layers must be a positive int, got num_layers=0"),
+        (lambda: Transition(8, 0), "Transition: out_channels must be a positive int, got out_channels=0"),
+        (lambda: resnet((2, 2, 2)), r"resnet: layers must hold 4 block counts, got layers=\(2, 2, 2\)"),
+        (lambda: resnet((2, 0, 2, 2)), r"resnet: layers\[1\] must be a positive int, got layers\[1\]=0"),
+        (lambda: densenet(()), "densenet: block_config must hold at least one block"),
+        (lambda: densenet(compression=0), "densenet: compression must be in \\(0, 1\\], got compression=0.0"),
+        (lambda: densenet(compression=1.5), "densenet: compression must be in \\(0, 1\\], got compression=1.5"),
+        (lambda: densenet((1, 1), growth_rate=1, num_init_features=1, compression=0.1), "leaves no channel"),
+        (lambda: basic_block_net(0), "basic_block_net: num_blocks must be a positive int, got num_blocks=0"),
+    ],
+    ids=lambda v: v if isinstance(v, str) else "",
+)
 def test_bad_arguments(build, message):
     with pytest.raises(ValueError, match=message):
         build()
 
 
-@pytest.mark.parametrize("build, message", [
-    (lambda: BasicBlock(8, 8.0), "BasicBlock: out_channels must be an int, got out_channels=8.0"),
-    (lambda: BasicBlock(8, 8, shortcut=None), "BasicBlock: shortcut must be True or False, got shortcut=None"),
-    (lambda: DenseBlock(2, 8, 4.5), "DenseBlock: growth_rate must be an int, got growth_rate=4.5"),
-    (lambda: densenet(compression="half"), "densenet: compression must be a real number"),
-    (lambda: basic_block_net(2, shortcut=1), "basic_block_net: shortcut must be True or False"),
-], ids=lambda v: v if isinstance(v, str) else "")
+@pytest.mark.parametrize(
+    "build, message",
+    [
+        (lambda: BasicBlock(8, 8.0), "BasicBlock: out_channels must be an int, got out_channels=8.0"),
+        (lambda: BasicBlock(8, 8, shortcut=None), "BasicBlock: shortcut must be True or False, got shortcut=None"),
+        (lambda: DenseBlock(2, 8, 4.5), "DenseBlock: growth_rate must be an int, got growth_rate=4.5"),
+        (lambda: densenet(compression="half"), "densenet: compression must be a real number"),
+        (lambda: basic_block_net(2, shortcut=1), "basic_block_net: shortcut must be True or False"),
+    ],
+    ids=lambda v: v if isinstance(v, str) else "",
+)
 def test_bad_types(build, message):
     with pytest.raises(TypeError, match=message):
         build()
@@ -278,8 +303,11 @@ def test_bad_types(build, message):
 def test_bad_input_names_the_channels():
     with pytest.raises(ValueError, match="expects input with 8 channels"):
         BasicBlock(8, 8)(torch.randn(1, 3, 5, 5))
-    with pytest.raises(ValueError, match=r"DenseLayer: expects input with 8 channels, of shape \(N, 8, H, W\), "
-                                         r"but the input has shape \(1, 3, 5, 5\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"DenseLayer: expects input with 8 channels, of shape \(N, 8, H, W\), "
+        r"but the input has shape \(1, 3, 5, 5\)",
+    ):
         DenseLayer(8, 4)(torch.randn(1, 3, 5, 5))
     with pytest.raises(ValueError, match="Transition: expects input with 8 channels"):
         Transition(8, 4)(torch.randn(8, 5, 5))
@@ -293,8 +321,15 @@ def numpy_params(module) -> dict:
 
 
 @settings(max_examples=20)
-@given(st.integers(1, 5), st.integers(1, 5), st.integers(1, 2), st.integers(3, 7), st.booleans(), st.booleans(),
-       st.integers(0, 2**31))
+@given(
+    st.integers(1, 5),
+    st.integers(1, 5),
+    st.integers(1, 2),
+    st.integers(3, 7),
+    st.booleans(),
+    st.booleans(),
+    st.integers(0, 2**31),
+)
 def test_numpy_residual_block_equals_torch(c_in, c_out, stride, size, shortcut, unbatched, seed):
     gen = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
@@ -309,8 +344,9 @@ def test_numpy_residual_block_equals_torch(c_in, c_out, stride, size, shortcut, 
 
 
 @settings(max_examples=15)
-@given(st.integers(1, 4), st.integers(1, 4), st.integers(1, 3), st.integers(1, 3), st.integers(2, 6),
-       st.integers(0, 2**31))
+@given(
+    st.integers(1, 4), st.integers(1, 4), st.integers(1, 3), st.integers(1, 3), st.integers(2, 6), st.integers(0, 2**31)
+)
 def test_numpy_dense_block_and_transition_equal_torch(num_layers, c_in, growth, bn_size, size, seed):
     gen = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
@@ -344,15 +380,19 @@ def test_batch_norm_equals_torch(n, c, extra_axes, affine, seed):
     mean, var = torch.randn(c, generator=gen, dtype=torch.float64), torch.rand(c, generator=gen, dtype=torch.float64)
     w, b = (torch.randn(c, generator=gen, dtype=torch.float64) for _ in range(2)) if affine else (None, None)
     expected = F.batch_norm(x, mean, var, w, b, training=False, eps=1e-3)
-    ours = cnp.batch_norm(x.numpy(), mean.numpy(), var.numpy(), *(None if t is None else t.numpy() for t in (w, b)),
-                          eps=1e-3)
+    ours = cnp.batch_norm(
+        x.numpy(), mean.numpy(), var.numpy(), *(None if t is None else t.numpy() for t in (w, b)), eps=1e-3
+    )
     assert_close_to_reference(ours, expected)
 
 
 def test_numpy_errors():
     block = numpy_params(BasicBlock(4, 4))
-    with pytest.raises(ValueError, match=r"residual_block: an identity shortcut needs the block to keep the input's "
-                                         r"shape, but it maps \(1, 4, 6, 6\) to \(1, 4, 3, 3\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"residual_block: an identity shortcut needs the block to keep the input's "
+        r"shape, but it maps \(1, 4, 6, 6\) to \(1, 4, 3, 3\)",
+    ):
         cnp.residual_block(np.zeros((1, 4, 6, 6)), block, stride=2)
     del block["conv2.norm.running_var"]
     with pytest.raises(ValueError, match="residual_block: params lacks 'conv2.norm.running_var'"):
@@ -365,8 +405,11 @@ def test_numpy_errors():
         cnp.transition(np.zeros((1, 4, 1, 6)), numpy_params(Transition(4, 2)))
     with pytest.raises(ValueError, match="residual_block: expected input of 4 dimensions"):
         cnp.residual_block(np.zeros((4, 6)), block)
-    with pytest.raises(ValueError, match=r"batch_norm: running_var must have shape \(C,\) = \(3,\) for input of "
-                                         r"shape \(2, 3, 4\), got running_var of shape \(2,\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"batch_norm: running_var must have shape \(C,\) = \(3,\) for input of "
+        r"shape \(2, 3, 4\), got running_var of shape \(2,\)",
+    ):
         cnp.batch_norm(np.zeros((2, 3, 4)), np.zeros(3), np.ones(2))
     with pytest.raises(ValueError, match="batch_norm: expected input of at least 2 dimensions"):
         cnp.batch_norm(np.zeros(3), np.zeros(3), np.ones(3))
@@ -409,19 +452,18 @@ def test_basic_block_cost(c_in, c_out, stride, h, w, shortcut):
 
 
 @settings(max_examples=15)
-@given(st.integers(1, 6), st.integers(1, 3), st.integers(1, 6), st.integers(1, 2), st.integers(3, 9),
-       st.integers(1, 2))
+@given(st.integers(1, 6), st.integers(1, 3), st.integers(1, 6), st.integers(1, 2), st.integers(3, 9), st.integers(1, 2))
 def test_bottleneck_cost(c_in, c_mid, c_out, stride, size, groups):
     c_mid *= groups
     block = Bottleneck(c_in, c_mid, c_out, stride, groups)
     assert cost.bottleneck_params(c_in, c_mid, c_out, stride, groups) == n_params(block)
     assert 2 * cost.bottleneck_macs(size, c_in, c_mid, c_out, stride, groups) == flops(
-        block, torch.zeros(1, c_in, size, size))
+        block, torch.zeros(1, c_in, size, size)
+    )
 
 
 @settings(max_examples=15)
-@given(st.integers(1, 4), st.integers(1, 6), st.integers(1, 4), st.integers(1, 4), st.integers(2, 7),
-       st.integers(1, 6))
+@given(st.integers(1, 4), st.integers(1, 6), st.integers(1, 4), st.integers(1, 4), st.integers(2, 7), st.integers(1, 6))
 def test_dense_cost(num_layers, c_in, growth, bn_size, h, c_out):
     block = DenseBlock(num_layers, c_in, growth, bn_size)
     x = torch.zeros(1, c_in, h, h + 1)
@@ -430,7 +472,8 @@ def test_dense_cost(num_layers, c_in, growth, bn_size, h, c_out):
     assert cost.dense_block_params(num_layers, c_in, growth, bn_size) == n_params(block)
     assert 2 * cost.dense_block_macs((h, h + 1), num_layers, c_in, growth, bn_size) == flops(block, x)
     assert cost.dense_block_concat_memory((h, h + 1), num_layers, c_in, growth, batch=3, itemsize=8) == (
-        8 * outputs_numel(block, torch.zeros(3, c_in, h, h + 1)))
+        8 * outputs_numel(block, torch.zeros(3, c_in, h, h + 1))
+    )
     transition = Transition(c_in, c_out)
     assert cost.transition_params(c_in, c_out) == n_params(transition)
     assert 2 * cost.transition_macs((h, h + 1), c_in, c_out) == flops(transition, x)
@@ -439,8 +482,16 @@ def test_dense_cost(num_layers, c_in, growth, bn_size, h, c_out):
 def test_published_block_costs():
     # He et al.'s Table 1 counts ResNet-18 at 1.8e9 FLOPs (their FLOPs are multiply-adds): the
     # basic blocks' MACs plus the stem's and the classifier's.
-    stages = [(64, 64, 1, 56), (64, 64, 1, 56), (64, 128, 2, 56), (128, 128, 1, 28), (128, 256, 2, 28),
-              (256, 256, 1, 14), (256, 512, 2, 14), (512, 512, 1, 7)]
+    stages = [
+        (64, 64, 1, 56),
+        (64, 64, 1, 56),
+        (64, 128, 2, 56),
+        (128, 128, 1, 28),
+        (128, 256, 2, 28),
+        (256, 256, 1, 14),
+        (256, 512, 2, 14),
+        (512, 512, 1, 7),
+    ]
     blocks = sum(cost.basic_block_macs(size, ci, co, s) for ci, co, s, size in stages)
     total = blocks + cost.conv_macs(224, 3, 64, 7, stride=2, padding=3) + 512 * 1000
     assert total == flops(resnet18(), torch.zeros(1, 3, 224, 224)) // 2
@@ -471,15 +522,18 @@ def test_connection_table_rows_match_the_modules():
         assert row["intensity"] == pytest.approx(2 * row["macs"] / row["bytes"])
 
 
-@pytest.mark.parametrize("call, error, message", [
-    (lambda: cost.basic_block_params(64, 64, stride=0), ValueError, "stride must be a positive int"),
-    (lambda: cost.basic_block_macs(56, 64, 64, shortcut=None), TypeError, "shortcut must be True or False"),
-    (lambda: cost.dense_block_macs(56, 0, 64, 32), ValueError, "num_layers must be a positive int"),
-    (lambda: cost.dense_layer_params(64, 32, bn_size=0), ValueError, "bn_size must be a positive int"),
-    (lambda: cost.transition_macs((56, 0), 64, 32), ValueError, "input_size must be a positive int"),
-    (lambda: cost.bottleneck_params(8, 3, 8, groups=2), ValueError, "in_channels must be divisible by groups"),
-    (lambda: cost.connection_table(8, 4, 4, itemsize=3), ValueError, "itemsize must be 1, 2, 4 or 8"),
-])
+@pytest.mark.parametrize(
+    "call, error, message",
+    [
+        (lambda: cost.basic_block_params(64, 64, stride=0), ValueError, "stride must be a positive int"),
+        (lambda: cost.basic_block_macs(56, 64, 64, shortcut=None), TypeError, "shortcut must be True or False"),
+        (lambda: cost.dense_block_macs(56, 0, 64, 32), ValueError, "num_layers must be a positive int"),
+        (lambda: cost.dense_layer_params(64, 32, bn_size=0), ValueError, "bn_size must be a positive int"),
+        (lambda: cost.transition_macs((56, 0), 64, 32), ValueError, "input_size must be a positive int"),
+        (lambda: cost.bottleneck_params(8, 3, 8, groups=2), ValueError, "in_channels must be divisible by groups"),
+        (lambda: cost.connection_table(8, 4, 4, itemsize=3), ValueError, "itemsize must be 1, 2, 4 or 8"),
+    ],
+)
 def test_cost_errors(call, error, message):
     with pytest.raises(error, match=message):
         call()
@@ -498,13 +552,13 @@ def run_cli(capsys, *args):
 
 def test_cli_prints_the_connection_rows_when_asked(capsys):
     status, out, _ = run_cli(capsys, "--format", "csv")
-    assert status == 0 and "basic block" not in out          # not by default: the layer table as before
+    assert status == 0 and "basic block" not in out  # not by default: the layer table as before
     status, out, _ = run_cli(capsys, "--stride", "2", "--connections", "--growth-rate", "8", "--format", "json")
     assert status == 0
     rows = json.loads(out)["rows"]
     expected = cost.connection_table((28, 30), 16, 32, stride=2, growth_rate=8)
-    assert rows[-len(expected):] == json.loads(json.dumps(expected))
-    assert [row["type"] for row in rows[:-len(expected)]] == list(cost.TYPES)
+    assert rows[-len(expected) :] == json.loads(json.dumps(expected))
+    assert [row["type"] for row in rows[: -len(expected)]] == list(cost.TYPES)
     status, out, _ = run_cli(capsys, "--types", "Dense-Layer", "standard", "--format", "csv")
     assert status == 0
     assert [line.split(",")[0] for line in out.splitlines()[1:]] == ["standard", "dense layer"]
@@ -519,22 +573,31 @@ def test_cli_connection_errors_name_the_option(capsys):
 
 
 @settings(max_examples=15)
-@given(st.integers(1, 5), st.integers(1, 5), st.integers(1, 2), st.integers(3, 7), st.booleans(), st.booleans(),
-       st.integers(0, 2**31))
+@given(
+    st.integers(1, 5),
+    st.integers(1, 5),
+    st.integers(1, 2),
+    st.integers(3, 7),
+    st.booleans(),
+    st.booleans(),
+    st.integers(0, 2**31),
+)
 def test_torch_residual_block_equals_the_module_and_numpy(c_in, c_out, stride, size, shortcut, unbatched, seed):
     gen = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
     block = BasicBlock(c_in, c_out, stride, shortcut=shortcut).double().eval()
     _randomise_norms(block, gen)
     x = torch.randn(2, c_in, size, size + 1, generator=gen, dtype=torch.float64, requires_grad=True)
-    state = dict(block.named_parameters()) | dict(block.named_buffers())   # parameters, so gradients reach them
+    state = dict(block.named_parameters()) | dict(block.named_buffers())  # parameters, so gradients reach them
     ours, expected = ctorch.residual_block(x, state, stride, shortcut), block(x)
     assert_close_to_reference(ours, expected)
-    for a, b in zip(_grads(block, x, ours, seed), _grads(block, x, expected, seed)):
+    for a, b in zip(_grads(block, x, ours, seed), _grads(block, x, expected, seed), strict=True):
         assert_close_to_reference(a, b)
     xs = x.detach()[0] if unbatched else x.detach()
-    assert_close_to_reference(ctorch.residual_block(xs, state, stride, shortcut),
-                              cnp.residual_block(xs.numpy(), numpy_params(block), stride, shortcut))
+    assert_close_to_reference(
+        ctorch.residual_block(xs, state, stride, shortcut),
+        cnp.residual_block(xs.numpy(), numpy_params(block), stride, shortcut),
+    )
 
 
 def test_torch_dense_block_and_transition_equal_the_modules_and_numpy():

@@ -74,7 +74,7 @@ def test_conv3d_gradients_match_torch(cfg):
     grad_out = torch.randn_like(out)
     ours = torch.autograd.grad(out, leaves, grad_out)
     ref = torch.autograd.grad(F.conv3d(x, w, b, **cfg["args"]), leaves, grad_out)
-    for a, r in zip(ours, ref):
+    for a, r in zip(ours, ref, strict=True):
         assert_close_to_reference(a, r)
 
 
@@ -88,7 +88,7 @@ def test_conv_transpose3d_is_the_adjoint_of_conv3d(cfg):
     y, w, _ = _tensors(cfg, transposed=True)
     args = dict(cfg["args"])
     strides = args["stride"] if isinstance(args["stride"], tuple) else (args["stride"],) * 3
-    assume(all(op < s for op, s in zip(args["output_padding"], strides)))
+    assume(all(op < s for op, s in zip(args["output_padding"], strides, strict=True)))
     out = ct.conv_transpose3d(y, w, **args)
     x = torch.randn_like(out)
     del args["output_padding"]
@@ -116,18 +116,27 @@ def test_nan_propagates():
     assert torch.isnan(out).all()
 
 
-@pytest.mark.parametrize("call, match", [
-    (lambda: ct.conv3d(torch.ones(2, 3, 3), torch.ones(1, 2, 2, 2, 2)), "expected input of 5 dimensions"),
-    (lambda: ct.conv3d(torch.ones(1, 2, 3, 3, 3), torch.ones(1, 2, 2, 2)), "expected weight of 5 dimensions"),
-    (lambda: ct.conv3d(torch.ones(1, 3, 3, 3, 3), torch.ones(2, 2, 2, 2, 2), groups=2),
-     "in_channels must be divisible by groups"),
-    (lambda: ct.conv3d(torch.ones(1, 2, 3, 3, 3), torch.ones(1, 2, 2, 2, 2), stride=(1, 1)), "stride"),
-    (lambda: ct.conv3d(torch.ones(1, 2, 1, 3, 3), torch.ones(1, 2, 2, 2, 2)), "kernel size"),
-    (lambda: ct.conv3d(torch.ones(1, 2, 3, 3, 3, dtype=torch.complex64), torch.ones(1, 2, 2, 2, 2)), "input"),
-    (lambda: ct.conv_transpose3d(torch.ones(1, 2, 3, 3, 3), torch.ones(2, 1, 2, 2, 2), stride=2,
-                                 output_padding=2), "output padding must be smaller"),
-    (lambda: ct.conv_transpose3d(torch.ones(1, 2, 3, 3, 3), torch.ones(3, 1, 2, 2, 2)), "expects input with 3"),
-])
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda: ct.conv3d(torch.ones(2, 3, 3), torch.ones(1, 2, 2, 2, 2)), "expected input of 5 dimensions"),
+        (lambda: ct.conv3d(torch.ones(1, 2, 3, 3, 3), torch.ones(1, 2, 2, 2)), "expected weight of 5 dimensions"),
+        (
+            lambda: ct.conv3d(torch.ones(1, 3, 3, 3, 3), torch.ones(2, 2, 2, 2, 2), groups=2),
+            "in_channels must be divisible by groups",
+        ),
+        (lambda: ct.conv3d(torch.ones(1, 2, 3, 3, 3), torch.ones(1, 2, 2, 2, 2), stride=(1, 1)), "stride"),
+        (lambda: ct.conv3d(torch.ones(1, 2, 1, 3, 3), torch.ones(1, 2, 2, 2, 2)), "kernel size"),
+        (lambda: ct.conv3d(torch.ones(1, 2, 3, 3, 3, dtype=torch.complex64), torch.ones(1, 2, 2, 2, 2)), "input"),
+        (
+            lambda: ct.conv_transpose3d(
+                torch.ones(1, 2, 3, 3, 3), torch.ones(2, 1, 2, 2, 2), stride=2, output_padding=2
+            ),
+            "output padding must be smaller",
+        ),
+        (lambda: ct.conv_transpose3d(torch.ones(1, 2, 3, 3, 3), torch.ones(3, 1, 2, 2, 2)), "expects input with 3"),
+    ],
+)
 def test_bad_input_names_the_parameter(call, match):
     with pytest.raises((ValueError, TypeError), match=match):
         call()
@@ -136,20 +145,28 @@ def test_bad_input_names_the_parameter(call, match):
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 def test_runs_on_cuda():
     x, w = torch.randn(2, 4, 5, 6, 7, device="cuda"), torch.randn(6, 2, 3, 3, 3, device="cuda")
-    assert_close_to_reference(ct.conv3d(x, w, stride=2, padding=1, groups=2),
-                              F.conv3d(x, w, stride=2, padding=1, groups=2))
+    assert_close_to_reference(
+        ct.conv3d(x, w, stride=2, padding=1, groups=2), F.conv3d(x, w, stride=2, padding=1, groups=2)
+    )
     y = torch.randn(2, 4, 3, 3, 3, device="cuda")
-    assert_close_to_reference(ct.conv_transpose3d(y, w.transpose(0, 1).reshape(4, 3, 3, 3, 3), stride=2),
-                              F.conv_transpose3d(y, w.transpose(0, 1).reshape(4, 3, 3, 3, 3), stride=2))
+    assert_close_to_reference(
+        ct.conv_transpose3d(y, w.transpose(0, 1).reshape(4, 3, 3, 3, 3), stride=2),
+        F.conv_transpose3d(y, w.transpose(0, 1).reshape(4, 3, 3, 3, 3), stride=2),
+    )
 
 
 # --- the (2+1)D block ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("c_in, c_out, kernel, stride, padding", [
-    (64, 64, (3, 3, 3), 1, 1), (3, 16, (3, 7, 7), (1, 2, 2), (1, 3, 3)), (8, 12, (3, 3, 3), 2, 1),
-    (5, 7, (2, 3, 1), 1, 0),
-])
+@pytest.mark.parametrize(
+    "c_in, c_out, kernel, stride, padding",
+    [
+        (64, 64, (3, 3, 3), 1, 1),
+        (3, 16, (3, 7, 7), (1, 2, 2), (1, 3, 3)),
+        (8, 12, (3, 3, 3), 2, 1),
+        (5, 7, (2, 3, 1), 1, 0),
+    ],
+)
 def test_conv2plus1d_matches_the_3d_convolution_in_shape_and_cost(c_in, c_out, kernel, stride, padding):
     block = ct.Conv2Plus1d(c_in, c_out, kernel, stride, padding)
     full = nn.Conv3d(c_in, c_out, kernel, stride, padding, bias=False)
@@ -163,8 +180,9 @@ def test_conv2plus1d_matches_the_3d_convolution_in_shape_and_cost(c_in, c_out, k
     assert sum(p.numel() for p in full.parameters()) == conv_params(c_in, c_out, kernel, bias=False)
     assert conv_weights <= conv_params(c_in, c_out, kernel, bias=False)
     # Choosing M + 1 would exceed the 3D kernel's count: M is the largest that fits.
-    assert conv2plus1d_params(c_in, c_out, kernel, mid + 1, batch_norm=False) > conv_params(c_in, c_out, kernel,
-                                                                                             bias=False)
+    assert conv2plus1d_params(c_in, c_out, kernel, mid + 1, batch_norm=False) > conv_params(
+        c_in, c_out, kernel, bias=False
+    )
     # FLOPs that torch counts: for nn.Conv3d, and for our block built on matmuls (BN, ReLU not counted).
     size = tuple(x.shape[2:])
     with FlopCounterMode(display=False) as counter:
@@ -183,8 +201,11 @@ def test_conv2plus1d_is_spatial_bn_relu_temporal():
         block.norm.weight.uniform_(0.5, 2)
     x = torch.randn(2, 3, 5, 6, 6, dtype=F64)
     mid = F.conv3d(x, block.spatial_weight, padding=(0, 1, 1))
-    mid = F.relu(F.batch_norm(mid, block.norm.running_mean, block.norm.running_var, block.norm.weight,
-                              block.norm.bias, eps=block.norm.eps))
+    mid = F.relu(
+        F.batch_norm(
+            mid, block.norm.running_mean, block.norm.running_var, block.norm.weight, block.norm.bias, eps=block.norm.eps
+        )
+    )
     assert_close_to_reference(block(x), F.conv3d(mid, block.temporal_weight, stride=(2, 1, 1), padding=(1, 0, 0)))
 
 

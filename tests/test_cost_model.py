@@ -52,10 +52,20 @@ def sampling_macs(row, spec) -> int:
 
 SPECS = [
     dict(input_size=10, in_channels=8, out_channels=8, batch=2, reduction=4, frames=4),
-    dict(input_size=(9, 12), in_channels=6, out_channels=12, kernel_size=5, stride=2, groups=3, dilation=3,
-         frames=3, reduction=2),
-    dict(input_size=7, in_channels=4, out_channels=8, kernel_size=1, groups=2, dilation=1, frames=2, reduction=1,
-         batch=3),
+    dict(
+        input_size=(9, 12),
+        in_channels=6,
+        out_channels=12,
+        kernel_size=5,
+        stride=2,
+        groups=3,
+        dilation=3,
+        frames=3,
+        reduction=2,
+    ),
+    dict(
+        input_size=7, in_channels=4, out_channels=8, kernel_size=1, groups=2, dilation=1, frames=2, reduction=1, batch=3
+    ),
 ]
 
 
@@ -84,8 +94,12 @@ def native_equivalent(row, spec) -> nn.Module | None:
         return nn.Sequential(nn.Conv2d(ci, ci, k, s, p, groups=ci), nn.Conv2d(ci, co, 1))
     if row["type"] == "(2+1)D":
         mid = cost.conv2plus1d_mid_channels(ci, co, k)
-        return nn.Sequential(nn.Conv3d(ci, mid, (1, k, k), (1, s, s), (0, p, p), bias=False), nn.BatchNorm3d(mid),
-                             nn.ReLU(), nn.Conv3d(mid, co, (k, 1, 1), 1, (p, 0, 0), bias=False))
+        return nn.Sequential(
+            nn.Conv3d(ci, mid, (1, k, k), (1, s, s), (0, p, p), bias=False),
+            nn.BatchNorm3d(mid),
+            nn.ReLU(),
+            nn.Conv3d(mid, co, (k, 1, 1), 1, (p, 0, 0), bias=False),
+        )
     if row["type"] == "GDC":
         return nn.Conv2d(ci, ci, size, groups=ci, bias=False)
     return None
@@ -168,44 +182,91 @@ def test_depthwise_separable_chapter_numbers():
     assert min(convs, key=lambda name: rows[name]["intensity"]) == "depthwise"
 
 
-@given(input_size=st.integers(3, 64), in_channels=st.integers(1, 8), out_factor=st.integers(1, 4),
-       kernel_size=st.sampled_from([1, 3, 5]), stride=st.integers(1, 3), batch=st.integers(1, 16),
-       itemsize=st.sampled_from([2, 4, 8]), dilation=st.integers(1, 3), frames=st.integers(1, 8))
-def test_rows_agree_with_the_individual_functions(input_size, in_channels, out_factor, kernel_size, stride, batch,
-                                                  itemsize, dilation, frames):
+@given(
+    input_size=st.integers(3, 64),
+    in_channels=st.integers(1, 8),
+    out_factor=st.integers(1, 4),
+    kernel_size=st.sampled_from([1, 3, 5]),
+    stride=st.integers(1, 3),
+    batch=st.integers(1, 16),
+    itemsize=st.sampled_from([2, 4, 8]),
+    dilation=st.integers(1, 3),
+    frames=st.integers(1, 8),
+)
+def test_rows_agree_with_the_individual_functions(
+    input_size, in_channels, out_factor, kernel_size, stride, batch, itemsize, dilation, frames
+):
     groups, reduction = in_channels, 1  # groups divides both channel counts; C // r >= 1
     ci, co, k, s, p, d = in_channels, in_channels * out_factor, kernel_size, stride, kernel_size // 2, dilation
     size = (input_size, input_size)
     clip, clip_stride = (frames, *size), (1, s, s)
     traffic = dict(batch=batch, itemsize=itemsize)
     expected = {
-        "standard": (cost.conv_params(ci, co, k), cost.conv_macs(size, ci, co, k, s, p),
-                     cost.conv_bytes(size, ci, co, k, s, p, **traffic)),
-        "pointwise": (cost.conv_params(ci, co, 1), cost.conv_macs(size, ci, co, 1, s),
-                      cost.conv_bytes(size, ci, co, 1, s, **traffic)),
-        "spatially separable": (cost.spatially_separable_conv_params(ci, co, k),
-                                cost.spatially_separable_conv_macs(size, ci, co, k, s, p),
-                                cost.spatially_separable_conv_bytes(size, ci, co, k, s, p, **traffic)),
-        "depthwise": (cost.depthwise_conv_params(ci, k), cost.depthwise_conv_macs(size, ci, k, s, p),
-                      cost.conv_bytes(size, ci, ci, k, s, p, groups=ci, **traffic)),
-        "depthwise separable": (cost.separable_conv_params(ci, co, k), cost.separable_conv_macs(size, ci, co, k, s, p),
-                                cost.separable_conv_bytes(size, ci, co, k, s, p, **traffic)),
-        "grouped": (cost.conv_params(ci, co, k, groups), cost.conv_macs(size, ci, co, k, s, p, groups=groups),
-                    cost.conv_bytes(size, ci, co, k, s, p, groups=groups, **traffic)),
-        "dilated": (cost.conv_params(ci, co, k), cost.conv_macs(size, ci, co, k, s, d * p, d),
-                    cost.conv_bytes(size, ci, co, k, s, d * p, d, **traffic)),
-        "transposed": (cost.conv_params(ci, co, k), cost.conv_transpose_macs(size, ci, co, k),
-                       cost.conv_transpose_bytes(size, ci, co, k, s, p, s - 1, **traffic)),
-        "3D": (cost.conv_params(ci, co, (k, k, k)), cost.conv_macs(clip, ci, co, k, clip_stride, p),
-               cost.conv_bytes(clip, ci, co, (k, k, k), clip_stride, p, **traffic)),
-        "(2+1)D": (cost.conv2plus1d_params(ci, co, k), cost.conv2plus1d_macs(clip, ci, co, k, clip_stride, p),
-                   cost.conv2plus1d_bytes(clip, ci, co, k, clip_stride, p, **traffic)),
-        "deformable": (cost.deform_conv_params(ci, co, k), cost.deform_conv_macs(size, ci, co, k, s, p),
-                       cost.deform_conv_bytes(size, ci, co, k, s, p, **traffic)),
-        "SE": (cost.squeeze_excitation_params(ci, reduction), cost.squeeze_excitation_macs(ci, reduction),
-               cost.squeeze_excitation_bytes(ci, size, reduction, **traffic)),
-        "GDC": (cost.global_depthwise_params(ci, size), cost.global_depthwise_macs(ci, size),
-                cost.global_depthwise_bytes(ci, size, **traffic)),
+        "standard": (
+            cost.conv_params(ci, co, k),
+            cost.conv_macs(size, ci, co, k, s, p),
+            cost.conv_bytes(size, ci, co, k, s, p, **traffic),
+        ),
+        "pointwise": (
+            cost.conv_params(ci, co, 1),
+            cost.conv_macs(size, ci, co, 1, s),
+            cost.conv_bytes(size, ci, co, 1, s, **traffic),
+        ),
+        "spatially separable": (
+            cost.spatially_separable_conv_params(ci, co, k),
+            cost.spatially_separable_conv_macs(size, ci, co, k, s, p),
+            cost.spatially_separable_conv_bytes(size, ci, co, k, s, p, **traffic),
+        ),
+        "depthwise": (
+            cost.depthwise_conv_params(ci, k),
+            cost.depthwise_conv_macs(size, ci, k, s, p),
+            cost.conv_bytes(size, ci, ci, k, s, p, groups=ci, **traffic),
+        ),
+        "depthwise separable": (
+            cost.separable_conv_params(ci, co, k),
+            cost.separable_conv_macs(size, ci, co, k, s, p),
+            cost.separable_conv_bytes(size, ci, co, k, s, p, **traffic),
+        ),
+        "grouped": (
+            cost.conv_params(ci, co, k, groups),
+            cost.conv_macs(size, ci, co, k, s, p, groups=groups),
+            cost.conv_bytes(size, ci, co, k, s, p, groups=groups, **traffic),
+        ),
+        "dilated": (
+            cost.conv_params(ci, co, k),
+            cost.conv_macs(size, ci, co, k, s, d * p, d),
+            cost.conv_bytes(size, ci, co, k, s, d * p, d, **traffic),
+        ),
+        "transposed": (
+            cost.conv_params(ci, co, k),
+            cost.conv_transpose_macs(size, ci, co, k),
+            cost.conv_transpose_bytes(size, ci, co, k, s, p, s - 1, **traffic),
+        ),
+        "3D": (
+            cost.conv_params(ci, co, (k, k, k)),
+            cost.conv_macs(clip, ci, co, k, clip_stride, p),
+            cost.conv_bytes(clip, ci, co, (k, k, k), clip_stride, p, **traffic),
+        ),
+        "(2+1)D": (
+            cost.conv2plus1d_params(ci, co, k),
+            cost.conv2plus1d_macs(clip, ci, co, k, clip_stride, p),
+            cost.conv2plus1d_bytes(clip, ci, co, k, clip_stride, p, **traffic),
+        ),
+        "deformable": (
+            cost.deform_conv_params(ci, co, k),
+            cost.deform_conv_macs(size, ci, co, k, s, p),
+            cost.deform_conv_bytes(size, ci, co, k, s, p, **traffic),
+        ),
+        "SE": (
+            cost.squeeze_excitation_params(ci, reduction),
+            cost.squeeze_excitation_macs(ci, reduction),
+            cost.squeeze_excitation_bytes(ci, size, reduction, **traffic),
+        ),
+        "GDC": (
+            cost.global_depthwise_params(ci, size),
+            cost.global_depthwise_macs(ci, size),
+            cost.global_depthwise_bytes(ci, size, **traffic),
+        ),
     }
     rows = cost.layer_table(input_size, ci, co, k, s, batch, itemsize, groups, d, frames, reduction)
     assert [row["type"] for row in rows] == list(expected)
@@ -216,8 +277,15 @@ def test_rows_agree_with_the_individual_functions(input_size, in_channels, out_f
 
 
 @settings(max_examples=25)
-@given(kernel=st.integers(1, 4), stride=st.integers(1, 3), padding=st.integers(0, 2), groups=st.integers(1, 3),
-       size=st.integers(1, 6), batch=st.integers(0, 3), data=st.data())
+@given(
+    kernel=st.integers(1, 4),
+    stride=st.integers(1, 3),
+    padding=st.integers(0, 2),
+    groups=st.integers(1, 3),
+    size=st.integers(1, 6),
+    batch=st.integers(0, 3),
+    data=st.data(),
+)
 def test_conv_transpose_bytes_match_torch_tensors(kernel, stride, padding, groups, size, batch, data):
     dilation = data.draw(st.integers(1, 2))
     out_pad = data.draw(st.integers(0, max(stride, dilation) - 1))
@@ -239,23 +307,26 @@ def test_conv_transpose_bytes_match_torch_tensors(kernel, stride, padding, group
     assert counter.get_total_flops() == 2 * batch * cost.conv_transpose_macs(size, ci, co, kernel, groups)
 
 
-@pytest.mark.parametrize(("call", "match"), [
-    (lambda: cost.layer_table(56, 130, 128), "in_channels must be divisible by groups"),
-    (lambda: cost.layer_table(56, 128, 128, groups=3), "in_channels must be divisible by groups"),
-    (lambda: cost.layer_table(56, 0, 128), "in_channels must be a positive int"),
-    (lambda: cost.layer_table(56, 128, 128, kernel_size=0), "kernel_size must be a positive int"),
-    (lambda: cost.layer_table(56, 128, 128, itemsize=3), "itemsize must be 1, 2, 4 or 8"),
-    (lambda: cost.layer_table(56, 128, 128, batch=-1), "batch must be a non-negative int"),
-    (lambda: cost.layer_table(56, 8, 8, reduction=16), "channels // reduction must be at least 1"),
-    (lambda: cost.layer_table(0, 8, 8, reduction=1), "input_size must be positive"),
-    (lambda: cost.conv_transpose_bytes(4, 8, 8, 3, stride=2, output_padding=2), "output padding must be smaller"),
-    (lambda: cost.separable_conv_bytes(8, 4, 4, 3, batch=-2), "batch must be a non-negative int"),
-    (lambda: cost.spatially_separable_conv_bytes(8, 4, 6, 3, groups=4), "out_channels must be divisible by groups"),
-    (lambda: cost.conv2plus1d_bytes(8, 4, 4, 3, mid_channels=0), "mid_channels must be a positive int"),
-    (lambda: cost.deform_conv_bytes(8, 6, 6, 3, offset_groups=4), "in_channels must be divisible by offset_groups"),
-    (lambda: cost.squeeze_excitation_bytes(8, 4, reduction=0), "reduction must be a positive int"),
-    (lambda: cost.global_depthwise_bytes(8, (0, 3)), "spatial_size must be positive"),
-])
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        (lambda: cost.layer_table(56, 130, 128), "in_channels must be divisible by groups"),
+        (lambda: cost.layer_table(56, 128, 128, groups=3), "in_channels must be divisible by groups"),
+        (lambda: cost.layer_table(56, 0, 128), "in_channels must be a positive int"),
+        (lambda: cost.layer_table(56, 128, 128, kernel_size=0), "kernel_size must be a positive int"),
+        (lambda: cost.layer_table(56, 128, 128, itemsize=3), "itemsize must be 1, 2, 4 or 8"),
+        (lambda: cost.layer_table(56, 128, 128, batch=-1), "batch must be a non-negative int"),
+        (lambda: cost.layer_table(56, 8, 8, reduction=16), "channels // reduction must be at least 1"),
+        (lambda: cost.layer_table(0, 8, 8, reduction=1), "input_size must be positive"),
+        (lambda: cost.conv_transpose_bytes(4, 8, 8, 3, stride=2, output_padding=2), "output padding must be smaller"),
+        (lambda: cost.separable_conv_bytes(8, 4, 4, 3, batch=-2), "batch must be a non-negative int"),
+        (lambda: cost.spatially_separable_conv_bytes(8, 4, 6, 3, groups=4), "out_channels must be divisible by groups"),
+        (lambda: cost.conv2plus1d_bytes(8, 4, 4, 3, mid_channels=0), "mid_channels must be a positive int"),
+        (lambda: cost.deform_conv_bytes(8, 6, 6, 3, offset_groups=4), "in_channels must be divisible by offset_groups"),
+        (lambda: cost.squeeze_excitation_bytes(8, 4, reduction=0), "reduction must be a positive int"),
+        (lambda: cost.global_depthwise_bytes(8, (0, 3)), "spatial_size must be positive"),
+    ],
+)
 def test_bad_arguments_name_the_parameter(call, match):
     with pytest.raises(ValueError, match=match):
         call()

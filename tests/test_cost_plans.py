@@ -48,32 +48,81 @@ def _spec(rng):
     if pick < 0.1:
         p = "same" if rng.random() < 0.7 else "valid"
     elif pick < 0.6:
-        p = [di * (ki // 2) for ki, di in zip(ks, ds)] if as_tuple else ds[0] * (ks[0] // 2)
+        p = [di * (ki // 2) for ki, di in zip(ks, ds, strict=True)] if as_tuple else ds[0] * (ks[0] // 2)
     else:
         p = _axes(rng, n, 0, 3, as_tuple)
     size = _axes(rng, n, 1, 40, as_tuple and rng.random() < 0.7)
-    ci, co = rng.choice((1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128)), rng.choice(
-        (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 256))
+    ci, co = (
+        rng.choice((1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128)),
+        rng.choice((1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 256)),
+    )
     spec = dict(
-        n=n, size=size, ci=ci, co=co, k=k, s=s, p=p, d=d, g=_divisor(rng, ci, co),
-        batch=rng.choice((0, 1, 1, 2, 8, 32)), itemsize=rng.choice((1, 2, 4, 4, 8)),
-        frames=rng.randint(1, 16), r=rng.choice((1, 2, 4, 8, 16)), m=rng.choice((1, 1, 2, 3)),
-        mid=rng.choice((None, None, 1, 5, 16, 64)), og=_divisor(rng, ci, ci), modulated=rng.random() < 0.3,
-        bias=rng.random() < 0.6, batch_norm=rng.random() < 0.7, op=0 if rng.random() < 0.7 else rng.randint(0, 2),
-        ndim=n if rng.random() < 0.3 else None, table_groups=_divisor(rng, ci, co), table_d=rng.randint(1, 3),
-        table_k=rng.randint(1, 7), table_s=rng.choice((1, 1, 2, 3)),
+        n=n,
+        size=size,
+        ci=ci,
+        co=co,
+        k=k,
+        s=s,
+        p=p,
+        d=d,
+        g=_divisor(rng, ci, co),
+        batch=rng.choice((0, 1, 1, 2, 8, 32)),
+        itemsize=rng.choice((1, 2, 4, 4, 8)),
+        frames=rng.randint(1, 16),
+        r=rng.choice((1, 2, 4, 8, 16)),
+        m=rng.choice((1, 1, 2, 3)),
+        mid=rng.choice((None, None, 1, 5, 16, 64)),
+        og=_divisor(rng, ci, ci),
+        modulated=rng.random() < 0.3,
+        bias=rng.random() < 0.6,
+        batch_norm=rng.random() < 0.7,
+        op=0 if rng.random() < 0.7 else rng.randint(0, 2),
+        ndim=n if rng.random() < 0.3 else None,
+        table_groups=_divisor(rng, ci, co),
+        table_d=rng.randint(1, 3),
+        table_k=rng.randint(1, 7),
+        table_s=rng.choice((1, 1, 2, 3)),
         table_size=[rng.randint(1, 64), rng.randint(1, 64)] if rng.random() < 0.3 else rng.randint(1, 64),
     )
     if spec["r"] > ci and rng.random() < 0.8:
         spec["r"] = 1
     if rng.random() < 0.2:
-        name, value = rng.choice([
-            ("ci", 0), ("co", -1), ("g", 3), ("g", 0), ("k", 0), ("s", 0), ("p", -1), ("p", "full"), ("d", 0),
-            ("itemsize", 3), ("batch", -1), ("r", 512), ("r", 0), ("op", 5), ("mid", 0), ("og", 7), ("size", 0),
-            ("ci", 2.0), ("k", True), ("bias", 1), ("modulated", "yes"), ("ndim", 4), ("size", [8, 8, 8, 8]),
-            ("k", [3, 3, 3, 3]), ("frames", 0), ("m", 0), ("table_k", 0), ("table_groups", 5), ("table_size", 0),
-            ("batch", 1.5), ("s", [1, 2]), ("size", 1),
-        ])
+        name, value = rng.choice(
+            [
+                ("ci", 0),
+                ("co", -1),
+                ("g", 3),
+                ("g", 0),
+                ("k", 0),
+                ("s", 0),
+                ("p", -1),
+                ("p", "full"),
+                ("d", 0),
+                ("itemsize", 3),
+                ("batch", -1),
+                ("r", 512),
+                ("r", 0),
+                ("op", 5),
+                ("mid", 0),
+                ("og", 7),
+                ("size", 0),
+                ("ci", 2.0),
+                ("k", True),
+                ("bias", 1),
+                ("modulated", "yes"),
+                ("ndim", 4),
+                ("size", [8, 8, 8, 8]),
+                ("k", [3, 3, 3, 3]),
+                ("frames", 0),
+                ("m", 0),
+                ("table_k", 0),
+                ("table_groups", 5),
+                ("table_size", 0),
+                ("batch", 1.5),
+                ("s", [1, 2]),
+                ("size", 1),
+            ]
+        )
         spec[name] = value
     return spec
 
@@ -129,8 +178,22 @@ def _calls(q):
         "deform_conv_bytes": ((size, ci, co, k, s, p, d, g, og, q["modulated"]), traffic),
         "squeeze_excitation_bytes": ((ci, size, q["r"]), traffic),
         "global_depthwise_bytes": ((ci, size), traffic),
-        "layer_table": ((_t(q["table_size"]), ci, co, q["table_k"], q["table_s"], q["batch"], q["itemsize"],
-                         q["table_groups"], q["table_d"], q["frames"], q["r"]), {}),
+        "layer_table": (
+            (
+                _t(q["table_size"]),
+                ci,
+                co,
+                q["table_k"],
+                q["table_s"],
+                q["batch"],
+                q["itemsize"],
+                q["table_groups"],
+                q["table_d"],
+                q["frames"],
+                q["r"],
+            ),
+            {},
+        ),
     }
 
 
@@ -168,13 +231,15 @@ def test_the_record_is_large_and_holds_answers_and_errors():
 @pytest.mark.parametrize("name", FUNCTIONS)
 def test_answers_are_the_recorded_ones(name):
     wrong = []
-    for q, answers in zip(RECORDED["specs"], RECORDED["answers"]):
+    for q, answers in zip(RECORDED["specs"], RECORDED["answers"], strict=True):
         args, kwargs = _calls(q)[name]
         got = _outcome(name, args, kwargs)
         if got != answers[name]:
             wrong.append((q, answers[name], got))
-    assert not wrong, (f"{len(wrong)} of {len(RECORDED['specs'])} answers differ; the first: spec {wrong[0][0]}, "
-                       f"recorded {wrong[0][1]}, now {wrong[0][2]}")
+    assert not wrong, (
+        f"{len(wrong)} of {len(RECORDED['specs'])} answers differ; the first: spec {wrong[0][0]}, "
+        f"recorded {wrong[0][1]}, now {wrong[0][2]}"
+    )
 
 
 if __name__ == "__main__" and sys.argv[1:] == ["--record"]:

@@ -27,8 +27,17 @@ def deform_tensors(cfg, dtype=F64):
     """input, offset, weight, bias, mask as float64 torch tensors (offsets reach past the borders)."""
     gen = torch.Generator().manual_seed(cfg["seed"])
     c_in, c_out, (kh, kw) = cfg["in_channels"], cfg["out_channels"], cfg["kernel"]
-    out = [(s + 2 * p - d * (k - 1) - 1) // st_ + 1 for s, k, p, d, st_ in
-           zip(cfg["size"], cfg["kernel"], cfg["args"]["padding"], cfg["args"]["dilation"], cfg["args"]["stride"])]
+    out = [
+        (s + 2 * p - d * (k - 1) - 1) // st_ + 1
+        for s, k, p, d, st_ in zip(
+            cfg["size"],
+            cfg["kernel"],
+            cfg["args"]["padding"],
+            cfg["args"]["dilation"],
+            cfg["args"]["stride"],
+            strict=True,
+        )
+    ]
     taps = cfg["offset_groups"] * kh * kw
     x = torch.randn(cfg["batch"], c_in, *cfg["size"], generator=gen, dtype=F64)
     offset = (2 * torch.rand(cfg["batch"], 2 * taps, *out, generator=gen, dtype=F64) - 1) * cfg["max_offset"]
@@ -45,8 +54,10 @@ def _numpy(*tensors):
 @given(deform_configs())
 def test_numpy_matches_the_loop_version(cfg):
     x, offset, w, b, mask = _numpy(*deform_tensors(cfg))
-    assert_close_to_reference(cnp.deform_conv2d(x, offset, w, b, mask=mask, **cfg["args"]),
-                              cnp.deform_conv2d_naive(x, offset, w, b, mask=mask, **cfg["args"]))
+    assert_close_to_reference(
+        cnp.deform_conv2d(x, offset, w, b, mask=mask, **cfg["args"]),
+        cnp.deform_conv2d_naive(x, offset, w, b, mask=mask, **cfg["args"]),
+    )
 
 
 @given(deform_configs())
@@ -122,9 +133,9 @@ def test_bilinear_interpolation_follows_torchvision_at_the_border():
     big[0, 0, :2, :2] = img
     expected = np.array([[cnp.bilinear_interpolate(big[0, 0], y, x) for x in points] for y in points])
     assert_close_to_reference(cnp.deform_conv2d(big, offset, np.ones((1, 1, 1, 1)))[0, 0], expected)
-    assert_close_to_reference(ct.deform_conv2d(torch.tensor(big), torch.tensor(offset), torch.ones(1, 1, 1, 1,
-                                                                                                   dtype=F64))[0, 0],
-                              expected)
+    assert_close_to_reference(
+        ct.deform_conv2d(torch.tensor(big), torch.tensor(offset), torch.ones(1, 1, 1, 1, dtype=F64))[0, 0], expected
+    )
 
 
 @given(deform_configs())
@@ -165,48 +176,78 @@ def test_empty_batch_integer_input_and_nan():
     out = ct.deform_conv2d(torch.empty(0, 2, 5, 5), torch.empty(0, 18, 3, 3), w)
     assert out.shape == (0, 3, 3, 3)
     assert cnp.deform_conv2d(np.empty((0, 2, 5, 5)), np.empty((0, 18, 3, 3)), w.numpy()).shape == (0, 3, 3, 3)
-    ints = cnp.deform_conv2d(np.ones((1, 1, 3, 3), dtype=np.int64), np.zeros((1, 2, 3, 3), dtype=np.int64),
-                             np.ones((1, 1, 1, 1), dtype=bool))
+    ints = cnp.deform_conv2d(
+        np.ones((1, 1, 3, 3), dtype=np.int64), np.zeros((1, 2, 3, 3), dtype=np.int64), np.ones((1, 1, 1, 1), dtype=bool)
+    )
     assert ints.dtype == np.float64
     # Integers compute as float64, and float32 with float64 promotes, as in every function here.
-    assert ct.deform_conv2d(torch.ones(1, 1, 3, 3, dtype=torch.int64), torch.zeros(1, 2, 3, 3),
-                            torch.ones(1, 1, 1, 1)).dtype == torch.float64
+    assert (
+        ct.deform_conv2d(
+            torch.ones(1, 1, 3, 3, dtype=torch.int64), torch.zeros(1, 2, 3, 3), torch.ones(1, 1, 1, 1)
+        ).dtype
+        == torch.float64
+    )
     # A NaN pixel reaches exactly the outputs whose samples touch it.
     x = torch.zeros(1, 1, 5, 5, dtype=F64)
     x[0, 0, 0, 0] = float("nan")
     offset = torch.zeros(1, 2, 5, 5, dtype=F64)
     offset[0, :, 2, 2] = -1.5  # the sample of output (2, 2) lies between pixels (0, 0) and (1, 1)
-    for out in (ct.deform_conv2d(x, offset, torch.ones(1, 1, 1, 1, dtype=F64)),
-                torch.tensor(cnp.deform_conv2d(x.numpy(), offset.numpy(), np.ones((1, 1, 1, 1))))):
+    for out in (
+        ct.deform_conv2d(x, offset, torch.ones(1, 1, 1, 1, dtype=F64)),
+        torch.tensor(cnp.deform_conv2d(x.numpy(), offset.numpy(), np.ones((1, 1, 1, 1)))),
+    ):
         nan = torch.isnan(out[0, 0])
         assert nan[0, 0] and nan[2, 2] and nan.sum() == 2
 
 
-@pytest.mark.parametrize("call, match", [
-    (lambda m: m.deform_conv2d(m.z(2, 5, 5), m.z(1, 18, 3, 3), m.z(1, 2, 3, 3)), "expected input of 4 dimensions"),
-    (lambda m: m.deform_conv2d(m.z(1, 2, 5, 5), m.z(1, 16, 3, 3), m.z(1, 2, 3, 3)),
-     r"offset.shape\[1\] must be a positive multiple of 2 \* kH \* kW = 18"),
-    (lambda m: m.deform_conv2d(m.z(1, 2, 5, 5), m.z(1, 18, 4, 3), m.z(1, 2, 3, 3)),
-     r"offset must have shape .* = \(1, 18, 3, 3\)"),
-    (lambda m: m.deform_conv2d(m.z(2, 2, 5, 5), m.z(1, 18, 3, 3), m.z(1, 2, 3, 3)), "offset must have shape"),
-    (lambda m: m.deform_conv2d(m.z(1, 3, 5, 5), m.z(1, 36, 3, 3), m.z(1, 3, 3, 3)),
-     "in_channels must be divisible by offset_groups"),
-    (lambda m: m.deform_conv2d(m.z(1, 3, 5, 5), m.z(1, 18, 3, 3), m.z(1, 2, 3, 3)),
-     r"in_channels must be divisible by weight.shape\[1\]"),
-    (lambda m: m.deform_conv2d(m.z(1, 4, 5, 5), m.z(1, 18, 3, 3), m.z(3, 2, 3, 3)),
-     "out_channels must be divisible by groups"),
-    (lambda m: m.deform_conv2d(m.z(1, 2, 5, 5), m.z(1, 18, 3, 3), m.z(1, 2, 3, 3), mask=m.z(1, 18, 3, 3)),
-     r"mask must have shape .* = \(1, 9, 3, 3\)"),
-    (lambda m: m.deform_conv2d(m.z(1, 2, 5, 5), m.z(1, 18, 3, 3), m.z(1, 2, 3, 3), mask=m.z(9, 3, 3)),
-     "expected mask of 4 dimensions"),
-    (lambda m: m.deform_conv2d(m.z(1, 2, 5, 5), m.z(1, 18, 3, 3), m.z(1, 2, 3, 3), bias=m.z(2)), "bias must have"),
-    (lambda m: m.deform_conv2d(m.z(1, 2, 2, 2), m.z(1, 18, 1, 1), m.z(1, 2, 3, 3)), "smaller than the dilated"),
-    (lambda m: m.deform_conv2d(m.z(1, 2, 5, 5), m.z(1, 18, 3, 3), m.z(1, 2, 3, 3), padding="same"), "padding"),
-    (lambda m: m.deform_conv2d(m.z(1, 2, 5, 5), m.z(1, 18, 3, 3), m.z(1, 2, 3, 3), stride=0), "stride"),
-    (lambda m: m.deform_conv2d(m.z(1, 2, 5, 5), m.z(1, 18, 3, 3), m.z(1, 2, 3, 3), dilation=(1, 1, 1)), "dilation"),
-    (lambda m: m.deform_conv2d(m.z(1, 2, 5, 5).astype(np.complex128) if m.np else
-                               m.z(1, 2, 5, 5).to(torch.complex128), m.z(1, 18, 3, 3), m.z(1, 2, 3, 3)), "input"),
-])
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda m: m.deform_conv2d(m.z(2, 5, 5), m.z(1, 18, 3, 3), m.z(1, 2, 3, 3)), "expected input of 4 dimensions"),
+        (
+            lambda m: m.deform_conv2d(m.z(1, 2, 5, 5), m.z(1, 16, 3, 3), m.z(1, 2, 3, 3)),
+            r"offset.shape\[1\] must be a positive multiple of 2 \* kH \* kW = 18",
+        ),
+        (
+            lambda m: m.deform_conv2d(m.z(1, 2, 5, 5), m.z(1, 18, 4, 3), m.z(1, 2, 3, 3)),
+            r"offset must have shape .* = \(1, 18, 3, 3\)",
+        ),
+        (lambda m: m.deform_conv2d(m.z(2, 2, 5, 5), m.z(1, 18, 3, 3), m.z(1, 2, 3, 3)), "offset must have shape"),
+        (
+            lambda m: m.deform_conv2d(m.z(1, 3, 5, 5), m.z(1, 36, 3, 3), m.z(1, 3, 3, 3)),
+            "in_channels must be divisible by offset_groups",
+        ),
+        (
+            lambda m: m.deform_conv2d(m.z(1, 3, 5, 5), m.z(1, 18, 3, 3), m.z(1, 2, 3, 3)),
+            r"in_channels must be divisible by weight.shape\[1\]",
+        ),
+        (
+            lambda m: m.deform_conv2d(m.z(1, 4, 5, 5), m.z(1, 18, 3, 3), m.z(3, 2, 3, 3)),
+            "out_channels must be divisible by groups",
+        ),
+        (
+            lambda m: m.deform_conv2d(m.z(1, 2, 5, 5), m.z(1, 18, 3, 3), m.z(1, 2, 3, 3), mask=m.z(1, 18, 3, 3)),
+            r"mask must have shape .* = \(1, 9, 3, 3\)",
+        ),
+        (
+            lambda m: m.deform_conv2d(m.z(1, 2, 5, 5), m.z(1, 18, 3, 3), m.z(1, 2, 3, 3), mask=m.z(9, 3, 3)),
+            "expected mask of 4 dimensions",
+        ),
+        (lambda m: m.deform_conv2d(m.z(1, 2, 5, 5), m.z(1, 18, 3, 3), m.z(1, 2, 3, 3), bias=m.z(2)), "bias must have"),
+        (lambda m: m.deform_conv2d(m.z(1, 2, 2, 2), m.z(1, 18, 1, 1), m.z(1, 2, 3, 3)), "smaller than the dilated"),
+        (lambda m: m.deform_conv2d(m.z(1, 2, 5, 5), m.z(1, 18, 3, 3), m.z(1, 2, 3, 3), padding="same"), "padding"),
+        (lambda m: m.deform_conv2d(m.z(1, 2, 5, 5), m.z(1, 18, 3, 3), m.z(1, 2, 3, 3), stride=0), "stride"),
+        (lambda m: m.deform_conv2d(m.z(1, 2, 5, 5), m.z(1, 18, 3, 3), m.z(1, 2, 3, 3), dilation=(1, 1, 1)), "dilation"),
+        (
+            lambda m: m.deform_conv2d(
+                m.z(1, 2, 5, 5).astype(np.complex128) if m.np else m.z(1, 2, 5, 5).to(torch.complex128),
+                m.z(1, 18, 3, 3),
+                m.z(1, 2, 3, 3),
+            ),
+            "input",
+        ),
+    ],
+)
 @pytest.mark.parametrize("backend", ["numpy", "torch"])
 def test_bad_input_names_the_parameter(call, match, backend):
     class Backend:
@@ -257,6 +298,7 @@ def test_module_parameters_equal_the_cost_model(args):
 
 def test_deform_conv_macs_adds_predictor_and_sampling_to_the_convolution():
     from conv_tutorial.cost import conv_macs
+
     base = conv_macs((10, 12), 4, 8, 3, 2, 1)
     predictor = conv_macs((10, 12), 4, 18, 3, 2, 1)
     samples = 9 * 5 * 6  # taps x output pixels
@@ -267,10 +309,15 @@ def test_deform_conv_macs_adds_predictor_and_sampling_to_the_convolution():
         deform_conv_params(4, 8, 3, offset_groups=3)
 
 
-@pytest.mark.parametrize("args, match", [
-    (dict(groups=3), "divisible by groups"), (dict(offset_groups=3), "divisible by offset_groups"),
-    (dict(kernel_size=0), "kernel_size"), (dict(offset_groups=0), "offset_groups must be a positive int"),
-])
+@pytest.mark.parametrize(
+    "args, match",
+    [
+        (dict(groups=3), "divisible by groups"),
+        (dict(offset_groups=3), "divisible by offset_groups"),
+        (dict(kernel_size=0), "kernel_size"),
+        (dict(offset_groups=0), "offset_groups must be a positive int"),
+    ],
+)
 def test_module_bad_arguments(args, match):
     with pytest.raises(ValueError, match=match):
         ct.DeformConv2d(4, 6, **{"kernel_size": 3, **args})
@@ -290,17 +337,29 @@ def test_both_backends_match_torchvision(cfg):
     leaves = [t.requires_grad_() for t in (x, offset, w, mask) if t is not None]
     grad_out = torch.randn_like(ref)
     ours = torch.autograd.grad(ct.deform_conv2d(x, offset, w, b, mask=mask, **cfg["args"]), leaves, grad_out)
-    theirs = torch.autograd.grad(torchvision.ops.deform_conv2d(x, offset, w, b, mask=mask, **cfg["args"]), leaves,
-                                 grad_out)
-    for a, r in zip(ours, theirs):
+    theirs = torch.autograd.grad(
+        torchvision.ops.deform_conv2d(x, offset, w, b, mask=mask, **cfg["args"]), leaves, grad_out
+    )
+    for a, r in zip(ours, theirs, strict=True):
         assert_close_to_reference(a, r)
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 def test_runs_on_cuda_like_on_cpu():
-    cfg = dict(batch=2, in_channels=4, out_channels=6, groups=2, offset_groups=2, size=(9, 8), kernel=(3, 3),
-               args=dict(stride=(2, 1), padding=(1, 1), dilation=(1, 2)), bias=True, mask=True, max_offset=3.0,
-               seed=0)
+    cfg = dict(
+        batch=2,
+        in_channels=4,
+        out_channels=6,
+        groups=2,
+        offset_groups=2,
+        size=(9, 8),
+        kernel=(3, 3),
+        args=dict(stride=(2, 1), padding=(1, 1), dilation=(1, 2)),
+        bias=True,
+        mask=True,
+        max_offset=3.0,
+        seed=0,
+    )
     cpu = deform_tensors(cfg)
     cuda = [t.cuda() for t in cpu]
     out = ct.deform_conv2d(*cuda[:4], mask=cuda[4], **cfg["args"])

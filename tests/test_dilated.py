@@ -33,8 +33,11 @@ def close_figures():
 def gradient_map(dilations, kernel, ndim):
     """Paths from each input pixel to the one output pixel of a stack of all-ones torch layers."""
     kernels = kernel if isinstance(kernel, list) else [kernel] * len(dilations)
-    size = shapes.receptive_field([(k, 1, d) for k, d in zip(kernels, dilations)])[0]
-    layers = [CONV[ndim](1, 1, k, dilation=d, bias=False, dtype=torch.float64) for k, d in zip(kernels, dilations)]
+    size = shapes.receptive_field([(k, 1, d) for k, d in zip(kernels, dilations, strict=True)])[0]
+    layers = [
+        CONV[ndim](1, 1, k, dilation=d, bias=False, dtype=torch.float64)
+        for k, d in zip(kernels, dilations, strict=True)
+    ]
     for layer in layers:
         torch.nn.init.ones_(layer.weight)
     x = torch.zeros((1, 1) + (size,) * ndim, dtype=torch.float64, requires_grad=True)
@@ -59,7 +62,7 @@ def test_gridding_map_is_the_gradient_through_real_torch_layers(stack):
 def test_gridding_map_spans_the_receptive_field_and_reads_its_corners(stack):
     dilations, kernel, ndim = stack
     kernels = kernel if isinstance(kernel, list) else [kernel] * len(dilations)
-    size = shapes.receptive_field([(k, 1, d) for k, d in zip(kernels, dilations)])[0]
+    size = shapes.receptive_field([(k, 1, d) for k, d in zip(kernels, dilations, strict=True)])[0]
     paths = cnp.gridding_map(dilations, kernel, ndim)
     assert paths.shape == (size,) * ndim
     # Every path picks one tap per layer: the counts add up to the product of the tap counts.
@@ -84,17 +87,33 @@ def test_conv_relationship_agrees_with_the_guide_formulas_and_torch(i, k, s, p, 
             shapes.conv_relationship(i, k, s, p, d)
         return
     number = shapes.conv_relationship(i, k, s, p, d)
-    formula = {1: i - k + 1, 2: i - k + 2 * p + 1, 3: i, 4: i + k - 1, 5: (i - k) // s + 1,
-               6: (i + 2 * p - k) // s + 1, 15: (i + 2 * p - k - (k - 1) * (d - 1)) // s + 1}[number]
+    formula = {
+        1: i - k + 1,
+        2: i - k + 2 * p + 1,
+        3: i,
+        4: i + k - 1,
+        5: (i - k) // s + 1,
+        6: (i + 2 * p - k) // s + 1,
+        15: (i + 2 * p - k - (k - 1) * (d - 1)) // s + 1,
+    }[number]
     out = torch.nn.functional.conv1d(torch.zeros(1, 1, i), torch.zeros(1, 1, k), stride=s, padding=p, dilation=d)
     assert formula == out.shape[-1] == shapes.conv_output_size(i, k, s, p, d)
     assert (number == 15) == (d > 1)
 
 
-@pytest.mark.parametrize("args, number, output", [   # the convolutions drawn in the guide
-    ((4, 3), 1, 2), ((5, 4, 1, 2), 2, 6), ((5, 3, 1, 1), 3, 5), ((5, 3, 1, 2), 4, 7),
-    ((5, 3, 2), 5, 2), ((5, 3, 2, 1), 6, 3), ((6, 3, 2, 1), 6, 3), ((7, 3, 1, 0, 2), 15, 3),
-])
+@pytest.mark.parametrize(
+    "args, number, output",
+    [  # the convolutions drawn in the guide
+        ((4, 3), 1, 2),
+        ((5, 4, 1, 2), 2, 6),
+        ((5, 3, 1, 1), 3, 5),
+        ((5, 3, 1, 2), 4, 7),
+        ((5, 3, 2), 5, 2),
+        ((5, 3, 2, 1), 6, 3),
+        ((6, 3, 2, 1), 6, 3),
+        ((7, 3, 1, 0, 2), 15, 3),
+    ],
+)
 def test_conv_relationship_on_the_guides_figures(args, number, output):
     assert shapes.conv_relationship(*args) == number
     assert shapes.conv_output_size(*args) == output
@@ -113,15 +132,17 @@ def test_dilated_conv_in_both_backends_matches_torch(k, d, float32):
     w = rng.standard_normal((4, 3, k, k)).astype(dtype)
     reference = torch.nn.functional.conv2d(torch.from_numpy(x), torch.from_numpy(w), dilation=d, padding="same")
     assert_close_to_reference(cnp.conv2d(x, w, dilation=d, padding="same"), reference)
-    assert_close_to_reference(ctorch.conv2d(torch.from_numpy(x), torch.from_numpy(w), dilation=d, padding="same"),
-                              reference)
+    assert_close_to_reference(
+        ctorch.conv2d(torch.from_numpy(x), torch.from_numpy(w), dilation=d, padding="same"), reference
+    )
 
 
 def test_dilation_diagram_draws_k_squared_taps_per_rate():
     fig = draw_dilation_rates(3, (1, 2, 4))
-    assert [ax.get_title() for ax in fig.axes] == [f"dilation {d}: 3×3 taps span {s}×{s}"
-                                                   for d, s in ((1, 3), (2, 5), (4, 9))]
-    for ax, span in zip(fig.axes, (3, 5, 9)):
+    assert [ax.get_title() for ax in fig.axes] == [
+        f"dilation {d}: 3×3 taps span {s}×{s}" for d, s in ((1, 3), (2, 5), (4, 9))
+    ]
+    for ax, span in zip(fig.axes, (3, 5, 9), strict=True):
         filled = [p for p in ax.patches if p.get_fill() and p.get_facecolor()[:3] != (1.0, 1.0, 1.0)]
         assert len(filled) == 9
         assert len([p for p in ax.patches if p.get_fill()]) == span * span
@@ -134,30 +155,40 @@ def test_gridding_heatmap_shows_the_map():
 
 
 @pytest.mark.parametrize("backend", [cnp, ctorch])
-@pytest.mark.parametrize("call, error, match", [
-    (lambda m: m.gridding_map([]), TypeError, "dilations must be a non-empty sequence"),
-    (lambda m: m.gridding_map(2), TypeError, "dilations must be a non-empty sequence"),
-    (lambda m: m.gridding_map([1, 0]), ValueError, "dilations must be positive"),
-    (lambda m: m.gridding_map([1, 2.5]), TypeError, "dilations must be an int or a tuple"),
-    (lambda m: m.gridding_map([1, 2], kernel_size=0), ValueError, "kernel_size must be positive"),
-    (lambda m: m.gridding_map([1, 2], kernel_size=[3]), ValueError, "kernel_size must be an int or one int per layer"),
-    (lambda m: m.gridding_map([1, 2], ndim=3), ValueError, "ndim must be 1 or 2"),
-])
+@pytest.mark.parametrize(
+    "call, error, match",
+    [
+        (lambda m: m.gridding_map([]), TypeError, "dilations must be a non-empty sequence"),
+        (lambda m: m.gridding_map(2), TypeError, "dilations must be a non-empty sequence"),
+        (lambda m: m.gridding_map([1, 0]), ValueError, "dilations must be positive"),
+        (lambda m: m.gridding_map([1, 2.5]), TypeError, "dilations must be an int or a tuple"),
+        (lambda m: m.gridding_map([1, 2], kernel_size=0), ValueError, "kernel_size must be positive"),
+        (
+            lambda m: m.gridding_map([1, 2], kernel_size=[3]),
+            ValueError,
+            "kernel_size must be an int or one int per layer",
+        ),
+        (lambda m: m.gridding_map([1, 2], ndim=3), ValueError, "ndim must be 1 or 2"),
+    ],
+)
 def test_gridding_map_errors(backend, call, error, match):
     with pytest.raises(error, match=match):
         call(backend)
 
 
-@pytest.mark.parametrize("call, error, match", [
-    (lambda: shapes.conv_relationship((5, 5), 3), TypeError, "input_size must be an int"),
-    (lambda: shapes.conv_relationship(5, 0), ValueError, "kernel_size must be positive"),
-    (lambda: shapes.conv_relationship(5, 3, padding=-1), ValueError, "padding must be non-negative"),
-    (lambda: shapes.conv_relationship(5, 3, dilation=0), ValueError, "dilation must be positive"),
-    (lambda: shapes.conv_relationship(3, 3, dilation=2), ValueError, "larger than the padded input"),
-    (lambda: draw_dilation_rates(3, ()), TypeError, "dilations must be a non-empty sequence"),
-    (lambda: draw_dilation_rates(0, (1, 2)), ValueError, "kernel_size must be positive"),
-    (lambda: draw_gridding_map([0]), ValueError, "dilations must be positive"),
-])
+@pytest.mark.parametrize(
+    "call, error, match",
+    [
+        (lambda: shapes.conv_relationship((5, 5), 3), TypeError, "input_size must be an int"),
+        (lambda: shapes.conv_relationship(5, 0), ValueError, "kernel_size must be positive"),
+        (lambda: shapes.conv_relationship(5, 3, padding=-1), ValueError, "padding must be non-negative"),
+        (lambda: shapes.conv_relationship(5, 3, dilation=0), ValueError, "dilation must be positive"),
+        (lambda: shapes.conv_relationship(3, 3, dilation=2), ValueError, "larger than the padded input"),
+        (lambda: draw_dilation_rates(3, ()), TypeError, "dilations must be a non-empty sequence"),
+        (lambda: draw_dilation_rates(0, (1, 2)), ValueError, "kernel_size must be positive"),
+        (lambda: draw_gridding_map([0]), ValueError, "dilations must be positive"),
+    ],
+)
 def test_relationship_and_drawing_errors(call, error, match):
     with pytest.raises(error, match=match):
         call()

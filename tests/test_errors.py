@@ -27,15 +27,21 @@ W = np.ones((8, 4, 3, 3))
 @pytest.mark.parametrize(
     ("call", "error", "match"),
     [
-        (lambda: cnp.conv2d(np.ones((6, 6)), W), ValueError,
-         r"expected input of 4 dimensions .* got input of shape \(6, 6\)"),
+        (
+            lambda: cnp.conv2d(np.ones((6, 6)), W),
+            ValueError,
+            r"expected input of 4 dimensions .* got input of shape \(6, 6\)",
+        ),
         (lambda: cnp.conv2d(np.ones((1, 1, 4, 6, 6)), W), ValueError, "expected input of 4 dimensions"),
         (lambda: cnp.conv1d(X, W), ValueError, "conv1d: expected input of 3 dimensions"),
         (lambda: cnp.conv2d(X, np.ones((8, 4, 3))), ValueError, "expected weight of 4 dimensions"),
         (lambda: cnp.conv2d(np.ones((2, 3, 6, 6)), W), ValueError, "expects input with 4 channels .* has 3 channels"),
         (lambda: cnp.conv2d(X, np.ones((6, 2, 3, 3)), groups=3), ValueError, "in_channels must be divisible by groups"),
-        (lambda: cnp.conv2d(X, np.ones((6, 1, 3, 3)), groups=4), ValueError,
-         "out_channels must be divisible by groups"),
+        (
+            lambda: cnp.conv2d(X, np.ones((6, 1, 3, 3)), groups=4),
+            ValueError,
+            "out_channels must be divisible by groups",
+        ),
         (lambda: cnp.conv2d(X, W, groups=0), ValueError, "groups must be positive, got groups=0"),
         (lambda: cnp.conv2d(X, W, groups=1.0), TypeError, "groups must be an int"),
         (lambda: cnp.conv2d(X, W, stride=0), ValueError, "stride must be positive, got stride=0"),
@@ -45,18 +51,27 @@ W = np.ones((8, 4, 3, 3))
         (lambda: cnp.conv2d(X, W, padding=(1, 2, 3)), TypeError, "padding must be an int or a tuple of 2 ints"),
         (lambda: cnp.conv2d(X, W, padding="full"), ValueError, "padding must be an int, a tuple, 'valid' or 'same'"),
         (lambda: cnp.conv2d(X, W, stride=1.5), TypeError, "stride must be an int or a tuple of 2 ints"),
-        (lambda: cnp.conv2d(X, np.ones((8, 4, 7, 7))), ValueError,
-         r"padded input size per channel \(6, 6\) is smaller than the dilated kernel size \(7, 7\)"),
+        (
+            lambda: cnp.conv2d(X, np.ones((8, 4, 7, 7))),
+            ValueError,
+            r"padded input size per channel \(6, 6\) is smaller than the dilated kernel size \(7, 7\)",
+        ),
         (lambda: cnp.conv2d(X, W, dilation=3), ValueError, r"dilated kernel size \(7, 7\)"),
-        (lambda: cnp.conv2d(X, W, stride=2, padding="same"), ValueError,
-         "padding='same' is not supported for strided convolutions"),
+        (
+            lambda: cnp.conv2d(X, W, stride=2, padding="same"),
+            ValueError,
+            "padding='same' is not supported for strided convolutions",
+        ),
         (lambda: cnp.conv2d(X, W, bias=np.ones(4)), ValueError, r"bias must have shape \(8,\)"),
         (lambda: cnp.conv2d(X.astype(complex), W), TypeError, "input must be real, complex dtype"),
         (lambda: cnp.conv2d(X, W.astype(np.complex64)), TypeError, "weight must be real"),
         (lambda: cnp.conv2d(np.array([["a"]]), W), TypeError, "input must hold real numbers"),
         (lambda: cnp.conv2d_naive(X, W, stride=0), ValueError, "stride must be positive"),
-        (lambda: cnp.conv3d(np.ones((4, 6, 6)), np.ones((8, 4, 3, 3, 3))), ValueError,
-         "conv3d: expected input of 5 dimensions"),
+        (
+            lambda: cnp.conv3d(np.ones((4, 6, 6)), np.ones((8, 4, 3, 3, 3))),
+            ValueError,
+            "conv3d: expected input of 5 dimensions",
+        ),
     ],
 )
 def test_conv_errors(call, error, match):
@@ -70,21 +85,30 @@ WT = np.ones((4, 3, 3, 3))  # transposed layout (C_in, C_out // groups, kH, kW)
 @pytest.mark.parametrize(
     ("call", "error", "match"),
     [
-        (lambda: cnp.conv_transpose2d(X, WT, stride=2, output_padding=2), ValueError,
-         r"output padding must be smaller than either stride or dilation, "
-         r"got output_padding=\(2, 2\), stride=\(2, 2\)"),
+        (
+            lambda: cnp.conv_transpose2d(X, WT, stride=2, output_padding=2),
+            ValueError,
+            r"output padding must be smaller than either stride or dilation, "
+            r"got output_padding=\(2, 2\), stride=\(2, 2\)",
+        ),
         (lambda: cnp.conv_transpose2d(X, WT, output_padding=1), ValueError, "output padding must be smaller"),
         (lambda: cnp.conv_transpose2d(X, np.ones((3, 3, 3, 3))), ValueError, "expects input with 3 channels"),
-        (lambda: cnp.conv_transpose2d(X, WT, padding="same"), ValueError,
-         "'same' and 'valid' are not defined for transposed"),
+        (
+            lambda: cnp.conv_transpose2d(X, WT, padding="same"),
+            ValueError,
+            "'same' and 'valid' are not defined for transposed",
+        ),
         (lambda: cnp.conv_transpose2d(X, WT, padding=5), ValueError, "removes the whole output"),
         (lambda: cnp.conv_transpose2d(X, WT, groups=3), ValueError, "in_channels must be divisible by groups"),
         (lambda: cnp.conv_transpose2d(X, WT, stride=0), ValueError, "stride must be positive"),
         (lambda: cnp.conv_transpose2d(X, WT, padding=-1), ValueError, "padding must be non-negative"),
         (lambda: cnp.conv_transpose2d(X, WT, bias=np.ones(4)), ValueError, r"bias must have shape \(3,\)"),
         (lambda: cnp.conv_transpose2d(X.astype(complex), WT), TypeError, "input must be real"),
-        (lambda: cnp.conv_transpose2d(np.ones((4, 6)), WT), ValueError,
-         "conv_transpose2d: expected input of 4 dimensions"),
+        (
+            lambda: cnp.conv_transpose2d(np.ones((4, 6)), WT),
+            ValueError,
+            "conv_transpose2d: expected input of 4 dimensions",
+        ),
         (lambda: cnp.conv_transpose2d_naive(X, WT, output_padding=1), ValueError, "output padding must be smaller"),
     ],
 )
@@ -102,10 +126,16 @@ def test_conv_transpose_errors(call, error, match):
         (lambda: cnp.fold(np.ones((1, 10, 16)), 6, 3), ValueError, "divisible by the product of kernel_size"),
         (lambda: cnp.fold(np.ones((1, 9, 15)), 6, 3), ValueError, "expected input's last dimension to be 16"),
         (lambda: cnp.fold(np.ones((9,)), 6, 3), ValueError, "fold: expected input of 2"),
-        (lambda: cnp.conv_backward(np.ones((2, 8, 5, 5)), X, W), ValueError,
-         r"grad_output must have the convolution's output shape \(2, 8, 4, 4\)"),
-        (lambda: cnp.conv_backward(np.ones((2, 8, 4)), X, np.ones((8, 4))), ValueError,
-         "expected weight of 3, 4 or 5 dimensions"),
+        (
+            lambda: cnp.conv_backward(np.ones((2, 8, 5, 5)), X, W),
+            ValueError,
+            r"grad_output must have the convolution's output shape \(2, 8, 4, 4\)",
+        ),
+        (
+            lambda: cnp.conv_backward(np.ones((2, 8, 4)), X, np.ones((8, 4))),
+            ValueError,
+            "expected weight of 3, 4 or 5 dimensions",
+        ),
         (lambda: cnp.conv_matrix((2, 6, 6), W), ValueError, "expects input with 4 channels"),
         (lambda: cnp.conv_matrix((6, 6), W), ValueError, "input_shape must be"),
     ],
@@ -120,14 +150,23 @@ def test_unfold_fold_backward_errors(call, error, match):
     [
         (lambda: shapes.conv_output_size(5, 7), ValueError, "larger than the padded input"),
         (lambda: shapes.conv_output_size(5, 3, stride=0), ValueError, "stride"),
-        (lambda: shapes.conv_output_size(5, 3, stride=2, padding="same"), ValueError,
-         "padding='same' is not supported"),
+        (
+            lambda: shapes.conv_output_size(5, 3, stride=2, padding="same"),
+            ValueError,
+            "padding='same' is not supported",
+        ),
         (lambda: shapes.conv_output_size(5, 3, padding=-1), ValueError, "padding must be non-negative"),
         (lambda: shapes.conv_output_size((5, 5), (3, 3, 3)), ValueError, "same length"),
-        (lambda: shapes.conv_transpose_output_size(3, 3, stride=2, output_padding=2), ValueError,
-         "output padding must be smaller"),
-        (lambda: shapes.conv_transpose_output_size(3, 3, padding=-1), ValueError,
-         "padding and output_padding must be non-negative"),
+        (
+            lambda: shapes.conv_transpose_output_size(3, 3, stride=2, output_padding=2),
+            ValueError,
+            "output padding must be smaller",
+        ),
+        (
+            lambda: shapes.conv_transpose_output_size(3, 3, padding=-1),
+            ValueError,
+            "padding and output_padding must be non-negative",
+        ),
         (lambda: shapes.conv_transpose_output_size(3, 3, stride=0), ValueError, "stride"),
         (lambda: cost.conv_params(3, 64, 3, groups=2), ValueError, "in_channels must be divisible by groups"),
         (lambda: cost.conv_params(4, 6, 3, groups=4), ValueError, "out_channels must be divisible by groups"),
@@ -152,26 +191,84 @@ def _public_calls():
     """``(module, name, valid keyword arguments)`` for every public function of the four modules."""
     calls = []
     for m, a in ((cnp, np.ones), (ct, lambda shape: torch.ones(shape, dtype=torch.float64))):
+
         def add(name, **kwargs):
-            calls.append((m, name, kwargs))
+            calls.append((m, name, kwargs))  # noqa: B023 (called only within this iteration)
+
         add("conv1d", input=a((2, 4, 6)), weight=a((8, 4, 3)), bias=a((8,)), stride=1, padding=0, dilation=1, groups=1)
-        add("conv2d", input=a((2, 4, 6, 6)), weight=a((8, 4, 3, 3)), bias=a((8,)), stride=1, padding=0, dilation=1,
-            groups=1)
-        add("conv3d", input=a((1, 2, 4, 4, 4)), weight=a((2, 2, 3, 3, 3)), bias=a((2,)), stride=1, padding=0,
-            dilation=1, groups=1)
+        add(
+            "conv2d",
+            input=a((2, 4, 6, 6)),
+            weight=a((8, 4, 3, 3)),
+            bias=a((8,)),
+            stride=1,
+            padding=0,
+            dilation=1,
+            groups=1,
+        )
+        add(
+            "conv3d",
+            input=a((1, 2, 4, 4, 4)),
+            weight=a((2, 2, 3, 3, 3)),
+            bias=a((2,)),
+            stride=1,
+            padding=0,
+            dilation=1,
+            groups=1,
+        )
         for n in (1, 2, 3):
-            add(f"conv_transpose{n}d", input=a((1, 4, *(3,) * n)), weight=a((4, 3, *(3,) * n)), bias=a((3,)),
-                stride=2, padding=1, output_padding=1, groups=1, dilation=1)
+            add(
+                f"conv_transpose{n}d",
+                input=a((1, 4, *(3,) * n)),
+                weight=a((4, 3, *(3,) * n)),
+                bias=a((3,)),
+                stride=2,
+                padding=1,
+                output_padding=1,
+                groups=1,
+                dilation=1,
+            )
         add("channel_shuffle", input=a((2, 6, 3, 3)), groups=2)
-        add("conv2d_by_groups", input=a((2, 4, 6, 6)), weight=a((8, 2, 3, 3)), bias=a((8,)), stride=1, padding=0,
-            dilation=1, groups=2)
-        add("depthwise_conv2d_by_taps", input=a((2, 3, 6, 6)), weight=a((6, 1, 3, 3)), bias=a((6,)), stride=1,
-            padding=0, dilation=1)
-        add("deform_conv2d", input=a((1, 4, 5, 5)), offset=a((1, 18, 3, 3)), weight=a((6, 4, 3, 3)), bias=a((6,)),
-            stride=1, padding=0, dilation=1, mask=a((1, 9, 3, 3)))
+        add(
+            "conv2d_by_groups",
+            input=a((2, 4, 6, 6)),
+            weight=a((8, 2, 3, 3)),
+            bias=a((8,)),
+            stride=1,
+            padding=0,
+            dilation=1,
+            groups=2,
+        )
+        add(
+            "depthwise_conv2d_by_taps",
+            input=a((2, 3, 6, 6)),
+            weight=a((6, 1, 3, 3)),
+            bias=a((6,)),
+            stride=1,
+            padding=0,
+            dilation=1,
+        )
+        add(
+            "deform_conv2d",
+            input=a((1, 4, 5, 5)),
+            offset=a((1, 18, 3, 3)),
+            weight=a((6, 4, 3, 3)),
+            bias=a((6,)),
+            stride=1,
+            padding=0,
+            dilation=1,
+            mask=a((1, 9, 3, 3)),
+        )
         add("deform_sampling_points", offset=a((1, 18, 3, 3)), kernel_size=3, stride=1, padding=0, dilation=1)
-        add("depthwise_conv2d", input=a((2, 4, 6, 6)), weight=a((8, 1, 3, 3)), bias=a((8,)), stride=1, padding=0,
-            dilation=1)
+        add(
+            "depthwise_conv2d",
+            input=a((2, 4, 6, 6)),
+            weight=a((8, 1, 3, 3)),
+            bias=a((8,)),
+            stride=1,
+            padding=0,
+            dilation=1,
+        )
         add("fold", input=a((1, 9, 16)), output_size=6, kernel_size=3, dilation=1, padding=0, stride=1)
         add("unfold", input=a((1, 2, 6, 6)), kernel_size=3, dilation=1, padding=0, stride=1)
         add("global_avg_pool2d", input=a((2, 4, 5, 5)))
@@ -180,69 +277,196 @@ def _public_calls():
         add("low_rank_kernel", kernel=a((3, 3)), rank=1)
         add("overlap_map", input_size=5, kernel_size=3, stride=2, padding=0, output_padding=0)
         add("pointwise_conv2d", input=a((2, 4, 5, 5)), weight=a((6, 4)), bias=a((6,)))
-        add("resize_conv2d", input=a((1, 2, 3, 3)), weight=a((4, 2, 3, 3)), bias=a((4,)), scale_factor=2,
-            mode="nearest", padding="same")
-        add("separable_conv2d", input=a((1, 3, 6, 6)), depthwise_weight=a((3, 1, 3, 3)),
-            pointwise_weight=a((5, 3, 1, 1)), depthwise_bias=a((3,)), pointwise_bias=a((5,)), stride=1, padding=0,
-            dilation=1)
+        add(
+            "resize_conv2d",
+            input=a((1, 2, 3, 3)),
+            weight=a((4, 2, 3, 3)),
+            bias=a((4,)),
+            scale_factor=2,
+            mode="nearest",
+            padding="same",
+        )
+        add(
+            "separable_conv2d",
+            input=a((1, 3, 6, 6)),
+            depthwise_weight=a((3, 1, 3, 3)),
+            pointwise_weight=a((5, 3, 1, 1)),
+            depthwise_bias=a((3,)),
+            pointwise_bias=a((5,)),
+            stride=1,
+            padding=0,
+            dilation=1,
+        )
         add("separate_kernel", kernel=a((3, 3)), tol=1e-6)
-        add("spatially_separable_conv2d", input=a((1, 2, 6, 6)), column_weight=a((3, 2, 3, 1)),
-            row_weight=a((4, 3, 1, 3)), column_bias=a((3,)), row_bias=a((4,)), stride=1, padding=0, dilation=1,
-            groups=1)
+        add(
+            "spatially_separable_conv2d",
+            input=a((1, 2, 6, 6)),
+            column_weight=a((3, 2, 3, 1)),
+            row_weight=a((4, 3, 1, 3)),
+            column_bias=a((3,)),
+            row_bias=a((4,)),
+            stride=1,
+            padding=0,
+            dilation=1,
+            groups=1,
+        )
         add("squeeze_excitation", input=a((2, 8, 4, 4)), w1=a((2, 8)), b1=a((2,)), w2=a((8, 2)), b2=a((8,)))
         add("stacked_overlap_map", input_size=3, layers=[(3, 2), (3, 2)])
         add("upsample2d", input=a((1, 2, 3, 3)), scale_factor=2, mode="bilinear")
     n = np.ones
     calls += [
         (cnp, "bilinear_interpolate", dict(image=n((3, 3)), y=0.5, x=0.5)),
-        (cnp, "conv2d_naive", dict(input=n((1, 4, 5, 5)), weight=n((8, 4, 3, 3)), bias=n((8,)), stride=1, padding=0,
-                                   dilation=1, groups=1)),
-        (cnp, "conv_backward", dict(grad_output=n((2, 8, 4, 4)), input=n((2, 4, 6, 6)), weight=n((8, 4, 3, 3)),
-                                    stride=1, padding=0, dilation=1, groups=1)),
+        (
+            cnp,
+            "conv2d_naive",
+            dict(
+                input=n((1, 4, 5, 5)), weight=n((8, 4, 3, 3)), bias=n((8,)), stride=1, padding=0, dilation=1, groups=1
+            ),
+        ),
+        (
+            cnp,
+            "conv_backward",
+            dict(
+                grad_output=n((2, 8, 4, 4)),
+                input=n((2, 4, 6, 6)),
+                weight=n((8, 4, 3, 3)),
+                stride=1,
+                padding=0,
+                dilation=1,
+                groups=1,
+            ),
+        ),
         (cnp, "conv_matrix", dict(input_shape=(2, 5, 5), weight=n((3, 2, 3, 3)), stride=1, padding=0, dilation=1)),
-        (cnp, "conv_transpose2d_naive", dict(input=n((1, 4, 3, 3)), weight=n((4, 3, 3, 3)), bias=n((3,)), stride=1,
-                                             padding=0, output_padding=0, groups=1, dilation=1)),
-        (cnp, "deform_conv2d_naive", dict(input=n((1, 2, 4, 4)), offset=n((1, 18, 2, 2)), weight=n((3, 2, 3, 3)),
-                                          bias=n((3,)), stride=1, padding=0, dilation=1, mask=n((1, 9, 2, 2)))),
+        (
+            cnp,
+            "conv_transpose2d_naive",
+            dict(
+                input=n((1, 4, 3, 3)),
+                weight=n((4, 3, 3, 3)),
+                bias=n((3,)),
+                stride=1,
+                padding=0,
+                output_padding=0,
+                groups=1,
+                dilation=1,
+            ),
+        ),
+        (
+            cnp,
+            "deform_conv2d_naive",
+            dict(
+                input=n((1, 2, 4, 4)),
+                offset=n((1, 18, 2, 2)),
+                weight=n((3, 2, 3, 3)),
+                bias=n((3,)),
+                stride=1,
+                padding=0,
+                dilation=1,
+                mask=n((1, 9, 2, 2)),
+            ),
+        ),
         (cnp, "pointwise_conv2d_naive", dict(input=n((2, 4, 3, 3)), weight=n((6, 4)), bias=n((6,)))),
         (cnp, "shuffle_permutation", dict(channels=6, groups=2)),
         (shapes, "conv_input_sizes", dict(output_size=3, kernel_size=3, stride=2, padding=1, dilation=1)),
         (shapes, "conv_output_size", dict(input_size=7, kernel_size=3, stride=2, padding=1, dilation=1)),
         (shapes, "conv_relationship", dict(input_size=7, kernel_size=3, stride=2, padding=1, dilation=1)),
-        (shapes, "conv_transpose_output_size", dict(input_size=3, kernel_size=3, stride=2, padding=1,
-                                                    output_padding=1, dilation=1)),
+        (
+            shapes,
+            "conv_transpose_output_size",
+            dict(input_size=3, kernel_size=3, stride=2, padding=1, output_padding=1, dilation=1),
+        ),
         (shapes, "effective_kernel_size", dict(kernel_size=3, dilation=2)),
         (shapes, "output_padding_choices", dict(stride=2, dilation=1)),
         (shapes, "receptive_field", dict(layers=[(3, 1), (3, 2, 2)])),
         (shapes, "transposed_equivalent", dict(input_size=7, kernel_size=3, stride=2, padding=1, dilation=1)),
     ]
-    fill = dict(input_size=8, in_channels=4, out_channels=4, kernel_size=3, num_features=4, channels=32,
-                spatial_size=7, layers=[(4, 4, 3), (4, 8, 1)], mid_channels=4, ndim=2, num_layers=2,
-                growth_rate=4)
+    fill = dict(
+        input_size=8,
+        in_channels=4,
+        out_channels=4,
+        kernel_size=3,
+        num_features=4,
+        channels=32,
+        spatial_size=7,
+        layers=[(4, 4, 3), (4, 8, 1)],
+        mid_channels=4,
+        ndim=2,
+        num_layers=2,
+        growth_rate=4,
+    )
     for name in cost.__all__:
         function = getattr(cost, name)
         if callable(function):
-            kwargs = {p.name: fill[p.name] if p.default in (inspect.Parameter.empty, None) else p.default
-                      for p in inspect.signature(function).parameters.values()}
+            kwargs = {
+                p.name: fill[p.name] if p.default in (inspect.Parameter.empty, None) else p.default
+                for p in inspect.signature(function).parameters.values()
+            }
             if name == "layer_table":
                 kwargs.update(in_channels=32, out_channels=32)
             calls.append((cost, name, kwargs))
     calls += [
         (ct, "Bottleneck", dict(in_channels=8, mid_channels=4, out_channels=8, stride=1, groups=1)),
         (ct, "Conv2Plus1d", dict(in_channels=4, out_channels=4, kernel_size=3, stride=1, padding=0, mid_channels=4)),
-        (ct, "DeformConv2d", dict(in_channels=4, out_channels=4, kernel_size=3, stride=1, padding=0, dilation=1,
-                                  groups=1, offset_groups=1, bias=True, modulated=False)),
-        (ct, "DepthwiseSeparableConv2d", dict(in_channels=4, out_channels=4, kernel_size=3, stride=1, padding=0,
-                                              dilation=1, depth_multiplier=1, bias=True)),
+        (
+            ct,
+            "DeformConv2d",
+            dict(
+                in_channels=4,
+                out_channels=4,
+                kernel_size=3,
+                stride=1,
+                padding=0,
+                dilation=1,
+                groups=1,
+                offset_groups=1,
+                bias=True,
+                modulated=False,
+            ),
+        ),
+        (
+            ct,
+            "DepthwiseSeparableConv2d",
+            dict(
+                in_channels=4,
+                out_channels=4,
+                kernel_size=3,
+                stride=1,
+                padding=0,
+                dilation=1,
+                depth_multiplier=1,
+                bias=True,
+            ),
+        ),
         (ct, "GlobalDepthwiseConv2d", dict(channels=4, spatial_size=7, bias=False)),
         (ct, "InceptionBlock", dict(in_channels=8, ch1x1=2, ch3x3red=2, ch3x3=2, ch5x5red=2, ch5x5=2, pool_proj=2)),
         (ct, "ResNeXtBlock", dict(in_channels=8, bottleneck_channels=8, out_channels=8, cardinality=2, stride=1)),
-        (ct, "ResizeConv2d", dict(in_channels=2, out_channels=2, kernel_size=3, scale_factor=2, mode="nearest",
-                                  padding="same", bias=True)),
-        (ct, "ShuffleNetUnit", dict(in_channels=12, out_channels=12, groups=3, stride=1, bottleneck_channels=3,
-                                    first_groups=3)),
-        (ct, "SpatiallySeparableConv2d", dict(in_channels=4, out_channels=4, kernel_size=3, stride=1, padding=0,
-                                              dilation=1, mid_channels=4, groups=1, bias=True)),
+        (
+            ct,
+            "ResizeConv2d",
+            dict(
+                in_channels=2, out_channels=2, kernel_size=3, scale_factor=2, mode="nearest", padding="same", bias=True
+            ),
+        ),
+        (
+            ct,
+            "ShuffleNetUnit",
+            dict(in_channels=12, out_channels=12, groups=3, stride=1, bottleneck_channels=3, first_groups=3),
+        ),
+        (
+            ct,
+            "SpatiallySeparableConv2d",
+            dict(
+                in_channels=4,
+                out_channels=4,
+                kernel_size=3,
+                stride=1,
+                padding=0,
+                dilation=1,
+                mid_channels=4,
+                groups=1,
+                bias=True,
+            ),
+        ),
         (ct, "SqueezeExcitation", dict(channels=32, reduction=16)),
         (ct, "BasicBlock", dict(in_channels=8, out_channels=8, stride=1, shortcut=True)),
         (ct, "DenseLayer", dict(in_channels=8, growth_rate=4, bn_size=4)),
@@ -251,17 +475,33 @@ def _public_calls():
         (ct, "basic_block_net", dict(num_blocks=2, channels=4, in_channels=1, num_classes=2, shortcut=True)),
         (ct, "resnet", dict(layers=(1, 1, 1, 1), num_classes=10, in_channels=3)),
         (ct, "resnet18", dict(num_classes=10)),
-        (ct, "densenet", dict(block_config=(1, 1), growth_rate=4, num_init_features=8, bn_size=2, compression=0.5,
-                              num_classes=10, in_channels=3)),
+        (
+            ct,
+            "densenet",
+            dict(
+                block_config=(1, 1),
+                growth_rate=4,
+                num_init_features=8,
+                bn_size=2,
+                compression=0.5,
+                num_classes=10,
+                in_channels=3,
+            ),
+        ),
         (ct, "densenet121", dict(num_classes=10)),
     ]
-    for m, a, state in ((cnp, np.ones, _state), (ct, lambda shape: torch.ones(shape, dtype=torch.float64),
-                                                     lambda module: module.double().state_dict())):
+    for m, a, state in (
+        (cnp, np.ones, _state),
+        (ct, lambda shape: torch.ones(shape, dtype=torch.float64), lambda module: module.double().state_dict()),
+    ):
         block, layer = state(ct.BasicBlock(4, 4)), state(ct.DenseLayer(4, 2, 2))
         calls += [
             # weight is optional here, unlike a convolution's: tests/test_connections.py checks its errors.
-            (m, "batch_norm", dict(input=a((2, 4, 3, 3)), running_mean=a((4,)), running_var=a((4,)), bias=a((4,)),
-                                   eps=1e-5)),
+            (
+                m,
+                "batch_norm",
+                dict(input=a((2, 4, 3, 3)), running_mean=a((4,)), running_var=a((4,)), bias=a((4,)), eps=1e-5),
+            ),
             (m, "residual_block", dict(input=a((2, 4, 5, 5)), params=block, stride=1, shortcut=True, eps=1e-5)),
             (m, "dense_layer", dict(input=a((2, 4, 5, 5)), params=layer, eps=1e-5)),
             (m, "dense_block", dict(input=a((2, 4, 5, 5)), layers=[layer], eps=1e-5)),
@@ -275,8 +515,12 @@ PUBLIC_CALLS = _public_calls()
 
 def test_every_public_function_is_swept():
     swept = {(m.__name__, name) for m, name, _ in PUBLIC_CALLS}
-    public = {(m.__name__, name) for m in (cnp, ct, shapes, cost) for name in m.__all__
-              if inspect.isfunction(getattr(m, name)) or inspect.isclass(getattr(m, name))}
+    public = {
+        (m.__name__, name)
+        for m in (cnp, ct, shapes, cost)
+        for name in m.__all__
+        if inspect.isfunction(getattr(m, name)) or inspect.isclass(getattr(m, name))
+    }
     public -= {("conv_tutorial.shapes", "TransposedEquivalent")}  # a result type, not a function
     assert public <= swept, f"not swept: {sorted(public - swept)}"
 
@@ -286,8 +530,11 @@ def _bad_values(module, name, value, optional):
     either = (TypeError, ValueError)
     if isinstance(value, (np.ndarray, torch.Tensor)):
         rank6 = np.ones((1,) * 6) if module is cnp else torch.ones((1,) * 6)
-        bad = [("abc", TypeError), ([[1.0, 2.0], [3.0]], ValueError if module is cnp else TypeError),
-               (rank6, ValueError)]
+        bad = [
+            ("abc", TypeError),
+            ([[1.0, 2.0], [3.0]], ValueError if module is cnp else TypeError),
+            (rank6, ValueError),
+        ]
         return bad if name in OPTIONAL_ARRAYS else [(None, TypeError), *bad]
     if isinstance(value, dict):  # the parameters of a block, by name
         return [(None, TypeError), (1.5, TypeError), ("abc", TypeError), ({}, ValueError)]
@@ -303,8 +550,11 @@ def _bad_values(module, name, value, optional):
     return bad if optional else [*bad, (None, TypeError)]
 
 
-@pytest.mark.parametrize(("module", "name", "kwargs"), PUBLIC_CALLS,
-                         ids=[f"{m.__name__.split('.')[-1]}.{name}" for m, name, _ in PUBLIC_CALLS])
+@pytest.mark.parametrize(
+    ("module", "name", "kwargs"),
+    PUBLIC_CALLS,
+    ids=[f"{m.__name__.split('.')[-1]}.{name}" for m, name, _ in PUBLIC_CALLS],
+)
 def test_bad_arguments_get_a_clear_error_naming_them(module, name, kwargs):
     function = getattr(module, name)
     function(**kwargs)  # the valid call works
@@ -331,8 +581,11 @@ def test_bad_arguments_get_a_clear_error_naming_them(module, name, kwargs):
 @pytest.mark.parametrize("backend", [cnp, ct])
 @pytest.mark.parametrize("name", ["input", "weight"])
 def test_none_array_is_a_type_error_naming_it(backend, name):
-    x, w = (np.ones((1, 2, 5, 5)), np.ones((3, 2, 3, 3))) if backend is cnp else (torch.ones(1, 2, 5, 5),
-                                                                                   torch.ones(3, 2, 3, 3))
+    x, w = (
+        (np.ones((1, 2, 5, 5)), np.ones((3, 2, 3, 3)))
+        if backend is cnp
+        else (torch.ones(1, 2, 5, 5), torch.ones(3, 2, 3, 3))
+    )
     args = {"input": x, "weight": w, name: None}
     with pytest.raises(TypeError, match=f"^{name} must be "):
         backend.conv2d(**args)
@@ -356,10 +609,17 @@ def test_torch_tensor_that_requires_grad_is_refused_by_numpy_with_the_fix(name):
     np.testing.assert_array_equal(cnp.conv2d(**args), expected)  # a plain CPU tensor is read as an array
 
 
-@pytest.mark.parametrize("call", [lambda t: cnp.unfold(t, 2), lambda t: cnp.channel_shuffle(t, 2),
-                                  lambda t: cnp.upsample2d(t), lambda t: cnp.global_avg_pool2d(t),
-                                  lambda t: cnp.separate_kernel(t[0, 0]), lambda t: cnp.bilinear_interpolate(t[0, 0],
-                                                                                                             0, 0)])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda t: cnp.unfold(t, 2),
+        lambda t: cnp.channel_shuffle(t, 2),
+        lambda t: cnp.upsample2d(t),
+        lambda t: cnp.global_avg_pool2d(t),
+        lambda t: cnp.separate_kernel(t[0, 0]),
+        lambda t: cnp.bilinear_interpolate(t[0, 0], 0, 0),
+    ],
+)
 def test_torch_tensors_numpy_cannot_read_are_refused_everywhere(call):
     with pytest.raises(TypeError, match=r"\.detach\(\)"):
         call(torch.ones(1, 2, 4, 4, requires_grad=True))
@@ -373,27 +633,35 @@ def test_separate_kernel_float16_nan_and_tol(backend):
     half = np.array(sobel, dtype=np.float16) if backend is cnp else torch.tensor(sobel, dtype=torch.float16)
     column, row = backend.separate_kernel(half)  # the SVD runs in float32; the factors are float16
     assert column.dtype == half.dtype and row.dtype == half.dtype
-    np.testing.assert_allclose(np.outer(np.asarray(column, dtype=float), np.asarray(row, dtype=float)), sobel,
-                               atol=1e-2)
+    np.testing.assert_allclose(
+        np.outer(np.asarray(column, dtype=float), np.asarray(row, dtype=float)), sobel, atol=1e-2
+    )
     approximation, _ = backend.low_rank_kernel(half, 1)
     assert approximation.dtype == half.dtype
     nan = half * float("nan")
     for function in (lambda k: backend.separate_kernel(k), lambda k: backend.low_rank_kernel(k, 1)):
         with pytest.raises(ValueError, match="kernel must be finite"):
             function(nan)
-    for tol, error, match in [("0.1", TypeError, "tol must be a real number"), (True, TypeError, "tol must be"),
-                              ((1, 2), TypeError, "tol must be"), (float("nan"), ValueError, "tol must be a number"),
-                              (-1.0, ValueError, "tol must be at least 0")]:
+    for tol, error, match in [
+        ("0.1", TypeError, "tol must be a real number"),
+        (True, TypeError, "tol must be"),
+        ((1, 2), TypeError, "tol must be"),
+        (float("nan"), ValueError, "tol must be a number"),
+        (-1.0, ValueError, "tol must be at least 0"),
+    ]:
         with pytest.raises(error, match=match):
             backend.separate_kernel(half, tol=tol)
 
 
 def test_bilinear_interpolate_coordinates():
     image = np.arange(4.0).reshape(2, 2)
-    for y, x, error, match in [(math.nan, 0.5, ValueError, "y must be a number, not NaN"),
-                               (0.5, math.nan, ValueError, "x must be a number, not NaN"),
-                               (None, 0.5, TypeError, "y must be a real number"), (0.5, "1", TypeError, "x must be"),
-                               (0.5, (1, 2), TypeError, "x must be")]:
+    for y, x, error, match in [
+        (math.nan, 0.5, ValueError, "y must be a number, not NaN"),
+        (0.5, math.nan, ValueError, "x must be a number, not NaN"),
+        (None, 0.5, TypeError, "y must be a real number"),
+        (0.5, "1", TypeError, "x must be"),
+        (0.5, (1, 2), TypeError, "x must be"),
+    ]:
         with pytest.raises(error, match=match):
             cnp.bilinear_interpolate(image, y, x)
     with pytest.raises(ValueError, match=r"expected image of shape \(H, W\)"):
@@ -414,54 +682,60 @@ def test_non_integer_sizes_are_type_errors():
     assert cnp.shuffle_permutation(np.int64(6), 3).tolist() == [0, 2, 4, 1, 3, 5]  # NumPy ints are ints
 
 
-@pytest.mark.parametrize(("call", "match"), [
-    (lambda: shapes.effective_kernel_size(0), "kernel_size and dilation must be positive"),
-    (lambda: shapes.effective_kernel_size(3, dilation=-1), "kernel_size and dilation must be positive"),
-    (lambda: shapes.conv_output_size(0, 1, padding=1), "input_size must be positive, got input_size=0"),
-    (lambda: shapes.conv_output_size(5, 3, padding="full"), "padding must be an int, a tuple, 'valid' or 'same'"),
-    (lambda: shapes.conv_transpose_output_size(0, 3), "input_size must be positive"),
-    (lambda: shapes.conv_transpose_output_size(1, 1, padding=1), "output size is too small"),
-    (lambda: cost.conv_params(3, 8, 0), "kernel_size must be positive, got kernel_size=0"),
-    (lambda: cost.conv_params(3, 8, (3, -1)), "kernel_size must be positive"),
-    (lambda: cost.conv_macs(8, 3, 8, 3, dilation=0), "dilation must be positive"),
-    (lambda: cost.deform_conv_params(4, 4, 0), "kernel_size must be positive"),
-    (lambda: cost.conv2plus1d_mid_channels(4, 4, 0), "kernel_size must be positive"),
-    (lambda: cost.conv2plus1d_params(4, 4, (3, 0, 3)), "kernel_size must be positive"),
-    (lambda: cost.conv2plus1d_macs(8, 4, 4, 0), "kernel_size must be positive"),
-    (lambda: cost.conv2plus1d_bytes(8, 4, 4, -3), "kernel_size must be positive"),
-    (lambda: ct.Conv2Plus1d(4, 4, 0), "kernel_size must be positive"),
-    (lambda: cost.conv_macs(8, 3, 8, 3, ndim=4), "ndim must be 1, 2 or 3"),
-])
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        (lambda: shapes.effective_kernel_size(0), "kernel_size and dilation must be positive"),
+        (lambda: shapes.effective_kernel_size(3, dilation=-1), "kernel_size and dilation must be positive"),
+        (lambda: shapes.conv_output_size(0, 1, padding=1), "input_size must be positive, got input_size=0"),
+        (lambda: shapes.conv_output_size(5, 3, padding="full"), "padding must be an int, a tuple, 'valid' or 'same'"),
+        (lambda: shapes.conv_transpose_output_size(0, 3), "input_size must be positive"),
+        (lambda: shapes.conv_transpose_output_size(1, 1, padding=1), "output size is too small"),
+        (lambda: cost.conv_params(3, 8, 0), "kernel_size must be positive, got kernel_size=0"),
+        (lambda: cost.conv_params(3, 8, (3, -1)), "kernel_size must be positive"),
+        (lambda: cost.conv_macs(8, 3, 8, 3, dilation=0), "dilation must be positive"),
+        (lambda: cost.deform_conv_params(4, 4, 0), "kernel_size must be positive"),
+        (lambda: cost.conv2plus1d_mid_channels(4, 4, 0), "kernel_size must be positive"),
+        (lambda: cost.conv2plus1d_params(4, 4, (3, 0, 3)), "kernel_size must be positive"),
+        (lambda: cost.conv2plus1d_macs(8, 4, 4, 0), "kernel_size must be positive"),
+        (lambda: cost.conv2plus1d_bytes(8, 4, 4, -3), "kernel_size must be positive"),
+        (lambda: ct.Conv2Plus1d(4, 4, 0), "kernel_size must be positive"),
+        (lambda: cost.conv_macs(8, 3, 8, 3, ndim=4), "ndim must be 1, 2 or 3"),
+    ],
+)
 def test_impossible_layers_are_refused_rather_than_priced(call, match):
     with pytest.raises(ValueError, match=match):
         call()
 
 
-@pytest.mark.parametrize(("call", "name"), [
-    # The hand-written checks of cost and of the torch blocks, now one helper: a float is a TypeError.
-    (lambda: cost.conv_params(3.0, 8, 3), "in_channels"),
-    (lambda: cost.conv_params(3, 8, 3, groups=1.0), "groups"),
-    (lambda: cost.batch_norm_params(4.0), "num_features"),
-    (lambda: cost.conv2plus1d_params(4, 4, 3, mid_channels=2.5), "mid_channels"),
-    (lambda: cost.squeeze_excitation_params(32, 4.0), "reduction"),
-    (lambda: cost.conv_bytes(8, 4, 4, 3, batch=1.0), "batch"),
-    (lambda: cost.conv_bytes(8, 4, 4, 3, itemsize=4.0), "itemsize"),
-    (lambda: cost.deform_conv_params(4, 4, 3, offset_groups=1.0), "offset_groups"),
-    (lambda: cost.layer_table(8, 32, 32, frames=8.0), "frames"),
-    (lambda: cost.depthwise_conv_params(4, 3, depth_multiplier=2.0), "depth_multiplier"),
-    (lambda: cost.conv_params(3, 8, 3, ndim=2.0), "ndim"),
-    (lambda: ct.SqueezeExcitation(32.0), "channels"),
-    (lambda: ct.GlobalDepthwiseConv2d(4.0, 7), "channels"),
-    (lambda: ct.DeformConv2d(4.0, 4, 3), "in_channels"),
-    (lambda: ct.Bottleneck(8, 4.0, 8), "mid_channels"),
-    (lambda: ct.ResNeXtBlock(8, 8, 8, cardinality=2.0), "cardinality"),
-    (lambda: ct.ShuffleNetUnit(12, 12, groups=3.0), "groups"),
-    (lambda: ct.ShuffleNetUnit(12, 12, stride=1.0), "stride"),
-    (lambda: ct.InceptionBlock(8.0, 2, 2, 2, 2, 2, 2), "in_channels"),
-    (lambda: ct.DepthwiseSeparableConv2d(4, 4.0, 3), "out_channels"),
-    (lambda: ct.SpatiallySeparableConv2d(4, 4, 3, groups=1.0), "groups"),
-    (lambda: ct.ResizeConv2d(2.0, 2, 3), "in_channels"),
-])
+@pytest.mark.parametrize(
+    ("call", "name"),
+    [
+        # The hand-written checks of cost and of the torch blocks, now one helper: a float is a TypeError.
+        (lambda: cost.conv_params(3.0, 8, 3), "in_channels"),
+        (lambda: cost.conv_params(3, 8, 3, groups=1.0), "groups"),
+        (lambda: cost.batch_norm_params(4.0), "num_features"),
+        (lambda: cost.conv2plus1d_params(4, 4, 3, mid_channels=2.5), "mid_channels"),
+        (lambda: cost.squeeze_excitation_params(32, 4.0), "reduction"),
+        (lambda: cost.conv_bytes(8, 4, 4, 3, batch=1.0), "batch"),
+        (lambda: cost.conv_bytes(8, 4, 4, 3, itemsize=4.0), "itemsize"),
+        (lambda: cost.deform_conv_params(4, 4, 3, offset_groups=1.0), "offset_groups"),
+        (lambda: cost.layer_table(8, 32, 32, frames=8.0), "frames"),
+        (lambda: cost.depthwise_conv_params(4, 3, depth_multiplier=2.0), "depth_multiplier"),
+        (lambda: cost.conv_params(3, 8, 3, ndim=2.0), "ndim"),
+        (lambda: ct.SqueezeExcitation(32.0), "channels"),
+        (lambda: ct.GlobalDepthwiseConv2d(4.0, 7), "channels"),
+        (lambda: ct.DeformConv2d(4.0, 4, 3), "in_channels"),
+        (lambda: ct.Bottleneck(8, 4.0, 8), "mid_channels"),
+        (lambda: ct.ResNeXtBlock(8, 8, 8, cardinality=2.0), "cardinality"),
+        (lambda: ct.ShuffleNetUnit(12, 12, groups=3.0), "groups"),
+        (lambda: ct.ShuffleNetUnit(12, 12, stride=1.0), "stride"),
+        (lambda: ct.InceptionBlock(8.0, 2, 2, 2, 2, 2, 2), "in_channels"),
+        (lambda: ct.DepthwiseSeparableConv2d(4, 4.0, 3), "out_channels"),
+        (lambda: ct.SpatiallySeparableConv2d(4, 4, 3, groups=1.0), "groups"),
+        (lambda: ct.ResizeConv2d(2.0, 2, 3), "in_channels"),
+    ],
+)
 def test_a_float_where_an_int_belongs_is_a_type_error(call, name):
     with pytest.raises(TypeError, match=rf"{name} must be an int, got {name}="):
         call()
@@ -495,9 +769,11 @@ def test_module_arguments_are_checked_when_the_module_is_built():
 
 
 def test_importing_the_torch_backend_without_torch_says_how_to_install_it():
-    script = ("import sys; sys.modules['torch'] = None\n"
-              "import conv_tutorial.numpy, conv_tutorial.shapes, conv_tutorial.cost  # these need no torch\n"
-              "try:\n    import conv_tutorial.torch\n"
-              "except ImportError as error:\n    print(error)\n")
+    script = (
+        "import sys; sys.modules['torch'] = None\n"
+        "import conv_tutorial.numpy, conv_tutorial.shapes, conv_tutorial.cost  # these need no torch\n"
+        "try:\n    import conv_tutorial.torch\n"
+        "except ImportError as error:\n    print(error)\n"
+    )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert "conv_tutorial.torch needs PyTorch" in result.stdout and "pip install torch" in result.stdout

@@ -22,10 +22,14 @@ def test_skips_cleanly_without_cuda(tmp_path, capsys):
 
 
 def test_table_gives_each_operation_its_geometric_mean_and_worst_layer():
-    bench = {"meta": {"torch": "2.x", "torch_device": "cuda", "batch": 8, "repeats": 3},
-             "measurements": [{"op": "conv2d", "layer": "a", "ratio": 2.0},
-                              {"op": "conv2d", "layer": "b", "ratio": 8.0},
-                              {"op": "conv3d", "layer": "c", "ratio": 0.5}]}
+    bench = {
+        "meta": {"torch": "2.x", "torch_device": "cuda", "batch": 8, "repeats": 3},
+        "measurements": [
+            {"op": "conv2d", "layer": "a", "ratio": 2.0},
+            {"op": "conv2d", "layer": "b", "ratio": 8.0},
+            {"op": "conv3d", "layer": "c", "ratio": 0.5},
+        ],
+    }
     table = gpu_check._table(bench).splitlines()
     assert table[-2:] == ["| conv2d | 2 | 4.00 | b | 8.00 |", "| conv3d | 1 | 0.50 | c | 0.50 |"]
     assert "on cuda, batch 8" in table[0]

@@ -126,17 +126,18 @@ def test_resnext_32x4d_template_and_parameter_count():
     """conv2 of ResNeXt-50 (32x4d), Xie et al. Table 1: [1x1, 128; 3x3, 128, C=32; 1x1, 256]."""
     block = ct.ResNeXtBlock(256, 128, 256, cardinality=32)
     assert tuple(block.reduce.weight.shape) == (128, 256, 1, 1)
-    assert tuple(block.conv.weight.shape) == (128, 4, 3, 3) and block.conv.groups == 32   # d = 4 per group
+    assert tuple(block.conv.weight.shape) == (128, 4, 3, 3) and block.conv.groups == 32  # d = 4 per group
     assert tuple(block.expand.weight.shape) == (256, 128, 1, 1)
     cardinality, d = 32, 4
-    assert _conv_weights(block) == cardinality * (256 * d + 3 * 3 * d * d + d * 256) == 70_144   # the paper's ~70k
+    assert _conv_weights(block) == cardinality * (256 * d + 3 * 3 * d * d + d * 256) == 70_144  # the paper's ~70k
     layers = [(256, 128, 1), (128, 128, 3, 1, 1, 1, 32), (128, 256, 1)]
     assert _conv_weights(block) == cost.stack_params(layers, bias=False)
     total = cost.stack_params(layers, bias=False) + sum(cost.batch_norm_params(c) for c in (128, 128, 256))
     assert sum(p.numel() for p in block.parameters()) == total
     # Misreading the cardinality as the group width (groups=4) gives a different, larger layer.
-    assert (cost.conv_params(128, 128, 3, groups=4, bias=False)
-            == 8 * cost.conv_params(128, 128, 3, groups=32, bias=False))
+    assert cost.conv_params(128, 128, 3, groups=4, bias=False) == 8 * cost.conv_params(
+        128, 128, 3, groups=32, bias=False
+    )
 
 
 @pytest.mark.parametrize("stride", [1, 2])
@@ -150,8 +151,14 @@ def test_resnext_block_is_its_functional_composition(stride):
     x = torch.randn(2, 16, 7, 7, dtype=F64)
 
     def conv_bn(m, t):
-        return F.batch_norm(F.conv2d(t, m.weight, stride=m.stride, padding=m.padding, groups=m.groups),
-                            m.norm.running_mean, m.norm.running_var, m.norm.weight, m.norm.bias, eps=m.norm.eps)
+        return F.batch_norm(
+            F.conv2d(t, m.weight, stride=m.stride, padding=m.padding, groups=m.groups),
+            m.norm.running_mean,
+            m.norm.running_var,
+            m.norm.weight,
+            m.norm.bias,
+            eps=m.norm.eps,
+        )
 
     out = F.relu(conv_bn(block.reduce, x))
     out = F.relu(conv_bn(block.conv, out))
@@ -176,15 +183,18 @@ def test_shufflenet_unit_is_its_functional_composition(c_in, c_out, groups, stri
     x = torch.randn(2, c_in, 6, 6, dtype=F64)
 
     def conv_bn(m, t):
-        return F.batch_norm(F.conv2d(t, m.weight, stride=m.stride, padding=m.padding, groups=m.groups),
-                            m.norm.running_mean, m.norm.running_var, m.norm.weight, m.norm.bias, eps=m.norm.eps)
+        return F.batch_norm(
+            F.conv2d(t, m.weight, stride=m.stride, padding=m.padding, groups=m.groups),
+            m.norm.running_mean,
+            m.norm.running_var,
+            m.norm.weight,
+            m.norm.bias,
+            eps=m.norm.eps,
+        )
 
     out = nn.ChannelShuffle(groups)(F.relu(conv_bn(unit.reduce, x)))
     out = conv_bn(unit.expand, conv_bn(unit.depthwise, out))
-    if stride == 1:
-        reference = F.relu(x + out)
-    else:
-        reference = F.relu(torch.cat([F.avg_pool2d(x, 3, 2, 1), out], dim=1))
+    reference = F.relu(x + out) if stride == 1 else F.relu(torch.cat([F.avg_pool2d(x, 3, 2, 1), out], dim=1))
     assert_close_to_reference(unit(x), reference)
     mid = c_out // 4
     assert unit.depthwise.groups == mid and unit.reduce.groups == groups == unit.expand.groups
@@ -222,8 +232,14 @@ def test_256_to_256_3x3_with_8_groups():
     assert cost.conv_params(256, 256, 3, groups=8, bias=False) == 73_728 == 589_824 // 8
 
 
-@given(st.sampled_from([1, 2, 4, 8]), st.integers(1, 6), st.integers(1, 6), st.integers(1, 3), st.integers(1, 2),
-       st.integers(4, 9))
+@given(
+    st.sampled_from([1, 2, 4, 8]),
+    st.integers(1, 6),
+    st.integers(1, 6),
+    st.integers(1, 3),
+    st.integers(1, 2),
+    st.integers(4, 9),
+)
 def test_memory_access_cost_counts_input_output_and_weights(groups, a, b, k, stride, size):
     c_in, c_out = groups * a, groups * b
     x = torch.zeros(1, c_in, size, size)
@@ -238,10 +254,10 @@ def test_memory_access_cost_is_shufflenet_v2s_formula(groups, a, b, hw_side):
     c1, c2, h = groups * a, groups * b, hw_side
     hw = h * h
     mac = cost.memory_access_cost(h, c1, c2, 1, groups=groups)
-    flops_b = cost.conv_macs(h, c1, c2, 1, groups=groups)          # the paper's B = hw c1 c2 / g
+    flops_b = cost.conv_macs(h, c1, c2, 1, groups=groups)  # the paper's B = hw c1 c2 / g
     assert mac == hw * (c1 + c2) + c1 * c2 // groups
-    assert mac * c1 * hw == hw * c1 * c1 * hw + flops_b * groups * hw + flops_b * c1   # times c1 hw: exact ints
-    if groups == 1:                                                   # G1: MAC >= 2 sqrt(hw B) + B / hw
+    assert mac * c1 * hw == hw * c1 * c1 * hw + flops_b * groups * hw + flops_b * c1  # times c1 hw: exact ints
+    if groups == 1:  # G1: MAC >= 2 sqrt(hw B) + B / hw
         assert mac >= 2 * math.sqrt(hw * flops_b) + flops_b / hw - 1e-9
 
 
@@ -263,34 +279,55 @@ X = np.ones((2, 6, 4, 4))
     ("call", "error", "match"),
     [
         (lambda: cnp.conv2d(X, np.ones((8, 2, 3, 3)), groups=4), ValueError, "in_channels must be divisible by groups"),
-        (lambda: cnp.conv2d(X, np.ones((5, 2, 3, 3)), groups=3), ValueError,
-         "out_channels must be divisible by groups"),
+        (
+            lambda: cnp.conv2d(X, np.ones((5, 2, 3, 3)), groups=3),
+            ValueError,
+            "out_channels must be divisible by groups",
+        ),
         (lambda: cnp.conv2d(X, np.ones((6, 3, 3, 3)), groups=3), ValueError, r"weight.shape\[1\] \* groups"),
-        (lambda: cnp.conv2d_by_groups(X, np.ones((8, 2, 3, 3)), groups=4), ValueError,
-         "in_channels must be divisible by groups"),
+        (
+            lambda: cnp.conv2d_by_groups(X, np.ones((8, 2, 3, 3)), groups=4),
+            ValueError,
+            "in_channels must be divisible by groups",
+        ),
         (lambda: cnp.conv2d_by_groups(X, np.ones((6, 2, 3, 3)), groups=0), ValueError, "groups must be positive"),
-        (lambda: cnp.channel_shuffle(X, 4), ValueError,
-         r"number of channels must be divisible by groups, got 6 channels .* groups=4"),
+        (
+            lambda: cnp.channel_shuffle(X, 4),
+            ValueError,
+            r"number of channels must be divisible by groups, got 6 channels .* groups=4",
+        ),
         (lambda: cnp.channel_shuffle(X, 0), ValueError, "groups must be positive, got groups=0"),
         (lambda: cnp.channel_shuffle(X, 2.0), TypeError, "groups must be an int"),
         (lambda: cnp.channel_shuffle(np.ones((2, 6)), 2), ValueError, r"at least 3 dimensions .* shape \(2, 6\)"),
         (lambda: cnp.channel_shuffle(X.astype(complex), 2), TypeError, "input must be real"),
         (lambda: cnp.shuffle_permutation(10, 4), ValueError, "number of channels must be divisible by groups"),
-        (lambda: ct.channel_shuffle(torch.ones(2, 6, 4, 4), 4), ValueError,
-         "number of channels must be divisible by groups"),
+        (
+            lambda: ct.channel_shuffle(torch.ones(2, 6, 4, 4), 4),
+            ValueError,
+            "number of channels must be divisible by groups",
+        ),
         (lambda: ct.channel_shuffle(torch.ones(2, 6), 2), ValueError, "at least 3 dimensions"),
         (lambda: ct.channel_shuffle(X, 2), TypeError, "input must be a torch.Tensor"),
-        (lambda: ct.conv2d(torch.ones(2, 6, 4, 4), torch.ones(8, 2, 3, 3), groups=4), ValueError,
-         "in_channels must be divisible by groups"),
-        (lambda: ct.ResNeXtBlock(256, 100, 256, cardinality=32), ValueError,
-         "bottleneck_channels must be divisible by cardinality, got bottleneck_channels=100 and cardinality=32"),
+        (
+            lambda: ct.conv2d(torch.ones(2, 6, 4, 4), torch.ones(8, 2, 3, 3), groups=4),
+            ValueError,
+            "in_channels must be divisible by groups",
+        ),
+        (
+            lambda: ct.ResNeXtBlock(256, 100, 256, cardinality=32),
+            ValueError,
+            "bottleneck_channels must be divisible by cardinality, got bottleneck_channels=100 and cardinality=32",
+        ),
         (lambda: ct.ResNeXtBlock(256, 128, 256, cardinality=0), ValueError, "cardinality must be a positive int"),
         (lambda: ct.ShuffleNetUnit(24, 48, groups=3, stride=1), ValueError, "out_channels must equal in_channels"),
         (lambda: ct.ShuffleNetUnit(24, 24, groups=3, stride=2), ValueError, "out_channels must exceed in_channels"),
         (lambda: ct.ShuffleNetUnit(24, 24, groups=3, stride=3), ValueError, "stride must be 1 or 2"),
         (lambda: ct.ShuffleNetUnit(32, 32, groups=3), ValueError, "bottleneck_channels must be divisible by groups"),
-        (lambda: ct.ShuffleNetUnit(24, 44, groups=3, stride=2, bottleneck_channels=12), ValueError,
-         r"produces 20 channels \(out_channels - in_channels\), which must be divisible by groups=3"),
+        (
+            lambda: ct.ShuffleNetUnit(24, 44, groups=3, stride=2, bottleneck_channels=12),
+            ValueError,
+            r"produces 20 channels \(out_channels - in_channels\), which must be divisible by groups=3",
+        ),
         (lambda: cost.memory_access_cost(56, 6, 8, 1, groups=4), ValueError, "in_channels must be divisible by groups"),
     ],
 )

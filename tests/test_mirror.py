@@ -38,9 +38,11 @@ NUMPY_ONLY = {
 }
 
 #: Functions only the torch backend has besides its nn.Modules, and why.
-TORCH_ONLY = {name: "builds a whole network of nn.Modules (torchvision's ResNet and DenseNet, chapter 15's plain "
-                    "and residual stacks); the NumPy blocks run inference on its weights"
-              for name in ("resnet", "resnet18", "densenet", "densenet121", "basic_block_net")}
+TORCH_ONLY = {
+    name: "builds a whole network of nn.Modules (torchvision's ResNet and DenseNet, chapter 15's plain "
+    "and residual stacks); the NumPy blocks run inference on its weights"
+    for name in ("resnet", "resnet18", "densenet", "densenet121", "basic_block_net")
+}
 
 #: Parameters only torch functions take, and why.
 TORCH_ONLY_PARAMETERS = {
@@ -144,10 +146,12 @@ def test_every_exception_is_still_needed():
 @pytest.mark.parametrize("name", _shared())
 def test_signatures_match(name):
     numpy_params = inspect.signature(getattr(cnp, name)).parameters
-    torch_params = {p: v for p, v in inspect.signature(getattr(ctorch, name)).parameters.items()
-                    if p not in TORCH_ONLY_PARAMETERS}
-    assert [(p.name, p.kind, p.default) for p in numpy_params.values()] == \
-        [(p.name, p.kind, p.default) for p in torch_params.values()]
+    torch_params = {
+        p: v for p, v in inspect.signature(getattr(ctorch, name)).parameters.items() if p not in TORCH_ONLY_PARAMETERS
+    }
+    assert [(p.name, p.kind, p.default) for p in numpy_params.values()] == [
+        (p.name, p.kind, p.default) for p in torch_params.values()
+    ]
 
 
 @pytest.mark.parametrize("name", _shared())
@@ -155,8 +159,11 @@ def test_docstrings_say_the_same_in_parameters_and_shape(name):
     numpy_doc, torch_doc = (sections(getattr(m, name).__doc__) for m in (cnp, ctorch))
     assert "Parameters" in numpy_doc or not inspect.signature(getattr(cnp, name)).parameters
     numpy_entries = entries(numpy_doc.get("Parameters", ""))
-    torch_entries = {key: value for key, value in entries(torch_doc.get("Parameters", "")).items()
-                     if key not in TORCH_ONLY_PARAMETERS}
+    torch_entries = {
+        key: value
+        for key, value in entries(torch_doc.get("Parameters", "")).items()
+        if key not in TORCH_ONLY_PARAMETERS
+    }
     assert list(numpy_entries) == list(torch_entries)
     for key in numpy_entries:
         assert backend_neutral(numpy_entries[key]) == backend_neutral(torch_entries[key]), key
@@ -181,8 +188,9 @@ def _markdown(chapter: str) -> str:
     return "\n".join("".join(cell["source"]) for cell in cells if cell["cell_type"] == "markdown")
 
 
-@pytest.mark.parametrize(("backend", "module"), [m for m in MODULES if m[1] not in UNNAMED_IN_CHAPTERS],
-                         ids=lambda v: v)
+@pytest.mark.parametrize(
+    ("backend", "module"), [m for m in MODULES if m[1] not in UNNAMED_IN_CHAPTERS], ids=lambda v: v
+)
 def test_every_chapter_names_the_modules_that_name_it(backend, module):
     doc = importlib.import_module(f"conv_tutorial.{backend}.{module}").__doc__
     for chapter in re.findall(r"book/(\d\d_\w+)\.ipynb", doc):

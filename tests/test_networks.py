@@ -41,8 +41,7 @@ def test_every_family_maps_images_to_logits(family, size):
     out = net(torch.randn(3, 1, size, size))
     assert out.shape == (3, 10)
     assert torch.isfinite(out).all()
-    assert [name for name, _ in net.named_children()] == ["stem", "block1", "block2", "block3", "pool", "flatten",
-                                                           "fc"]
+    assert [name for name, _ in net.named_children()] == ["stem", "block1", "block2", "block3", "pool", "flatten", "fc"]
 
 
 def test_families_differ_only_where_they_should():
@@ -50,28 +49,29 @@ def test_families_differ_only_where_they_should():
         return [tuple(m.weight.shape) for m in net.modules() if isinstance(m, tn.ConvBNReLU)]
 
     standard = conv_shapes(_net("standard"))
-    assert len(standard) == 7                                              # the stem and 3 blocks of 2 layers
+    assert len(standard) == 7  # the stem and 3 blocks of 2 layers
     assert conv_shapes(_net("dilated")) == standard
     assert [m.dilation for m in _net("dilated").modules() if isinstance(m, tn.ConvBNReLU)] == [1, 1, 2, 1, 2, 1, 2]
     assert conv_shapes(_net("squeeze-excitation")) == standard
-    assert conv_shapes(_net("deformable")) == standard[:-1]                # its last layer is deformable
+    assert conv_shapes(_net("deformable")) == standard[:-1]  # its last layer is deformable
     grouped = _net("grouped", groups=4)
     assert all(m.groups == 4 for m in grouped.modules() if isinstance(m, tn.ConvBNReLU) and m is not grouped.stem)
     shuffles = [m for m in _net("grouped + shuffle").modules() if isinstance(m, tn.ChannelShuffle)]
     assert len(shuffles) == 6
     residual = _net("residual")
     assert residual.block1.shortcut.__class__.__name__ == "Identity"
-    assert residual.block2.shortcut.__class__.__name__ == "_ConvBN"      # the projection where the shape changes
+    assert residual.block2.shortcut.__class__.__name__ == "_ConvBN"  # the projection where the shape changes
 
 
 def test_shuffle_lets_the_groups_of_a_grouped_network_see_each_other():
     """Without the shuffle each final channel depends on the stem channels of one group only."""
+
     def seen(net):
         net.eval()
         stem_channels = net.stem.weight.shape[0]
         x = torch.zeros(stem_channels, stem_channels, 8, 8, requires_grad=True)
         out = net.block3(net.block2(net.block1(x)))
-        (grad,) = torch.autograd.grad(out[:, 0].sum(), x)   # which inputs reach final channel 0
+        (grad,) = torch.autograd.grad(out[:, 0].sum(), x)  # which inputs reach final channel 0
         return (grad.abs().sum(dim=(0, 2, 3)) > 0).sum().item()
 
     grouped, shuffled = _net("grouped", width=8), _net("grouped + shuffle", width=8)
@@ -100,13 +100,16 @@ def test_channel_shuffle_module_is_nn_channel_shuffle():
     assert "groups=3" in repr(tn.ChannelShuffle(3))
 
 
-@pytest.mark.parametrize(("kwargs", "match"), [
-    (dict(family="inception"), "family must be one of"),
-    (dict(family="grouped", width=6, groups=4), "width must be divisible by groups"),
-    (dict(family="squeeze-excitation", width=4, reduction=8), "width // reduction"),
-    (dict(family="standard", width=0), "width"),
-    (dict(family="standard", num_classes=-1), "num_classes"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        (dict(family="inception"), "family must be one of"),
+        (dict(family="grouped", width=6, groups=4), "width must be divisible by groups"),
+        (dict(family="squeeze-excitation", width=4, reduction=8), "width // reduction"),
+        (dict(family="standard", width=0), "width"),
+        (dict(family="standard", num_classes=-1), "num_classes"),
+    ],
+)
 def test_family_network_names_the_bad_argument(kwargs, match):
     with pytest.raises(ValueError, match=match):
         tn.family_network(**kwargs)
@@ -144,7 +147,7 @@ def test_network_cost_counts_every_parameter_and_what_torch_counts(family, width
     if family == "deformable":
         c = 2 * width
         sampling = cost.deform_conv_macs(size // 2, c, c, 3, padding=1) - cost.conv_macs(size // 2, c, c, 3, padding=1)
-        sampling -= cost.conv_macs(size // 2, c, 18, 3, padding=1)        # minus the offset predictor: a convolution
+        sampling -= cost.conv_macs(size // 2, c, 18, 3, padding=1)  # minus the offset predictor: a convolution
         assert sampling == 4 * c * 9 * (size // 2) ** 2
     assert _flops(net, torch.zeros(1, 1, size, size)) == 2 * (counted.macs - sampling)
 
@@ -153,8 +156,11 @@ def test_network_cost_sums_the_cost_functions_layer_by_layer():
     # standard, width 8, 8x8 input: the stem, block 1 at 8x8, blocks 2 and 3 at 4x4, the classifier.
     convs = [(8, 1, 8, 1), (8, 8, 8, 1), (8, 8, 8, 1), (8, 8, 16, 2), (4, 16, 16, 1), (4, 16, 16, 1), (4, 16, 16, 1)]
     macs = sum(cost.conv_macs(s, c_in, c_out, 3, stride, padding=1) for s, c_in, c_out, stride in convs) + 16 * 10
-    params = (sum(cost.conv_params(c_in, c_out, 3, bias=False) + cost.batch_norm_params(c_out)
-                  for _, c_in, c_out, _ in convs) + 16 * 10 + 10)
+    params = (
+        sum(cost.conv_params(c_in, c_out, 3, bias=False) + cost.batch_norm_params(c_out) for _, c_in, c_out, _ in convs)
+        + 16 * 10
+        + 10
+    )
     assert tn.network_cost(_net("standard", width=8), (1, 8, 8)) == (params, macs)
 
 
@@ -163,7 +169,7 @@ def test_network_cost_leaves_the_network_as_it_was():
     before = {k: v.clone() for k, v in net.state_dict().items()}
     tn.network_cost(net, (1, 8, 8))
     assert net.training
-    assert all(torch.equal(before[k], v) for k, v in net.state_dict().items())   # batch-norm statistics too
+    assert all(torch.equal(before[k], v) for k, v in net.state_dict().items())  # batch-norm statistics too
     assert not any(m._forward_pre_hooks for m in net.modules())
 
 
@@ -197,17 +203,19 @@ def test_training_is_deterministic_given_the_seeds():
         result = tn.train_classifier(net, data, data, epochs=2, batch_size=16, seed=5)
         runs.append((result.test_accuracy, result.epoch_losses, [p.detach().clone() for p in net.parameters()]))
     assert runs[0][:2] == runs[1][:2]
-    assert all(torch.equal(a, b) for a, b in zip(runs[0][2], runs[1][2]))
-    other = tn.train_classifier(_net("grouped + shuffle", seed=3, width=4, num_classes=2, groups=2), data, data,
-                                epochs=2, batch_size=16, seed=6)
-    assert other.epoch_losses != runs[0][1]                       # the seed does choose the minibatches
+    assert all(torch.equal(a, b) for a, b in zip(runs[0][2], runs[1][2], strict=True))
+    other = tn.train_classifier(
+        _net("grouped + shuffle", seed=3, width=4, num_classes=2, groups=2), data, data, epochs=2, batch_size=16, seed=6
+    )
+    assert other.epoch_losses != runs[0][1]  # the seed does choose the minibatches
 
 
 @pytest.mark.parametrize("family", tn.FAMILIES)
 def test_a_few_steps_lower_the_loss_and_learn_a_separable_problem(family):
     data, test = _toy(), _toy(seed=1)
-    result = tn.train_classifier(_net(family, width=4, num_classes=2, groups=2, reduction=2), data, test,
-                                 epochs=4, batch_size=16, lr=0.02)
+    result = tn.train_classifier(
+        _net(family, width=4, num_classes=2, groups=2, reduction=2), data, test, epochs=4, batch_size=16, lr=0.02
+    )
     assert result.epoch_losses[-1] < result.epoch_losses[0]
     assert result.test_accuracy >= 0.9
     assert result.seconds > 0
@@ -220,7 +228,7 @@ def test_recalibrated_batch_norm_holds_the_statistics_of_the_data():
     stem_out = F.conv2d(images, net.stem.weight, padding=1)
     torch.testing.assert_close(net.stem.norm.running_mean, stem_out.mean(dim=(0, 2, 3)))
     torch.testing.assert_close(net.stem.norm.running_var, stem_out.var(dim=(0, 2, 3)))
-    assert net.stem.norm.momentum == 0.1                             # put back
+    assert net.stem.norm.momentum == 0.1  # put back
 
 
 def test_training_names_its_bad_arguments():
@@ -231,8 +239,12 @@ def test_training_names_its_bad_arguments():
         tn.train_classifier(net, data, (data[0], data[1][:3]))
     with pytest.raises(TypeError, match="int64"):
         tn.train_classifier(net, (data[0], data[1].float()), data)
-    for kwargs, name in ((dict(epochs=0), "epochs"), (dict(batch_size=-1), "batch_size"), (dict(lr=0.0), "lr"),
-                         (dict(seed=-1), "seed")):
+    for kwargs, name in (
+        (dict(epochs=0), "epochs"),
+        (dict(batch_size=-1), "batch_size"),
+        (dict(lr=0.0), "lr"),
+        (dict(seed=-1), "seed"),
+    ):
         with pytest.raises(ValueError, match=name):
             tn.train_classifier(net, data, data, **kwargs)
 
@@ -243,8 +255,7 @@ def test_classification_accuracy_and_latency():
     accuracy = tn.classification_accuracy(net, images, labels, batch_size=5)
     with torch.no_grad():
         assert accuracy == (net(images).argmax(1) == labels).float().mean().item()
-    times = tn.measure_latencies({"a": net, "b": _net("standard", width=8, num_classes=2)}, images, rounds=2,
-                                 repeats=2)
+    times = tn.measure_latencies({"a": net, "b": _net("standard", width=8, num_classes=2)}, images, rounds=2, repeats=2)
     assert list(times) == ["a", "b"] and all(t > 0 for t in times.values())
     assert not net.training
     with pytest.raises(ValueError, match="repeats"):
@@ -267,9 +278,10 @@ def test_layer_forwards_match_torch():
     for k in (1, 2, 3):
         np.testing.assert_array_equal(npn.max_pool2d(x, k), F.max_pool2d(torch.from_numpy(x), k).numpy())
     flat, w, b = rng.standard_normal((4, 5)), rng.standard_normal((3, 5)), rng.standard_normal(3)
-    np.testing.assert_allclose(npn.linear(flat, w, b), F.linear(*map(torch.from_numpy, (flat, w, b))).numpy(),
-                               rtol=1e-12)
-    logits, labels = rng.standard_normal((6, 10)) * 30, rng.integers(0, 10, 6)   # large logits: no overflow
+    np.testing.assert_allclose(
+        npn.linear(flat, w, b), F.linear(*map(torch.from_numpy, (flat, w, b))).numpy(), rtol=1e-12
+    )
+    logits, labels = rng.standard_normal((6, 10)) * 30, rng.integers(0, 10, 6)  # large logits: no overflow
     loss, _ = npn.softmax_cross_entropy(logits, labels)
     assert loss == pytest.approx(F.cross_entropy(torch.from_numpy(logits), torch.from_numpy(labels)).item(), rel=1e-12)
 
@@ -289,8 +301,9 @@ def test_layer_backwards_match_autograd():
     flat, w, b = (_t(rng.standard_normal(s)) for s in ((4, 5), (3, 5), (3,)))
     dy = rng.standard_normal((4, 3))
     F.linear(flat, w, b).backward(torch.from_numpy(dy))
-    for ours, theirs in zip(npn.linear_backward(dy, flat.detach().numpy(), w.detach().numpy()),
-                            (flat.grad, w.grad, b.grad)):
+    for ours, theirs in zip(
+        npn.linear_backward(dy, flat.detach().numpy(), w.detach().numpy()), (flat.grad, w.grad, b.grad), strict=True
+    ):
         np.testing.assert_allclose(ours, theirs.numpy(), rtol=1e-12, atol=1e-12)
     logits, labels = _t(rng.standard_normal((6, 10))), rng.integers(0, 10, 6)
     F.cross_entropy(logits, torch.from_numpy(labels)).backward()
@@ -315,7 +328,7 @@ def _torch_cnn_loss(params, images, labels):
 def test_cnn_gradients_match_autograd(image_size):
     rng = np.random.default_rng(2)
     params = npn.init_cnn(rng, in_channels=2, channels=(4, 6), num_classes=5, image_size=image_size)
-    params = {k: v + 0.1 * rng.standard_normal(v.shape) for k, v in params.items()}   # non-zero biases too
+    params = {k: v + 0.1 * rng.standard_normal(v.shape) for k, v in params.items()}  # non-zero biases too
     images, labels = rng.standard_normal((7, 2, image_size, image_size)), rng.integers(0, 5, 7)
     loss, grads = npn.cnn_loss_and_gradients(params, images, labels)
     tparams = {k: _t(v) for k, v in params.items()}
@@ -330,8 +343,9 @@ def test_cnn_gradients_match_autograd(image_size):
 
 def _torch_logits_argmax(params, images):
     with torch.no_grad():
-        h = F.max_pool2d(F.relu(F.conv2d(torch.from_numpy(images), params["conv1_weight"], params["conv1_bias"],
-                                         padding=1)), 2)
+        h = F.max_pool2d(
+            F.relu(F.conv2d(torch.from_numpy(images), params["conv1_weight"], params["conv1_bias"], padding=1)), 2
+        )
         h = F.max_pool2d(F.relu(F.conv2d(h, params["conv2_weight"], params["conv2_bias"], padding=1)), 2)
         return F.linear(h.flatten(1), params["fc_weight"], params["fc_bias"]).argmax(1).numpy()
 
@@ -380,7 +394,7 @@ def test_numpy_network_names_its_bad_arguments():
 
 def test_pareto_front_keeps_the_points_nothing_beats():
     assert pareto_front([3, 1, 2], [0.9, 0.5, 0.7]) == [1, 2, 0]
-    assert pareto_front([1, 1, 2], [0.5, 0.8, 0.8]) == [1]          # equal cost: the better; equal score: cheaper
+    assert pareto_front([1, 1, 2], [0.5, 0.8, 0.8]) == [1]  # equal cost: the better; equal score: cheaper
     assert pareto_front([5], [0.1]) == [0]
     with pytest.raises(ValueError, match="same length"):
         pareto_front([1, 2], [0.5])

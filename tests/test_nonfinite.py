@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 import pytest
@@ -75,8 +75,9 @@ def transpose(name, n, x, w, groups=1, bias=True, **kw):
 
 
 def _separable_ref(t, stride=1, padding=0, dilation=1):
-    mid = F.conv2d(t["input"], t["depthwise_weight"], t["depthwise_bias"], stride, padding, dilation,
-                   groups=t["input"].shape[1])
+    mid = F.conv2d(
+        t["input"], t["depthwise_weight"], t["depthwise_bias"], stride, padding, dilation, groups=t["input"].shape[1]
+    )
     return F.conv2d(mid, t["pointwise_weight"][:, :, None, None], t["pointwise_bias"])
 
 
@@ -92,8 +93,9 @@ def _se_ref(t):
 
 
 def _resize_ref(t, scale_factor, mode):
-    up = F.interpolate(t["input"], scale_factor=scale_factor, mode=mode,
-                       align_corners=False if mode == "bilinear" else None)
+    up = F.interpolate(
+        t["input"], scale_factor=scale_factor, mode=mode, align_corners=False if mode == "bilinear" else None
+    )
     return F.conv2d(up, t["weight"], t["bias"], padding="same")
 
 
@@ -110,8 +112,11 @@ def _deform_ref(t, **kw):
     if tv_deform_conv2d is not None and not torch.isnan(t["offset"]).any():
         return tv_deform_conv2d(t["input"], t["offset"], t["weight"], t.get("bias"), mask=t.get("mask"), **kw)
     arrays = {k: None if v is None else v.cpu().numpy() for k, v in t.items()}
-    return torch.from_numpy(cnp.deform_conv2d_naive(arrays["input"], arrays["offset"], arrays["weight"],
-                                                    arrays.get("bias"), mask=arrays.get("mask"), **kw))
+    return torch.from_numpy(
+        cnp.deform_conv2d_naive(
+            arrays["input"], arrays["offset"], arrays["weight"], arrays.get("bias"), mask=arrays.get("mask"), **kw
+        )
+    )
 
 
 def _sampling_points_ref(t, kernel_size, stride, padding, dilation):
@@ -142,8 +147,16 @@ CALLS = [
     conv("conv1d", 1, (2, 4, 9), (6, 2, 3), stride=2, padding=1, dilation=2, groups=2),
     conv("conv1d-depthwise-same", 1, (2, 4, 9), (4, 1, 3), padding="same", groups=4),
     conv("conv2d", 2, (2, 4, 7, 6), (6, 4, 3, 3), padding=1),
-    conv("conv2d-grouped-strided-dilated", 2, (2, 4, 9, 8), (4, 2, 3, 2), stride=(2, 1), padding=(1, 0),
-         dilation=(1, 2), groups=2),
+    conv(
+        "conv2d-grouped-strided-dilated",
+        2,
+        (2, 4, 9, 8),
+        (4, 2, 3, 2),
+        stride=(2, 1),
+        padding=(1, 0),
+        dilation=(1, 2),
+        groups=2,
+    ),
     conv("conv2d-pointwise", 2, (2, 5, 4, 4), (3, 5, 1, 1)),
     conv("conv2d-depthwise", 2, (2, 3, 6, 6), (3, 1, 3, 3), padding=1, groups=3),
     conv("conv2d-depthwise-multiplier-strided", 2, (1, 2, 7, 7), (4, 1, 3, 3), stride=2, padding=1, groups=2),
@@ -154,81 +167,211 @@ CALLS = [
     conv("conv2d-depthwise-large-strided", 2, (1, 2, 131, 131), (2, 1, 3, 3), stride=2, padding=1, groups=2),
     conv("conv3d", 3, (1, 4, 5, 5, 5), (4, 2, 3, 3, 3), padding=1, groups=2),
     conv("conv3d-depthwise-same", 3, (2, 3, 5, 6, 4), (3, 1, 3, 3, 3), padding="same", groups=3),
-    Call("conv2d_naive", {"input": (2, 4, 6, 5), "weight": (4, 2, 3, 2), "bias": (4,)}, _conv_ref(2),
-         dict(stride=(2, 1), padding=1, dilation=(1, 2), groups=2), ("numpy",)),
-    Call("conv2d_by_groups", {"input": (2, 4, 6, 5), "weight": (4, 2, 3, 2), "bias": (4,)}, _conv_ref(2),
-         dict(stride=(2, 1), padding=1, dilation=(1, 2), groups=2)),
-    Call("depthwise_conv2d_by_taps", {"input": (2, 3, 7, 6), "weight": (6, 1, 3, 2), "bias": (6,)},
-         lambda t, **kw: F.conv2d(t["input"], t["weight"], t["bias"], groups=3, **kw),
-         dict(stride=(2, 1), padding=1, dilation=(1, 2))),
-    Call("depthwise_conv2d", {"input": (2, 3, 6, 6), "weight": (6, 1, 3, 3), "bias": (6,)},
-         lambda t, **kw: F.conv2d(t["input"], t["weight"], t["bias"], groups=3, **kw), dict(stride=2, padding=1)),
-    Call("pointwise_conv2d", {"input": (2, 5, 4, 4), "weight": (3, 5), "bias": (3,)},
-         lambda t: F.conv2d(t["input"], t["weight"][:, :, None, None], t["bias"])),
-    Call("pointwise_conv2d_naive", {"input": (2, 5, 4, 4), "weight": (3, 5), "bias": (3,)},
-         lambda t: F.conv2d(t["input"], t["weight"][:, :, None, None], t["bias"]), backends=("numpy",)),
-    Call("separable_conv2d", {"input": (2, 3, 6, 6), "depthwise_weight": (3, 1, 3, 3), "pointwise_weight": (4, 3),
-                              "depthwise_bias": (3,), "pointwise_bias": (4,)},
-         _separable_ref, dict(stride=2, padding=1)),
-    Call("spatially_separable_conv2d", {"input": (2, 3, 6, 6), "column_weight": (4, 3, 3, 1),
-                                        "row_weight": (5, 4, 1, 3), "column_bias": (4,), "row_bias": (5,)},
-         _spatially_separable_ref, dict(padding=1)),
-    Call("global_depthwise_conv2d", {"input": (2, 3, 5, 5), "weight": (3, 1, 5, 5), "bias": (3,)},
-         lambda t: F.conv2d(t["input"], t["weight"], t["bias"], groups=3)),
+    Call(
+        "conv2d_naive",
+        {"input": (2, 4, 6, 5), "weight": (4, 2, 3, 2), "bias": (4,)},
+        _conv_ref(2),
+        dict(stride=(2, 1), padding=1, dilation=(1, 2), groups=2),
+        ("numpy",),
+    ),
+    Call(
+        "conv2d_by_groups",
+        {"input": (2, 4, 6, 5), "weight": (4, 2, 3, 2), "bias": (4,)},
+        _conv_ref(2),
+        dict(stride=(2, 1), padding=1, dilation=(1, 2), groups=2),
+    ),
+    Call(
+        "depthwise_conv2d_by_taps",
+        {"input": (2, 3, 7, 6), "weight": (6, 1, 3, 2), "bias": (6,)},
+        lambda t, **kw: F.conv2d(t["input"], t["weight"], t["bias"], groups=3, **kw),
+        dict(stride=(2, 1), padding=1, dilation=(1, 2)),
+    ),
+    Call(
+        "depthwise_conv2d",
+        {"input": (2, 3, 6, 6), "weight": (6, 1, 3, 3), "bias": (6,)},
+        lambda t, **kw: F.conv2d(t["input"], t["weight"], t["bias"], groups=3, **kw),
+        dict(stride=2, padding=1),
+    ),
+    Call(
+        "pointwise_conv2d",
+        {"input": (2, 5, 4, 4), "weight": (3, 5), "bias": (3,)},
+        lambda t: F.conv2d(t["input"], t["weight"][:, :, None, None], t["bias"]),
+    ),
+    Call(
+        "pointwise_conv2d_naive",
+        {"input": (2, 5, 4, 4), "weight": (3, 5), "bias": (3,)},
+        lambda t: F.conv2d(t["input"], t["weight"][:, :, None, None], t["bias"]),
+        backends=("numpy",),
+    ),
+    Call(
+        "separable_conv2d",
+        {
+            "input": (2, 3, 6, 6),
+            "depthwise_weight": (3, 1, 3, 3),
+            "pointwise_weight": (4, 3),
+            "depthwise_bias": (3,),
+            "pointwise_bias": (4,),
+        },
+        _separable_ref,
+        dict(stride=2, padding=1),
+    ),
+    Call(
+        "spatially_separable_conv2d",
+        {
+            "input": (2, 3, 6, 6),
+            "column_weight": (4, 3, 3, 1),
+            "row_weight": (5, 4, 1, 3),
+            "column_bias": (4,),
+            "row_bias": (5,),
+        },
+        _spatially_separable_ref,
+        dict(padding=1),
+    ),
+    Call(
+        "global_depthwise_conv2d",
+        {"input": (2, 3, 5, 5), "weight": (3, 1, 5, 5), "bias": (3,)},
+        lambda t: F.conv2d(t["input"], t["weight"], t["bias"], groups=3),
+    ),
     Call("global_avg_pool2d", {"input": (2, 3, 4, 5)}, lambda t: F.adaptive_avg_pool2d(t["input"], 1)),
-    Call("batch_norm", {"input": (2, 3, 4, 5), "running_mean": (3,), "running_var": (3,), "weight": (3,), "bias": (3,)},
-         lambda t: F.batch_norm(t["input"], t["running_mean"], t["running_var"], t["weight"], t["bias"],
-                                training=False)),
-    Call("squeeze_excitation", {"input": (2, 4, 3, 3), "w1": (2, 4), "b1": (2,), "w2": (4, 2), "b2": (4,)},
-         _se_ref),
+    Call(
+        "batch_norm",
+        {"input": (2, 3, 4, 5), "running_mean": (3,), "running_var": (3,), "weight": (3,), "bias": (3,)},
+        lambda t: F.batch_norm(t["input"], t["running_mean"], t["running_var"], t["weight"], t["bias"], training=False),
+    ),
+    Call("squeeze_excitation", {"input": (2, 4, 3, 3), "w1": (2, 4), "b1": (2,), "w2": (4, 2), "b2": (4,)}, _se_ref),
     transpose("conv_transpose1d", 1, (2, 2, 5), (2, 3, 3), stride=2, output_padding=1),
     transpose("conv_transpose1d-depthwise-strided", 1, (1, 2, 4), (2, 1, 3), groups=2, stride=2),
-    transpose("conv_transpose2d", 2, (2, 4, 4, 3), (4, 3, 3, 2), groups=2, stride=(2, 1), padding=(1, 0),
-              dilation=(1, 2), output_padding=(1, 0)),
-    transpose("conv_transpose2d-depthwise-strided", 2, (2, 3, 4, 4), (3, 1, 3, 3), groups=3, stride=2, padding=1,
-              output_padding=1),
+    transpose(
+        "conv_transpose2d",
+        2,
+        (2, 4, 4, 3),
+        (4, 3, 3, 2),
+        groups=2,
+        stride=(2, 1),
+        padding=(1, 0),
+        dilation=(1, 2),
+        output_padding=(1, 0),
+    ),
+    transpose(
+        "conv_transpose2d-depthwise-strided",
+        2,
+        (2, 3, 4, 4),
+        (3, 1, 3, 3),
+        groups=3,
+        stride=2,
+        padding=1,
+        output_padding=1,
+    ),
     transpose("conv_transpose2d-depthwise-same", 2, (2, 3, 6, 6), (3, 1, 3, 3), groups=3, padding=1),
-    transpose("conv_transpose2d-depthwise-large-padding", 2, (1, 2, 6, 6), (2, 1, 3, 3), groups=2, padding=3,
-              dilation=2),
+    transpose(
+        "conv_transpose2d-depthwise-large-padding", 2, (1, 2, 6, 6), (2, 1, 3, 3), groups=2, padding=3, dilation=2
+    ),
     transpose("conv_transpose3d", 3, (1, 2, 3, 3, 3), (2, 2, 3, 3, 3), stride=2, padding=1),
-    Call("conv_transpose2d_naive", {"input": (2, 4, 4, 3), "weight": (4, 3, 3, 2), "bias": (6,)}, _transpose_ref(2),
-         dict(groups=2, stride=(2, 1), padding=(1, 0), dilation=(1, 2), output_padding=(1, 0)), ("numpy",)),
-    Call("unfold", {"input": (2, 3, 5, 6)}, lambda t, **kw: F.unfold(t["input"], **kw),
-         dict(kernel_size=(2, 3), dilation=(2, 1), padding=1, stride=(1, 2))),
-    Call("fold", {"input": (2, 3 * 2 * 3, 5 * 3)}, lambda t, **kw: F.fold(t["input"], **kw),
-         dict(output_size=(5, 6), kernel_size=(2, 3), dilation=(2, 1), padding=1, stride=(1, 2))),
-    Call("upsample2d-nearest", {"input": (2, 2, 4, 5)},
-         lambda t, scale_factor, mode: F.interpolate(t["input"], scale_factor=scale_factor, mode=mode),
-         dict(scale_factor=3, mode="nearest")),
-    Call("upsample2d-bilinear", {"input": (2, 2, 4, 5)},
-         lambda t, scale_factor, mode: F.interpolate(t["input"], scale_factor=scale_factor, mode=mode,
-                                                     align_corners=False),
-         dict(scale_factor=2, mode="bilinear")),
-    Call("resize_conv2d-nearest", {"input": (1, 2, 4, 4), "weight": (3, 2, 3, 3), "bias": (3,)}, _resize_ref,
-         dict(scale_factor=2, mode="nearest")),
+    Call(
+        "conv_transpose2d_naive",
+        {"input": (2, 4, 4, 3), "weight": (4, 3, 3, 2), "bias": (6,)},
+        _transpose_ref(2),
+        dict(groups=2, stride=(2, 1), padding=(1, 0), dilation=(1, 2), output_padding=(1, 0)),
+        ("numpy",),
+    ),
+    Call(
+        "unfold",
+        {"input": (2, 3, 5, 6)},
+        lambda t, **kw: F.unfold(t["input"], **kw),
+        dict(kernel_size=(2, 3), dilation=(2, 1), padding=1, stride=(1, 2)),
+    ),
+    Call(
+        "fold",
+        {"input": (2, 3 * 2 * 3, 5 * 3)},
+        lambda t, **kw: F.fold(t["input"], **kw),
+        dict(output_size=(5, 6), kernel_size=(2, 3), dilation=(2, 1), padding=1, stride=(1, 2)),
+    ),
+    Call(
+        "upsample2d-nearest",
+        {"input": (2, 2, 4, 5)},
+        lambda t, scale_factor, mode: F.interpolate(t["input"], scale_factor=scale_factor, mode=mode),
+        dict(scale_factor=3, mode="nearest"),
+    ),
+    Call(
+        "upsample2d-bilinear",
+        {"input": (2, 2, 4, 5)},
+        lambda t, scale_factor, mode: F.interpolate(
+            t["input"], scale_factor=scale_factor, mode=mode, align_corners=False
+        ),
+        dict(scale_factor=2, mode="bilinear"),
+    ),
+    Call(
+        "resize_conv2d-nearest",
+        {"input": (1, 2, 4, 4), "weight": (3, 2, 3, 3), "bias": (3,)},
+        _resize_ref,
+        dict(scale_factor=2, mode="nearest"),
+    ),
     # Scale 2: its interpolation weights (0, 1/4, 3/4) are exact in binary, so PyTorch's CPU and CUDA
     # kernels, which the torch backend calls, agree on which products are 0 * inf (with 1/3 they round
     # the weights differently).
-    Call("resize_conv2d-bilinear", {"input": (1, 2, 4, 4), "weight": (3, 2, 3, 3), "bias": (3,)}, _resize_ref,
-         dict(scale_factor=2, mode="bilinear")),
-    Call("channel_shuffle", {"input": (2, 6, 3, 3)}, lambda t, groups: F.channel_shuffle(t["input"], groups),
-         dict(groups=3)),
-    Call("conv_backward", {"grad_output": (2, 4, 5, 6), "input": (2, 4, 9, 8), "weight": (4, 2, 3, 2)},
-         _conv_grads_ref, dict(stride=(2, 1), padding=(1, 0), dilation=(1, 2), groups=2), ("numpy",)),
-    Call("deform_conv2d", {"input": (1, 4, 5, 5), "offset": (1, 2 * 2 * 9, 5, 5), "weight": (4, 2, 3, 3),
-                           "bias": (4,), "mask": (1, 2 * 9, 5, 5)}, _deform_ref, DEFORM),
-    Call("deform_conv2d-strided", {"input": (2, 2, 6, 5), "offset": (2, 2 * 9, 3, 1), "weight": (3, 2, 3, 3),
-                                   "bias": (3,)}, _deform_ref, DEFORM_STRIDED),
+    Call(
+        "resize_conv2d-bilinear",
+        {"input": (1, 2, 4, 4), "weight": (3, 2, 3, 3), "bias": (3,)},
+        _resize_ref,
+        dict(scale_factor=2, mode="bilinear"),
+    ),
+    Call(
+        "channel_shuffle",
+        {"input": (2, 6, 3, 3)},
+        lambda t, groups: F.channel_shuffle(t["input"], groups),
+        dict(groups=3),
+    ),
+    Call(
+        "conv_backward",
+        {"grad_output": (2, 4, 5, 6), "input": (2, 4, 9, 8), "weight": (4, 2, 3, 2)},
+        _conv_grads_ref,
+        dict(stride=(2, 1), padding=(1, 0), dilation=(1, 2), groups=2),
+        ("numpy",),
+    ),
+    Call(
+        "deform_conv2d",
+        {
+            "input": (1, 4, 5, 5),
+            "offset": (1, 2 * 2 * 9, 5, 5),
+            "weight": (4, 2, 3, 3),
+            "bias": (4,),
+            "mask": (1, 2 * 9, 5, 5),
+        },
+        _deform_ref,
+        DEFORM,
+    ),
+    Call(
+        "deform_conv2d-strided",
+        {"input": (2, 2, 6, 5), "offset": (2, 2 * 9, 3, 1), "weight": (3, 2, 3, 3), "bias": (3,)},
+        _deform_ref,
+        DEFORM_STRIDED,
+    ),
     # On a row (y whole): the row below has weight 0, yet 0 * inf is nan, as in torchvision.
     Call("bilinear_interpolate", {"image": (4, 6)}, _bilinear_ref, dict(y=1.0, x=2.25), ("numpy",)),
     Call("bilinear_interpolate-border", {"image": (4, 6)}, _bilinear_ref, dict(y=-0.5, x=5.5), ("numpy",)),
-    Call("deform_sampling_points", {"offset": (2, 2 * 2 * 6, 3, 4)}, _sampling_points_ref,
-         dict(kernel_size=(2, 3), stride=(2, 1), padding=(1, 0), dilation=(1, 2))),
+    Call(
+        "deform_sampling_points",
+        {"offset": (2, 2 * 2 * 6, 3, 4)},
+        _sampling_points_ref,
+        dict(kernel_size=(2, 3), stride=(2, 1), padding=(1, 0), dilation=(1, 2)),
+    ),
 ]
 if tv_deform_conv2d is not None:  # the loop version is only checked where it is not the reference
-    CALLS.append(Call("deform_conv2d_naive", {"input": (1, 4, 5, 5), "offset": (1, 2 * 2 * 9, 5, 5),
-                                              "weight": (4, 2, 3, 3), "bias": (4,), "mask": (1, 2 * 9, 5, 5)},
-                      _deform_ref, DEFORM, ("numpy",)))
+    CALLS.append(
+        Call(
+            "deform_conv2d_naive",
+            {
+                "input": (1, 4, 5, 5),
+                "offset": (1, 2 * 2 * 9, 5, 5),
+                "weight": (4, 2, 3, 3),
+                "bias": (4,),
+                "mask": (1, 2 * 9, 5, 5),
+            },
+            _deform_ref,
+            DEFORM,
+            ("numpy",),
+        )
+    )
 
 # Offsets that reach past the borders by a few pixels, a mask in [0, 1), like the other tests.
 _SCALES = {"offset": 2.5}
@@ -264,7 +407,8 @@ def assert_same_nonfinite_pattern(ours, reference, what: str) -> None:
         assert not mismatch.any(), (
             f"{what}: {label} pattern differs at {int(mismatch.sum())} cells, first at "
             f"{tuple(int(i) for i in np.argwhere(mismatch)[0])} (ours {ours[mismatch][0]}, reference "
-            f"{reference[mismatch][0]})")
+            f"{reference[mismatch][0]})"
+        )
     finite = np.isfinite(reference)
     scale = max(1.0, float(np.abs(reference[finite]).max(initial=0.0)))
     tol = 1e-9 if ours.dtype == np.float64 else 1e-4
@@ -318,8 +462,9 @@ def test_inserted_zeros_of_a_transposed_convolution_are_not_multiplied():
     x, w = np.ones((1, 1, 2)), np.array([[[1.0, np.inf, 1.0]]])
     ours = cnp.conv_transpose1d(x, w, stride=2)
     np.testing.assert_array_equal(ours[0, 0], [1, np.inf, 2, np.inf, 1])
-    np.testing.assert_array_equal(ct.conv_transpose1d(torch.from_numpy(x), torch.from_numpy(w), stride=2)[0, 0],
-                                  [1, np.inf, 2, np.inf, 1])
+    np.testing.assert_array_equal(
+        ct.conv_transpose1d(torch.from_numpy(x), torch.from_numpy(w), stride=2)[0, 0], [1, np.inf, 2, np.inf, 1]
+    )
 
 
 def test_upsampling_keeps_a_nan_in_its_own_block():
@@ -338,8 +483,9 @@ def test_upsampling_a_large_image_takes_linear_time():
     x = np.random.default_rng(0).standard_normal((1, 3, 512, 512)).astype(np.float32)
     for mode in ("nearest", "bilinear"):
         ours = cnp.upsample2d(x, 2, mode=mode)
-        ref = F.interpolate(torch.from_numpy(x), scale_factor=2, mode=mode,
-                            align_corners=False if mode == "bilinear" else None)
+        ref = F.interpolate(
+            torch.from_numpy(x), scale_factor=2, mode=mode, align_corners=False if mode == "bilinear" else None
+        )
         assert_same_nonfinite_pattern(ours, ref, mode)
 
 

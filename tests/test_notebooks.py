@@ -33,20 +33,23 @@ def test_executed_in_one_run_with_outputs(path):
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_no_cell_raises(path):
-    """"Run all" runs to the end, on Colab too: a cell that demonstrates an error catches it
+    """ "Run all" runs to the end, on Colab too: a cell that demonstrates an error catches it
     (`with expect_error(ValueError): ...` prints the error in one line and fails if none comes)."""
     for cell in _code_cells(path):
         errors = [f"{o['ename']}: {o['evalue']}" for o in cell["outputs"] if o["output_type"] == "error"]
         assert not errors, f"{path.name}: cell {cell['execution_count']} raised {errors}; catch it with expect_error"
-        assert "raises-exception" not in cell.get("metadata", {}).get("tags", []), \
+        assert "raises-exception" not in cell.get("metadata", {}).get("tags", []), (
             f"{path.name}: cell {cell['execution_count']} is tagged raises-exception; use expect_error instead"
+        )
 
 
 # A directory of the machine that executed a notebook (a traceback's file names, a warning's source,
 # a temporary file), on Linux, macOS or Windows. Not preceded by a word character or a dot, so that
 # the path part of a URL ("example.org/home/...") does not count.
-MACHINE_PATH = re.compile(r"(?<![\w.])(/work|/tmp|/home|/root|/usr|/opt|/mnt|/srv|/Users|/private|/var/folders)/"
-                          r"|\b[A-Za-z]:\\")
+MACHINE_PATH = re.compile(
+    r"(?<![\w.])(/work|/tmp|/home|/root|/usr|/opt|/mnt|/srv|/Users|/private|/var/folders)/"
+    r"|\b[A-Za-z]:\\"
+)
 # Embedded images (base64 may spell anything, "/tmp/" included), and terminal colours (IPython colours
 # a traceback's file names: "\x1b[32m/work/...").
 DATA_URI = re.compile(r"data:[\w/+.-]+;base64,[A-Za-z0-9+/=]+")
@@ -67,13 +70,23 @@ def _output_texts(output):
 
 
 def test_machine_path_pattern():
-    for text in ("File /work/main/conv_tutorial/_checks.py:70", "/tmp/ipykernel_12/1.py", "/home/ann/x.py",
-                 "/Users/ann/x.py", r"C:\Users\ann\x.py", "(/usr/lib/python3.11/x.py)"):
+    for text in (
+        "File /work/main/conv_tutorial/_checks.py:70",
+        "/tmp/ipykernel_12/1.py",
+        "/home/ann/x.py",
+        "/Users/ann/x.py",
+        r"C:\Users\ann\x.py",
+        "(/usr/lib/python3.11/x.py)",
+    ):
         assert MACHINE_PATH.search(text), text
     for text in ("https://example.org/home/page", "https://www.pnas.org/doi/10.1073/pnas", "H/W = 2", "6/9 taps"):
         assert not MACHINE_PATH.search(text), text
-    coloured = {"output_type": "error", "ename": "ValueError", "evalue": "bad",
-                "traceback": ["\x1b[36mFile \x1b[39m\x1b[32m/opt/venv/conv_tutorial/_checks.py:70\x1b[39m"]}
+    coloured = {
+        "output_type": "error",
+        "ename": "ValueError",
+        "evalue": "bad",
+        "traceback": ["\x1b[36mFile \x1b[39m\x1b[32m/opt/venv/conv_tutorial/_checks.py:70\x1b[39m"],
+    }
     assert any(MACHINE_PATH.search(text) for text in _output_texts(coloured))
     image = {"output_type": "display_data", "data": {"text/html": '<img src="data:image/png;base64,AB/tmp/CD">'}}
     assert not any(MACHINE_PATH.search(text) for text in _output_texts(image))
@@ -85,18 +98,23 @@ def test_outputs_hold_no_path_of_the_machine(path):
         for output in cell["outputs"]:
             for text in _output_texts(output):
                 match = MACHINE_PATH.search(text)
-                assert not match, (f"{path.name}: cell {cell['execution_count']} shows a path of the machine that ran "
-                                   f"it: ...{text[max(0, match.start() - 40):match.end() + 40]}...")
+                assert not match, (
+                    f"{path.name}: cell {cell['execution_count']} shows a path of the machine that ran "
+                    f"it: ...{text[max(0, match.start() - 40) : match.end() + 40]}..."
+                )
 
 
 # Colab opens one notebook without the repository: the first code cell installs the package from
 # it when it is not importable, and is a silent no-op everywhere else (nbval compares no output).
-REPOSITORY = re.search(r"^repository:\n  url: (\S+)$", (Path(__file__).parent.parent / "_config.yml").read_text(),
-                       re.MULTILINE).group(1)
-INSTALL_CELL = ("try:\n"
-                "    import conv_tutorial  # noqa: F401\n"
-                "except ImportError:  # on Colab, which opens the notebook without the repository\n"
-                f'    %pip install --quiet "conv-tutorial[torch] @ git+{REPOSITORY}"')
+REPOSITORY = re.search(
+    r"^repository:\n  url: (\S+)$", (Path(__file__).parent.parent / "_config.yml").read_text(), re.MULTILINE
+).group(1)
+INSTALL_CELL = (
+    "try:\n"
+    "    import conv_tutorial  # noqa: F401\n"
+    "except ImportError:  # on Colab, which opens the notebook without the repository\n"
+    f'    %pip install --quiet "conv-tutorial[torch] @ git+{REPOSITORY}"'
+)
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
@@ -125,5 +143,6 @@ def test_outputs_load_nothing_from_the_network(path):
     for cell in _code_cells(path):
         for output in cell["outputs"]:
             html = "".join(output.get("data", {}).get("text/html", ""))
-            assert not re.search(r"<(link|script)[^>]+(href|src)=\"https?://", html), \
+            assert not re.search(r"<(link|script)[^>]+(href|src)=\"https?://", html), (
                 f"{path.name}: cell {cell['execution_count']} loads a resource from the network"
+            )

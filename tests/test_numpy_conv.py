@@ -43,7 +43,7 @@ def test_large_input_is_chunked_to_the_column_budget(monkeypatch):
     monkeypatch.setattr(im2col, "_columns", lambda v, n: allocations.append(v.shape) or original(v, n))
     np.testing.assert_allclose(cnp.conv2d(x, w, padding=1, groups=2), expected, rtol=0, atol=1e-12)
     np.testing.assert_allclose(cnp.conv_transpose2d(expected, w, padding=1, groups=2), expected_t, rtol=0, atol=1e-12)
-    for got, want in zip(cnp.conv_backward(expected, x, w, padding=1, groups=2), expected_grads):
+    for got, want in zip(cnp.conv_backward(expected, x, w, padding=1, groups=2), expected_grads, strict=True):
         np.testing.assert_allclose(got, want, rtol=0, atol=1e-12)
     assert len(allocations) > 3 * 9  # more than one chunk per sample
     assert all(np.prod(s[:2]) * np.prod(s[2:]) * 8 <= im2col.COLUMN_BUFFER_BYTES for s in allocations)
@@ -63,17 +63,23 @@ def test_conv_matrix_is_the_convolution_and_its_transpose_is_the_transposed_conv
 
 @pytest.mark.parametrize(
     ("shape", "kernel", "multiplier", "kwargs"),
-    [((3, 8, 7, 7), (7, 7), 1, {}), ((2, 3, 5, 6), (5, 6), 2, {}), ((2, 4, 6, 6), (5, 5), 1, dict(padding=1)),
-     ((1, 3, 7, 7), (3, 3), 1, dict(stride=3)), ((2, 2, 5, 5), (3, 3), 3, dict(dilation=2)),
-     ((0, 3, 7, 7), (7, 7), 1, {})],
+    [
+        ((3, 8, 7, 7), (7, 7), 1, {}),
+        ((2, 3, 5, 6), (5, 6), 2, {}),
+        ((2, 4, 6, 6), (5, 5), 1, dict(padding=1)),
+        ((1, 3, 7, 7), (3, 3), 1, dict(stride=3)),
+        ((2, 2, 5, 5), (3, 3), 3, dict(dilation=2)),
+        ((0, 3, 7, 7), (7, 7), 1, {}),
+    ],
 )
 def test_depthwise_with_few_output_positions_matches_torch(shape, kernel, multiplier, kwargs):
     """Depthwise convolutions whose kernel is about the size of the map (global depthwise) take
     the engine's in-place path; they must equal PyTorch, channel multiplier included."""
     rng = np.random.default_rng(0)
     x, w = rng.standard_normal(shape), rng.standard_normal((shape[1] * multiplier, 1, *kernel))
-    assert_close_to_reference(cnp.conv2d(x, w, groups=shape[1], **kwargs),
-                              F.conv2d(tensor(x), tensor(w), groups=shape[1], **kwargs))
+    assert_close_to_reference(
+        cnp.conv2d(x, w, groups=shape[1], **kwargs), F.conv2d(tensor(x), tensor(w), groups=shape[1], **kwargs)
+    )
 
 
 @given(st.data())
@@ -84,9 +90,12 @@ def test_depthwise_transposed_convolution_matches_torch(data):
     kernel = tuple(data.draw(st.integers(1, 3)) for _ in range(2))
     stride = tuple(data.draw(st.integers(1, 3)) for _ in range(2))
     dilation = tuple(data.draw(st.integers(1, 2)) for _ in range(2))
-    out_pad = tuple(data.draw(st.integers(0, max(s, d) - 1)) for s, d in zip(stride, dilation))
+    out_pad = tuple(data.draw(st.integers(0, max(s, d) - 1)) for s, d in zip(stride, dilation, strict=True))
     size = tuple(data.draw(st.integers(1, 5)) for _ in range(2))
-    full = [(i - 1) * s + d * (k - 1) + 1 + op for i, s, d, k, op in zip(size, stride, dilation, kernel, out_pad)]
+    full = [
+        (i - 1) * s + d * (k - 1) + 1 + op
+        for i, s, d, k, op in zip(size, stride, dilation, kernel, out_pad, strict=True)
+    ]
     padding = tuple(data.draw(st.integers(0, (f - 1) // 2)) for f in full)
     rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
     y, w = rng.standard_normal((2, c, *size)), rng.standard_normal((c, m, *kernel))

@@ -40,8 +40,10 @@ import conv_tutorial.numpy as cnp  # noqa: E402
 import conv_tutorial.torch as ctorch  # noqa: E402
 
 #: op_db's names of the operations both backends mirror, and the name in torch.nn.functional and ours.
-OP_DB_NAMES = {f"nn.functional.{name}": name for name in ("conv1d", "conv2d", "conv3d", "conv_transpose1d",
-                                                          "conv_transpose2d", "conv_transpose3d", "unfold")}
+OP_DB_NAMES = {
+    f"nn.functional.{name}": name
+    for name in ("conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "unfold")
+}
 BACKENDS = {"numpy": cnp, "torch": ctorch}
 
 
@@ -100,16 +102,20 @@ def _fold_module_cases():
     for test in get_new_module_tests():
         if test.get("fullname", "").startswith(("Fold", "Unfold")):
             module = test["constructor"]()
-            cases.append(_module_case(module, torch.randn(test["input_size"], dtype=torch.float64),
-                                      f"common_nn.{test['fullname']}"))
+            cases.append(
+                _module_case(
+                    module, torch.randn(test["input_size"], dtype=torch.float64), f"common_nn.{test['fullname']}"
+                )
+            )
     try:
         from torch.testing._internal.common_modules import module_db
     except Exception:  # module_db is optional here
         module_db = []
     for info in module_db:
         if info.module_cls in (torch.nn.Fold, torch.nn.Unfold):
-            for i, m in enumerate(info.module_inputs_func(info, device="cpu", dtype=torch.float64, requires_grad=False,
-                                                          training=False)):
+            for i, m in enumerate(
+                info.module_inputs_func(info, device="cpu", dtype=torch.float64, requires_grad=False, training=False)
+            ):
                 if m.forward_input is None:
                     continue
                 module = info.module_cls(*m.constructor_input.args, **m.constructor_input.kwargs)
@@ -117,7 +123,7 @@ def _fold_module_cases():
     return cases
 
 
-with torch.random.fork_rng():   # the samples' values are random: the same ones on every run
+with torch.random.fork_rng():  # the samples' values are random: the same ones on every run
     torch.manual_seed(0)
     SAMPLES, ERROR_SAMPLES = _op_db_cases()
     SAMPLES += _fold_module_cases()
@@ -193,10 +199,11 @@ def test_torch_backend_gradients_match_autograd(case):
     expected = torch.autograd.grad(reference, leaves, cotangent, allow_unused=True)
     got = torch.autograd.grad(ours, leaves, cotangent, allow_unused=True)
     names = list(inspect.signature(getattr(cnp, case.name)).parameters)
-    for t, g_ours, g_ref in zip(leaves, got, expected):
+    for t, g_ours, g_ref in zip(leaves, got, expected, strict=True):
         zeros = torch.zeros_like(t)
         where = next((names[i] for i, v in enumerate((x, *args)) if v is t), None) or next(
-            k for k, v in kwargs.items() if v is t)
+            k for k, v in kwargs.items() if v is t
+        )
         try:
             assert_close_to_reference(zeros if g_ours is None else g_ours, zeros if g_ref is None else g_ref)
         except AssertionError as err:
@@ -206,7 +213,7 @@ def test_torch_backend_gradients_match_autograd(case):
 @pytest.mark.parametrize("backend", list(BACKENDS))
 @pytest.mark.parametrize("case", ERROR_SAMPLES, ids=[case.id for case in ERROR_SAMPLES])
 def test_where_pytorch_raises_we_raise(case, backend):
-    with pytest.raises(Exception):  # whatever PyTorch raises; its own tests check the type
+    with pytest.raises(Exception):  # noqa: B017 (whatever PyTorch raises; its own tests check the type)
         _call(F, case)
     tensors = [t for t in (case.input, *case.args, *case.kwargs.values()) if isinstance(t, torch.Tensor)]
     if any(not (t.is_floating_point() or t.is_complex()) for t in tensors):

@@ -61,11 +61,15 @@ def test_pointwise_is_a_matmul_over_channels(cfg):
     assert_close_to_reference(cnp.pointwise_conv2d(x, w, b), by_matmul)
 
 
-@pytest.mark.parametrize("pointwise", [cnp.pointwise_conv2d, cnp.pointwise_conv2d_naive, ctorch.pointwise_conv2d],
-                         ids=["numpy", "naive", "torch"])
+@pytest.mark.parametrize(
+    "pointwise",
+    [cnp.pointwise_conv2d, cnp.pointwise_conv2d_naive, ctorch.pointwise_conv2d],
+    ids=["numpy", "naive", "torch"],
+)
 def test_float32_against_torch(pointwise):
-    cfg = dict(batch=2, in_channels=32, out_channels=24, size=(7, 5), weight_2d=False, bias=True,
-               unbatched=False, seed=3)
+    cfg = dict(
+        batch=2, in_channels=32, out_channels=24, size=(7, 5), weight_2d=False, bias=True, unbatched=False, seed=3
+    )
     x, w, b = pointwise_arrays(cfg, np.float32)
     if pointwise is ctorch.pointwise_conv2d:
         x, w, b = map(torch.from_numpy, (x, w, b))
@@ -110,7 +114,7 @@ def test_bad_input(backend):
     fn = {"numpy": cnp.pointwise_conv2d, "naive": cnp.pointwise_conv2d_naive, "torch": ctorch.pointwise_conv2d}[backend]
     arr = (lambda *s: torch.ones(*s)) if backend == "torch" else (lambda *s: np.ones(s))
     with pytest.raises(ValueError, match=r"weight of shape \(C_out, C_in\) or \(C_out, C_in, 1, 1\)"):
-        fn(arr(1, 2, 3, 3), arr(4, 2, 3, 3))                  # a 3x3 kernel is not pointwise
+        fn(arr(1, 2, 3, 3), arr(4, 2, 3, 3))  # a 3x3 kernel is not pointwise
     with pytest.raises(ValueError, match=r"weight of shape \(C_out, C_in\)"):
         fn(arr(1, 2, 3, 3), arr(4))
     with pytest.raises(ValueError, match="expects input with 3 channels"):

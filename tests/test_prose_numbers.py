@@ -21,14 +21,16 @@ NUMBER = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?(?!\w)")
 # 6{,}912 and 6\,912 in LaTeX, and thin spaces, separate thousands as commas do.
 THOUSANDS = re.compile(r"(\d)(?:\{,\}|\\,|[\u2009\u202f])(?=\d{3})")
 NOT_CLAIMS = [
-    re.compile(r"\{cite(?::\w+)?\}`[^`]*`"),                       # citations
-    re.compile(r"\]\([^)]*\)"),                                      # link targets
+    re.compile(r"\{cite(?::\w+)?\}`[^`]*`"),  # citations
+    re.compile(r"\]\([^)]*\)"),  # link targets
     re.compile(r"https?://\S+"),
-    re.compile(r"\b(?:[Cc]hapters?|[Ss]ections?|§|Part|Appendix|Figure|Table)\s+\d+"
-               r"(?:\s*(?:,|and|–|-|to)\s*\d+)*"),
-    re.compile(r"\b(?:1[89]\d\d|20[0-3]\d)\b"),                      # years
-    re.compile(r"\b\d{4}\.\d{4,5}\b"),                               # arXiv ids
-    re.compile(r"^#+ \d+(?:\.\d+)*", re.M),                          # numbered headings
+    re.compile(
+        r"\b(?:[Cc]hapters?|[Ss]ections?|§|Part|Appendix|Figure|Table)\s+\d+"
+        r"(?:\s*(?:,|and|–|-|to)\s*\d+)*"
+    ),
+    re.compile(r"\b(?:1[89]\d\d|20[0-3]\d)\b"),  # years
+    re.compile(r"\b\d{4}\.\d{4,5}\b"),  # arXiv ids
+    re.compile(r"^#+ \d+(?:\.\d+)*", re.M),  # numbered headings
 ]
 
 
@@ -67,6 +69,10 @@ def test_the_rule_reads_numbers_as_a_reader_does():
 def test_every_number_in_the_prose_is_computed(path):
     notebook = json.loads(path.read_text())
     known = computed(notebook)
-    missing = [(i, n) for i, cell in enumerate(notebook["cells"]) if cell["cell_type"] == "markdown"
-               for n in sorted(claims("".join(cell["source"])) - known)]
+    missing = [
+        (i, n)
+        for i, cell in enumerate(notebook["cells"])
+        if cell["cell_type"] == "markdown"
+        for n in sorted(claims("".join(cell["source"])) - known)
+    ]
     assert not missing, f"numbers in the prose that no cell computes, as (cell, number): {missing}"

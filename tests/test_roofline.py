@@ -39,13 +39,12 @@ def test_roofline_is_the_lower_of_the_two_roofs(intensity, peak, bandwidth):
 
 def test_roofline_of_an_array_keeps_its_shape_and_propagates_nan():
     intensity = np.array([[0.0, 1.0, 10.0], [100.0, np.nan, 5]])
-    np.testing.assert_array_equal(roofline(intensity, 100.0, 10.0),
-                                  [[0.0, 10.0, 100.0], [100.0, np.nan, 50.0]])
+    np.testing.assert_array_equal(roofline(intensity, 100.0, 10.0), [[0.0, 10.0, 100.0], [100.0, np.nan, 50.0]])
     assert roofline([1, 2], 100, 10).dtype == np.float64
 
 
 def test_roofline_places_the_book_s_depthwise_layer_below_the_ridge_and_the_standard_above():
-    peak, bandwidth = 150e9, 10e9                                   # a CPU core: ridge at 15 FLOP/byte
+    peak, bandwidth = 150e9, 10e9  # a CPU core: ridge at 15 FLOP/byte
     rows = {r["type"]: r for r in cost.layer_table(56, 128, 128, batch=8)}
     assert rows["depthwise"]["intensity"] < ridge_point(peak, bandwidth) < rows["standard"]["intensity"]
     assert roofline(rows["standard"]["intensity"], peak, bandwidth) == peak
@@ -61,8 +60,10 @@ def test_ridge_point():
 @pytest.mark.parametrize("backend", ["torch", "numpy"])
 @pytest.mark.parametrize("dtype", ["float32", np.float64, torch.float32, "int64"])
 def test_measurements_are_positive_and_finite(backend, dtype, clock):
-    for rate in (peak_flops(dtype, backend, size=32, repeats=1, clock=clock),
-                 memory_bandwidth(dtype, backend, size=4096, repeats=1, clock=clock)):
+    for rate in (
+        peak_flops(dtype, backend, size=32, repeats=1, clock=clock),
+        memory_bandwidth(dtype, backend, size=4096, repeats=1, clock=clock),
+    ):
         assert isinstance(rate, float) and 0 < rate < math.inf
 
 
@@ -70,15 +71,16 @@ def test_best_times_keeps_the_order_and_the_fastest_call():
     calls = []
     times = best_times({"b": lambda: calls.append("b"), "a": lambda: calls.append("a")}, rounds=3, repeats=2)
     assert list(times) == ["b", "a"] and all(0 < t < 1 for t in times.values())
-    assert calls == ["b", "a"] + (["b", "b", "a", "a"] * 3)       # a warm-up call each, then interleaved rounds
+    assert calls == ["b", "a"] + (["b", "b", "a", "a"] * 3)  # a warm-up call each, then interleaved rounds
 
 
 def test_best_times_rests_outside_the_timed_calls():
     """``settle`` sleeps before each case's turn, never inside a timed call."""
     calls = []
-    times = best_times({"a": lambda: calls.append("a"), "b": lambda: calls.append("b")}, rounds=2, repeats=2,
-                       settle=0.03)
-    assert calls == ["a", "b"] + ["a", "a", "b", "b"] * 2      # one warm-up each, then interleaved rounds
+    times = best_times(
+        {"a": lambda: calls.append("a"), "b": lambda: calls.append("b")}, rounds=2, repeats=2, settle=0.03
+    )
+    assert calls == ["a", "b"] + ["a", "a", "b", "b"] * 2  # one warm-up each, then interleaved rounds
     assert max(times.values()) < 0.03
 
 
@@ -114,13 +116,19 @@ def test_best_times_cpu_clock_does_not_count_time_off_the_core():
         (lambda: best_times({"a": 3}), ValueError, "cases must be a non-empty mapping"),
         (lambda: best_times({"a": lambda: None}, rounds=0), ValueError, "rounds must be a positive int, got rounds=0"),
         (lambda: best_times({"a": lambda: None}, repeats=1.0), TypeError, "repeats must be an int"),
-        (lambda: best_times({"a": lambda: None}, clock="process"), ValueError,
-         "best_times: clock must be 'wall' or 'cpu', got clock='process'"),
+        (
+            lambda: best_times({"a": lambda: None}, clock="process"),
+            ValueError,
+            "best_times: clock must be 'wall' or 'cpu', got clock='process'",
+        ),
         (lambda: best_times({"a": lambda: None}, settle=-1), ValueError, "settle must be a finite number of seconds"),
         (lambda: best_times({"a": lambda: None}, settle="0.1"), ValueError, "got settle='0.1'"),
         (lambda: peak_flops(clock="cpu time"), ValueError, "peak_flops: clock must be 'wall' or 'cpu'"),
-        (lambda: memory_bandwidth(clock=None), ValueError,
-         "memory_bandwidth: clock must be 'wall' or 'cpu', got clock=None"),
+        (
+            lambda: memory_bandwidth(clock=None),
+            ValueError,
+            "memory_bandwidth: clock must be 'wall' or 'cpu', got clock=None",
+        ),
         (lambda: draw_roofline(1e9, 1e9, []), ValueError, "points must be a non-empty sequence"),
         (lambda: draw_roofline(1e9, 1e9, [("a", 1.0)]), ValueError, "points must be a non-empty sequence"),
         (lambda: draw_roofline(1e9, 1e9, [("a", 0.0, 1e9)]), ValueError, "intensity and FLOP/s must be positive"),
@@ -164,6 +172,6 @@ def test_draw_flops_time_places_points_in_gflop_and_milliseconds_on_an_existing_
     np.testing.assert_allclose([m.get_xdata()[0] for m in markers], [2.0, 0.01])
     np.testing.assert_allclose([m.get_ydata()[0] for m in markers], [20.0, 1.0])
     x, y = peak_line.get_data()
-    np.testing.assert_allclose(y, x * 10)                            # GFLOP / (100 GFLOP/s), in ms
+    np.testing.assert_allclose(y, x * 10)  # GFLOP / (100 GFLOP/s), in ms
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["time at the peak 100 GFLOP/s", "a", "b"]
     plt.close(fig)

@@ -18,14 +18,15 @@ CONV_MODULES = {1: torch.nn.Conv1d, 2: torch.nn.Conv2d, 3: torch.nn.Conv3d}
 def test_conv_output_size_matches_torch(layer):
     n, size, kw = layer
     out = CONV_MODULES[n](**kw)(torch.zeros(1, kw["in_channels"], *size))
-    assert (shapes.conv_output_size(size, kw["kernel_size"], kw["stride"], kw["padding"], kw["dilation"])
-            == tuple(out.shape[2:]))
+    assert shapes.conv_output_size(size, kw["kernel_size"], kw["stride"], kw["padding"], kw["dilation"]) == tuple(
+        out.shape[2:]
+    )
 
 
 @given(conv_layer_specs(), st.data())
 def test_conv_transpose_output_size_matches_torch(layer, data):
     n, size, kw = layer
-    out_pad = tuple(data.draw(st.integers(0, max(s, d) - 1)) for s, d in zip(kw["stride"], kw["dilation"]))
+    out_pad = tuple(data.draw(st.integers(0, max(s, d) - 1)) for s, d in zip(kw["stride"], kw["dilation"], strict=True))
     args = (size, kw["kernel_size"], kw["stride"], kw["padding"], out_pad, kw["dilation"])
     module = {1: torch.nn.ConvTranspose1d, 2: torch.nn.ConvTranspose2d, 3: torch.nn.ConvTranspose3d}[n]
     try:
@@ -61,8 +62,16 @@ def test_macs_equal_half_the_flop_counter(layer):
     module = CONV_MODULES[n](**kw)
     with FlopCounterMode(display=False) as counter:
         module(torch.zeros(1, kw["in_channels"], *size))
-    macs = cost.conv_macs(size, kw["in_channels"], kw["out_channels"], kw["kernel_size"], kw["stride"],
-                          kw["padding"], kw["dilation"], kw["groups"])
+    macs = cost.conv_macs(
+        size,
+        kw["in_channels"],
+        kw["out_channels"],
+        kw["kernel_size"],
+        kw["stride"],
+        kw["padding"],
+        kw["dilation"],
+        kw["groups"],
+    )
     assert 2 * macs == counter.get_total_flops()
 
 

@@ -44,10 +44,11 @@ def test_conv_gradients_match_autograd(backend, config):
         b = np.zeros(w.shape[0])
         ours = cnp.conv_backward(grad_output.numpy(), x, w, **kw)
     else:
-        ours = _grads(getattr(backend.module, f"conv{n}d"), tensor(x), tensor(w), tensor(b), grad_output=grad_output,
-                      **kw)
+        ours = _grads(
+            getattr(backend.module, f"conv{n}d"), tensor(x), tensor(w), tensor(b), grad_output=grad_output, **kw
+        )
     reference = _grads(reference_conv, tensor(x), tensor(w), tensor(b), grad_output=grad_output, **kw)
-    for got, want in zip(ours, reference):
+    for got, want in zip(ours, reference, strict=True):
         assert (got is None) == (want is None)
         if want is not None:
             assert_close_to_reference(got, want)
@@ -73,22 +74,30 @@ def test_unbatched_input_is_the_batched_result_and_matches_torch(backend):
     out = conv2d(backend.array(x), backend.array(w), backend.array(b), **args)
     assert tuple(out.shape) == (6, 6, 5)
     assert_close_to_reference(out, F.conv2d(tensor(x), tensor(w), tensor(b), **args))
-    np.testing.assert_array_equal(np.asarray(out), np.asarray(conv2d(backend.array(x[None]), backend.array(w),
-                                                                     backend.array(b), **args)[0]))
+    np.testing.assert_array_equal(
+        np.asarray(out), np.asarray(conv2d(backend.array(x[None]), backend.array(w), backend.array(b), **args)[0])
+    )
     wt = rng.standard_normal((4, 3, 3, 3))
     args = dict(stride=2, padding=1, output_padding=1)
     out = conv_transpose2d(backend.array(x), backend.array(wt), **args)
     assert tuple(out.shape) == (3, 12, 10)
     assert_close_to_reference(out, F.conv_transpose2d(tensor(x), tensor(wt), **args))
-    np.testing.assert_array_equal(np.asarray(out), np.asarray(conv_transpose2d(backend.array(x[None]),
-                                                                               backend.array(wt), **args)[0]))
-    np.testing.assert_array_equal(np.asarray(backend.module.unfold(backend.array(x), 2)),
-                                  np.asarray(backend.module.unfold(backend.array(x[None]), 2)[0]))
+    np.testing.assert_array_equal(
+        np.asarray(out), np.asarray(conv_transpose2d(backend.array(x[None]), backend.array(wt), **args)[0])
+    )
+    np.testing.assert_array_equal(
+        np.asarray(backend.module.unfold(backend.array(x), 2)),
+        np.asarray(backend.module.unfold(backend.array(x[None]), 2)[0]),
+    )
     x1, w1, wt1 = rng.standard_normal((2, 7)), rng.standard_normal((3, 2, 3)), rng.standard_normal((2, 3, 3))
-    assert_close_to_reference(backend.module.conv1d(backend.array(x1), backend.array(w1), stride=2),
-                              F.conv1d(tensor(x1), tensor(w1), stride=2))
-    assert_close_to_reference(backend.module.conv_transpose1d(backend.array(x1), backend.array(wt1), stride=2),
-                              F.conv_transpose1d(tensor(x1), tensor(wt1), stride=2))
+    assert_close_to_reference(
+        backend.module.conv1d(backend.array(x1), backend.array(w1), stride=2),
+        F.conv1d(tensor(x1), tensor(w1), stride=2),
+    )
+    assert_close_to_reference(
+        backend.module.conv_transpose1d(backend.array(x1), backend.array(wt1), stride=2),
+        F.conv_transpose1d(tensor(x1), tensor(wt1), stride=2),
+    )
 
 
 @pytest.mark.parametrize("dtype", [np.int64, np.int32, np.int8, np.uint8, np.bool_])
@@ -97,9 +106,11 @@ def test_integer_and_bool_input_computes_in_float64(backend, dtype):
     x = np.arange(2 * 16).reshape(2, 1, 4, 4).astype(dtype)
     w = np.ones((1, 1, 3, 3), dtype=dtype)
     reference = F.conv2d(tensor(x.astype(np.float64)), tensor(w.astype(np.float64)), torch.ones(1, dtype=torch.float64))
-    for out in (m.conv2d(a(x), a(w), a(np.array([1], dtype=dtype))),
-                m.conv2d(a(x.astype(np.int64)), a(w.astype(np.int32)), a(np.array([1]))),  # mixed integer dtypes
-                m.conv2d(a(x), a(w)) + 1):
+    for out in (
+        m.conv2d(a(x), a(w), a(np.array([1], dtype=dtype))),
+        m.conv2d(a(x.astype(np.int64)), a(w.astype(np.int32)), a(np.array([1]))),  # mixed integer dtypes
+        m.conv2d(a(x), a(w)) + 1,
+    ):
         assert str(out.dtype).endswith("float64")
         np.testing.assert_array_equal(np.asarray(out), reference.numpy())  # integers: exact in float64
     assert str(m.conv_transpose2d(a(x.astype(bool)), a(w.astype(np.uint8))).dtype).endswith("float64")
@@ -125,12 +136,22 @@ def test_empty_batch_gives_empty_output_of_the_right_shape(backend):
     assert tuple(m.conv2d(a(x), a(w), a(np.ones(6)), stride=2, groups=2).shape) == (0, 6, 3, 2)
     assert tuple(m.conv2d(a(x), a(w), padding="same", groups=2).shape) == (0, 6, 7, 6)
     assert tuple(m.conv2d(a(np.ones((0, 3, 8, 8))), a(np.ones((5, 3, 3, 3))), stride=2, padding=1).shape) == (
-        0, 5, 4, 4)
+        0,
+        5,
+        4,
+        4,
+    )
     out = m.conv_transpose2d(a(x), a(w[:4]), a(np.ones(4)), stride=2, output_padding=1, groups=2)
-    assert tuple(out.shape) == tuple(F.conv_transpose2d(tensor(x), tensor(w[:4]), torch.ones(4, dtype=torch.float64),
-                                                        stride=2, output_padding=1, groups=2).shape) == (0, 4, 16, 14)
-    assert tuple(m.conv_transpose2d(a(np.ones((0, 5, 4, 4))), a(np.ones((5, 3, 3, 3))), stride=2).shape) == (
-        0, 3, 9, 9)
+    assert (
+        tuple(out.shape)
+        == tuple(
+            F.conv_transpose2d(
+                tensor(x), tensor(w[:4]), torch.ones(4, dtype=torch.float64), stride=2, output_padding=1, groups=2
+            ).shape
+        )
+        == (0, 4, 16, 14)
+    )
+    assert tuple(m.conv_transpose2d(a(np.ones((0, 5, 4, 4))), a(np.ones((5, 3, 3, 3))), stride=2).shape) == (0, 3, 9, 9)
     assert tuple(m.conv1d(a(np.ones((0, 4, 5))), a(np.ones((3, 4, 2)))).shape) == (0, 3, 4)
     assert tuple(m.conv_transpose1d(a(np.ones((0, 4, 5))), a(np.ones((4, 3, 2)))).shape) == (0, 3, 6)
     assert tuple(m.unfold(a(x), 3).shape) == (0, 36, 20)
@@ -151,11 +172,15 @@ def test_nan_and_inf_propagate_as_in_torch(backend):
     spots = np.zeros((1, 1, 5, 5))
     spots[0, 0, 2, 2], spots[0, 0, 0, 0] = np.nan, np.inf
     m, a = backend.module, backend.array
-    for ours, ref in [(m.conv2d(a(x), a(w), padding=1, stride=2), F.conv2d(tensor(x), tensor(w), padding=1, stride=2)),
-                      (m.conv_transpose2d(a(x), a(wt), stride=2), F.conv_transpose2d(tensor(x), tensor(wt), stride=2)),
-                      (m.conv2d(a(np.nan_to_num(x)), a(w_inf), padding=1),
-                       F.conv2d(tensor(np.nan_to_num(x)), tensor(w_inf), padding=1)),
-                      (m.conv2d(a(spots), a(ones)), F.conv2d(tensor(spots), tensor(ones)))]:
+    for ours, ref in [
+        (m.conv2d(a(x), a(w), padding=1, stride=2), F.conv2d(tensor(x), tensor(w), padding=1, stride=2)),
+        (m.conv_transpose2d(a(x), a(wt), stride=2), F.conv_transpose2d(tensor(x), tensor(wt), stride=2)),
+        (
+            m.conv2d(a(np.nan_to_num(x)), a(w_inf), padding=1),
+            F.conv2d(tensor(np.nan_to_num(x)), tensor(w_inf), padding=1),
+        ),
+        (m.conv2d(a(spots), a(ones)), F.conv2d(tensor(spots), tensor(ones))),
+    ]:
         ours, ref = np.asarray(ours), ref.numpy()
         np.testing.assert_array_equal(np.isnan(ours), np.isnan(ref))
         assert np.isnan(ref).any()

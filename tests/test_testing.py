@@ -19,26 +19,26 @@ def test_expect_error_prints_type_and_message_only(capsys):
 
 def test_expect_error_fails_when_nothing_is_raised():
     message = "expected the block to raise ValueError or TypeError, but it raised nothing"
-    with pytest.raises(AssertionError, match=message):
-        with expect_error((ValueError, TypeError)):
-            cnp.conv2d(np.ones((1, 1, 4, 4)), np.ones((1, 1, 3, 3)))
+    with pytest.raises(AssertionError, match=message), expect_error((ValueError, TypeError)):
+        cnp.conv2d(np.ones((1, 1, 4, 4)), np.ones((1, 1, 3, 3)))
 
 
 def test_expect_error_lets_other_errors_through(capsys):
-    with pytest.raises(KeyError):
-        with expect_error(ValueError):
-            {}["missing"]
+    with pytest.raises(KeyError), expect_error(ValueError):
+        {}["missing"]
     assert capsys.readouterr().out == ""
 
 
 def test_expect_error_default_catches_any_exception(capsys):
     with expect_error():
-        1 / 0
+        _ = 1 / 0
     assert capsys.readouterr().out == "ZeroDivisionError: division by zero\n"
 
 
 @pytest.mark.parametrize("expected", [ValueError("x"), "ValueError", (), (ValueError, int)])
 def test_expect_error_rejects_what_is_not_an_exception_type(expected):
-    with pytest.raises(TypeError, match="expected must be an exception type or a tuple of them"):
-        with expect_error(expected):
-            pass
+    with (
+        pytest.raises(TypeError, match="expected must be an exception type or a tuple of them"),
+        expect_error(expected),
+    ):
+        pass

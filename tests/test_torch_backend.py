@@ -42,12 +42,14 @@ def test_same_padding_of_even_dilated_kernels_puts_the_extra_zero_after(kernel, 
     x, w, b = randn(gen, 2, 4, 6, 7), randn(gen, 6, 2, *kernel), randn(gen, 6)
     args = dict(padding="same", dilation=dilation, groups=2)
     assert_close_to_reference(ct.conv2d(x, w, b, **args), F.conv2d(x, w, b, **args))
-    for ours, ref in zip(_grads(ct.conv2d, x, w, b, **args), _grads(F.conv2d, x, w, b, **args)):
+    for ours, ref in zip(_grads(ct.conv2d, x, w, b, **args), _grads(F.conv2d, x, w, b, **args), strict=True):
         assert_close_to_reference(ours, ref)
     x1, w1 = x[:, :, 0], w[:, :, 0]
     d1 = dilation[1] if isinstance(dilation, tuple) else dilation
-    assert_close_to_reference(ct.conv1d(x1, w1, padding="same", dilation=d1, groups=2),
-                              F.conv1d(x1, w1, padding="same", dilation=d1, groups=2))
+    assert_close_to_reference(
+        ct.conv1d(x1, w1, padding="same", dilation=d1, groups=2),
+        F.conv1d(x1, w1, padding="same", dilation=d1, groups=2),
+    )
 
 
 # --- gradients ------------------------------------------------------------------------------
@@ -64,8 +66,9 @@ def _grads(fn, *tensors, **args):
 @given(transposed_configs(ndims=(2,)))
 def test_conv_transpose2d_gradients_match_torch(config):
     y, w, b = tensors(config)
-    for ours, ref in zip(_grads(ct.conv_transpose2d, y, w, b, **config[4]),
-                         _grads(F.conv_transpose2d, y, w, b, **config[4])):
+    for ours, ref in zip(
+        _grads(ct.conv_transpose2d, y, w, b, **config[4]), _grads(F.conv_transpose2d, y, w, b, **config[4]), strict=True
+    ):
         assert (ours is None) == (ref is None)
         if ref is not None:
             assert_close_to_reference(ours, ref)
@@ -74,13 +77,14 @@ def test_conv_transpose2d_gradients_match_torch(config):
 def test_gradcheck():
     gen = torch.Generator().manual_seed(1)
     x, w, b = (randn(gen, *s).requires_grad_() for s in [(1, 4, 5, 4), (4, 2, 2, 3), (4,)])
-    assert torch.autograd.gradcheck(lambda x, w, b: ct.conv2d(x, w, b, stride=(2, 1), padding=1, groups=2),
-                                    (x, w, b))
+    assert torch.autograd.gradcheck(lambda x, w, b: ct.conv2d(x, w, b, stride=(2, 1), padding=1, groups=2), (x, w, b))
     y, wt, bt = (randn(gen, *s).requires_grad_() for s in [(1, 4, 3, 2), (4, 1, 3, 2), (2,)])
     assert torch.autograd.gradcheck(
-        lambda y, w, b: ct.conv_transpose2d(y, w, b, stride=2, padding=1, output_padding=(1, 0), groups=2,
-                                            dilation=(1, 2)),
-        (y, wt, bt))
+        lambda y, w, b: ct.conv_transpose2d(
+            y, w, b, stride=2, padding=1, output_padding=(1, 0), groups=2, dilation=(1, 2)
+        ),
+        (y, wt, bt),
+    )
 
 
 # --- bad input --------------------------------------------------------------------------------
@@ -94,43 +98,74 @@ BAD_CALLS = {
     "weight ndim": (lambda: ct.conv2d(X, torch.ones(2, 4, 3)), ValueError, r"expected weight of 4 dimensions"),
     "1d input ndim": (lambda: ct.conv1d(X, torch.ones(2, 4, 3)), ValueError, r"expected input of 3 dimensions"),
     "channels": (lambda: ct.conv2d(X, torch.ones(2, 3, 3, 3)), ValueError, r"expects input with 3 channels"),
-    "transpose channels": (lambda: ct.conv_transpose2d(X, torch.ones(3, 2, 3, 3)), ValueError,
-                           r"expects input with 3 channels"),
-    "in_channels groups": (lambda: ct.conv2d(torch.ones(1, 3, 5, 5), torch.ones(2, 1, 3, 3), groups=2),
-                           ValueError, r"in_channels must be divisible by groups"),
-    "out_channels groups": (lambda: ct.conv2d(X, torch.ones(3, 2, 3, 3), groups=2), ValueError,
-                            r"out_channels must be divisible by groups"),
-    "transpose groups": (lambda: ct.conv_transpose2d(torch.ones(1, 3, 5, 5), torch.ones(3, 1, 3, 3), groups=2),
-                         ValueError, r"in_channels must be divisible by groups"),
+    "transpose channels": (
+        lambda: ct.conv_transpose2d(X, torch.ones(3, 2, 3, 3)),
+        ValueError,
+        r"expects input with 3 channels",
+    ),
+    "in_channels groups": (
+        lambda: ct.conv2d(torch.ones(1, 3, 5, 5), torch.ones(2, 1, 3, 3), groups=2),
+        ValueError,
+        r"in_channels must be divisible by groups",
+    ),
+    "out_channels groups": (
+        lambda: ct.conv2d(X, torch.ones(3, 2, 3, 3), groups=2),
+        ValueError,
+        r"out_channels must be divisible by groups",
+    ),
+    "transpose groups": (
+        lambda: ct.conv_transpose2d(torch.ones(1, 3, 5, 5), torch.ones(3, 1, 3, 3), groups=2),
+        ValueError,
+        r"in_channels must be divisible by groups",
+    ),
     "groups zero": (lambda: ct.conv2d(X, W, groups=0), ValueError, r"groups must be positive"),
     "stride": (lambda: ct.conv2d(X, W, stride=0), ValueError, r"stride must be positive"),
     "stride tuple": (lambda: ct.conv2d(X, W, stride=(1, -1)), ValueError, r"stride must be positive"),
     "dilation": (lambda: ct.conv2d(X, W, dilation=0), ValueError, r"dilation must be positive"),
     "transpose stride": (lambda: ct.conv_transpose2d(X, WT, stride=0), ValueError, r"stride must be positive"),
-    "transpose dilation": (lambda: ct.conv_transpose2d(X, WT, dilation=-1), ValueError,
-                           r"dilation must be positive"),
+    "transpose dilation": (lambda: ct.conv_transpose2d(X, WT, dilation=-1), ValueError, r"dilation must be positive"),
     "padding": (lambda: ct.conv2d(X, W, padding=-1), ValueError, r"padding must be non-negative"),
     "padding string": (lambda: ct.conv2d(X, W, padding="full"), ValueError, r"padding must be an int"),
-    "transpose padding": (lambda: ct.conv_transpose2d(X, WT, padding=-1), ValueError,
-                          r"padding must be non-negative"),
+    "transpose padding": (lambda: ct.conv_transpose2d(X, WT, padding=-1), ValueError, r"padding must be non-negative"),
     "transpose same": (lambda: ct.conv_transpose2d(X, WT, padding="same"), ValueError, r"padding must be an int"),
-    "kernel too large": (lambda: ct.conv2d(torch.ones(1, 4, 2, 5), W), ValueError,
-                         r"kernel can't be greater than the actual input size"),
-    "dilated kernel too large": (lambda: ct.conv2d(X, W, dilation=3), ValueError,
-                                 r"smaller than the dilated kernel size"),
-    "same strided": (lambda: ct.conv2d(X, W, padding="same", stride=2), ValueError,
-                     r"padding='same' is not supported for strided convolutions"),
-    "output_padding": (lambda: ct.conv_transpose2d(X, WT, stride=2, output_padding=2), ValueError,
-                       r"output padding must be smaller than either stride or dilation"),
-    "output_padding 1d": (lambda: ct.conv_transpose1d(torch.ones(1, 4, 5), torch.ones(4, 2, 3), output_padding=1),
-                          ValueError, r"output padding must be smaller than either stride or dilation"),
-    "output_padding negative": (lambda: ct.conv_transpose2d(X, WT, output_padding=-1), ValueError,
-                                r"output_padding must be non-negative"),
+    "kernel too large": (
+        lambda: ct.conv2d(torch.ones(1, 4, 2, 5), W),
+        ValueError,
+        r"kernel can't be greater than the actual input size",
+    ),
+    "dilated kernel too large": (
+        lambda: ct.conv2d(X, W, dilation=3),
+        ValueError,
+        r"smaller than the dilated kernel size",
+    ),
+    "same strided": (
+        lambda: ct.conv2d(X, W, padding="same", stride=2),
+        ValueError,
+        r"padding='same' is not supported for strided convolutions",
+    ),
+    "output_padding": (
+        lambda: ct.conv_transpose2d(X, WT, stride=2, output_padding=2),
+        ValueError,
+        r"output padding must be smaller than either stride or dilation",
+    ),
+    "output_padding 1d": (
+        lambda: ct.conv_transpose1d(torch.ones(1, 4, 5), torch.ones(4, 2, 3), output_padding=1),
+        ValueError,
+        r"output padding must be smaller than either stride or dilation",
+    ),
+    "output_padding negative": (
+        lambda: ct.conv_transpose2d(X, WT, output_padding=-1),
+        ValueError,
+        r"output_padding must be non-negative",
+    ),
     "bias shape": (lambda: ct.conv2d(X, W, torch.ones(3)), ValueError, r"bias must have shape \(2,\)"),
     "complex input": (lambda: ct.conv2d(X.to(torch.complex64), W), TypeError, r"input must be real"),
     "complex weight": (lambda: ct.conv_transpose2d(X, WT.to(torch.complex128)), TypeError, r"weight must be real"),
-    "bfloat16 input": (lambda: ct.conv2d(X.to(torch.bfloat16), W.to(torch.bfloat16)), TypeError,
-                       r"input has dtype torch.bfloat16, which is not supported: convert it to float32"),
+    "bfloat16 input": (
+        lambda: ct.conv2d(X.to(torch.bfloat16), W.to(torch.bfloat16)),
+        TypeError,
+        r"input has dtype torch.bfloat16, which is not supported: convert it to float32",
+    ),
     "non-tensor input": (lambda: ct.conv2d(X.tolist(), W), TypeError, r"input must be a torch.Tensor"),
     "non-tensor weight": (lambda: ct.conv_transpose2d(X, WT.numpy()), TypeError, r"weight must be a torch.Tensor"),
     "missing input": (lambda: ct.conv_transpose2d(None, WT), TypeError, r"input must be a torch.Tensor, got NoneType"),
@@ -178,7 +213,9 @@ def test_cuda_matches_torch(conv_config, transposed_config):
     out = ct.conv_transpose2d(y, w, b, **args)
     assert out.device == y.device
     assert_close_to_reference(out, F.conv_transpose2d(y, w, b, **args))
-    for ours, ref in zip(_grads(ct.conv_transpose2d, y, w, b, **args), _grads(F.conv_transpose2d, y, w, b, **args)):
+    for ours, ref in zip(
+        _grads(ct.conv_transpose2d, y, w, b, **args), _grads(F.conv_transpose2d, y, w, b, **args), strict=True
+    ):
         if ref is not None:
             assert_close_to_reference(ours, ref)
 

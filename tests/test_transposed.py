@@ -52,12 +52,23 @@ def test_conv_transpose2d_is_the_adjoint_of_conv2d(backend, config):
     pads = as_tuple_of(0 if kw["padding"] == "valid" else kw["padding"], 2)
     # The convolution maps several input sizes onto one output size; output_padding picks x's: the
     # input rows a strided convolution does not reach.
-    out_pad = tuple((i + 2 * p - d * (k - 1) - 1) % s for i, p, d, k, s in zip(x.shape[2:], pads, dils, w.shape[2:],
-                                                                               strides))
-    if any(op >= s and op >= d for op, s, d in zip(out_pad, strides, dils)):
+    out_pad = tuple(
+        (i + 2 * p - d * (k - 1) - 1) % s
+        for i, p, d, k, s in zip(x.shape[2:], pads, dils, w.shape[2:], strides, strict=True)
+    )
+    if any(op >= s and op >= d for op, s, d in zip(out_pad, strides, dils, strict=True)):
         return  # no output_padding maps back to this input size (PyTorch has the same limit)
-    back = np.asarray(conv_transpose2d(backend.array(y), backend.array(w), stride=strides, padding=pads,
-                                       output_padding=out_pad, groups=kw["groups"], dilation=dils))
+    back = np.asarray(
+        conv_transpose2d(
+            backend.array(y),
+            backend.array(w),
+            stride=strides,
+            padding=pads,
+            output_padding=out_pad,
+            groups=kw["groups"],
+            dilation=dils,
+        )
+    )
     assert back.shape == x.shape
     lhs, rhs = np.vdot(out, y), np.vdot(x, back)
     assert abs(lhs - rhs) <= 1e-10 * max(1.0, abs(lhs))
@@ -80,14 +91,15 @@ def test_transposed_equivalent_is_the_direct_convolution_torch_computes(conv, se
     assert t.stretched_size == (t.input_size - 1) * s + 1
     gen = torch.Generator().manual_seed(seed)
     y = torch.randn(2, 3, t.input_size, generator=gen, dtype=F64)
-    w = torch.randn(3, 2, k, generator=gen, dtype=F64)       # (C_in, C_out, k), transposed layout
+    w = torch.randn(3, 2, k, generator=gen, dtype=F64)  # (C_in, C_out, k), transposed layout
     reference = F.conv_transpose1d(y, w, stride=s, padding=p, output_padding=t.extra, dilation=d)
-    assert reference.shape[-1] == i                           # the transpose gives the input size back
+    assert reference.shape[-1] == i  # the transpose gives the input size back
     # Same numbers: a stride-1 convolution of the stretched, padded input with the flipped kernel.
     direct = F.conv1d(stretch_and_pad(y, t, s), w.transpose(0, 1).flip(-1), dilation=d)
     assert_close_to_reference(direct, reference)
-    assert_close_to_reference(cnp.conv_transpose1d(y.numpy(), w.numpy(), stride=s, padding=p, output_padding=t.extra,
-                                                   dilation=d), reference)
+    assert_close_to_reference(
+        cnp.conv_transpose1d(y.numpy(), w.numpy(), stride=s, padding=p, output_padding=t.extra, dilation=d), reference
+    )
 
 
 @given(axis_convs())
@@ -98,21 +110,41 @@ def test_transposed_relationship_numbers_follow_the_guide(conv):
         assert t.relationship is None
         return
     ip = t.input_size
-    formula = {8: ip + k - 1, 9: ip + k - 1 - 2 * p, 10: ip, 11: ip - (k - 1), 12: s * (ip - 1) + k,
-               13: s * (ip - 1) + k - 2 * p, 14: s * (ip - 1) + t.extra + k - 2 * p}[t.relationship]
+    formula = {
+        8: ip + k - 1,
+        9: ip + k - 1 - 2 * p,
+        10: ip,
+        11: ip - (k - 1),
+        12: s * (ip - 1) + k,
+        13: s * (ip - 1) + k - 2 * p,
+        14: s * (ip - 1) + t.extra + k - 2 * p,
+    }[t.relationship]
     assert formula == i
     assert {8: k - 1, 9: k - p - 1, 10: p, 11: 0}.get(t.relationship, t.padding) == t.padding
     assert (t.relationship == 14) == (t.extra != 0)
 
 
-@pytest.mark.parametrize("args, number, stretched, padding, extra", [  # the transposed figures of the guide
-    ((4, 3), 8, 2, 2, 0), ((5, 4, 1, 2), 9, 6, 1, 0), ((5, 3, 1, 1), 10, 5, 1, 0), ((5, 3, 1, 2), 11, 7, 0, 0),
-    ((5, 3, 2), 12, 3, 2, 0), ((5, 3, 2, 1), 13, 5, 1, 0), ((6, 3, 2, 1), 14, 5, 1, 1),
-])
+@pytest.mark.parametrize(
+    "args, number, stretched, padding, extra",
+    [  # the transposed figures of the guide
+        ((4, 3), 8, 2, 2, 0),
+        ((5, 4, 1, 2), 9, 6, 1, 0),
+        ((5, 3, 1, 1), 10, 5, 1, 0),
+        ((5, 3, 1, 2), 11, 7, 0, 0),
+        ((5, 3, 2), 12, 3, 2, 0),
+        ((5, 3, 2, 1), 13, 5, 1, 0),
+        ((6, 3, 2, 1), 14, 5, 1, 1),
+    ],
+)
 def test_transposed_equivalent_on_the_guides_figures(args, number, stretched, padding, extra):
     t = shapes.transposed_equivalent(*args)
-    assert (t.relationship, t.stretched_size, t.padding, t.extra, t.output_size) == (number, stretched, padding,
-                                                                                    extra, args[0])
+    assert (t.relationship, t.stretched_size, t.padding, t.extra, t.output_size) == (
+        number,
+        stretched,
+        padding,
+        extra,
+        args[0],
+    )
 
 
 @given(axis_convs())
@@ -122,12 +154,13 @@ def test_conv_input_sizes_are_what_output_padding_selects(conv):
     sizes = shapes.conv_input_sizes(o, k, s, p, d)
     assert i in sizes and list(sizes) == sorted(sizes) and len(sizes) <= s
     assert all(shapes.conv_output_size(n, k, s, p, d) == o for n in sizes)
-    assert shapes.conv_output_size(sizes[-1] + 1, k, s, p, d) == o + 1    # one more pixel: one more output
-    offset = s - len(sizes)                                               # sizes that would be empty were dropped
+    assert shapes.conv_output_size(sizes[-1] + 1, k, s, p, d) == o + 1  # one more pixel: one more output
+    offset = s - len(sizes)  # sizes that would be empty were dropped
     for n in sizes:
         a = n - sizes[0] + offset
-        out = F.conv_transpose1d(torch.zeros(1, 1, o), torch.zeros(1, 1, k), stride=s, padding=p, output_padding=a,
-                                 dilation=d)
+        out = F.conv_transpose1d(
+            torch.zeros(1, 1, o), torch.zeros(1, 1, k), stride=s, padding=p, output_padding=a, dilation=d
+        )
         assert out.shape[-1] == n == shapes.conv_transpose_output_size(o, k, s, p, a, d)
 
 
@@ -136,22 +169,27 @@ def test_output_padding_choices_are_what_torch_accepts(s, d, k, p):
     o, p = 4, min(p, k - 1)  # a larger padding crops the whole output away
     choices = shapes.output_padding_choices(s, d)
     for a in choices:
-        n = F.conv_transpose1d(torch.zeros(1, 1, o), torch.zeros(1, 1, k), stride=s, padding=p, output_padding=a,
-                               dilation=d).shape[-1]
+        n = F.conv_transpose1d(
+            torch.zeros(1, 1, o), torch.zeros(1, 1, k), stride=s, padding=p, output_padding=a, dilation=d
+        ).shape[-1]
         assert n == shapes.conv_transpose_output_size(o, k, s, p, a, d)
         # Below the stride the convolution maps the size back to o; from the stride on it does not.
         assert (shapes.conv_output_size(n, k, s, p, d) == o) == (a < s)
     with pytest.raises(RuntimeError, match="output padding must be smaller than either stride or dilation"):
-        F.conv_transpose1d(torch.zeros(1, 1, o), torch.zeros(1, 1, k), stride=s, padding=p,
-                           output_padding=len(choices), dilation=d)
+        F.conv_transpose1d(
+            torch.zeros(1, 1, o), torch.zeros(1, 1, k), stride=s, padding=p, output_padding=len(choices), dilation=d
+        )
     with pytest.raises(ValueError, match="output padding must be smaller than either stride or dilation"):
-        cnp.conv_transpose1d(np.zeros((1, 1, o)), np.zeros((1, 1, k)), stride=s, padding=p,
-                             output_padding=len(choices), dilation=d)
+        cnp.conv_transpose1d(
+            np.zeros((1, 1, o)), np.zeros((1, 1, k)), stride=s, padding=p, output_padding=len(choices), dilation=d
+        )
 
 
 def _output_padding(size, kernel, args):
-    return tuple(shapes.transposed_equivalent(i, k, s, p, d).extra for i, k, s, p, d in
-                 zip(size, kernel, args["stride"], args["padding"], args["dilation"]))
+    return tuple(
+        shapes.transposed_equivalent(i, k, s, p, d).extra
+        for i, k, s, p, d in zip(size, kernel, args["stride"], args["padding"], args["dilation"], strict=True)
+    )
 
 
 @given(small_conv2d_configs())
@@ -165,10 +203,12 @@ def test_conv_transpose2d_multiplies_by_c_transposed(cfg):
     expected = (C.T @ y.ravel()).reshape(c_in, *size)
     op = _output_padding(size, kernel, args)
     assert_close_to_reference(cnp.conv_transpose2d(y, w, output_padding=op, **args), expected)
-    assert_close_to_reference(ctorch.conv_transpose2d(torch.from_numpy(y), torch.from_numpy(w), output_padding=op,
-                                                      **args), expected)
-    assert_close_to_reference(F.conv_transpose2d(torch.from_numpy(y), torch.from_numpy(w), output_padding=op, **args),
-                              expected)
+    assert_close_to_reference(
+        ctorch.conv_transpose2d(torch.from_numpy(y), torch.from_numpy(w), output_padding=op, **args), expected
+    )
+    assert_close_to_reference(
+        F.conv_transpose2d(torch.from_numpy(y), torch.from_numpy(w), output_padding=op, **args), expected
+    )
 
 
 @given(small_conv2d_configs(), st.integers(1, 2))
@@ -183,8 +223,9 @@ def test_conv_transpose2d_is_the_input_gradient_of_conv2d(cfg, groups):
     out.backward(g)
     op = _output_padding(size, kernel, args)
     assert_close_to_reference(ctorch.conv_transpose2d(g, w, output_padding=op, groups=groups, **args), x.grad)
-    assert_close_to_reference(cnp.conv_transpose2d(g.numpy(), w.numpy(), output_padding=op, groups=groups, **args),
-                              x.grad)
+    assert_close_to_reference(
+        cnp.conv_transpose2d(g.numpy(), w.numpy(), output_padding=op, groups=groups, **args), x.grad
+    )
     # and through the package's own differentiable convolution
     x2 = x.detach().clone().requires_grad_()
     ctorch.conv2d(x2, w, groups=groups, **args).backward(g)
@@ -197,8 +238,8 @@ def explicit_count(size, kernel, stride, padding, output_padding):
     counts = np.zeros(out, dtype=np.int64)
     for pixel in np.ndindex(*size):
         for tap in np.ndindex(*kernel):
-            target = tuple(a * s + t - p for a, t, s, p in zip(pixel, tap, stride, padding))
-            if all(0 <= q < o for q, o in zip(target, out)):
+            target = tuple(a * s + t - p for a, t, s, p in zip(pixel, tap, stride, padding, strict=True))
+            if all(0 <= q < o for q, o in zip(target, out, strict=True)):
                 counts[target] += 1
     return counts
 
@@ -207,8 +248,13 @@ def explicit_count(size, kernel, stride, padding, output_padding):
 def test_overlap_map_counts_the_taps(cfg):
     size, kernel, stride, padding, output_padding = cfg
     transpose = {1: F.conv_transpose1d, 2: F.conv_transpose2d}[len(size)]
-    from_torch = transpose(torch.ones(1, 1, *size, dtype=F64), torch.ones(1, 1, *kernel, dtype=F64), stride=stride,
-                           padding=padding, output_padding=output_padding)[0, 0].numpy()
+    from_torch = transpose(
+        torch.ones(1, 1, *size, dtype=F64),
+        torch.ones(1, 1, *kernel, dtype=F64),
+        stride=stride,
+        padding=padding,
+        output_padding=output_padding,
+    )[0, 0].numpy()
     ours = cnp.overlap_map(size, kernel, stride, padding, output_padding)
     assert ours.dtype == np.int64
     np.testing.assert_array_equal(ours, from_torch)
@@ -225,8 +271,11 @@ def test_even_overlap_exactly_when_the_stride_divides_the_kernel(k, s):
         assert interior[0] == k // s
 
 
-@given(st.integers(1, 4), st.lists(st.tuples(st.integers(1, 4), st.integers(1, 3), st.integers(0, 1)), min_size=1,
-                                  max_size=3), st.sampled_from([1, 2]))
+@given(
+    st.integers(1, 4),
+    st.lists(st.tuples(st.integers(1, 4), st.integers(1, 3), st.integers(0, 1)), min_size=1, max_size=3),
+    st.sampled_from([1, 2]),
+)
 def test_stacked_overlap_map_is_ones_through_the_stack(size, layers, n):
     x = torch.ones((1, 1) + (size,) * n, dtype=F64)
     transpose = {1: F.conv_transpose1d, 2: F.conv_transpose2d}[n]
@@ -240,8 +289,14 @@ def test_stacked_overlap_map_is_ones_through_the_stack(size, layers, n):
     np.testing.assert_array_equal(ctorch.stacked_overlap_map((size,) * n, layers).numpy(), x[0, 0].numpy())
 
 
-@given(st.integers(1, 3), st.sampled_from(["nearest", "bilinear"]), st.integers(1, 5), st.integers(1, 5),
-       st.booleans(), st.integers(0, 2**31))
+@given(
+    st.integers(1, 3),
+    st.sampled_from(["nearest", "bilinear"]),
+    st.integers(1, 5),
+    st.integers(1, 5),
+    st.booleans(),
+    st.integers(0, 2**31),
+)
 def test_upsample2d_matches_interpolate(scale, mode, h, w, float32, seed):
     dtype = np.float32 if float32 else np.float64
     x = np.random.default_rng(seed).standard_normal((2, 3, h, w)).astype(dtype)
@@ -254,18 +309,27 @@ def test_upsample2d_matches_interpolate(scale, mode, h, w, float32, seed):
     assert cnp.upsample2d(x[0], scale, mode).shape == reference.shape[1:]
 
 
-@given(st.integers(1, 3), st.sampled_from(["nearest", "bilinear"]), st.integers(1, 3), st.booleans(),
-       st.integers(0, 2**31))
+@given(
+    st.integers(1, 3), st.sampled_from(["nearest", "bilinear"]), st.integers(1, 3), st.booleans(), st.integers(0, 2**31)
+)
 def test_resize_conv2d_is_upsample_then_conv2d(scale, mode, k, bias, seed):
     rng = np.random.default_rng(seed)
     x, w = rng.standard_normal((2, 3, 4, 5)), rng.standard_normal((2, 3, k, k))
     b = rng.standard_normal(2) if bias else None
     extra = {} if mode == "nearest" else {"align_corners": False}
-    reference = F.conv2d(F.interpolate(torch.from_numpy(x), scale_factor=scale, mode=mode, **extra),
-                         torch.from_numpy(w), None if b is None else torch.from_numpy(b), padding="same")
+    reference = F.conv2d(
+        F.interpolate(torch.from_numpy(x), scale_factor=scale, mode=mode, **extra),
+        torch.from_numpy(w),
+        None if b is None else torch.from_numpy(b),
+        padding="same",
+    )
     assert_close_to_reference(cnp.resize_conv2d(x, w, b, scale, mode), reference)
-    assert_close_to_reference(ctorch.resize_conv2d(torch.from_numpy(x), torch.from_numpy(w),
-                                                   None if b is None else torch.from_numpy(b), scale, mode), reference)
+    assert_close_to_reference(
+        ctorch.resize_conv2d(
+            torch.from_numpy(x), torch.from_numpy(w), None if b is None else torch.from_numpy(b), scale, mode
+        ),
+        reference,
+    )
 
 
 @pytest.mark.parametrize("mode", ["nearest", "bilinear"])
@@ -276,8 +340,9 @@ def test_resize_conv_module_matches_functional_and_transposed_size_and_cost(mode
     assert_close_to_reference(layer(x), ctorch.resize_conv2d(x, layer.weight, layer.bias, 2, mode))
     assert layer(x).shape == torch.nn.ConvTranspose2d(4, 3, 4, stride=2, padding=1)(x).shape
     assert sum(p.numel() for p in layer.parameters()) == cost.conv_params(4, 3, 3)
-    assert sum(p.numel() for p in ctorch.ResizeConv2d(4, 3, 3, bias=False).parameters()) == cost.conv_params(4, 3, 3,
-                                                                                                            bias=False)
+    assert sum(p.numel() for p in ctorch.ResizeConv2d(4, 3, 3, bias=False).parameters()) == cost.conv_params(
+        4, 3, 3, bias=False
+    )
     layer(x).sum().backward()
     assert layer.weight.grad is not None and layer.weight.grad.shape == layer.weight.shape
 
@@ -301,15 +366,27 @@ def test_conv_transpose_macs_is_half_the_flop_counter(size, c_in, c_out, k, grou
     assert counter.get_total_flops() == 2 * cost.conv_transpose_macs(size, c_in, c_out, k, groups)
 
 
-@pytest.mark.parametrize("args", [dict(input_size=2, kernel_size=3, stride=2),
-                                  dict(input_size=(2, 3), kernel_size=(3, 2), stride=(2, 1), padding=(1, 0),
-                                       output_padding=(1, 0)),
-                                  dict(input_size=3, kernel_size=2, stride=1, dilation=2)])
+@pytest.mark.parametrize(
+    "args",
+    [
+        dict(input_size=2, kernel_size=3, stride=2),
+        dict(input_size=(2, 3), kernel_size=(3, 2), stride=(2, 1), padding=(1, 0), output_padding=(1, 0)),
+        dict(input_size=3, kernel_size=2, stride=1, dilation=2),
+    ],
+)
 def test_transposed_diagram_agrees_with_the_arithmetic(args):
     g = transposed_geometry(**args)
-    counts = cnp.conv_transpose2d(np.ones((1, 1, *g.input_size)), np.ones((1, 1, *g.kernel_size)), stride=g.stride,
-                                  padding=g.padding, output_padding=g.output_padding, dilation=g.dilation)[0, 0]
-    assert g.padded_size == tuple(o + d * (k - 1) for o, k, d in zip(g.output_size, g.kernel_size, g.dilation))
+    counts = cnp.conv_transpose2d(
+        np.ones((1, 1, *g.input_size)),
+        np.ones((1, 1, *g.kernel_size)),
+        stride=g.stride,
+        padding=g.padding,
+        output_padding=g.output_padding,
+        dilation=g.dilation,
+    )[0, 0]
+    assert g.padded_size == tuple(
+        o + d * (k - 1) for o, k, d in zip(g.output_size, g.kernel_size, g.dilation, strict=True)
+    )
     for position in g.positions():
         assert len(g.contributions(position)) == counts[position]
     position = g.positions()[len(g.positions()) // 2]
@@ -356,14 +433,21 @@ def test_overlap_errors(backend, call, error, match):
 
 
 @pytest.mark.parametrize("backend, array", [(cnp, np.ones), (ctorch, lambda shape: torch.ones(shape))])
-@pytest.mark.parametrize("call, error, match", [
-    (lambda m, a: m.upsample2d(a((1, 1, 2, 2)), 0), ValueError, "scale_factor must be positive"),
-    (lambda m, a: m.upsample2d(a((1, 1, 2, 2)), 1.5), TypeError, "scale_factor must be an int"),
-    (lambda m, a: m.upsample2d(a((1, 1, 2, 2)), 2, mode="bicubic"), ValueError, "mode must be 'nearest' or 'bilinear'"),
-    (lambda m, a: m.upsample2d(a((2, 2)), 2), ValueError, "expected input of 4 dimensions"),
-    (lambda m, a: m.resize_conv2d(a((1, 2, 2, 2)), a((1, 3, 3, 3))), ValueError, "expects input with 3 channels"),
-    (lambda m, a: m.resize_conv2d(a((1, 2, 2, 2)), a((1, 2, 3, 3)), mode="area"), ValueError, "mode must be"),
-])
+@pytest.mark.parametrize(
+    "call, error, match",
+    [
+        (lambda m, a: m.upsample2d(a((1, 1, 2, 2)), 0), ValueError, "scale_factor must be positive"),
+        (lambda m, a: m.upsample2d(a((1, 1, 2, 2)), 1.5), TypeError, "scale_factor must be an int"),
+        (
+            lambda m, a: m.upsample2d(a((1, 1, 2, 2)), 2, mode="bicubic"),
+            ValueError,
+            "mode must be 'nearest' or 'bilinear'",
+        ),
+        (lambda m, a: m.upsample2d(a((2, 2)), 2), ValueError, "expected input of 4 dimensions"),
+        (lambda m, a: m.resize_conv2d(a((1, 2, 2, 2)), a((1, 3, 3, 3))), ValueError, "expects input with 3 channels"),
+        (lambda m, a: m.resize_conv2d(a((1, 2, 2, 2)), a((1, 2, 3, 3)), mode="area"), ValueError, "mode must be"),
+    ],
+)
 def test_upsampling_errors(backend, array, call, error, match):
     with pytest.raises(error, match=match):
         call(backend, array)
@@ -378,21 +462,28 @@ def test_complex_input_is_a_type_error():
         ctorch.ResizeConv2d(2, 2, 3, mode="bicubic")
 
 
-@pytest.mark.parametrize("call, error, match", [
-    (lambda: shapes.transposed_equivalent((5,), 3), TypeError, "input_size must be an int"),
-    (lambda: shapes.transposed_equivalent(5, 3, stride=0), ValueError, "stride must be positive"),
-    (lambda: shapes.transposed_equivalent(2, 3), ValueError, "larger than the padded input"),
-    (lambda: shapes.conv_input_sizes(0, 3), ValueError, "output_size must be positive"),
-    (lambda: shapes.conv_input_sizes(3, 3, padding=-1), ValueError, "padding must be non-negative"),
-    (lambda: shapes.output_padding_choices(0), ValueError, "stride must be positive"),
-    (lambda: shapes.output_padding_choices(2, dilation=1.0), TypeError, "dilation must be an int"),
-    (lambda: cost.conv_transpose_macs(0, 1, 1, 3), ValueError, "input_size and kernel_size must be positive"),
-    (lambda: cost.conv_transpose_macs(4, 3, 2, 3, groups=2), ValueError, "in_channels must be divisible by groups"),
-    (lambda: draw_conv_transpose2d(3, 3, stride=2, padding=3), ValueError, "padding=3 is larger than dilation"),
-    (lambda: draw_conv_transpose2d(2, 3, output_position=(5, 0)), ValueError, "output_position must lie inside"),
-    (lambda: draw_conv_transpose2d((2, 2, 2), 3), TypeError, "input_size must be an int or a tuple of 2 ints"),
-    (lambda: animate_conv_transpose2d(2, 3, stride=2, output_padding=2), ValueError, "output padding must be smaller"),
-])
+@pytest.mark.parametrize(
+    "call, error, match",
+    [
+        (lambda: shapes.transposed_equivalent((5,), 3), TypeError, "input_size must be an int"),
+        (lambda: shapes.transposed_equivalent(5, 3, stride=0), ValueError, "stride must be positive"),
+        (lambda: shapes.transposed_equivalent(2, 3), ValueError, "larger than the padded input"),
+        (lambda: shapes.conv_input_sizes(0, 3), ValueError, "output_size must be positive"),
+        (lambda: shapes.conv_input_sizes(3, 3, padding=-1), ValueError, "padding must be non-negative"),
+        (lambda: shapes.output_padding_choices(0), ValueError, "stride must be positive"),
+        (lambda: shapes.output_padding_choices(2, dilation=1.0), TypeError, "dilation must be an int"),
+        (lambda: cost.conv_transpose_macs(0, 1, 1, 3), ValueError, "input_size and kernel_size must be positive"),
+        (lambda: cost.conv_transpose_macs(4, 3, 2, 3, groups=2), ValueError, "in_channels must be divisible by groups"),
+        (lambda: draw_conv_transpose2d(3, 3, stride=2, padding=3), ValueError, "padding=3 is larger than dilation"),
+        (lambda: draw_conv_transpose2d(2, 3, output_position=(5, 0)), ValueError, "output_position must lie inside"),
+        (lambda: draw_conv_transpose2d((2, 2, 2), 3), TypeError, "input_size must be an int or a tuple of 2 ints"),
+        (
+            lambda: animate_conv_transpose2d(2, 3, stride=2, output_padding=2),
+            ValueError,
+            "output padding must be smaller",
+        ),
+    ],
+)
 def test_arithmetic_and_drawing_errors(call, error, match):
     with pytest.raises(error, match=match):
         call()

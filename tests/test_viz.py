@@ -52,8 +52,7 @@ def test_window_cells_are_the_columns_of_unfold(input_size, kernel_size, stride,
     top, left = _pair(padding)
     for j in range(h_out * w_out):
         cells = window_cells(divmod(j, w_out), kernel_size, stride, padding, dilation)
-        expected = [index[0, r - top, c - left] if 0 <= r - top < h and 0 <= c - left < w else 0.0
-                    for r, c in cells]
+        expected = [index[0, r - top, c - left] if 0 <= r - top < h and 0 <= c - left < w else 0.0 for r, c in cells]
         np.testing.assert_array_equal(columns[:, j], expected)
 
 
@@ -62,28 +61,30 @@ def test_window_cells_row_major_with_gaps():
     assert window_cells((0, 0), (1, 3), padding="same") == [(0, 0), (0, 1), (0, 2)]
 
 
-@pytest.mark.parametrize("kwargs, name", [
-    (dict(output_position=(-1, 0), kernel_size=3), "output_position"),
-    (dict(output_position=(0, 0), kernel_size=0), "kernel_size"),
-    (dict(output_position=(0, 0), kernel_size=3, stride=0), "stride"),
-    (dict(output_position=(0, 0), kernel_size=3, dilation=(1, -1)), "dilation"),
-    (dict(output_position=(0, 0), kernel_size=3, padding=-1), "padding"),
-    (dict(output_position=(0, 0), kernel_size=3, stride=2, padding="same"), "same"),
-])
+@pytest.mark.parametrize(
+    "kwargs, name",
+    [
+        (dict(output_position=(-1, 0), kernel_size=3), "output_position"),
+        (dict(output_position=(0, 0), kernel_size=0), "kernel_size"),
+        (dict(output_position=(0, 0), kernel_size=3, stride=0), "stride"),
+        (dict(output_position=(0, 0), kernel_size=3, dilation=(1, -1)), "dilation"),
+        (dict(output_position=(0, 0), kernel_size=3, padding=-1), "padding"),
+        (dict(output_position=(0, 0), kernel_size=3, stride=2, padding="same"), "same"),
+    ],
+)
 def test_window_cells_rejects_bad_arguments(kwargs, name):
     with pytest.raises(ValueError, match=name):
         window_cells(**kwargs)
 
 
 @pytest.mark.parametrize("input_size, kernel_size, stride, padding, dilation", CONFIGS)
-def test_draw_highlights_one_cell_per_tap_where_window_cells_says(input_size, kernel_size, stride, padding,
-                                                                   dilation):
+def test_draw_highlights_one_cell_per_tap_where_window_cells_says(input_size, kernel_size, stride, padding, dilation):
     h_out, w_out = conv_output_size(_pair(input_size), kernel_size, stride, padding, dilation)
     position = (h_out - 1, w_out // 2)
     fig = draw_conv2d(input_size, kernel_size, stride, padding, dilation, output_position=position)
     assert isinstance(fig, Figure)
     assert len(fig.axes) == 3
-    for ax, word in zip(fig.axes, ("input", "kernel", "output")):
+    for ax, word in zip(fig.axes, ("input", "kernel", "output"), strict=True):
         assert word in ax.get_title()
     cells = window_cells(position, kernel_size, stride, padding, dilation)
     assert sorted((p.get_y(), p.get_x()) for p in _highlighted(fig)) == sorted(cells)
@@ -129,8 +130,9 @@ def test_draw_into_a_subplot_replaces_it():
 
 
 def test_animation_has_one_frame_per_output_position_and_embeds():
-    anim = animate_conv2d(4, 3, padding=1, input_values=np.arange(16).reshape(4, 4), kernel_values=np.ones((3, 3)),
-                          interval=200)
+    anim = animate_conv2d(
+        4, 3, padding=1, input_values=np.arange(16).reshape(4, 4), kernel_values=np.ones((3, 3)), interval=200
+    )
     assert isinstance(anim, FuncAnimation)
     assert len(list(anim.new_frame_seq())) == 4 * 4
     html = anim.to_jshtml()
@@ -150,21 +152,28 @@ def test_animation_fills_the_output_in_row_major_order():
     anim.to_jshtml()  # render, so the animation is not deleted unrendered
 
 
-@pytest.mark.parametrize("kwargs, name", [
-    (dict(input_size=5, kernel_size=3, stride=0), "stride"),
-    (dict(input_size=5, kernel_size=3, dilation=0), "dilation"),
-    (dict(input_size=5, kernel_size=3, padding=-1), "padding"),
-    (dict(input_size=0, kernel_size=3), "input_size"),
-    (dict(input_size=5, kernel_size=(3, 0)), "kernel_size"),
-    (dict(input_size=3, kernel_size=5), "kernel"),
-    (dict(input_size=5, kernel_size=3, dilation=3), "kernel"),
-    (dict(input_size=5, kernel_size=3, stride=2, padding="same"), "same"),
-    (dict(input_size=5, kernel_size=3, input_values=np.ones((4, 5)), kernel_values=np.ones((3, 3))),
-     "input_values"),
-    (dict(input_size=5, kernel_size=3, input_values=np.ones((5, 5)), kernel_values=np.ones((2, 3))),
-     "kernel_values"),
-    (dict(input_size=5, kernel_size=3, input_values=np.ones((5, 5))), "kernel_values"),
-])
+@pytest.mark.parametrize(
+    "kwargs, name",
+    [
+        (dict(input_size=5, kernel_size=3, stride=0), "stride"),
+        (dict(input_size=5, kernel_size=3, dilation=0), "dilation"),
+        (dict(input_size=5, kernel_size=3, padding=-1), "padding"),
+        (dict(input_size=0, kernel_size=3), "input_size"),
+        (dict(input_size=5, kernel_size=(3, 0)), "kernel_size"),
+        (dict(input_size=3, kernel_size=5), "kernel"),
+        (dict(input_size=5, kernel_size=3, dilation=3), "kernel"),
+        (dict(input_size=5, kernel_size=3, stride=2, padding="same"), "same"),
+        (
+            dict(input_size=5, kernel_size=3, input_values=np.ones((4, 5)), kernel_values=np.ones((3, 3))),
+            "input_values",
+        ),
+        (
+            dict(input_size=5, kernel_size=3, input_values=np.ones((5, 5)), kernel_values=np.ones((2, 3))),
+            "kernel_values",
+        ),
+        (dict(input_size=5, kernel_size=3, input_values=np.ones((5, 5))), "kernel_values"),
+    ],
+)
 @pytest.mark.parametrize("function", [draw_conv2d, animate_conv2d])
 def test_bad_arguments_name_the_parameter(function, kwargs, name):
     with pytest.raises(ValueError, match=name):

@@ -24,7 +24,7 @@ def test_draw_connections_labels_the_channels(layers, k0, k):
     plain, residual, dense = fig.axes
     assert texts(dense).count(f"+{k}") == layers
     totals = [t for t in texts(dense) if t.endswith(" ch")]
-    assert totals == [f"{k0 + j * k} ch" for j in range(layers + 1)]          # k0 + l k after layer l
+    assert totals == [f"{k0 + j * k} ch" for j in range(layers + 1)]  # k0 + l k after layer l
     assert texts(residual).count("+") == layers // 2 == texts(residual).count("identity")
     assert texts(plain).count(f"{k0} ch") == layers + 1
     # One arrow per connection: L in the plain row, L + L/2 in the residual row, L (L + 1) / 2 in the dense row.
@@ -59,16 +59,19 @@ def test_draw_dense_growth_draws_the_cost_model():
     plt.close(fig)
 
 
-@pytest.mark.parametrize("call, error, message", [
-    (lambda: draw_connections(3), ValueError, "num_layers must be an even number up to 8"),
-    (lambda: draw_connections(4, 0), ValueError, "in_channels must be a positive int"),
-    (lambda: draw_connections(4, 64, 2.5), TypeError, "growth_rate must be an int"),
-    (lambda: draw_depth_curves([1, 2], {"a": [1.0]}), ValueError, "one value per depth"),
-    (lambda: draw_depth_curves([0, 2], {"a": [1.0, 2.0]}), ValueError, "depths must be a positive int"),
-    (lambda: draw_gradient_norms({"a": [1.0, 0.0]}), ValueError, "positive, finite"),
-    (lambda: draw_dense_growth(0, 64, 32, 56), ValueError, "num_layers must be a positive int"),
-    (lambda: draw_dense_growth(4, 64, 0, 56), ValueError, "growth_rate must be a positive int"),
-])
+@pytest.mark.parametrize(
+    "call, error, message",
+    [
+        (lambda: draw_connections(3), ValueError, "num_layers must be an even number up to 8"),
+        (lambda: draw_connections(4, 0), ValueError, "in_channels must be a positive int"),
+        (lambda: draw_connections(4, 64, 2.5), TypeError, "growth_rate must be an int"),
+        (lambda: draw_depth_curves([1, 2], {"a": [1.0]}), ValueError, "one value per depth"),
+        (lambda: draw_depth_curves([0, 2], {"a": [1.0, 2.0]}), ValueError, "depths must be a positive int"),
+        (lambda: draw_gradient_norms({"a": [1.0, 0.0]}), ValueError, "positive, finite"),
+        (lambda: draw_dense_growth(0, 64, 32, 56), ValueError, "num_layers must be a positive int"),
+        (lambda: draw_dense_growth(4, 64, 0, 56), ValueError, "growth_rate must be a positive int"),
+    ],
+)
 def test_bad_arguments(call, error, message):
     with pytest.raises(error, match=message):
         call()

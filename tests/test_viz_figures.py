@@ -27,8 +27,10 @@ def close_figures():
     plt.close("all")
 
 
-@pytest.mark.parametrize("n, ncols, rows", [(1, None, [0]), (4, None, [0, 0, 1, 1]), (5, 3, [0, 0, 0, 1, 1]),
-                                            (2, 1, [0, 1]), (3, 7, [0, 0, 0])])
+@pytest.mark.parametrize(
+    "n, ncols, rows",
+    [(1, None, [0]), (4, None, [0, 0, 1, 1]), (5, 3, [0, 0, 0, 1, 1]), (2, 1, [0, 1]), (3, 7, [0, 0, 0])],
+)
 def test_panels_wrap_into_rows_in_reading_order(n, ncols, rows):
     fig, axes = panels(n, ncols=ncols, panel_size=(3.4, 2.5))
     assert axes.shape == (n,)
@@ -46,9 +48,14 @@ def test_panels_fit_the_text_column_by_default(n, width):
     assert fig.get_figwidth() + width > TEXT_WIDTH or fig.get_figwidth() == pytest.approx(n * width)
 
 
-@pytest.mark.parametrize("kwargs, message", [({"n": 0}, "n must be positive"),
-                                             ({"n": 2, "ncols": 0}, "ncols must be positive"),
-                                             ({"n": 2, "panel_size": (3, -1)}, "panel_size must be two positive")])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"n": 0}, "n must be positive"),
+        ({"n": 2, "ncols": 0}, "ncols must be positive"),
+        ({"n": 2, "panel_size": (3, -1)}, "panel_size must be two positive"),
+    ],
+)
 def test_panels_reject_bad_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
         panels(**kwargs)
@@ -112,8 +119,9 @@ def test_sharp_png_gives_a_heavy_photograph_fewer_pixels():
     assert sharp_png(fig, max_bytes=len(sharp))[0] == sharp
 
 
-@pytest.mark.parametrize("kwargs, message", [({"scale": 0}, "scale must be positive"),
-                                             ({"max_bytes": -1}, "max_bytes must be positive")])
+@pytest.mark.parametrize(
+    "kwargs, message", [({"scale": 0}, "scale must be positive"), ({"max_bytes": -1}, "max_bytes must be positive")]
+)
 def test_sharp_png_rejects_bad_arguments(kwargs, message):
     fig, _ = plt.subplots()
     with pytest.raises(ValueError, match=message):
@@ -133,15 +141,19 @@ def test_the_notebook_extension_shows_figures_as_sharp_pngs():
     assert (metadata["image/png"]["width"], metadata["image/png"]["height"]) == (image.width // 2, image.height // 2)
 
 
-@pytest.mark.parametrize("draw", [
-    lambda: viz.draw_conv2d(16, 3, padding=1),
-    lambda: viz.draw_conv2d((6, 40), (3, 5), stride=(1, 2)),
-    lambda: viz.draw_conv3d((8, 6, 6), 3, padding=1),
-    lambda: viz.draw_conv_transpose2d(6, 4, stride=3),
-    lambda: viz.draw_dilation_rates(3, [1, 2, 4, 8]),
-    lambda: viz.draw_receptive_field([(3, 1, 1)] * 8),
-    lambda: _graph_figure(),
-], ids=["conv2d", "conv2d-wide", "conv3d", "transposed", "dilation-rates", "receptive-field", "channel-graph"])
+@pytest.mark.parametrize(
+    "draw",
+    [
+        lambda: viz.draw_conv2d(16, 3, padding=1),
+        lambda: viz.draw_conv2d((6, 40), (3, 5), stride=(1, 2)),
+        lambda: viz.draw_conv3d((8, 6, 6), 3, padding=1),
+        lambda: viz.draw_conv_transpose2d(6, 4, stride=3),
+        lambda: viz.draw_dilation_rates(3, [1, 2, 4, 8]),
+        lambda: viz.draw_receptive_field([(3, 1, 1)] * 8),
+        lambda: _graph_figure(),
+    ],
+    ids=["conv2d", "conv2d-wide", "conv3d", "transposed", "dilation-rates", "receptive-field", "channel-graph"],
+)
 def test_figures_of_the_package_fit_the_text_column(draw):
     fig = draw()
     fig = fig if hasattr(fig, "savefig") else fig.get_figure()

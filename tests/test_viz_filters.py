@@ -34,8 +34,11 @@ def _texts(fig) -> list[str]:
 @pytest.mark.parametrize("out_channels", [1, 4])
 def test_standard_draws_every_weight_of_every_filter(out_channels):
     fig = draw_filter_volumes("standard", 3, 3, 5, out_channels=out_channels)
-    assert _cells(fig) == {"input": 3 * 5 * 5, "filter": conv_params(3, out_channels, 3, bias=False),
-                           "output": out_channels * 3 * 3}
+    assert _cells(fig) == {
+        "input": 3 * 5 * 5,
+        "filter": conv_params(3, out_channels, 3, bias=False),
+        "output": out_channels * 3 * 3,
+    }
     texts = _texts(fig)
     assert "input 5×5×3" in texts
     assert f"output 3×3×{out_channels}" in texts
@@ -65,8 +68,13 @@ def test_separable_draws_depthwise_then_pointwise_weights():
     fig = draw_filter_volumes("separable", 3, 3, 6, out_channels=4, stride=2)
     out = conv_output_size(6, 3, stride=2)
     cells = _cells(fig)
-    assert cells == {"input": 3 * 36, "depthwise filter": 27, "depthwise output": 3 * out * out,
-                     "pointwise filter": 12, "output": 4 * out * out}
+    assert cells == {
+        "input": 3 * 36,
+        "depthwise filter": 27,
+        "depthwise output": 3 * out * out,
+        "pointwise filter": 12,
+        "output": 4 * out * out,
+    }
     assert cells["depthwise filter"] + cells["pointwise filter"] == separable_conv_params(3, 4, 3, bias=False)
     texts = _texts(fig)
     assert "depthwise: 3 filters\nof 3×3×1, 27 weights" in texts

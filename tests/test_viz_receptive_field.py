@@ -22,7 +22,7 @@ STACKS = [
     [(3, 1), (3, 1), (3, 1)],
     [(7, 2), (3, 2), (3, 1)],
     [(3, 1, 1), (3, 1, 2), (3, 1, 4)],
-    [(3, 1, 2), (3, 1, 2)],             # gridding: holes in the field
+    [(3, 1, 2), (3, 1, 2)],  # gridding: holes in the field
     [(2, 2), (3, 1, 3), (1, 1)],
 ]
 
@@ -54,7 +54,7 @@ def test_paths_equal_the_gradient_and_span_the_receptive_field(layers, n_outputs
     input_size = size + (n_outputs - 1) * jump
     for output_index in range(n_outputs):
         rows = receptive_paths(layers, input_size, output_index)
-        for ours, grad in zip(rows, measured_paths(layers, input_size, output_index)):
+        for ours, grad in zip(rows, measured_paths(layers, input_size, output_index), strict=True):
             np.testing.assert_array_equal(ours, grad)
         reached = np.flatnonzero(rows[0])
         assert reached[-1] - reached[0] + 1 == size
@@ -69,7 +69,7 @@ def test_picture_highlights_the_reached_cells(layers):
     for level, row in enumerate(rows):
         highlighted = [p for p in ax.patches if p.get_gid() == f"{REACH_GID}-{level}"]
         assert len(highlighted) == np.count_nonzero(row)
-    assert len(ax.patches) == sum(len(row) for row in rows)           # one cell per value of every row
+    assert len(ax.patches) == sum(len(row) for row in rows)  # one cell per value of every row
     texts = sorted(int(t.get_text()) for t in ax.texts if t.get_text().isdigit())
     assert texts == sorted(int(v) for row in rows for v in row if v)
     assert any(f"receptive field: {receptive_field(layers)[0]} input cells" == t.get_text() for t in ax.texts)

@@ -32,8 +32,15 @@ DOWNLOADS = HTML / "downloads"
 ZIP_NAME = "conv-tutorial-notebooks.zip"
 PDF_NAME = "conv-tutorial.pdf"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def toc_pages() -> list[str]:
@@ -82,8 +89,11 @@ def build_pdf() -> Path:
             for path in toc_pages():
                 page.goto(f"{base}{path}.html", wait_until="load")
                 title = page.title().split(" — ")[0].strip()
-                pdf = page.pdf(format="A4", print_background=True,
-                               margin={"top": "14mm", "bottom": "14mm", "left": "12mm", "right": "12mm"})
+                pdf = page.pdf(
+                    format="A4",
+                    print_background=True,
+                    margin={"top": "14mm", "bottom": "14mm", "left": "12mm", "right": "12mm"},
+                )
                 first = len(writer.pages)
                 for sheet in PdfReader(io.BytesIO(pdf)).pages:
                     added = writer.add_page(sheet)

@@ -27,11 +27,14 @@ def execute(path: Path) -> float:
     nb = nbformat.read(path, as_version=4)
     for index, cell in enumerate(nb.cells):
         if "raises-exception" in cell.get("metadata", {}).get("tags", []):
-            raise SystemExit(f"{path}: cell {index} is tagged raises-exception; show its error with "
-                             "`with conv_tutorial.testing.expect_error(...):` instead")
+            raise SystemExit(
+                f"{path}: cell {index} is tagged raises-exception; show its error with "
+                "`with conv_tutorial.testing.expect_error(...):` instead"
+            )
     start = time.perf_counter()
-    NotebookClient(nb, timeout=600, kernel_name="python3", record_timing=False,
-                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    NotebookClient(
+        nb, timeout=600, kernel_name="python3", record_timing=False, resources={"metadata": {"path": str(path.parent)}}
+    ).execute()
     for cell in nb.cells:
         cell.get("metadata", {}).pop("execution", None)
         if cell.cell_type == "code":
@@ -45,8 +48,12 @@ def _joined_streams(outputs: list) -> list:
     joined: list = []
     for output in outputs:
         previous = joined[-1] if joined else None
-        if (output.output_type == "stream" and previous is not None and previous.output_type == "stream"
-                and previous.name == output.name):
+        if (
+            output.output_type == "stream"
+            and previous is not None
+            and previous.output_type == "stream"
+            and previous.name == output.name
+        ):
             previous.text += output.text
         else:
             joined.append(output)

@@ -27,9 +27,13 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def _table(bench: dict) -> str:
     meta, rows = bench["meta"], bench["measurements"]
-    lines = [f"torch {meta['torch']} on {meta['torch_device']}, batch {meta['batch']}, float32, "
-             f"best of {meta['repeats']} interleaved rounds; ratio = conv_tutorial.torch time / native time",
-             "", "| operation | layers | geometric mean | worst layer | its ratio |", "|---|---|---|---|---|"]
+    lines = [
+        f"torch {meta['torch']} on {meta['torch_device']}, batch {meta['batch']}, float32, "
+        f"best of {meta['repeats']} interleaved rounds; ratio = conv_tutorial.torch time / native time",
+        "",
+        "| operation | layers | geometric mean | worst layer | its ratio |",
+        "|---|---|---|---|---|",
+    ]
     for op in dict.fromkeys(m["op"] for m in rows):
         mine = [m for m in rows if m["op"] == op]
         worst = max(mine, key=lambda m: m["ratio"])
@@ -59,9 +63,25 @@ def main(argv=None) -> int:
     start = time.perf_counter()
     with open(out / "tests.log", "w") as log:
         try:
-            tests = subprocess.run([sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider", "-k", "cuda",
-                                    "tests", "--ignore=tests/browser"], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                                   timeout=args.test_seconds)
+            tests = subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "pytest",
+                    "-q",
+                    "-rs",
+                    "-p",
+                    "no:cacheprovider",
+                    "-k",
+                    "cuda",
+                    "tests",
+                    "--ignore=tests/browser",
+                ],
+                cwd=ROOT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                timeout=args.test_seconds,
+            )
             status = tests.returncode
         except subprocess.TimeoutExpired:
             print(f"gpu-check: the CUDA tests ran past {args.test_seconds} s", file=sys.stderr)
@@ -69,9 +89,22 @@ def main(argv=None) -> int:
     summary = (out / "tests.log").read_text().strip().splitlines()
     print(f"CUDA tests ({time.perf_counter() - start:.0f} s): {summary[-1] if summary else 'no output'}", flush=True)
     try:
-        subprocess.run([sys.executable, "-m", "conv_tutorial", "bench", "--backends", "torch", "--output",
-                        str(out / "bench.json")], cwd=ROOT, check=True, timeout=args.bench_seconds,
-                       stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "conv_tutorial",
+                "bench",
+                "--backends",
+                "torch",
+                "--output",
+                str(out / "bench.json"),
+            ],
+            cwd=ROOT,
+            check=True,
+            timeout=args.bench_seconds,
+            stdout=subprocess.DEVNULL,
+        )
     except (subprocess.TimeoutExpired, subprocess.CalledProcessError) as err:
         print(f"gpu-check: the benchmark failed: {err}", file=sys.stderr)
         return 1

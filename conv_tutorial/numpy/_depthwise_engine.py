@@ -19,6 +19,7 @@ Chapter 6: ``book/06_depthwise_convolution.ipynb``.
 from __future__ import annotations
 
 import math
+from itertools import pairwise
 from typing import NamedTuple
 
 import numpy as np
@@ -36,6 +37,7 @@ DEPTHWISE_CACHE_BYTES = 1536 * 2**10
 #: Grid positions one channel must have across the batch for the depthwise path to go channel by
 #: channel (one number per tap); below it a NumPy call per channel costs more than its work.
 DEPTHWISE_SCALAR_ELEMENTS = 16384
+
 
 def depthwise_forward(x: np.ndarray, weight: np.ndarray, spec) -> np.ndarray:
     """Depthwise convolution (one input channel per group) of a validated spec, without bias.
@@ -55,8 +57,9 @@ def depthwise_forward(x: np.ndarray, weight: np.ndarray, spec) -> np.ndarray:
     if c_out != x.shape[1]:
         windows = np.repeat(windows, c_out // x.shape[1], axis=1)
     o_axes, k_axes = list(range(2, 2 + n_sp)), list(range(2 + n_sp, 2 + 2 * n_sp))
-    out[...] = np.einsum(windows, [0, 1, *o_axes, *k_axes], weight.reshape(c_out, *spec.kernel_size),
-                         [1, *k_axes], [0, 1, *o_axes])
+    out[...] = np.einsum(
+        windows, [0, 1, *o_axes, *k_axes], weight.reshape(c_out, *spec.kernel_size), [1, *k_axes], [0, 1, *o_axes]
+    )
     return out
 
 
@@ -71,9 +74,9 @@ def _phase_fills(spatial, padding, stride) -> list[tuple[tuple[int, ...], tuple[
     fills = []
     for phase in _indices(*stride):
         dst, src = [], []
-        for a, s, (lo, _), size in zip(phase, stride, padding, spatial):
-            first = max(0, -(-(lo - a) // s))          # first q with q * s + a - lo >= 0
-            stop = (size - 1 + lo - a) // s + 1        # one past the last q with q * s + a - lo < size
+        for a, s, (lo, _), size in zip(phase, stride, padding, spatial, strict=True):
+            first = max(0, -(-(lo - a) // s))  # first q with q * s + a - lo >= 0
+            stop = (size - 1 + lo - a) // s + 1  # one past the last q with q * s + a - lo < size
             dst.append(slice(first, stop))
             src.append(slice(first * s + a - lo, (stop - 1) * s + a - lo + 1, s))
         if all(d.stop > d.start for d in dst):
@@ -90,9 +93,9 @@ def _kernel_taps(kernel, dilation, stride, pitch, origin) -> list[tuple]:
     """
     taps = []
     for tap in _indices(*kernel):
-        shift = [k * d - o for k, d, o in zip(tap, dilation, origin)]
-        phase = tuple(v % s for v, s in zip(shift, stride))
-        taps.append((tap, phase, sum((v // s) * p for v, s, p in zip(shift, stride, pitch)), shift))
+        shift = [k * d - o for k, d, o in zip(tap, dilation, origin, strict=True)]
+        phase = tuple(v % s for v, s in zip(shift, stride, strict=True))
+        taps.append((tap, phase, sum((v // s) * p for v, s, p in zip(shift, stride, pitch, strict=True)), shift))
     return taps
 
 
@@ -129,20 +132,28 @@ def _depthwise_forward(x: np.ndarray, weight: np.ndarray, spec, out: np.ndarray)
     kernel, stride, out_spatial = spec.kernel_size, spec.stride, spec.output_spatial
     if out.size == 0:
         return
-    padded = [size + lo + hi for size, (lo, hi) in zip(x.shape[2:], spec.padding)]
-    grid = tuple(-(-p // s) for p, s in zip(padded, stride))
+    padded = [size + lo + hi for size, (lo, hi) in zip(x.shape[2:], spec.padding, strict=True)]
+    grid = tuple(-(-p // s) for p, s in zip(padded, stride, strict=True))
     size = math.prod(grid)
     per_channel = batch * size >= DEPTHWISE_SCALAR_ELEMENTS
     # In place, a tap's weight is zeroed where it reads the padding: exact only for a finite weight,
     # since inf * 0 is nan (the input's values are checked inside).
-    if (not per_channel and m == 1 and all(s == 1 for s in stride) and tuple(out_spatial) == x.shape[2:]
-            and np.isfinite(weight).all() and _depthwise_in_place(np.ascontiguousarray(x), weight, spec, out)):
+    if (
+        not per_channel
+        and m == 1
+        and all(s == 1 for s in stride)
+        and tuple(out_spatial) == x.shape[2:]
+        and np.isfinite(weight).all()
+        and _depthwise_in_place(np.ascontiguousarray(x), weight, spec, out)
+    ):
         return
     pitch = [math.prod(grid[i + 1 :]) for i in range(len(grid))]  # flat step of each grid axis
     phase_index = {phase: i for i, phase in enumerate(_indices(*stride))}
     # (kernel index, grid read by the tap, flat shift of the tap within that grid)
-    taps = [(tap, phase_index[phase], offset)
-            for tap, phase, offset, _ in _kernel_taps(kernel, spec.dilation, stride, pitch, (0,) * len(grid))]
+    taps = [
+        (tap, phase_index[phase], offset)
+        for tap, phase, offset, _ in _kernel_taps(kernel, spec.dilation, stride, pitch, (0,) * len(grid))
+    ]
     # Reads run past a block's end by at most the largest shift; those positions are cropped.
     margin = max(offset for *_, offset in taps)
     runs, order, bounds = _tap_runs(taps)
@@ -151,12 +162,18 @@ def _depthwise_forward(x: np.ndarray, weight: np.ndarray, spec, out: np.ndarray)
     if per_channel:
         block = min(block, batch)
         # (batch slice, output channels, input channels) of every block
-        plan = [(slice(n, min(n + block, batch)), slice(o, o + 1), slice(o // m, o // m + 1))
-                for o in range(channels) for n in range(0, batch, block)]
+        plan = [
+            (slice(n, min(n + block, batch)), slice(o, o + 1), slice(o // m, o // m + 1))
+            for o in range(channels)
+            for n in range(0, batch, block)
+        ]
     else:
         block = min(channels, max(m, block // m * m))  # whole groups of m filters
-        plan = [(slice(n, n + 1), slice(c, min(c + block, channels)), slice(c // m, min(c + block, channels) // m))
-                for c in range(0, channels, block) for n in range(batch)]
+        plan = [
+            (slice(n, n + 1), slice(c, min(c + block, channels)), slice(c // m, min(c + block, channels) // m))
+            for c in range(0, channels, block)
+            for n in range(batch)
+        ]
     grids = np.zeros((len(phase_index), block * size + margin), dtype=out.dtype)
     acc, part = np.empty(block * size, dtype=out.dtype), np.empty(block * size, dtype=out.dtype)
     w_taps = weight.reshape(channels, -1)
@@ -169,7 +186,7 @@ def _depthwise_forward(x: np.ndarray, weight: np.ndarray, spec, out: np.ndarray)
         span = (n.stop - n.start) * (o.stop - o.start) * size
         if (n, c) != filled:  # a multiplier's filters share their input: copy it once
             for phase, dst, src in fills:
-                view = grids[phase_index[phase], : span].reshape(n.stop - n.start, c.stop - c.start, -1, *grid)
+                view = grids[phase_index[phase], :span].reshape(n.stop - n.start, c.stop - c.start, -1, *grid)
                 view[(Ellipsis, *dst)] = x[(n, c, None, *src)]
             filled = (n, c)
         if per_channel:  # every run is one tap
@@ -177,8 +194,12 @@ def _depthwise_forward(x: np.ndarray, weight: np.ndarray, spec, out: np.ndarray)
         elif n.start == 0:
             weights = _run_weights(np.repeat(w_taps[o][:, order].T, size, axis=1), runs, bounds)  # per pixel
         if span not in shifted:
-            shifted[span] = [grids[run.source, run.offset : run.offset + span] if not run.shape else
-                             _run_view(grids[run.source], 0, run, span) for run in runs]
+            shifted[span] = [
+                grids[run.source, run.offset : run.offset + span]
+                if not run.shape
+                else _run_view(grids[run.source], 0, run, span)
+                for run in runs
+            ]
         _sum_of_taps(acc[:span], part[:span], shifted[span], weights, sums)
         out[n, o] = acc[:span].reshape(n.stop - n.start, o.stop - o.start, *grid)[(Ellipsis, *crop)]
 
@@ -216,7 +237,7 @@ def _tap_runs(taps) -> tuple[list[_Run], list[int], list[tuple[int, int]]]:
         source = taps[members[0][1]][1]
         offsets = [offset for offset, _ in members]
         step = offsets[1] - offsets[0] if len(offsets) > 1 else 0
-        if len(members) >= 3 and all(b - a == step for a, b in zip(offsets, offsets[1:])):
+        if len(members) >= 3 and all(b - a == step for a, b in pairwise(offsets)):
             columns.setdefault((source, step, len(members)), []).append((offsets[0], [n for _, n in members]))
         else:
             runs.extend(_Run(source, offset, (), (), [number]) for offset, number in members)
@@ -228,14 +249,21 @@ def _tap_runs(taps) -> tuple[list[_Run], list[int], list[tuple[int, int]]]:
         for same in by_parity.values():
             offsets = [offset for offset, _ in same]
             gap = offsets[1] - offsets[0] if len(same) > 1 else 0
-            if len(same) > 1 and all(b - a == gap for a, b in zip(offsets, offsets[1:])):
-                runs.append(_Run(source, offsets[0], (gap, step), (len(same), length),
-                                 [n for _, numbers in same for n in numbers]))
+            if len(same) > 1 and all(b - a == gap for a, b in pairwise(offsets)):
+                runs.append(
+                    _Run(
+                        source,
+                        offsets[0],
+                        (gap, step),
+                        (len(same), length),
+                        [n for _, numbers in same for n in numbers],
+                    )
+                )
             else:
                 runs.extend(_Run(source, offset, (step,), (length,), numbers) for offset, numbers in same)
     order = [number for run in runs for number in run.taps]
     ends = np.cumsum([0] + [len(run.taps) for run in runs]).tolist()
-    return runs, order, list(zip(ends[:-1], ends[1:]))
+    return runs, order, list(zip(ends[:-1], ends[1:], strict=True))
 
 
 def _run_view(source: np.ndarray, start: int, run: _Run, span: int, rows: tuple[int, int] | None = None) -> np.ndarray:
@@ -255,8 +283,10 @@ def _run_weights(weights: np.ndarray, runs: list[_Run], bounds) -> list:
     per run, shaped like its grid of taps; a single tap's as a row or a Python number (which keeps
     the array's dtype and is the fastest operand NumPy takes)."""
     single = weights.tolist() if weights.ndim == 1 else weights
-    return [single[a] if not run.shape else weights[a:b].reshape(*run.shape, *weights.shape[1:])
-            for run, (a, b) in zip(runs, bounds)]
+    return [
+        single[a] if not run.shape else weights[a:b].reshape(*run.shape, *weights.shape[1:])
+        for run, (a, b) in zip(runs, bounds, strict=True)
+    ]
 
 
 def _einsum_subscripts(runs: list[_Run], per_pixel: bool, rows: bool) -> list:
@@ -265,7 +295,7 @@ def _einsum_subscripts(runs: list[_Run], per_pixel: bool, rows: bool) -> list:
     lead = "n" if rows else ""
     subscripts = []
     for run in runs:
-        axes = "rt"[2 - len(run.shape):]
+        axes = "rt"[2 - len(run.shape) :]
         subscripts.append(f"{lead}{axes}p,{axes}{'p' if per_pixel else ''}->{lead}p" if run.shape else None)
     return subscripts
 
@@ -280,7 +310,7 @@ def _sum_of_taps(acc: np.ndarray, part: np.ndarray, shifted: list, weights: list
     ``part`` is scratch of ``acc``'s shape.
     """
     target = acc
-    for source, weight, subscripts in zip(shifted, weights, sums):
+    for source, weight, subscripts in zip(shifted, weights, sums, strict=True):
         if subscripts is None:
             np.multiply(source, weight, target)
         else:
@@ -310,13 +340,14 @@ def _depthwise_in_place(x: np.ndarray, weight: np.ndarray, spec, out: np.ndarray
     pitch = [math.prod(spatial[i + 1 :]) for i in range(len(spatial))]
     taps, padding = [], []
     ones = (1,) * len(spatial)
-    for tap, _, offset, shift in _kernel_taps(spec.kernel_size, spec.dilation, ones, pitch,
-                                              [lo for lo, _ in spec.padding]):
+    for tap, _, offset, shift in _kernel_taps(
+        spec.kernel_size, spec.dilation, ones, pitch, [lo for lo, _ in spec.padding]
+    ):
         taps.append((tap, 0, offset))
         # The outputs whose read falls in the padding: along each axis the tap shifts, a slab at the
         # start (shift < 0) or the end (shift > 0). Their weight is zero.
         slabs = []
-        for axis, (v, length) in enumerate(zip(shift, spatial)):
+        for axis, (v, length) in enumerate(zip(shift, spatial, strict=True)):
             if v:
                 part = slice(0, min(length, -v)) if v < 0 else slice(max(0, length - v), length)
                 slabs.append((slice(None),) * (axis + 1) + (part,))  # after the channel axis
@@ -341,7 +372,7 @@ def _depthwise_in_place(x: np.ndarray, weight: np.ndarray, spec, out: np.ndarray
         c1 = min(c0 + block, channels)
         lo, span = c0 * size, (c1 - c0) * size
         weights = np.repeat(w_taps[c0:c1, order].T, size, axis=1)  # (taps, span): each pixel's weight
-        for row, t in zip(weights, order):
+        for row, t in zip(weights, order, strict=True):
             for slab in padding[t]:
                 row.reshape(c1 - c0, *spatial)[slab] = 0  # a view: zeroes the weights in place
         weights = _run_weights(weights, runs, bounds)
@@ -352,8 +383,9 @@ def _depthwise_in_place(x: np.ndarray, weight: np.ndarray, spec, out: np.ndarray
         n1 = max(n0, min(batch, (batch * image - lo - span - after) // image + 1))
         if n1 > n0:  # every image whose reads stay inside x, at once: the images are rows
             span_and_margins = _Run(source=0, offset=0, steps=(), shape=(), taps=[])
-            reads = _run_view(flat_x, n0 * image + lo - before, span_and_margins, before + span + after,
-                              rows=(n1 - n0, image))
+            reads = _run_view(
+                flat_x, n0 * image + lo - before, span_and_margins, before + span + after, rows=(n1 - n0, image)
+            )
             if not np.isfinite(np.einsum("np,np->", reads, reads)):  # (or it overflowed: start over too)
                 return False
             shifted = [_run_view(flat_x, n0 * image + lo, run, span, rows=(n1 - n0, image)) for run in runs]
@@ -394,14 +426,22 @@ def depthwise_transpose_as_direct(y, weight, kernel_size, stride, dilation, canv
     if all(s == 1 for s in stride):
         stretched = y
     else:
-        stretched = np.zeros((batch, c_in, *((i - 1) * s + 1 for i, s in zip(y.shape[2:], stride))), dtype=y.dtype)
+        stretched = np.zeros(
+            (batch, c_in, *((i - 1) * s + 1 for i, s in zip(y.shape[2:], stride, strict=True))), dtype=y.dtype
+        )
         stretched[(slice(None), slice(None), *(slice(None, None, s) for s in stride))] = y
     # (C_in, m, *K) flipped -> (C_in * m, 1, *K): output channel c * m + j reads input channel c.
     direct = np.flip(weight, axis=tuple(range(2, 2 + n_sp))).reshape(c_out, 1, *kernel_size)
-    window = [(d * (k - 1) - lo, size - hi - length) for k, d, (lo, hi), size, length
-              in zip(kernel_size, dilation, crop, canvas_spatial, stretched.shape[2:])]
-    cut = tuple(slice(max(0, -left), length - max(0, -right))
-                for (left, right), length in zip(window, stretched.shape[2:]))
+    window = [
+        (d * (k - 1) - lo, size - hi - length)
+        for k, d, (lo, hi), size, length in zip(
+            kernel_size, dilation, crop, canvas_spatial, stretched.shape[2:], strict=True
+        )
+    ]
+    cut = tuple(
+        slice(max(0, -left), length - max(0, -right))
+        for (left, right), length in zip(window, stretched.shape[2:], strict=True)
+    )
     stretched = stretched[(slice(None), slice(None), *cut)]
     pads = tuple((max(0, left), max(0, right)) for left, right in window)
     return stretched, direct, ConvSpec(stretched.shape, direct.shape, (1,) * n_sp, pads, tuple(dilation), c_in, False)

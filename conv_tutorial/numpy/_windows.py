@@ -45,7 +45,8 @@ def window_view(padded: np.ndarray, kernel_size, stride, dilation, writeable: bo
         ``O = (S - dilation * (K - 1) - 1) // stride + 1``.
     """
     n = len(kernel_size)
-    extent = tuple(d * (k - 1) + 1 for k, d in zip(kernel_size, dilation))
+    extent = tuple(d * (k - 1) + 1 for k, d in zip(kernel_size, dilation, strict=True))
     view = sliding_window_view(padded, extent, axis=tuple(range(2, 2 + n)), writeable=writeable)
-    return view[(slice(None), slice(None), *(slice(None, None, s) for s in stride),
-                 *(slice(None, None, d) for d in dilation))]
+    return view[
+        (slice(None), slice(None), *(slice(None, None, s) for s in stride), *(slice(None, None, d) for d in dilation))
+    ]

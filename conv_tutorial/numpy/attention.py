@@ -118,10 +118,11 @@ def squeeze_excitation(input, w1, b1, w2, b2):
     """
     x, w1, b1, w2, b2 = as_float_arrays(input=input, w1=w1, b1=b1, w2=w2, b2=b2)
     batched, unbatched = check_squeeze_excitation(
-        x.shape, w1.shape, None if b1 is None else b1.shape, w2.shape, None if b2 is None else b2.shape)
+        x.shape, w1.shape, None if b1 is None else b1.shape, w2.shape, None if b2 is None else b2.shape
+    )
     x = x.reshape(batched)
-    squeezed = x.mean(axis=(2, 3))                              # (N, C)
-    hidden = squeezed @ w1.T + (0 if b1 is None else b1)        # (N, C_r)
+    squeezed = x.mean(axis=(2, 3))  # (N, C)
+    hidden = squeezed @ w1.T + (0 if b1 is None else b1)  # (N, C_r)
     gate = _sigmoid(np.maximum(hidden, 0) @ w2.T + (0 if b2 is None else b2))  # (N, C)
     out = x * gate[:, :, None, None]
     return out[0] if unbatched else out

@@ -28,8 +28,10 @@ __all__ = ["dense_block", "dense_layer", "residual_block", "transition"]
 
 
 def _norm(fn, params, prefix, x, eps):
-    stats = {name: check_key(fn, "params", params, f"{prefix}norm.{name}")
-             for name in ("running_mean", "running_var", "weight", "bias")}
+    stats = {
+        name: check_key(fn, "params", params, f"{prefix}norm.{name}")
+        for name in ("running_mean", "running_var", "weight", "bias")
+    }
     return batch_norm(x, eps=eps, **stats)
 
 
@@ -104,9 +106,11 @@ def residual_block(input, params, stride=1, shortcut=True, eps=1e-5):
         out = out + _conv_norm(fn, params, "shortcut.", x, stride, eps)
     elif shortcut:
         if out.shape != x.shape:
-            raise ValueError(f"{fn}: an identity shortcut needs the block to keep the input's shape, but it maps "
-                             f"{x.shape} to {out.shape} (stride={stride}); a projection needs params "
-                             f"'shortcut.weight' and 'shortcut.norm.*'")
+            raise ValueError(
+                f"{fn}: an identity shortcut needs the block to keep the input's shape, but it maps "
+                f"{x.shape} to {out.shape} (stride={stride}); a projection needs params "
+                f"'shortcut.weight' and 'shortcut.norm.*'"
+            )
         out = out + x
     out = np.maximum(out, 0)
     return out[0] if unbatched else out

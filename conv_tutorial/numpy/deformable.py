@@ -76,8 +76,12 @@ def bilinear_interpolate(image, y, x):
     def pixel(row, col):
         return image[row, col] if 0 <= row < height and 0 <= col < width else 0
 
-    return ((1 - ly) * (1 - lx) * pixel(y0, x0) + (1 - ly) * lx * pixel(y0, x0 + 1)
-            + ly * (1 - lx) * pixel(y0 + 1, x0) + ly * lx * pixel(y0 + 1, x0 + 1))
+    return (
+        (1 - ly) * (1 - lx) * pixel(y0, x0)
+        + (1 - ly) * lx * pixel(y0, x0 + 1)
+        + ly * (1 - lx) * pixel(y0 + 1, x0)
+        + ly * lx * pixel(y0 + 1, x0 + 1)
+    )
 
 
 @quiet_nonfinite
@@ -149,8 +153,7 @@ def _sample(image: np.ndarray, y: np.ndarray, x: np.ndarray) -> np.ndarray:
     ly, lx = y - y0, x - x0
     top_left = np.where(inside, (y0.astype(np.int64) + 1) * (width + 2) + x0.astype(np.int64) + 1, 0)
     out = 0
-    for dy, dx, weight in ((0, 0, (1 - ly) * (1 - lx)), (0, 1, (1 - ly) * lx),
-                           (1, 0, ly * (1 - lx)), (1, 1, ly * lx)):
+    for dy, dx, weight in ((0, 0, (1 - ly) * (1 - lx)), (0, 1, (1 - ly) * lx), (1, 0, ly * (1 - lx)), (1, 1, ly * lx)):
         index = np.where(inside, top_left + dy * (width + 2) + dx, 0)
         corner = np.take_along_axis(ring, index[:, :, None, :], axis=3)
         out = out + corner * weight[:, :, None, :]
@@ -203,8 +206,16 @@ def deform_conv2d(input, offset, weight, bias=None, stride=1, padding=0, dilatio
     np.float64(20.0)
     """
     x, off, w, b, m = as_float_arrays(input=input, offset=offset, weight=weight, bias=bias, mask=mask)
-    spec = check_deform_conv2d(x.shape, off.shape, w.shape, None if b is None else b.shape,
-                               None if m is None else m.shape, stride, padding, dilation)
+    spec = check_deform_conv2d(
+        x.shape,
+        off.shape,
+        w.shape,
+        None if b is None else b.shape,
+        None if m is None else m.shape,
+        stride,
+        padding,
+        dilation,
+    )
     batch, c_in, height, width = spec.input_shape
     c_out, (kh, kw), groups, off_groups = w.shape[0], spec.kernel_size, spec.groups, spec.offset_groups
     h_out, w_out = spec.output_spatial
@@ -242,8 +253,16 @@ def deform_conv2d_naive(input, offset, weight, bias=None, stride=1, padding=0, d
     np.float64(20.0)
     """
     x, off, w, b, m = as_float_arrays(input=input, offset=offset, weight=weight, bias=bias, mask=mask)
-    spec = check_deform_conv2d(x.shape, off.shape, w.shape, None if b is None else b.shape,
-                               None if m is None else m.shape, stride, padding, dilation)
+    spec = check_deform_conv2d(
+        x.shape,
+        off.shape,
+        w.shape,
+        None if b is None else b.shape,
+        None if m is None else m.shape,
+        stride,
+        padding,
+        dilation,
+    )
     batch, c_in = spec.input_shape[:2]
     c_out, c_in_g, kh, kw = w.shape
     taps = kh * kw

@@ -110,8 +110,17 @@ def depthwise_conv2d_by_taps(input, weight, bias=None, stride=1, padding=0, dila
     """
     x, w, b = as_float_arrays(input=input, weight=weight, bias=bias)
     multiplier = check_depthwise_weight("depthwise_conv2d_by_taps", x.shape, w.shape)
-    spec = check_conv("depthwise_conv2d_by_taps", 2, x.shape, w.shape, None if b is None else b.shape,
-                      stride, padding, dilation, groups=x.shape[-3])
+    spec = check_conv(
+        "depthwise_conv2d_by_taps",
+        2,
+        x.shape,
+        w.shape,
+        None if b is None else b.shape,
+        stride,
+        padding,
+        dilation,
+        groups=x.shape[-3],
+    )
     x = np.repeat(pad_spatial(x.reshape(spec.input_shape), spec.padding), multiplier, axis=1)
     (sh, sw), (dh, dw), (h_out, w_out) = spec.stride, spec.dilation, spec.output_spatial
     out = np.zeros(spec.output_shape, dtype=x.dtype)

@@ -130,8 +130,14 @@ def conv2d_by_groups(input, weight, bias=None, stride=1, padding=0, dilation=1, 
     x = x.reshape(spec.input_shape)
     c_in_g, c_out_g = w.shape[1], w.shape[0] // groups
     parts = [
-        conv2d(x[:, j * c_in_g : (j + 1) * c_in_g], w[j * c_out_g : (j + 1) * c_out_g],
-               None if b is None else b[j * c_out_g : (j + 1) * c_out_g], stride, padding, dilation)
+        conv2d(
+            x[:, j * c_in_g : (j + 1) * c_in_g],
+            w[j * c_out_g : (j + 1) * c_out_g],
+            None if b is None else b[j * c_out_g : (j + 1) * c_out_g],
+            stride,
+            padding,
+            dilation,
+        )
         for j in range(groups)
     ]
     out = np.concatenate(parts, axis=1)

@@ -98,8 +98,9 @@ def _live_taps(size, padding, kernel, stride, dilation, out_size) -> tuple[int, 
     Tap ``k`` reads padded coordinate ``o * stride + k * dilation`` for output ``o``; the input
     lies at ``[padding, padding + size)``.
     """
+
     def live(k):
-        first = max(0, -(-(padding - k * dilation) // stride))   # first o whose read reaches the input
+        first = max(0, -(-(padding - k * dilation) // stride))  # first o whose read reaches the input
         return first < out_size and first * stride + k * dilation < padding + size
 
     taps = [k for k in range(kernel) if live(k)]
@@ -117,20 +118,28 @@ def _without_dead_taps(x: np.ndarray, weight: np.ndarray, spec):
     or None when every tap reads the input somewhere.
     """
     out_spatial, kernel = spec.output_spatial, spec.kernel_size
-    spans = [_live_taps(size, lo, k, s, d, o) for size, (lo, _), k, s, d, o in
-             zip(x.shape[2:], spec.padding, kernel, spec.stride, spec.dilation, out_spatial)]
-    if all(span == (0, k - 1) for span, k in zip(spans, kernel)):
+    spans = [
+        _live_taps(size, lo, k, s, d, o)
+        for size, (lo, _), k, s, d, o in zip(
+            x.shape[2:], spec.padding, kernel, spec.stride, spec.dilation, out_spatial, strict=True
+        )
+    ]
+    if all(span == (0, k - 1) for span, k in zip(spans, kernel, strict=True)):
         return None
     if any(span is None for span in spans):  # every output reads only padding: a zero kernel
         spans = [(0, 0)] * len(kernel)
         x = np.zeros((*x.shape[:2], *((1,) * len(kernel))), dtype=x.dtype)
-        crops, pads = [slice(None)] * len(kernel), [(0, (o - 1) * s) for o, s in zip(out_spatial, spec.stride)]
+        crops, pads = (
+            [slice(None)] * len(kernel),
+            [(0, (o - 1) * s) for o, s in zip(out_spatial, spec.stride, strict=True)],
+        )
         cut, weight = weight, np.zeros((*weight.shape[:2], *((1,) * len(kernel))), dtype=weight.dtype)
     else:
         crops, pads = [], []
-        for size, (lo, _), (k0, k1), s, d, o in zip(x.shape[2:], spec.padding, spans, spec.stride, spec.dilation,
-                                                   out_spatial):
-            start, stop = k0 * d, (o - 1) * s + k1 * d + 1   # the padded coordinates the live taps read
+        for size, (lo, _), (k0, k1), s, d, o in zip(
+            x.shape[2:], spec.padding, spans, spec.stride, spec.dilation, out_spatial, strict=True
+        ):
+            start, stop = k0 * d, (o - 1) * s + k1 * d + 1  # the padded coordinates the live taps read
             crops.append(slice(max(start, lo) - lo, min(stop, lo + size) - lo))
             pads.append((max(0, lo - start), max(0, stop - lo - size)))
         live = (Ellipsis, *(slice(k0, k1 + 1) for k0, k1 in spans))
@@ -173,8 +182,9 @@ def conv_forward(x: np.ndarray, weight: np.ndarray, spec) -> np.ndarray:
     return out
 
 
-def conv_transpose_forward(y: np.ndarray, weight: np.ndarray, groups: int, kernel_size, stride,
-                           dilation, canvas_spatial, crop) -> np.ndarray:
+def conv_transpose_forward(
+    y: np.ndarray, weight: np.ndarray, groups: int, kernel_size, stride, dilation, canvas_spatial, crop
+) -> np.ndarray:
     """Grouped N-d transposed convolution ``fold(W.T @ y)``, then a crop.
 
     Parameters
@@ -194,8 +204,9 @@ def conv_transpose_forward(y: np.ndarray, weight: np.ndarray, groups: int, kerne
     """
     # One input channel per group: a direct depthwise convolution, exact for a finite weight only.
     if y.shape[1] == groups and np.isfinite(weight).all():
-        return conv_forward(*depthwise_transpose_as_direct(y, weight, kernel_size, stride, dilation,
-                                                           canvas_spatial, crop))
+        return conv_forward(
+            *depthwise_transpose_as_direct(y, weight, kernel_size, stride, dilation, canvas_spatial, crop)
+        )
     n_sp = len(kernel_size)
     batch, c_in = y.shape[:2]
     g = groups
@@ -212,7 +223,9 @@ def conv_transpose_forward(y: np.ndarray, weight: np.ndarray, groups: int, kerne
         nb, chunk_spatial = part.shape[0], part.shape[2:]
         cols = w_t @ part.reshape(nb, g, c_in // g, -1)
         _add_columns(windows[b, :, r], cols.reshape(nb, c_out_g * g, *kernel_size, *chunk_spatial), n_sp)
-    return canvas[(slice(None), slice(None), *(slice(lo, size - hi) for size, (lo, hi) in zip(canvas_spatial, crop)))]
+    return canvas[
+        (slice(None), slice(None), *(slice(lo, size - hi) for size, (lo, hi) in zip(canvas_spatial, crop, strict=True)))
+    ]
 
 
 def conv_weight_grad(x: np.ndarray, grad_output: np.ndarray, spec) -> np.ndarray:
@@ -308,13 +321,14 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     if unbatched:
         cols = cols[None]
     batch = cols.shape[0]
-    canvas_size = tuple(o + 2 * p for o, p in zip(out_size, spec.padding))
+    canvas_size = tuple(o + 2 * p for o, p in zip(out_size, spec.padding, strict=True))
     canvas = np.zeros((batch, channels, *canvas_size), dtype=cols.dtype)
     windows = window_view(canvas, spec.kernel_size, spec.stride, spec.dilation, writeable=True)
     blocks = windows.shape[2:4]
     _add_columns(windows, cols.reshape(batch, channels, *spec.kernel_size, *blocks), 2)
-    out = canvas[:, :, spec.padding[0] : canvas_size[0] - spec.padding[0],
-                 spec.padding[1] : canvas_size[1] - spec.padding[1]]
+    out = canvas[
+        :, :, spec.padding[0] : canvas_size[0] - spec.padding[0], spec.padding[1] : canvas_size[1] - spec.padding[1]
+    ]
     return out[0] if unbatched else out
 
 

@@ -31,8 +31,18 @@ from .._checks import check_positive_int
 from ._arrays import as_float_arrays
 from .standard import conv2d, conv_backward
 
-__all__ = ["cnn_forward", "cnn_loss_and_gradients", "init_cnn", "linear", "linear_backward", "max_pool2d",
-           "max_pool2d_backward", "relu", "relu_backward", "softmax_cross_entropy"]
+__all__ = [
+    "cnn_forward",
+    "cnn_loss_and_gradients",
+    "init_cnn",
+    "linear",
+    "linear_backward",
+    "max_pool2d",
+    "max_pool2d_backward",
+    "relu",
+    "relu_backward",
+    "softmax_cross_entropy",
+]
 
 
 def relu(input):
@@ -70,7 +80,7 @@ def _pool_windows(fn, x, kernel_size):
     if h < k or w < k:
         raise ValueError(f"{fn}: kernel_size={k} is larger than the input's spatial size ({h}, {w})")
     h_out, w_out = h // k, w // k
-    windows = x[:, :, :h_out * k, :w_out * k].reshape(n, c, h_out, k, w_out, k)
+    windows = x[:, :, : h_out * k, : w_out * k].reshape(n, c, h_out, k, w_out, k)
     return windows.transpose(0, 1, 2, 4, 3, 5).reshape(n, c, h_out, w_out, k * k)
 
 
@@ -121,14 +131,16 @@ def max_pool2d_backward(grad_output, input, kernel_size):
     windows = _pool_windows("max_pool2d_backward", x, kernel_size)
     n, c, h_out, w_out, kk = windows.shape
     if dy.shape != (n, c, h_out, w_out):
-        raise ValueError(f"max_pool2d_backward: grad_output must have the pooled shape {(n, c, h_out, w_out)}, "
-                         f"got {dy.shape}")
+        raise ValueError(
+            f"max_pool2d_backward: grad_output must have the pooled shape {(n, c, h_out, w_out)}, got {dy.shape}"
+        )
     k = int(kernel_size)
     routed = np.zeros(windows.shape, dtype=dy.dtype)
     np.put_along_axis(routed, windows.argmax(axis=-1)[..., None], dy[..., None], axis=-1)
     grad = np.zeros(x.shape, dtype=dy.dtype)
-    grad[:, :, :h_out * k, :w_out * k] = (routed.reshape(n, c, h_out, w_out, k, k).transpose(0, 1, 2, 4, 3, 5)
-                                          .reshape(n, c, h_out * k, w_out * k))
+    grad[:, :, : h_out * k, : w_out * k] = (
+        routed.reshape(n, c, h_out, w_out, k, k).transpose(0, 1, 2, 4, 3, 5).reshape(n, c, h_out * k, w_out * k)
+    )
     return grad
 
 
@@ -152,8 +164,10 @@ def linear(input, weight, bias=None):
     """
     x, w, b = as_float_arrays(input=input, weight=weight, bias=bias)
     if x.ndim != 2 or w.ndim != 2 or x.shape[1] != w.shape[1]:
-        raise ValueError(f"linear: expected input (N, in_features) and weight (out_features, in_features) with the "
-                         f"same in_features, got input of shape {x.shape} and weight of shape {w.shape}")
+        raise ValueError(
+            f"linear: expected input (N, in_features) and weight (out_features, in_features) with the "
+            f"same in_features, got input of shape {x.shape} and weight of shape {w.shape}"
+        )
     if b is not None and b.shape != (w.shape[0],):
         raise ValueError(f"linear: bias must have shape ({w.shape[0]},), got {b.shape}")
     out = x @ w.T
@@ -175,8 +189,9 @@ def linear_backward(grad_output, input, weight):
     """
     dy, x, w = as_float_arrays(grad_output=grad_output, input=input, weight=weight)
     if dy.shape != (x.shape[0], w.shape[0]):
-        raise ValueError(f"linear_backward: grad_output must have the output's shape {(x.shape[0], w.shape[0])}, "
-                         f"got {dy.shape}")
+        raise ValueError(
+            f"linear_backward: grad_output must have the output's shape {(x.shape[0], w.shape[0])}, got {dy.shape}"
+        )
     return dy @ w, dy.T @ x, dy.sum(axis=0)
 
 
@@ -205,12 +220,16 @@ def softmax_cross_entropy(logits, labels):
     (z,) = as_float_arrays(logits=logits)
     y = np.asarray(labels)
     if z.ndim != 2 or y.shape != (z.shape[0],) or not len(y):
-        raise ValueError(f"softmax_cross_entropy: expected logits (N, classes) and labels (N,) with N > 0, got shapes "
-                         f"{z.shape} and {y.shape}")
+        raise ValueError(
+            f"softmax_cross_entropy: expected logits (N, classes) and labels (N,) with N > 0, got shapes "
+            f"{z.shape} and {y.shape}"
+        )
     if not np.issubdtype(y.dtype, np.integer) or y.min() < 0 or y.max() >= z.shape[1]:
-        raise ValueError(f"softmax_cross_entropy: labels must be integers in [0, {z.shape[1]}), got dtype {y.dtype} "
-                         f"and values in [{y.min()}, {y.max()}]")
-    shifted = z - z.max(axis=1, keepdims=True)          # the same softmax, no overflow in exp
+        raise ValueError(
+            f"softmax_cross_entropy: labels must be integers in [0, {z.shape[1]}), got dtype {y.dtype} "
+            f"and values in [{y.min()}, {y.max()}]"
+        )
+    shifted = z - z.max(axis=1, keepdims=True)  # the same softmax, no overflow in exp
     log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
     rows = np.arange(len(y))
     grad = np.exp(log_probs)
@@ -249,16 +268,22 @@ def init_cnn(rng, in_channels=1, channels=(8, 16), num_classes=10, image_size=8)
     for name, value in (("in_channels", in_channels), ("num_classes", num_classes), ("image_size", image_size)):
         check_positive_int("init_cnn", name, value)
     if image_size % 4:
-        raise ValueError(f"init_cnn: image_size must be divisible by 4 (two poolings by 2), got "
-                         f"image_size={image_size}")
+        raise ValueError(
+            f"init_cnn: image_size must be divisible by 4 (two poolings by 2), got image_size={image_size}"
+        )
     features = c2 * (image_size // 4) ** 2
 
     def he(*shape):
         return rng.standard_normal(shape) * np.sqrt(2 / np.prod(shape[1:]))
 
-    return {"conv1_weight": he(c1, in_channels, 3, 3), "conv1_bias": np.zeros(c1),
-            "conv2_weight": he(c2, c1, 3, 3), "conv2_bias": np.zeros(c2),
-            "fc_weight": he(num_classes, features), "fc_bias": np.zeros(num_classes)}
+    return {
+        "conv1_weight": he(c1, in_channels, 3, 3),
+        "conv1_bias": np.zeros(c1),
+        "conv2_weight": he(c2, c1, 3, 3),
+        "conv2_bias": np.zeros(c2),
+        "fc_weight": he(num_classes, features),
+        "fc_bias": np.zeros(num_classes),
+    }
 
 
 def _forward(params, images):
@@ -319,5 +344,11 @@ def cnn_loss_and_gradients(params, images, labels):
     d_p1, d_conv2_w, d_conv2_b = conv_backward(d_a2, p1, params["conv2_weight"], padding=1)
     d_a1 = relu_backward(max_pool2d_backward(d_p1, r1, 2), a1)
     _, d_conv1_w, d_conv1_b = conv_backward(d_a1, x, params["conv1_weight"], padding=1)
-    return loss, {"conv1_weight": d_conv1_w, "conv1_bias": d_conv1_b, "conv2_weight": d_conv2_w,
-                  "conv2_bias": d_conv2_b, "fc_weight": d_fc_w, "fc_bias": d_fc_b}
+    return loss, {
+        "conv1_weight": d_conv1_w,
+        "conv1_bias": d_conv1_b,
+        "conv2_weight": d_conv2_w,
+        "conv2_bias": d_conv2_b,
+        "fc_weight": d_fc_w,
+        "fc_bias": d_fc_b,
+    }

@@ -50,13 +50,18 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, eps=1e-
     <BLANKLINE>
            [[ 2.,  4.]]])
     """
-    given = {name: a for name, a in (("weight", weight), ("bias", bias)) if a is not None}   # both optional
+    given = {name: a for name, a in (("weight", weight), ("bias", bias)) if a is not None}  # both optional
     x, mean, var, *affine = as_float_arrays(input=input, running_mean=running_mean, running_var=running_var, **given)
-    w, b = (dict(zip(given, affine)).get(name) for name in ("weight", "bias"))
-    check_batch_norm(x.shape, running_mean=mean.shape, running_var=var.shape,
-                     weight=None if w is None else w.shape, bias=None if b is None else b.shape)
+    w, b = (dict(zip(given, affine, strict=True)).get(name) for name in ("weight", "bias"))
+    check_batch_norm(
+        x.shape,
+        running_mean=mean.shape,
+        running_var=var.shape,
+        weight=None if w is None else w.shape,
+        bias=None if b is None else b.shape,
+    )
     eps = check_real("batch_norm", "eps", eps, minimum=0)
-    per_channel = (1, -1) + (1,) * (x.ndim - 2)      # (C,) -> (1, C, 1, ...): broadcast over N and space
+    per_channel = (1, -1) + (1,) * (x.ndim - 2)  # (C,) -> (1, C, 1, ...): broadcast over N and space
     scale = 1 / np.sqrt(var + eps)
     if w is not None:
         scale = scale * w

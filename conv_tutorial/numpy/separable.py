@@ -24,8 +24,9 @@ __all__ = ["low_rank_kernel", "separable_conv2d", "separate_kernel", "spatially_
 
 
 @quiet_nonfinite
-def separable_conv2d(input, depthwise_weight, pointwise_weight, depthwise_bias=None, pointwise_bias=None,
-                     stride=1, padding=0, dilation=1):
+def separable_conv2d(
+    input, depthwise_weight, pointwise_weight, depthwise_bias=None, pointwise_bias=None, stride=1, padding=0, dilation=1
+):
     """Depthwise separable convolution: a depthwise convolution, then a pointwise (1x1) one.
 
     The depthwise step filters every channel on its own (space); the pointwise step mixes the
@@ -57,15 +58,20 @@ def separable_conv2d(input, depthwise_weight, pointwise_weight, depthwise_bias=N
     >>> separable_conv2d(x, np.ones((3, 1, 5, 5)), np.ones((256, 3, 1, 1))).shape
     (1, 256, 8, 8)
     """
-    x, dw, pw, db, pb = as_float_arrays(input=input, depthwise_weight=depthwise_weight,
-                                        pointwise_weight=pointwise_weight, depthwise_bias=depthwise_bias,
-                                        pointwise_bias=pointwise_bias)
+    x, dw, pw, db, pb = as_float_arrays(
+        input=input,
+        depthwise_weight=depthwise_weight,
+        pointwise_weight=pointwise_weight,
+        depthwise_bias=depthwise_bias,
+        pointwise_bias=pointwise_bias,
+    )
     return pointwise_conv2d(depthwise_conv2d(x, dw, db, stride, padding, dilation), pw, pb)
 
 
 @quiet_nonfinite
-def spatially_separable_conv2d(input, column_weight, row_weight, column_bias=None, row_bias=None, stride=1,
-                               padding=0, dilation=1, groups=1):
+def spatially_separable_conv2d(
+    input, column_weight, row_weight, column_bias=None, row_bias=None, stride=1, padding=0, dilation=1, groups=1
+):
     """A ``kH x kW`` convolution done as a ``kH x 1`` convolution, then a ``1 x kW`` one.
 
     Inception v3 replaces an ``n x n`` layer by ``n x 1`` then ``1 x n`` (Szegedy et al., 2016).
@@ -105,10 +111,12 @@ def spatially_separable_conv2d(input, column_weight, row_weight, column_bias=Non
     >>> np.array_equal(spatially_separable_conv2d(x, col, row), conv2d(x, np.ones((1, 1, 3, 3))))
     True
     """
-    x, cw, rw, cb, rb = as_float_arrays(input=input, column_weight=column_weight, row_weight=row_weight,
-                                        column_bias=column_bias, row_bias=row_bias)
-    column_step, row_step = check_spatially_separable("spatially_separable_conv2d", cw.shape, rw.shape,
-                                                      stride, padding, dilation)
+    x, cw, rw, cb, rb = as_float_arrays(
+        input=input, column_weight=column_weight, row_weight=row_weight, column_bias=column_bias, row_bias=row_bias
+    )
+    column_step, row_step = check_spatially_separable(
+        "spatially_separable_conv2d", cw.shape, rw.shape, stride, padding, dilation
+    )
     middle = conv2d(x, cw, cb, *column_step, groups=groups)
     return conv2d(middle, rw, rb, *row_step, groups=groups)
 

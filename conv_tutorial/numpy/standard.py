@@ -160,9 +160,12 @@ def conv2d_naive(input, weight, bias=None, stride=1, padding=0, dilation=1, grou
             first = (o // (c_out // spec.groups)) * c_in_g  # first input channel of o's group
             for i in range(h_out):
                 for j in range(w_out):
-                    window = x[n, first : first + c_in_g,
-                               i * sh : i * sh + dh * (kh - 1) + 1 : dh,
-                               j * sw : j * sw + dw * (kw - 1) + 1 : dw]
+                    window = x[
+                        n,
+                        first : first + c_in_g,
+                        i * sh : i * sh + dh * (kh - 1) + 1 : dh,
+                        j * sw : j * sw + dw * (kw - 1) + 1 : dw,
+                    ]
                     out[n, o, i, j] = np.sum(window * w[o])
             if b is not None:
                 out[n, o] += b[o]
@@ -211,15 +214,16 @@ def conv_backward(grad_output, input, weight, stride=1, padding=0, dilation=1, g
     if dy.shape != spec.output_shape[spec.unbatched :]:
         raise ValueError(
             f"conv_backward: grad_output must have the convolution's output shape "
-            f"{spec.output_shape[spec.unbatched:]}, got {dy.shape}"
+            f"{spec.output_shape[spec.unbatched :]}, got {dy.shape}"
         )
     x, dy = x.reshape(spec.input_shape), dy.reshape(spec.output_shape)
-    padded_spatial = tuple(s + lo + hi for s, (lo, hi) in zip(spec.input_shape[2:], spec.padding))
+    padded_spatial = tuple(s + lo + hi for s, (lo, hi) in zip(spec.input_shape[2:], spec.padding, strict=True))
     # The input gradient scatters each output gradient back over its receptive field: a fold onto
     # the padded input, cropped by the padding. Its weight is the forward weight with the roles of
     # C_in and C_out swapped, which is the transposed-convolution layout (C_out, C_in // g, *K).
-    grad_input = conv_transpose_forward(dy, w, spec.groups, spec.kernel_size, spec.stride, spec.dilation,
-                                        padded_spatial, spec.padding)
+    grad_input = conv_transpose_forward(
+        dy, w, spec.groups, spec.kernel_size, spec.stride, spec.dilation, padded_spatial, spec.padding
+    )
     grad_weight = conv_weight_grad(x, dy, spec)
     grad_bias = dy.sum(axis=(0, *range(2, 2 + n)))
     if spec.unbatched:

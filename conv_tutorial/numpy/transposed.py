@@ -25,13 +25,22 @@ __all__ = ["conv_transpose1d", "conv_transpose2d", "conv_transpose2d_naive", "co
 
 def _conv_transpose(fn, n, input, weight, bias, stride, padding, output_padding, groups, dilation):
     y, w, b = as_float_arrays(input=input, weight=weight, bias=bias)
-    spec = check_conv_transpose(fn, n, y.shape, w.shape, None if b is None else b.shape,
-                                stride, padding, output_padding, groups, dilation)
+    spec = check_conv_transpose(
+        fn, n, y.shape, w.shape, None if b is None else b.shape, stride, padding, output_padding, groups, dilation
+    )
     # Fold onto the full grid every input pixel reaches (plus output_padding at the end), then
     # remove `padding` from both sides.
-    canvas = tuple(o + 2 * p for o, p in zip(spec.output_spatial, spec.padding))
-    out = conv_transpose_forward(y.reshape(spec.input_shape), w, spec.groups, spec.kernel_size,
-                                 spec.stride, spec.dilation, canvas, [(p, p) for p in spec.padding])
+    canvas = tuple(o + 2 * p for o, p in zip(spec.output_spatial, spec.padding, strict=True))
+    out = conv_transpose_forward(
+        y.reshape(spec.input_shape),
+        w,
+        spec.groups,
+        spec.kernel_size,
+        spec.stride,
+        spec.dilation,
+        canvas,
+        [(p, p) for p in spec.padding],
+    )
     if b is not None:
         out += b.reshape(-1, *([1] * n))
     return out[0] if spec.unbatched else out
@@ -63,8 +72,9 @@ def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_paddi
     >>> conv_transpose1d(np.array([[[1.0, 2.0]]]), np.array([[[1.0, 1.0, 1.0]]]), stride=2)
     array([[[1., 1., 3., 2., 2.]]])
     """
-    return _conv_transpose("conv_transpose1d", 1, input, weight, bias, stride, padding, output_padding, groups,
-                           dilation)
+    return _conv_transpose(
+        "conv_transpose1d", 1, input, weight, bias, stride, padding, output_padding, groups, dilation
+    )
 
 
 @quiet_nonfinite
@@ -104,8 +114,9 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
            [1., 1., 2., 1., 1.],
            [1., 1., 2., 1., 1.]])
     """
-    return _conv_transpose("conv_transpose2d", 2, input, weight, bias, stride, padding, output_padding, groups,
-                           dilation)
+    return _conv_transpose(
+        "conv_transpose2d", 2, input, weight, bias, stride, padding, output_padding, groups, dilation
+    )
 
 
 @quiet_nonfinite
@@ -135,8 +146,9 @@ def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_paddi
     >>> conv_transpose3d(np.ones((1, 2, 2, 2, 2)), np.ones((2, 3, 3, 3, 3)), stride=2).shape
     (1, 3, 5, 5, 5)
     """
-    return _conv_transpose("conv_transpose3d", 3, input, weight, bias, stride, padding, output_padding, groups,
-                           dilation)
+    return _conv_transpose(
+        "conv_transpose3d", 3, input, weight, bias, stride, padding, output_padding, groups, dilation
+    )
 
 
 @quiet_nonfinite
@@ -157,8 +169,18 @@ def conv_transpose2d_naive(input, weight, bias=None, stride=1, padding=0, output
            [1., 2., 1.]])
     """
     y, w, b = as_float_arrays(input=input, weight=weight, bias=bias)
-    spec = check_conv_transpose("conv_transpose2d", 2, y.shape, w.shape, None if b is None else b.shape,
-                                stride, padding, output_padding, groups, dilation)
+    spec = check_conv_transpose(
+        "conv_transpose2d",
+        2,
+        y.shape,
+        w.shape,
+        None if b is None else b.shape,
+        stride,
+        padding,
+        output_padding,
+        groups,
+        dilation,
+    )
     y = y.reshape(spec.input_shape)
     batch, c_in, h_in, w_in = spec.input_shape
     c_out_g, kh, kw = w.shape[1:]
@@ -170,9 +192,12 @@ def conv_transpose2d_naive(input, weight, bias=None, stride=1, padding=0, output
             first = (c // (c_in // spec.groups)) * c_out_g  # first output channel of c's group
             for i in range(h_in):
                 for j in range(w_in):
-                    full[n, first : first + c_out_g,
-                         i * sh : i * sh + dh * (kh - 1) + 1 : dh,
-                         j * sw : j * sw + dw * (kw - 1) + 1 : dw] += y[n, c, i, j] * w[c]
+                    full[
+                        n,
+                        first : first + c_out_g,
+                        i * sh : i * sh + dh * (kh - 1) + 1 : dh,
+                        j * sw : j * sw + dw * (kw - 1) + 1 : dw,
+                    ] += y[n, c, i, j] * w[c]
     out = full[:, :, ph : ph + h_out, pw : pw + w_out]
     if b is not None:
         out = out + b.reshape(-1, 1, 1)

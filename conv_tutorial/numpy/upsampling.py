@@ -31,8 +31,9 @@ def _ones_through(size, layers):
     n = len(size)
     counts = np.ones((1, 1, *size))
     for kernel, stride, padding, output_padding in layers:
-        counts = _TRANSPOSE[n](counts, np.ones((1, 1, *kernel)), stride=stride, padding=padding,
-                               output_padding=output_padding)
+        counts = _TRANSPOSE[n](
+            counts, np.ones((1, 1, *kernel)), stride=stride, padding=padding, output_padding=output_padding
+        )
     return np.rint(counts[0, 0]).astype(np.int64)
 
 

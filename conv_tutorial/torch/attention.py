@@ -122,12 +122,13 @@ def squeeze_excitation(input, w1, b1, w2, b2):
     """
     dtype = common_float_dtype(input=input, w1=w1, b1=b1, w2=w2, b2=b2)  # b1 and b2 may be None
     batched, unbatched = check_squeeze_excitation(
-        input.shape, w1.shape, None if b1 is None else b1.shape, w2.shape, None if b2 is None else b2.shape)
+        input.shape, w1.shape, None if b1 is None else b1.shape, w2.shape, None if b2 is None else b2.shape
+    )
     x = input.to(dtype).reshape(batched)
-    hidden = x.mean(dim=(2, 3)) @ w1.to(dtype).T                      # (N, C_r)
+    hidden = x.mean(dim=(2, 3)) @ w1.to(dtype).T  # (N, C_r)
     if b1 is not None:
         hidden = hidden + b1.to(dtype)
-    logits = torch.relu(hidden) @ w2.to(dtype).T                      # (N, C)
+    logits = torch.relu(hidden) @ w2.to(dtype).T  # (N, C)
     if b2 is not None:
         logits = logits + b2.to(dtype)
     out = x * torch.sigmoid(logits)[:, :, None, None]
@@ -166,8 +167,9 @@ class SqueezeExcitation(nn.Module):
         for name, value in (("channels", channels), ("reduction", reduction)):
             check_positive_int(None, name, value)
         if channels // reduction < 1:
-            raise ValueError(f"channels // reduction must be at least 1, got channels={channels} and "
-                             f"reduction={reduction}")
+            raise ValueError(
+                f"channels // reduction must be at least 1, got channels={channels} and reduction={reduction}"
+            )
         self.fc1 = nn.Linear(channels, channels // reduction)
         self.fc2 = nn.Linear(channels // reduction, channels)
 

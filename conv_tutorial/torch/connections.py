@@ -128,15 +128,17 @@ class _NormReLUConv(nn.Module):
         self.owner = owner
         self.norm = nn.BatchNorm2d(in_channels)
         self.weight = nn.Parameter(torch.empty(out_channels, in_channels, kernel_size, kernel_size))
-        nn.init.kaiming_normal_(self.weight)   # as torchvision's DenseNet
+        nn.init.kaiming_normal_(self.weight)  # as torchvision's DenseNet
         self.padding = kernel_size // 2
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         # Batch normalisation comes first: say what it expects before torch's own, vaguer, error.
         channels = self.norm.num_features
         if x.ndim != 4 or x.shape[1] != channels:
-            raise ValueError(f"{self.owner}: expects input with {channels} channels, of shape (N, {channels}, H, W), "
-                             f"but the input has shape {tuple(x.shape)}")
+            raise ValueError(
+                f"{self.owner}: expects input with {channels} channels, of shape (N, {channels}, H, W), "
+                f"but the input has shape {tuple(x.shape)}"
+            )
         return conv2d(torch.relu(self.norm(x)), self.weight, padding=self.padding)
 
 
@@ -211,10 +213,10 @@ class DenseBlock(nn.Sequential):
     """
 
     def __init__(self, num_layers: int, in_channels: int, growth_rate: int, bn_size: int = 4):
-        _check_counts("DenseBlock", num_layers=num_layers, in_channels=in_channels, growth_rate=growth_rate,
-                      bn_size=bn_size)
-        super().__init__(*(DenseLayer(in_channels + i * growth_rate, growth_rate, bn_size)
-                           for i in range(num_layers)))
+        _check_counts(
+            "DenseBlock", num_layers=num_layers, in_channels=in_channels, growth_rate=growth_rate, bn_size=bn_size
+        )
+        super().__init__(*(DenseLayer(in_channels + i * growth_rate, growth_rate, bn_size) for i in range(num_layers)))
         self.out_channels = in_channels + num_layers * growth_rate
 
 
@@ -249,8 +251,11 @@ class Transition(nn.Module):
 
 def _stem(in_channels: int, out_channels: int) -> list[tuple[str, nn.Module]]:
     """ResNet's and DenseNet's stem: 7x7 convolution of stride 2 with BN and ReLU, 3x3 max pooling of stride 2."""
-    return [("stem", _ConvBN(in_channels, out_channels, 7, stride=2)), ("relu", nn.ReLU()),
-            ("pool", nn.MaxPool2d(3, stride=2, padding=1))]
+    return [
+        ("stem", _ConvBN(in_channels, out_channels, 7, stride=2)),
+        ("relu", nn.ReLU()),
+        ("pool", nn.MaxPool2d(3, stride=2, padding=1)),
+    ]
 
 
 def _head(channels: int, num_classes: int) -> list[tuple[str, nn.Module]]:
@@ -291,7 +296,7 @@ def resnet(layers=(2, 2, 2, 2), num_classes: int = 1000, in_channels: int = 3) -
     for i, count in enumerate(layers):
         check_positive_int("resnet", f"layers[{i}]", count)
     children, c_in = _stem(in_channels, 64), 64
-    for stage, (width, count) in enumerate(zip((64, 128, 256, 512), layers)):
+    for stage, (width, count) in enumerate(zip((64, 128, 256, 512), layers, strict=True)):
         blocks = []
         for i in range(count):
             blocks.append(BasicBlock(c_in, width, stride=2 if i == 0 and stage > 0 else 1))
@@ -324,9 +329,15 @@ def resnet18(num_classes: int = 1000) -> nn.Sequential:
     return resnet((2, 2, 2, 2), num_classes=num_classes)
 
 
-def densenet(block_config=(6, 12, 24, 16), growth_rate: int = 32, num_init_features: int = 64,
-             bn_size: int = 4, compression: float = 0.5, num_classes: int = 1000,
-             in_channels: int = 3) -> nn.Sequential:
+def densenet(
+    block_config=(6, 12, 24, 16),
+    growth_rate: int = 32,
+    num_init_features: int = 64,
+    bn_size: int = 4,
+    compression: float = 0.5,
+    num_classes: int = 1000,
+    in_channels: int = 3,
+) -> nn.Sequential:
     """DenseNet-BC (Huang et al. 2017): the 7x7 stem, dense blocks separated by compressing transitions.
 
     Block ``i`` takes ``c`` channels and returns ``c + block_config[i] * growth_rate``; the transition
@@ -367,8 +378,14 @@ def densenet(block_config=(6, 12, 24, 16), growth_rate: int = 32, num_init_featu
         raise ValueError("densenet: block_config must hold at least one block, got block_config=()")
     for i, count in enumerate(block_config):
         check_positive_int("densenet", f"block_config[{i}]", count)
-    _check_counts("densenet", growth_rate=growth_rate, num_init_features=num_init_features, bn_size=bn_size,
-                  num_classes=num_classes, in_channels=in_channels)
+    _check_counts(
+        "densenet",
+        growth_rate=growth_rate,
+        num_init_features=num_init_features,
+        bn_size=bn_size,
+        num_classes=num_classes,
+        in_channels=in_channels,
+    )
     compression = check_real("densenet", "compression", compression)
     if not 0 < compression <= 1:
         raise ValueError(f"densenet: compression must be in (0, 1], got compression={compression!r}")
@@ -380,8 +397,9 @@ def densenet(block_config=(6, 12, 24, 16), growth_rate: int = 32, num_init_featu
         if i < len(block_config) - 1:
             out = math.floor(compression * channels)
             if out < 1:
-                raise ValueError(f"densenet: compression={compression!r} leaves no channel after block {i + 1} "
-                                 f"({channels} channels)")
+                raise ValueError(
+                    f"densenet: compression={compression!r} leaves no channel after block {i + 1} ({channels} channels)"
+                )
             children.append((f"transition{i + 1}", Transition(channels, out)))
             channels = out
     children += [("norm", nn.BatchNorm2d(channels)), ("final_relu", nn.ReLU())]
@@ -412,8 +430,9 @@ def densenet121(num_classes: int = 1000) -> nn.Sequential:
     return densenet((6, 12, 24, 16), growth_rate=32, num_init_features=64, num_classes=num_classes)
 
 
-def basic_block_net(num_blocks: int, channels: int = 16, in_channels: int = 3, num_classes: int = 10,
-                    *, shortcut: bool = True) -> nn.Sequential:
+def basic_block_net(
+    num_blocks: int, channels: int = 16, in_channels: int = 3, num_classes: int = 10, *, shortcut: bool = True
+) -> nn.Sequential:
     """A narrow network of ``num_blocks`` basic blocks at one width: the degradation experiment's nets.
 
     A 3x3 convolution with BN and ReLU lifts the input to ``channels``; ``num_blocks`` blocks of
@@ -444,12 +463,17 @@ def basic_block_net(num_blocks: int, channels: int = 16, in_channels: int = 3, n
     >>> net(torch.randn(5, 1, 6, 6)).shape, len(net.blocks)
     (torch.Size([5, 2]), 4)
     """
-    _check_counts("basic_block_net", num_blocks=num_blocks, channels=channels, in_channels=in_channels,
-                  num_classes=num_classes)
+    _check_counts(
+        "basic_block_net", num_blocks=num_blocks, channels=channels, in_channels=in_channels, num_classes=num_classes
+    )
     check_flag("basic_block_net", "shortcut", shortcut)
     blocks = nn.Sequential(*(BasicBlock(channels, channels, shortcut=shortcut) for _ in range(num_blocks)))
-    return nn.Sequential(OrderedDict([("stem", _ConvBN(in_channels, channels, 3)), ("relu", nn.ReLU()),
-                                      ("blocks", blocks)] + _head(channels, num_classes)))
+    return nn.Sequential(
+        OrderedDict(
+            [("stem", _ConvBN(in_channels, channels, 3)), ("relu", nn.ReLU()), ("blocks", blocks)]
+            + _head(channels, num_classes)
+        )
+    )
 
 
 # --- The blocks as functions of their weights: the twins of conv_tutorial.numpy.connections -----------------------
@@ -463,8 +487,10 @@ def _param(fn, params, key, like):
 
 
 def _norm(fn, params, prefix, x, eps):
-    stats = {name: _param(fn, params, f"{prefix}norm.{name}", x)
-             for name in ("running_mean", "running_var", "weight", "bias")}
+    stats = {
+        name: _param(fn, params, f"{prefix}norm.{name}", x)
+        for name in ("running_mean", "running_var", "weight", "bias")
+    }
     return batch_norm(x, eps=eps, **stats)
 
 
@@ -533,9 +559,11 @@ def residual_block(input, params, stride=1, shortcut=True, eps=1e-5):
         out = out + _conv_norm(fn, params, "shortcut.", x, stride, eps)
     elif shortcut:
         if out.shape != x.shape:
-            raise ValueError(f"{fn}: an identity shortcut needs the block to keep the input's shape, but it maps "
-                             f"{tuple(x.shape)} to {tuple(out.shape)} (stride={stride}); a projection needs params "
-                             f"'shortcut.weight' and 'shortcut.norm.*'")
+            raise ValueError(
+                f"{fn}: an identity shortcut needs the block to keep the input's shape, but it maps "
+                f"{tuple(x.shape)} to {tuple(out.shape)} (stride={stride}); a projection needs params "
+                f"'shortcut.weight' and 'shortcut.norm.*'"
+            )
         out = out + x
     out = torch.relu(out)
     return out[0] if unbatched else out
@@ -636,6 +664,7 @@ def transition(input, params, eps=1e-5):
     if min(out.shape[2:]) < 2:
         raise ValueError(f"{fn}: 2x2 average pooling needs a map of at least 2x2, got input of shape {tuple(x.shape)}")
     channels = out.shape[1]
-    out = conv2d(out, torch.full((channels, 1, 2, 2), 0.25, dtype=out.dtype, device=out.device), stride=2,
-                 groups=channels)
+    out = conv2d(
+        out, torch.full((channels, 1, 2, 2), 0.25, dtype=out.dtype, device=out.device), stride=2, groups=channels
+    )
     return out[0] if unbatched else out

@@ -85,8 +85,7 @@ def _sample(image: torch.Tensor, y: torch.Tensor, x: torch.Tensor) -> torch.Tens
     ly, lx = y - y0, x - x0
     top_left = (y0.long() + 1) * (width + 2) + x0.long() + 1
     out = 0
-    for dy, dx, weight in ((0, 0, (1 - ly) * (1 - lx)), (0, 1, (1 - ly) * lx),
-                           (1, 0, ly * (1 - lx)), (1, 1, ly * lx)):
+    for dy, dx, weight in ((0, 0, (1 - ly) * (1 - lx)), (0, 1, (1 - ly) * lx), (1, 0, ly * (1 - lx)), (1, 1, ly * lx)):
         index = torch.where(inside, top_left + dy * (width + 2) + dx, 0)
         corner = ring.gather(3, index[:, :, None, :].expand(batch, groups, channels, index.shape[-1]))
         out = out + corner * weight[:, :, None, :]
@@ -138,8 +137,16 @@ def deform_conv2d(input, offset, weight, bias=None, stride=1, padding=0, dilatio
     if mask is not None:
         tensors["mask"] = mask
     dtype = common_float_dtype(**tensors, bias=bias)
-    spec = check_deform_conv2d(input.shape, offset.shape, weight.shape, None if bias is None else bias.shape,
-                               None if mask is None else mask.shape, stride, padding, dilation)
+    spec = check_deform_conv2d(
+        input.shape,
+        offset.shape,
+        weight.shape,
+        None if bias is None else bias.shape,
+        None if mask is None else mask.shape,
+        stride,
+        padding,
+        dilation,
+    )
     batch, c_in, height, width = spec.input_shape
     c_out, (kh, kw), groups, off_groups = spec.weight_shape[0], spec.kernel_size, spec.groups, spec.offset_groups
     h_out, w_out = spec.output_spatial
@@ -198,18 +205,37 @@ class DeformConv2d(nn.Module):
     [(2, 18, 6, 6), (2, 9, 6, 6)]
     """
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, dilation=1,
-                 groups: int = 1, offset_groups: int = 1, bias: bool = True, modulated: bool = False):
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size,
+        stride=1,
+        padding=0,
+        dilation=1,
+        groups: int = 1,
+        offset_groups: int = 1,
+        bias: bool = True,
+        modulated: bool = False,
+    ):
         super().__init__()
-        for name, value in (("in_channels", in_channels), ("out_channels", out_channels), ("groups", groups),
-                            ("offset_groups", offset_groups)):
+        for name, value in (
+            ("in_channels", in_channels),
+            ("out_channels", out_channels),
+            ("groups", groups),
+            ("offset_groups", offset_groups),
+        ):
             check_positive_int(None, name, value)
         if in_channels % groups or out_channels % groups:
-            raise ValueError(f"in_channels and out_channels must be divisible by groups, got in_channels="
-                             f"{in_channels}, out_channels={out_channels} and groups={groups}")
+            raise ValueError(
+                f"in_channels and out_channels must be divisible by groups, got in_channels="
+                f"{in_channels}, out_channels={out_channels} and groups={groups}"
+            )
         if in_channels % offset_groups:
-            raise ValueError(f"in_channels must be divisible by offset_groups, got in_channels={in_channels} and "
-                             f"offset_groups={offset_groups}")
+            raise ValueError(
+                f"in_channels must be divisible by offset_groups, got in_channels={in_channels} and "
+                f"offset_groups={offset_groups}"
+            )
         kh, kw = _positive(kernel_size, 2, "kernel_size")
         self.stride, self.dilation = _positive(stride, 2, "stride"), _positive(dilation, 2, "dilation")
         self.padding = _non_negative(padding, 2, "padding")

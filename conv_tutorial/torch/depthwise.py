@@ -95,8 +95,17 @@ def depthwise_conv2d_by_taps(input, weight, bias=None, stride=1, padding=0, dila
     """
     dtype = common_float_dtype(input=input, weight=weight, bias=bias)
     multiplier = check_depthwise_weight("depthwise_conv2d_by_taps", input.shape, weight.shape)
-    spec = check_conv("depthwise_conv2d_by_taps", 2, input.shape, weight.shape, None if bias is None else bias.shape,
-                      stride, padding, dilation, groups=input.shape[-3])
+    spec = check_conv(
+        "depthwise_conv2d_by_taps",
+        2,
+        input.shape,
+        weight.shape,
+        None if bias is None else bias.shape,
+        stride,
+        padding,
+        dilation,
+        groups=input.shape[-3],
+    )
     (top, bottom), (left, right) = spec.padding
     x = torch.nn.functional.pad(input.to(dtype).reshape(spec.input_shape), (left, right, top, bottom))
     x, w = x.repeat_interleave(multiplier, dim=1), weight.to(dtype)

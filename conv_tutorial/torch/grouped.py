@@ -92,13 +92,20 @@ def conv2d_by_groups(input, weight, bias=None, stride=1, padding=0, dilation=1, 
     tensor([1., 5.])
     """
     dtype = common_float_dtype(input=input, weight=weight, bias=bias)
-    spec = check_conv("conv2d", 2, input.shape, weight.shape, None if bias is None else bias.shape, stride, padding,
-                      dilation, groups)
+    spec = check_conv(
+        "conv2d", 2, input.shape, weight.shape, None if bias is None else bias.shape, stride, padding, dilation, groups
+    )
     x, w = input.to(dtype).reshape(spec.input_shape), weight.to(dtype)
     c_in_g, c_out_g = w.shape[1], w.shape[0] // groups
     parts = [
-        conv2d(x[:, j * c_in_g : (j + 1) * c_in_g], w[j * c_out_g : (j + 1) * c_out_g],
-               None if bias is None else bias[j * c_out_g : (j + 1) * c_out_g], stride, padding, dilation)
+        conv2d(
+            x[:, j * c_in_g : (j + 1) * c_in_g],
+            w[j * c_out_g : (j + 1) * c_out_g],
+            None if bias is None else bias[j * c_out_g : (j + 1) * c_out_g],
+            stride,
+            padding,
+            dilation,
+        )
         for j in range(groups)
     ]
     out = torch.cat(parts, dim=1)
@@ -158,10 +165,16 @@ class ResNeXtBlock(Bottleneck):
     torch.Size([1, 256, 8, 8])
     """
 
-    def __init__(self, in_channels: int, bottleneck_channels: int, out_channels: int, cardinality: int = 32,
-                 stride: int = 1):
-        _check_positive_ints(in_channels=in_channels, bottleneck_channels=bottleneck_channels,
-                             out_channels=out_channels, cardinality=cardinality, stride=stride)
+    def __init__(
+        self, in_channels: int, bottleneck_channels: int, out_channels: int, cardinality: int = 32, stride: int = 1
+    ):
+        _check_positive_ints(
+            in_channels=in_channels,
+            bottleneck_channels=bottleneck_channels,
+            out_channels=out_channels,
+            cardinality=cardinality,
+            stride=stride,
+        )
         _check_divisible("cardinality", cardinality, bottleneck_channels=bottleneck_channels)
         # A ResNet bottleneck whose 3x3 layer has `cardinality` groups: the block is the same.
         super().__init__(in_channels, bottleneck_channels, out_channels, stride=stride, groups=cardinality)
@@ -209,36 +222,50 @@ class ShuffleNetUnit(nn.Module):
     torch.Size([1, 480, 4, 4])
     """
 
-    def __init__(self, in_channels: int, out_channels: int, groups: int = 3, stride: int = 1,
-                 bottleneck_channels: int | None = None, first_groups: int | None = None):
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        groups: int = 3,
+        stride: int = 1,
+        bottleneck_channels: int | None = None,
+        first_groups: int | None = None,
+    ):
         super().__init__()
         _check_positive_ints(in_channels=in_channels, out_channels=out_channels, groups=groups)
         bottleneck_channels = out_channels // 4 if bottleneck_channels is None else bottleneck_channels
         first_groups = groups if first_groups is None else first_groups
-        _check_positive_ints(in_channels=in_channels, out_channels=out_channels, groups=groups,
-                             bottleneck_channels=bottleneck_channels, first_groups=first_groups)
+        _check_positive_ints(
+            in_channels=in_channels,
+            out_channels=out_channels,
+            groups=groups,
+            bottleneck_channels=bottleneck_channels,
+            first_groups=first_groups,
+        )
         if check_positive_int(None, "stride", stride) not in (1, 2):
             raise ValueError(f"stride must be 1 or 2, got stride={stride!r}")
         if stride == 1 and in_channels != out_channels:
             raise ValueError(
                 f"with stride=1 the shortcut adds the input, so out_channels must equal in_channels, got "
-                f"in_channels={in_channels} and out_channels={out_channels}")
+                f"in_channels={in_channels} and out_channels={out_channels}"
+            )
         branch_channels = out_channels - in_channels if stride == 2 else out_channels
         if branch_channels <= 0:
             raise ValueError(
                 f"with stride=2 the input is concatenated, so out_channels must exceed in_channels, got "
-                f"in_channels={in_channels} and out_channels={out_channels}")
+                f"in_channels={in_channels} and out_channels={out_channels}"
+            )
         _check_divisible("groups", groups, bottleneck_channels=bottleneck_channels)
         if branch_channels % groups:
             raise ValueError(
                 f"the last 1x1 group convolution produces {branch_channels} channels "
                 f"({'out_channels - in_channels' if stride == 2 else 'out_channels'}), which must be divisible by "
-                f"groups={groups}")
+                f"groups={groups}"
+            )
         _check_divisible("first_groups", first_groups, in_channels=in_channels, bottleneck_channels=bottleneck_channels)
         self.groups, self.stride = groups, stride
         self.reduce = _ConvBN(in_channels, bottleneck_channels, 1, groups=first_groups)
-        self.depthwise = _ConvBN(bottleneck_channels, bottleneck_channels, 3, stride=stride,
-                                      groups=bottleneck_channels)
+        self.depthwise = _ConvBN(bottleneck_channels, bottleneck_channels, 3, stride=stride, groups=bottleneck_channels)
         self.expand = _ConvBN(bottleneck_channels, branch_channels, 1, groups=groups)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -47,8 +47,9 @@ def conv_forward(x: torch.Tensor, weight: torch.Tensor, spec) -> torch.Tensor:
     if len(stride) == 3:
         return conv3d_by_depth_taps(x, weight, stride, padding, dilation, groups)
     if len(stride) == 1:  # a 1D convolution is a 2D one over a unit height axis: one engine, not a copy
-        out = conv2d_forward(x.unsqueeze(2), weight.unsqueeze(2), (1, *stride), ((0, 0), *padding), (1, *dilation),
-                             groups)
+        out = conv2d_forward(
+            x.unsqueeze(2), weight.unsqueeze(2), (1, *stride), ((0, 0), *padding), (1, *dilation), groups
+        )
         return out.squeeze(2)
     return conv2d_forward(x, weight, stride, padding, dilation, groups)
 
@@ -64,8 +65,15 @@ def conv_transpose_forward(y: torch.Tensor, weight: torch.Tensor, spec) -> torch
     if len(stride) == 3:
         return conv_transpose3d_by_depth_taps(y, weight, stride, padding, out_pads, dilation, spec.groups)
     if len(stride) == 1:  # a 1D transposed convolution is a 2D one over a unit height axis
-        out = conv_transpose2d_forward(y.unsqueeze(2), weight.unsqueeze(2), (1, *stride), (0, *padding),
-                                       (0, *out_pads), (1, *dilation), spec.groups)
+        out = conv_transpose2d_forward(
+            y.unsqueeze(2),
+            weight.unsqueeze(2),
+            (1, *stride),
+            (0, *padding),
+            (0, *out_pads),
+            (1, *dilation),
+            spec.groups,
+        )
         return out.squeeze(2)
     return conv_transpose2d_forward(y, weight, stride, padding, out_pads, dilation, spec.groups)
 
@@ -104,8 +112,9 @@ def conv2d_forward(x: torch.Tensor, weight: torch.Tensor, stride, padding, dilat
     return (w_mat @ cols).reshape(batch, c_out, out_h, out_w)
 
 
-def conv_transpose2d_forward(y: torch.Tensor, weight: torch.Tensor, stride, padding, output_padding, dilation,
-                             groups: int) -> torch.Tensor:
+def conv_transpose2d_forward(
+    y: torch.Tensor, weight: torch.Tensor, stride, padding, output_padding, dilation, groups: int
+) -> torch.Tensor:
     """Grouped 2D transposed convolution ``fold(W.T @ y)`` of validated arguments, without bias.
 
     Parameters
@@ -128,7 +137,8 @@ def conv_transpose2d_forward(y: torch.Tensor, weight: torch.Tensor, stride, padd
     # (g, C_out/g * kH * kW, C_in/g): the transposed weight of every group.
     w_t = weight.reshape(groups, c_in // groups, rows).transpose(1, 2)
     cols = (w_t @ y.reshape(batch, groups, c_in // groups, height * width)).reshape(
-        batch, groups * rows, height * width)
+        batch, groups * rows, height * width
+    )
     # The canvas every pixel's kernel copy reaches. F.fold needs exactly H x W window positions
     # on it, so output_padding (which can exceed the stride when the dilation is larger) is not
     # part of the canvas but added below.
@@ -140,8 +150,7 @@ def conv_transpose2d_forward(y: torch.Tensor, weight: torch.Tensor, stride, padd
     return F.pad(full, (-pw, opw - pw, -ph, oph - ph))
 
 
-def conv3d_by_depth_taps(x: torch.Tensor, weight: torch.Tensor, stride, padding, dilation,
-                         groups: int) -> torch.Tensor:
+def conv3d_by_depth_taps(x: torch.Tensor, weight: torch.Tensor, stride, padding, dilation, groups: int) -> torch.Tensor:
     """Grouped 3D convolution of validated arguments as a sum of 2D convolutions, without bias.
 
     Depth tap ``t`` of the kernel reads, for output frame ``o``, the input frame
@@ -178,8 +187,9 @@ def conv3d_by_depth_taps(x: torch.Tensor, weight: torch.Tensor, stride, padding,
     return out.reshape(batch, d_out, c_out, *out.shape[2:]).transpose(1, 2)
 
 
-def conv_transpose3d_by_depth_taps(y: torch.Tensor, weight: torch.Tensor, stride, padding, output_padding,
-                                   dilation, groups: int) -> torch.Tensor:
+def conv_transpose3d_by_depth_taps(
+    y: torch.Tensor, weight: torch.Tensor, stride, padding, output_padding, dilation, groups: int
+) -> torch.Tensor:
     """Grouped 3D transposed convolution of validated arguments, without bias.
 
     The adjoint of ``conv3d_by_depth_taps``: where the convolution reads
@@ -209,8 +219,9 @@ def conv_transpose3d_by_depth_taps(y: torch.Tensor, weight: torch.Tensor, stride
     first_frames = torch.arange(depth, device=y.device) * s_d
     full = None
     for t in range(k_depth):
-        part = conv_transpose2d_forward(frames, weight[:, :, t], stride[1:], padding[1:], output_padding[1:],
-                                        dilation[1:], groups)
+        part = conv_transpose2d_forward(
+            frames, weight[:, :, t], stride[1:], padding[1:], output_padding[1:], dilation[1:], groups
+        )
         part = part.reshape(batch, depth, *part.shape[1:])
         if full is None:
             full = part.new_zeros((batch, canvas_depth, *part.shape[2:]))
@@ -245,8 +256,7 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
     """
     dtype = common_float_dtype(input=input)
     spec, _ = check_unfold(input.shape, kernel_size, dilation, padding, stride)
-    return F.unfold(input.to(dtype), spec.kernel_size, dilation=spec.dilation, padding=spec.padding,
-                    stride=spec.stride)
+    return F.unfold(input.to(dtype), spec.kernel_size, dilation=spec.dilation, padding=spec.padding, stride=spec.stride)
 
 
 def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
@@ -282,5 +292,6 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     """
     dtype = common_float_dtype(input=input)
     spec, out_size, _, _ = check_fold(input.shape, output_size, kernel_size, dilation, padding, stride)
-    return F.fold(input.to(dtype), out_size, spec.kernel_size, dilation=spec.dilation, padding=spec.padding,
-                  stride=spec.stride)
+    return F.fold(
+        input.to(dtype), out_size, spec.kernel_size, dilation=spec.dilation, padding=spec.padding, stride=spec.stride
+    )

@@ -66,11 +66,19 @@ class InceptionBlock(nn.Module):
     163696
     """
 
-    def __init__(self, in_channels: int, ch1x1: int, ch3x3red: int, ch3x3: int, ch5x5red: int, ch5x5: int,
-                 pool_proj: int):
+    def __init__(
+        self, in_channels: int, ch1x1: int, ch3x3red: int, ch3x3: int, ch5x5red: int, ch5x5: int, pool_proj: int
+    ):
         super().__init__()
-        for name, value in (("in_channels", in_channels), ("ch1x1", ch1x1), ("ch3x3red", ch3x3red),
-                            ("ch3x3", ch3x3), ("ch5x5red", ch5x5red), ("ch5x5", ch5x5), ("pool_proj", pool_proj)):
+        for name, value in (
+            ("in_channels", in_channels),
+            ("ch1x1", ch1x1),
+            ("ch3x3red", ch3x3red),
+            ("ch3x3", ch3x3),
+            ("ch5x5red", ch5x5red),
+            ("ch5x5", ch5x5),
+            ("pool_proj", pool_proj),
+        ):
             check_positive_int(None, name, value)
         self.branch1 = _ConvReLU(in_channels, ch1x1, 1)
         self.branch3 = nn.Sequential(_ConvReLU(in_channels, ch3x3red, 1), _ConvReLU(ch3x3red, ch3x3, 3))

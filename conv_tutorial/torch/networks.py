@@ -53,13 +53,32 @@ from .pointwise import _ConvBN
 from .separable import DepthwiseSeparableConv2d
 from .standard import conv2d
 
-__all__ = ["FAMILIES", "ChannelShuffle", "ConvBNReLU", "DeformBNReLU", "NetworkCost", "TrainingResult",
-           "classification_accuracy", "family_network", "measure_latencies", "network_cost",
-           "recalibrate_batch_norm", "train_classifier"]
+__all__ = [
+    "FAMILIES",
+    "ChannelShuffle",
+    "ConvBNReLU",
+    "DeformBNReLU",
+    "NetworkCost",
+    "TrainingResult",
+    "classification_accuracy",
+    "family_network",
+    "measure_latencies",
+    "network_cost",
+    "recalibrate_batch_norm",
+    "train_classifier",
+]
 
 #: The families :func:`family_network` builds, in the order of the book's chapters.
-FAMILIES = ("standard", "depthwise separable", "grouped", "grouped + shuffle", "squeeze-excitation", "dilated",
-            "deformable", "residual")
+FAMILIES = (
+    "standard",
+    "depthwise separable",
+    "grouped",
+    "grouped + shuffle",
+    "squeeze-excitation",
+    "dilated",
+    "deformable",
+    "residual",
+)
 
 
 class ConvBNReLU(nn.Module):
@@ -85,25 +104,38 @@ class ConvBNReLU(nn.Module):
     (torch.Size([2, 16, 3, 3]), (16, 2, 3, 3))
     """
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: int = 3, stride: int = 1,
-                 dilation: int = 1, groups: int = 1):
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int = 3,
+        stride: int = 1,
+        dilation: int = 1,
+        groups: int = 1,
+    ):
         super().__init__()
-        for name, value in (("in_channels", in_channels), ("out_channels", out_channels),
-                            ("kernel_size", kernel_size), ("stride", stride), ("dilation", dilation),
-                            ("groups", groups)):
+        for name, value in (
+            ("in_channels", in_channels),
+            ("out_channels", out_channels),
+            ("kernel_size", kernel_size),
+            ("stride", stride),
+            ("dilation", dilation),
+            ("groups", groups),
+        ):
             check_positive_int(None, name, value)
         for name, value in (("in_channels", in_channels), ("out_channels", out_channels)):
             if value % groups:
                 raise ValueError(f"{name} must be divisible by groups, got {name}={value} and groups={groups}")
         self.weight = nn.Parameter(torch.empty(out_channels, in_channels // groups, kernel_size, kernel_size))
-        nn.init.kaiming_normal_(self.weight, mode="fan_out", nonlinearity="relu")   # as torchvision's ResNet
+        nn.init.kaiming_normal_(self.weight, mode="fan_out", nonlinearity="relu")  # as torchvision's ResNet
         self.stride, self.dilation, self.groups = stride, dilation, groups
         self.padding = dilation * (kernel_size // 2)
         self.norm = nn.BatchNorm2d(out_channels)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = conv2d(x, self.weight, stride=self.stride, padding=self.padding, dilation=self.dilation,
-                     groups=self.groups)
+        out = conv2d(
+            x, self.weight, stride=self.stride, padding=self.padding, dilation=self.dilation, groups=self.groups
+        )
         return torch.relu(self.norm(out))
 
 
@@ -151,16 +183,18 @@ class ChannelShuffle(nn.Module):
 def _layer(family: str, in_channels: int, out_channels: int, stride: int, second: bool, groups: int) -> nn.Module:
     """Layer 1 (``second=False``) or 2 of a block of ``family``."""
     if family == "depthwise separable":
-        return DepthwiseSeparableConv2d(in_channels, out_channels, 3, stride=stride, padding=1,
-                                        norm=nn.BatchNorm2d, activation=nn.ReLU)
+        return DepthwiseSeparableConv2d(
+            in_channels, out_channels, 3, stride=stride, padding=1, norm=nn.BatchNorm2d, activation=nn.ReLU
+        )
     if family in ("grouped", "grouped + shuffle"):
         layer = ConvBNReLU(in_channels, out_channels, 3, stride, groups=groups)
         return nn.Sequential(layer, ChannelShuffle(groups)) if family == "grouped + shuffle" else layer
     return ConvBNReLU(in_channels, out_channels, 3, stride, dilation=2 if family == "dilated" and second else 1)
 
 
-def _block(family: str, in_channels: int, out_channels: int, stride: int, groups: int, reduction: int,
-           last: bool) -> nn.Module:
+def _block(
+    family: str, in_channels: int, out_channels: int, stride: int, groups: int, reduction: int, last: bool
+) -> nn.Module:
     """One block of ``family``: two layers (the first strided), then an SE gate for that family; ``last`` marks
     the network's final block, whose second layer the deformable family replaces."""
     if family == "residual":
@@ -176,8 +210,9 @@ def _block(family: str, in_channels: int, out_channels: int, stride: int, groups
     return nn.Sequential(*layers)
 
 
-def family_network(family: str, width: int = 8, in_channels: int = 1, num_classes: int = 10, groups: int = 4,
-                   reduction: int = 4) -> nn.Sequential:
+def family_network(
+    family: str, width: int = 8, in_channels: int = 1, num_classes: int = 10, groups: int = 4, reduction: int = 4
+) -> nn.Sequential:
     """A small classifier of one family, on the skeleton every family shares (see the module's docstring).
 
     Parameters
@@ -211,8 +246,13 @@ def family_network(family: str, width: int = 8, in_channels: int = 1, num_classe
     """
     if family not in FAMILIES:
         raise ValueError(f"family must be one of {FAMILIES}, got family={family!r}")
-    for name, value in (("width", width), ("in_channels", in_channels), ("num_classes", num_classes),
-                        ("groups", groups), ("reduction", reduction)):
+    for name, value in (
+        ("width", width),
+        ("in_channels", in_channels),
+        ("num_classes", num_classes),
+        ("groups", groups),
+        ("reduction", reduction),
+    ):
         check_positive_int(None, name, value)
     if width % groups:
         raise ValueError(f"width must be divisible by groups, got width={width} and groups={groups}")
@@ -222,8 +262,11 @@ def family_network(family: str, width: int = 8, in_channels: int = 1, num_classe
     children = [("stem", ConvBNReLU(in_channels, width, 3))]
     for i, (c_in, c_out, stride) in enumerate(plan):
         children.append((f"block{i + 1}", _block(family, c_in, c_out, stride, groups, reduction, i == len(plan) - 1)))
-    children += [("pool", nn.AdaptiveAvgPool2d(1)), ("flatten", nn.Flatten()),
-                 ("fc", nn.Linear(2 * width, num_classes))]
+    children += [
+        ("pool", nn.AdaptiveAvgPool2d(1)),
+        ("flatten", nn.Flatten()),
+        ("fc", nn.Linear(2 * width, num_classes)),
+    ]
     return nn.Sequential(OrderedDict(children))
 
 
@@ -236,8 +279,10 @@ class NetworkCost(NamedTuple):
 
 def _conv_cost(layer, in_channels, size, dilation=1):
     c_out, _, k, _ = layer.weight.shape
-    return (cost.conv_params(in_channels, c_out, k, layer.groups, bias=False),
-            cost.conv_macs(size, in_channels, c_out, k, layer.stride, layer.padding, dilation, layer.groups))
+    return (
+        cost.conv_params(in_channels, c_out, k, layer.groups, bias=False),
+        cost.conv_macs(size, in_channels, c_out, k, layer.stride, layer.padding, dilation, layer.groups),
+    )
 
 
 def _priced(module, input_shape):
@@ -254,23 +299,37 @@ def _priced(module, input_shape):
     if isinstance(module, DepthwiseSeparableConv2d):
         mid, _, k, _ = module.depthwise_weight.shape
         c_out, bias = module.pointwise_weight.shape[0], module.depthwise_bias is not None
-        return (cost.separable_conv_params(c_in, c_out, k, mid // c_in, bias),
-                cost.separable_conv_macs(size, c_in, c_out, k, module.stride, module.padding, module.dilation,
-                                         mid // c_in))
+        return (
+            cost.separable_conv_params(c_in, c_out, k, mid // c_in, bias),
+            cost.separable_conv_macs(size, c_in, c_out, k, module.stride, module.padding, module.dilation, mid // c_in),
+        )
     if isinstance(module, DeformConv2d):
         c_out, c_in_g, k, _ = module.weight.shape
         args = (c_in, c_out, k)
-        return (cost.deform_conv_params(*args, c_in // c_in_g, module.offset_groups, module.bias is not None,
-                                        module.modulated),
-                cost.deform_conv_macs(size, *args, module.stride, module.padding, module.dilation, c_in // c_in_g,
-                                      module.offset_groups, module.modulated))
+        return (
+            cost.deform_conv_params(
+                *args, c_in // c_in_g, module.offset_groups, module.bias is not None, module.modulated
+            ),
+            cost.deform_conv_macs(
+                size,
+                *args,
+                module.stride,
+                module.padding,
+                module.dilation,
+                c_in // c_in_g,
+                module.offset_groups,
+                module.modulated,
+            ),
+        )
     if isinstance(module, SqueezeExcitation):
-        reduction = c_in // module.fc1.out_features       # gives back fc1's width: c_in // reduction
+        reduction = c_in // module.fc1.out_features  # gives back fc1's width: c_in // reduction
         return cost.squeeze_excitation_params(c_in, reduction), cost.squeeze_excitation_macs(c_in, reduction)
     if isinstance(module, nn.Linear):
         # A linear layer is a 1x1 convolution on a 1x1 map.
-        return (cost.conv_params(module.in_features, module.out_features, 1, bias=module.bias is not None),
-                cost.conv_macs(1, module.in_features, module.out_features, 1))
+        return (
+            cost.conv_params(module.in_features, module.out_features, 1, bias=module.bias is not None),
+            cost.conv_macs(1, module.in_features, module.out_features, 1),
+        )
     if isinstance(module, nn.BatchNorm2d):
         # Scale and shift; normalisation is elementwise work, which the cost model does not count.
         return cost.batch_norm_params(module.num_features), 0
@@ -320,12 +379,12 @@ def network_cost(model: nn.Module, input_shape) -> NetworkCost:
     shape = tuple(input_shape) if isinstance(input_shape, (tuple, list, torch.Size)) else None
     if shape is None or len(shape) != 3:
         raise ValueError(f"input_shape must be (C, H, W) of one image, got input_shape={input_shape!r}")
-    for name, value in zip(("C", "H", "W"), shape):
+    for name, value in zip(("C", "H", "W"), shape, strict=True):
         check_positive_int(None, f"input_shape's {name}", value)
     seen = {}
 
     def record(module, args):
-        seen.setdefault(module, tuple(args[0].shape))   # returns nothing: the input goes on unchanged
+        seen.setdefault(module, tuple(args[0].shape))  # returns nothing: the input goes on unchanged
 
     hooks = [m.register_forward_pre_hook(record) for m in model.modules()]
     was_training = model.training
@@ -339,7 +398,7 @@ def network_cost(model: nn.Module, input_shape) -> NetworkCost:
         model.train(was_training)
     params = macs = 0
     counted = set()
-    for name, module in model.named_modules():
+    for module in model.modules():
         priced = _priced(module, seen[module]) if module in seen else None
         if priced is None:
             continue
@@ -347,8 +406,10 @@ def network_cost(model: nn.Module, input_shape) -> NetworkCost:
         counted.update(id(p) for p in _owned(module))
     missing = [name for name, p in model.named_parameters() if id(p) not in counted]
     if missing:
-        raise ValueError(f"network_cost: cannot price the parameters {missing}: they belong to a layer of a type "
-                         f"the cost model does not know, or to one the forward pass does not reach")
+        raise ValueError(
+            f"network_cost: cannot price the parameters {missing}: they belong to a layer of a type "
+            f"the cost model does not know, or to one the forward pass does not reach"
+        )
     return NetworkCost(params, macs)
 
 
@@ -365,15 +426,18 @@ def _check_data(name, data):
         raise TypeError(f"{name} must be a pair (images, labels) of tensors, got {type(data).__name__}")
     images, labels = data
     if images.ndim != 4 or labels.ndim != 1 or len(images) != len(labels) or not len(labels):
-        raise ValueError(f"{name} must hold images (N, C, H, W) and labels (N,) with the same N > 0, got shapes "
-                         f"{tuple(images.shape)} and {tuple(labels.shape)}")
+        raise ValueError(
+            f"{name} must hold images (N, C, H, W) and labels (N,) with the same N > 0, got shapes "
+            f"{tuple(images.shape)} and {tuple(labels.shape)}"
+        )
     if labels.dtype != torch.int64:
         raise TypeError(f"{name}'s labels must be int64 class indices, got dtype {labels.dtype}")
     return images, labels
 
 
-def classification_accuracy(model: nn.Module, images: torch.Tensor, labels: torch.Tensor,
-                            batch_size: int = 512) -> float:
+def classification_accuracy(
+    model: nn.Module, images: torch.Tensor, labels: torch.Tensor, batch_size: int = 512
+) -> float:
     """Fraction of ``images`` whose largest logit is at their label, in evaluation mode.
 
     Examples
@@ -385,8 +449,10 @@ def classification_accuracy(model: nn.Module, images: torch.Tensor, labels: torc
     images, labels = _check_data("(images, labels)", (images, labels))
     model.eval()
     with torch.no_grad():
-        correct = sum((model(images[i:i + batch_size]).argmax(1) == labels[i:i + batch_size]).sum().item()
-                      for i in range(0, len(labels), batch_size))
+        correct = sum(
+            (model(images[i : i + batch_size]).argmax(1) == labels[i : i + batch_size]).sum().item()
+            for i in range(0, len(labels), batch_size)
+        )
     return correct / len(labels)
 
 
@@ -408,14 +474,15 @@ def recalibrate_batch_norm(model: nn.Module, images: torch.Tensor, batch_size: i
     try:
         with torch.no_grad():
             for i in range(0, len(images), batch_size):
-                model(images[i:i + batch_size])
+                model(images[i : i + batch_size])
     finally:
-        for m, momentum in zip(norms, momenta):
+        for m, momentum in zip(norms, momenta, strict=True):
             m.momentum = momentum
 
 
-def train_classifier(model: nn.Module, train, test, epochs: int = 5, batch_size: int = 64, lr: float = 0.01,
-                     seed: int = 0) -> TrainingResult:
+def train_classifier(
+    model: nn.Module, train, test, epochs: int = 5, batch_size: int = 64, lr: float = 0.01, seed: int = 0
+) -> TrainingResult:
     """Train ``model`` with minibatch Adam on cross-entropy; return its accuracy on ``test``.
 
     The minibatches are drawn from a generator seeded with ``seed`` (the model's initial weights
@@ -461,7 +528,7 @@ def train_classifier(model: nn.Module, train, test, epochs: int = 5, batch_size:
         model.train()
         order, total = torch.randperm(len(labels), generator=generator), 0.0
         for i in range(0, len(labels), batch_size):
-            batch = order[i:i + batch_size]
+            batch = order[i : i + batch_size]
             optimiser.zero_grad()
             loss = F.cross_entropy(model(images[batch]), labels[batch])
             loss.backward()
@@ -507,5 +574,6 @@ def measure_latencies(models, images: torch.Tensor, rounds: int = 5, repeats: in
     for model in models.values():
         model.eval()
     with torch.no_grad():
-        return best_times({name: (lambda model=model: model(images)) for name, model in models.items()}, rounds,
-                          repeats, clock)
+        return best_times(
+            {name: (lambda model=model: model(images)) for name, model in models.items()}, rounds, repeats, clock
+        )

@@ -50,11 +50,17 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, eps=1e-
     <BLANKLINE>
             [[ 2.,  4.]]])
     """
-    given = {name: t for name, t in (("weight", weight), ("bias", bias)) if t is not None}   # both optional
+    given = {name: t for name, t in (("weight", weight), ("bias", bias)) if t is not None}  # both optional
     dtype = common_float_dtype(input=input, running_mean=running_mean, running_var=running_var, **given)
-    check_batch_norm(input.shape, running_mean=running_mean.shape, running_var=running_var.shape,
-                     weight=None if weight is None else weight.shape, bias=None if bias is None else bias.shape)
+    check_batch_norm(
+        input.shape,
+        running_mean=running_mean.shape,
+        running_var=running_var.shape,
+        weight=None if weight is None else weight.shape,
+        bias=None if bias is None else bias.shape,
+    )
     eps = check_real("batch_norm", "eps", eps, minimum=0)
     weight, bias = (None if t is None else t.to(dtype) for t in (weight, bias))
-    return F.batch_norm(input.to(dtype), running_mean.to(dtype), running_var.to(dtype), weight, bias,
-                        training=False, eps=eps)
+    return F.batch_norm(
+        input.to(dtype), running_mean.to(dtype), running_var.to(dtype), weight, bias, training=False, eps=eps
+    )

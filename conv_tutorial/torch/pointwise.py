@@ -102,17 +102,26 @@ class Bottleneck(nn.Module):
 
     def __init__(self, in_channels: int, mid_channels: int, out_channels: int, stride: int = 1, groups: int = 1):
         super().__init__()
-        for name, value in (("in_channels", in_channels), ("mid_channels", mid_channels),
-                            ("out_channels", out_channels), ("stride", stride), ("groups", groups)):
+        for name, value in (
+            ("in_channels", in_channels),
+            ("mid_channels", mid_channels),
+            ("out_channels", out_channels),
+            ("stride", stride),
+            ("groups", groups),
+        ):
             check_positive_int(None, name, value)
         if mid_channels % groups:
-            raise ValueError(f"mid_channels must be divisible by groups, got mid_channels={mid_channels} "
-                             f"and groups={groups}")
+            raise ValueError(
+                f"mid_channels must be divisible by groups, got mid_channels={mid_channels} and groups={groups}"
+            )
         self.reduce = _ConvBN(in_channels, mid_channels, 1)
         self.conv = _ConvBN(mid_channels, mid_channels, 3, stride=stride, groups=groups)
         self.expand = _ConvBN(mid_channels, out_channels, 1)
-        self.shortcut = (nn.Identity() if in_channels == out_channels and stride == 1
-                         else _ConvBN(in_channels, out_channels, 1, stride=stride))
+        self.shortcut = (
+            nn.Identity()
+            if in_channels == out_channels and stride == 1
+            else _ConvBN(in_channels, out_channels, 1, stride=stride)
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = torch.relu(self.reduce(x))

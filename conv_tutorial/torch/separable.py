@@ -33,12 +33,19 @@ from .depthwise import depthwise_conv2d
 from .pointwise import pointwise_conv2d
 from .standard import conv2d
 
-__all__ = ["DepthwiseSeparableConv2d", "SpatiallySeparableConv2d", "low_rank_kernel", "separable_conv2d",
-           "separate_kernel", "spatially_separable_conv2d"]
+__all__ = [
+    "DepthwiseSeparableConv2d",
+    "SpatiallySeparableConv2d",
+    "low_rank_kernel",
+    "separable_conv2d",
+    "separate_kernel",
+    "spatially_separable_conv2d",
+]
 
 
-def separable_conv2d(input, depthwise_weight, pointwise_weight, depthwise_bias=None, pointwise_bias=None,
-                     stride=1, padding=0, dilation=1):
+def separable_conv2d(
+    input, depthwise_weight, pointwise_weight, depthwise_bias=None, pointwise_bias=None, stride=1, padding=0, dilation=1
+):
     """Depthwise separable convolution: a depthwise convolution, then a pointwise (1x1) one.
 
     Stride, padding and dilation belong to the depthwise step, as in Xception and MobileNet.
@@ -68,14 +75,20 @@ def separable_conv2d(input, depthwise_weight, pointwise_weight, depthwise_bias=N
     >>> separable_conv2d(x, torch.ones(3, 1, 5, 5), torch.ones(256, 3, 1, 1)).shape
     torch.Size([1, 256, 8, 8])
     """
-    common_float_dtype(input=input, depthwise_weight=depthwise_weight, pointwise_weight=pointwise_weight,
-                       depthwise_bias=depthwise_bias, pointwise_bias=pointwise_bias)  # the type checks, by name
+    common_float_dtype(
+        input=input,
+        depthwise_weight=depthwise_weight,
+        pointwise_weight=pointwise_weight,
+        depthwise_bias=depthwise_bias,
+        pointwise_bias=pointwise_bias,
+    )  # the type checks, by name
     middle = depthwise_conv2d(input, depthwise_weight, depthwise_bias, stride, padding, dilation)
     return pointwise_conv2d(middle, pointwise_weight, pointwise_bias)
 
 
-def spatially_separable_conv2d(input, column_weight, row_weight, column_bias=None, row_bias=None, stride=1,
-                               padding=0, dilation=1, groups=1):
+def spatially_separable_conv2d(
+    input, column_weight, row_weight, column_bias=None, row_bias=None, stride=1, padding=0, dilation=1, groups=1
+):
     """A ``kH x kW`` convolution done as a ``kH x 1`` convolution, then a ``1 x kW`` one.
 
     See :func:`conv_tutorial.numpy.spatially_separable_conv2d` for the arithmetic.
@@ -111,10 +124,12 @@ def spatially_separable_conv2d(input, column_weight, row_weight, column_bias=Non
     >>> torch.equal(out, conv2d(x, torch.ones(1, 1, 3, 3)))
     True
     """
-    common_float_dtype(input=input, column_weight=column_weight, row_weight=row_weight, column_bias=column_bias,
-                       row_bias=row_bias)
-    column_step, row_step = check_spatially_separable("spatially_separable_conv2d", column_weight.shape,
-                                                      row_weight.shape, stride, padding, dilation)
+    common_float_dtype(
+        input=input, column_weight=column_weight, row_weight=row_weight, column_bias=column_bias, row_bias=row_bias
+    )
+    column_step, row_step = check_spatially_separable(
+        "spatially_separable_conv2d", column_weight.shape, row_weight.shape, stride, padding, dilation
+    )
     middle = conv2d(input, column_weight, column_bias, *column_step, groups=groups)
     return conv2d(middle, row_weight, row_bias, *row_step, groups=groups)
 
@@ -250,11 +265,25 @@ class DepthwiseSeparableConv2d(nn.Module):
     torch.Size([1, 256, 10, 10])
     """
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, depth_multiplier=1,
-                 norm=None, activation=None, bias=None):
+    def __init__(
+        self,
+        in_channels,
+        out_channels,
+        kernel_size,
+        stride=1,
+        padding=0,
+        dilation=1,
+        depth_multiplier=1,
+        norm=None,
+        activation=None,
+        bias=None,
+    ):
         super().__init__()
-        for name, value in (("in_channels", in_channels), ("out_channels", out_channels),
-                            ("depth_multiplier", depth_multiplier)):
+        for name, value in (
+            ("in_channels", in_channels),
+            ("out_channels", out_channels),
+            ("depth_multiplier", depth_multiplier),
+        ):
             check_positive_int(None, name, value)
         kh, kw = _positive(kernel_size, 2, "kernel_size")
         check_geometry(None, 2, stride, padding, dilation)
@@ -319,12 +348,26 @@ class SpatiallySeparableConv2d(nn.Module):
     24576
     """
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, mid_channels=None,
-                 groups=1, bias=True):
+    def __init__(
+        self,
+        in_channels,
+        out_channels,
+        kernel_size,
+        stride=1,
+        padding=0,
+        dilation=1,
+        mid_channels=None,
+        groups=1,
+        bias=True,
+    ):
         super().__init__()
         mid_channels = out_channels if mid_channels is None else mid_channels
-        for name, value in (("groups", groups), ("in_channels", in_channels), ("out_channels", out_channels),
-                            ("mid_channels", mid_channels)):
+        for name, value in (
+            ("groups", groups),
+            ("in_channels", in_channels),
+            ("out_channels", out_channels),
+            ("mid_channels", mid_channels),
+        ):
             check_positive_int(None, name, value)
             if name != "groups" and value % groups:
                 raise ValueError(f"{name} must be divisible by groups, got {name}={value} and groups={groups}")
@@ -338,5 +381,14 @@ class SpatiallySeparableConv2d(nn.Module):
         self.row_bias = conv_bias(out_channels, mid_channels // groups * kw) if bias else None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return spatially_separable_conv2d(x, self.column_weight, self.row_weight, self.column_bias, self.row_bias,
-                                          self.stride, self.padding, self.dilation, self.groups)
+        return spatially_separable_conv2d(
+            x,
+            self.column_weight,
+            self.row_weight,
+            self.column_bias,
+            self.row_bias,
+            self.stride,
+            self.padding,
+            self.dilation,
+            self.groups,
+        )

@@ -24,8 +24,9 @@ __all__ = ["conv1d", "conv2d", "conv3d", "conv3d_by_depth_taps"]
 
 def _conv(fn, n, input, weight, bias, stride, padding, dilation, groups) -> torch.Tensor:
     dtype = common_float_dtype(input=input, weight=weight, bias=bias)
-    spec = check_conv(fn, n, input.shape, weight.shape, None if bias is None else bias.shape,
-                      stride, padding, dilation, groups)
+    spec = check_conv(
+        fn, n, input.shape, weight.shape, None if bias is None else bias.shape, stride, padding, dilation, groups
+    )
     out = conv_forward(input.to(dtype).reshape(spec.input_shape), weight.to(dtype), spec)
     if bias is not None:
         out = out + bias.to(dtype).reshape(-1, *([1] * n))

@@ -29,8 +29,18 @@ __all__ = ["conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "conv_tra
 
 def _conv_transpose(fn, n, input, weight, bias, stride, padding, output_padding, groups, dilation) -> torch.Tensor:
     dtype = common_float_dtype(input=input, weight=weight, bias=bias)
-    spec = check_conv_transpose(fn, n, input.shape, weight.shape, None if bias is None else bias.shape,
-                                stride, padding, output_padding, groups, dilation)
+    spec = check_conv_transpose(
+        fn,
+        n,
+        input.shape,
+        weight.shape,
+        None if bias is None else bias.shape,
+        stride,
+        padding,
+        output_padding,
+        groups,
+        dilation,
+    )
     out = conv_transpose_forward(input.to(dtype).reshape(spec.input_shape), weight.to(dtype), spec)
     if bias is not None:
         out = out + bias.to(dtype).reshape(-1, *([1] * n))
@@ -62,8 +72,9 @@ def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_paddi
     >>> conv_transpose1d(torch.tensor([[[1.0, 2.0]]]), torch.ones(1, 1, 3), stride=2)
     tensor([[[1., 1., 3., 2., 2.]]])
     """
-    return _conv_transpose("conv_transpose1d", 1, input, weight, bias, stride, padding, output_padding, groups,
-                           dilation)
+    return _conv_transpose(
+        "conv_transpose1d", 1, input, weight, bias, stride, padding, output_padding, groups, dilation
+    )
 
 
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
@@ -103,8 +114,9 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
             [1., 1., 2., 1., 1.],
             [1., 1., 2., 1., 1.]])
     """
-    return _conv_transpose("conv_transpose2d", 2, input, weight, bias, stride, padding, output_padding, groups,
-                           dilation)
+    return _conv_transpose(
+        "conv_transpose2d", 2, input, weight, bias, stride, padding, output_padding, groups, dilation
+    )
 
 
 def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
@@ -136,5 +148,6 @@ def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_paddi
     >>> conv_transpose3d(torch.ones(1, 2, 2, 2, 2), torch.ones(2, 3, 3, 3, 3), stride=2).shape
     torch.Size([1, 3, 5, 5, 5])
     """
-    return _conv_transpose("conv_transpose3d", 3, input, weight, bias, stride, padding, output_padding, groups,
-                           dilation)
+    return _conv_transpose(
+        "conv_transpose3d", 3, input, weight, bias, stride, padding, output_padding, groups, dilation
+    )

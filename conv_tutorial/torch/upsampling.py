@@ -41,8 +41,13 @@ def _ones_through(size, layers, device):
     n = len(size)
     counts = torch.ones((1, 1, *size), dtype=torch.float64, device=device)
     for kernel, stride, padding, output_padding in layers:
-        counts = _TRANSPOSE[n](counts, torch.ones((1, 1, *kernel), dtype=torch.float64, device=device),
-                               stride=stride, padding=padding, output_padding=output_padding)
+        counts = _TRANSPOSE[n](
+            counts,
+            torch.ones((1, 1, *kernel), dtype=torch.float64, device=device),
+            stride=stride,
+            padding=padding,
+            output_padding=output_padding,
+        )
     return torch.round(counts[0, 0]).to(torch.int64)
 
 
@@ -184,8 +189,16 @@ class ResizeConv2d(nn.Module):
     (torch.Size([2, 4, 10, 10]), 292)
     """
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size, scale_factor: int = 2,
-                 mode: str = "nearest", padding="same", bias: bool = True):
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size,
+        scale_factor: int = 2,
+        mode: str = "nearest",
+        padding="same",
+        bias: bool = True,
+    ):
         super().__init__()
         for name, value in (("in_channels", in_channels), ("out_channels", out_channels)):
             check_positive_int("ResizeConv2d", name, value)
@@ -203,5 +216,7 @@ class ResizeConv2d(nn.Module):
 
     def extra_repr(self) -> str:
         c_out, c_in, kh, kw = self.weight.shape
-        return (f"{c_in}, {c_out}, kernel_size=({kh}, {kw}), scale_factor={self.scale_factor}, "
-                f"mode={self.mode!r}, padding={self.padding!r}, bias={self.bias is not None}")
+        return (
+            f"{c_in}, {c_out}, kernel_size=({kh}, {kw}), scale_factor={self.scale_factor}, "
+            f"mode={self.mode!r}, padding={self.padding!r}, bias={self.bias is not None}"
+        )

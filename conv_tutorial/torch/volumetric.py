@@ -58,8 +58,9 @@ class Conv2Plus1d(nn.Module):
     torch.Size([1, 64, 4, 8, 8])
     """
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size=3, stride=1, padding=0,
-                 mid_channels: int | None = None):
+    def __init__(
+        self, in_channels: int, out_channels: int, kernel_size=3, stride=1, padding=0, mid_channels: int | None = None
+    ):
         super().__init__()
         t, h, w = _positive(kernel_size, 3, "kernel_size")
         s_t, s_h, s_w = _positive(stride, 3, "stride")

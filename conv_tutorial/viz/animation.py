@@ -86,11 +86,14 @@ def animation_html(animation, *, alt: str, **to_jshtml_kwargs) -> str:
     html = _FIT_THE_SCREEN + _FRAME.sub(_frame_in_palette, html)
     # matplotlib writes the frame image without alt and the slider without a label.
     html = re.sub(r'<img id="(_anim_img[0-9a-f]+)"', lambda m: f'<img id="{m.group(1)}" alt="{escape(alt)}"', html)
-    html = re.sub(r'<input id="(_anim_slider[0-9a-f]+)" type="range"',
-                  lambda m: f'<input id="{m.group(1)}" type="range" aria-label="frame"', html)
+    html = re.sub(
+        r'<input id="(_anim_slider[0-9a-f]+)" type="range"',
+        lambda m: f'<input id="{m.group(1)}" type="range" aria-label="frame"',
+        html,
+    )
     for css_class, symbol in _ICONS.items():
         html = html.replace(f'<i class="{css_class}"></i>', f'<span aria-hidden="true">{symbol}</span>')
-    if "<i class=\"fa" in html:
+    if '<i class="fa' in html:
         raise RuntimeError("matplotlib's animation player has an icon animation_html does not know")
     random_id = _PLAYER_ID.search(html)
     if random_id:  # the same frames, shown in the same order, get the same id on every run

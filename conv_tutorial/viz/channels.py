@@ -105,7 +105,7 @@ def draw_channel_graph(stages, in_channels: int, spatial=(5, 5), title=None, ax=
     spatial = check_shape("draw_channel_graph", "spatial", spatial)
     matrices, channels = [], [in_channels]
     probe = in_channels
-    for label, layer in stages:
+    for _label, layer in stages:
         m = connectivity(layer, probe, spatial)
         matrices.append(m)
         probe = m.shape[0]
@@ -125,19 +125,22 @@ def draw_channel_graph(stages, in_channels: int, spatial=(5, 5), title=None, ax=
         return _PALETTE[(first // band) % len(_PALETTE)]
 
     if ax is None:
-        fig, ax = plt.subplots(figsize=(min(TEXT_WIDTH, 1.5 + 2.2 * len(stages)), min(4, 0.6 + 0.28 * max(channels))),
-                               layout="constrained")
+        fig, ax = plt.subplots(
+            figsize=(min(TEXT_WIDTH, 1.5 + 2.2 * len(stages)), min(4, 0.6 + 0.28 * max(channels))), layout="constrained"
+        )
     else:
         fig = ax.get_figure()
     ys = _layout(channels)
     for col, m in enumerate(matrices):
-        for o, i in zip(*np.nonzero(m)):
+        for o, i in zip(*np.nonzero(m), strict=True):
             ax.plot([col, col + 1], [ys[col][i], ys[col + 1][o]], color=colour(reach[col][i]), lw=0.9, alpha=0.7)
-    for col, (n, y) in enumerate(zip(channels, ys)):
-        ax.scatter(np.full(n, col), y, s=60, zorder=3, edgecolor="#4d4d4d",
-                   color=[colour(reach[col][c]) for c in range(n)])
-    labels = [f"input\n{in_channels} channels"] + [f"{label}\n{n} channels"
-                                                   for (label, _), n in zip(stages, channels[1:])]
+    for col, (n, y) in enumerate(zip(channels, ys, strict=True)):
+        ax.scatter(
+            np.full(n, col), y, s=60, zorder=3, edgecolor="#4d4d4d", color=[colour(reach[col][c]) for c in range(n)]
+        )
+    labels = [f"input\n{in_channels} channels"] + [
+        f"{label}\n{n} channels" for (label, _), n in zip(stages, channels[1:], strict=True)
+    ]
     ax.set_xticks(range(len(channels)), labels, fontsize=9)
     ax.set_yticks([])
     ax.set_ylim(max(channels) - 0.5, -0.5)  # channel 0 at the top

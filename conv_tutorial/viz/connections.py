@@ -29,13 +29,33 @@ def _new_axes(ax, figsize):
 
 
 def _node(ax, x, y, text, colour, width=0.9):
-    ax.text(x, y, text, ha="center", va="center", fontsize=8,
-            bbox=dict(boxstyle="round,pad=0.3", fc="white", ec=colour, lw=1.2, alpha=1.0), zorder=3)
+    ax.text(
+        x,
+        y,
+        text,
+        ha="center",
+        va="center",
+        fontsize=8,
+        bbox=dict(boxstyle="round,pad=0.3", fc="white", ec=colour, lw=1.2, alpha=1.0),
+        zorder=3,
+    )
 
 
 def _arrow(ax, start, end, colour, rad=0.0, lw=1.2):
-    ax.add_patch(FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=9, color=colour, lw=lw,
-                                 connectionstyle=f"arc3,rad={rad}", shrinkA=11, shrinkB=11, zorder=2))
+    ax.add_patch(
+        FancyArrowPatch(
+            start,
+            end,
+            arrowstyle="-|>",
+            mutation_scale=9,
+            color=colour,
+            lw=lw,
+            connectionstyle=f"arc3,rad={rad}",
+            shrinkA=11,
+            shrinkB=11,
+            zorder=2,
+        )
+    )
 
 
 def draw_connections(num_layers=4, in_channels=64, growth_rate=32):
@@ -72,13 +92,18 @@ def draw_connections(num_layers=4, in_channels=64, growth_rate=32):
     in_channels = check_positive_int("draw_connections", "in_channels", in_channels)
     growth_rate = check_positive_int("draw_connections", "growth_rate", growth_rate)
     if num_layers % 2 or num_layers > 8:
-        raise ValueError(f"draw_connections: num_layers must be an even number up to 8 (two layers per residual "
-                         f"block, and a readable picture), got num_layers={num_layers}")
+        raise ValueError(
+            f"draw_connections: num_layers must be an even number up to 8 (two layers per residual "
+            f"block, and a readable picture), got num_layers={num_layers}"
+        )
     fig, axes = plt.subplots(3, 1, figsize=(7.5, 5.2), layout="constrained", height_ratios=(0.7, 1, 1.2))
     xs = np.arange(num_layers + 1) * 1.5
-    titles = ("plain: each layer feeds the next", "residual: a block adds its input to its output (x + F(x))",
-              "dense: each layer reads the concatenation of all maps before it")
-    for ax, title, top in zip(axes, titles, (0.4, 1.0, 1.1)):
+    titles = (
+        "plain: each layer feeds the next",
+        "residual: a block adds its input to its output (x + F(x))",
+        "dense: each layer reads the concatenation of all maps before it",
+    )
+    for ax, title, top in zip(axes, titles, (0.4, 1.0, 1.1), strict=True):
         ax.set_xlim(-0.8, xs[-1] + 0.8)
         ax.set_ylim(-0.9, top)
         ax.axis("off")
@@ -95,8 +120,7 @@ def draw_connections(num_layers=4, in_channels=64, growth_rate=32):
         start, end = xs[2 * block], xs[2 * block + 2]
         _arrow(residual, (start, 0.05), (end, 0.05), _RESIDUAL, rad=-0.45, lw=1.6)
         residual.text((start + end) / 2, 0.78, "identity", ha="center", fontsize=7, color=_RESIDUAL)
-        residual.text(end - 0.28, 0.35, "+", ha="center", va="center", fontsize=12, color=_RESIDUAL,
-                      fontweight="bold")
+        residual.text(end - 0.28, 0.35, "+", ha="center", va="center", fontsize=12, color=_RESIDUAL, fontweight="bold")
     for j, x in enumerate(xs):
         _node(dense, x, 0, "x" if j == 0 else f"h{j}", _DENSE)
         channels = in_channels if j == 0 else growth_rate
@@ -105,15 +129,15 @@ def draw_connections(num_layers=4, in_channels=64, growth_rate=32):
         for i in range(j):
             # Arcs over longer spans rise higher, so that each stays visible: height ~ rad * span / 2.
             height = 0.2 + 0.22 * (j - i - 2)
-            _arrow(dense, (xs[i], 0.05), (x, 0.05), _DENSE, rad=-2 * height / (x - xs[i]) if j - i > 1 else 0.0,
-                   lw=0.9)
+            _arrow(dense, (xs[i], 0.05), (x, 0.05), _DENSE, rad=-2 * height / (x - xs[i]) if j - i > 1 else 0.0, lw=0.9)
     dense.text(xs[0] - 0.75, -0.45, "adds", ha="left", fontsize=6, color="#404040")
     dense.text(xs[0] - 0.75, -0.78, "total", ha="left", fontsize=6, color=_DENSE)
     return fig
 
 
-def draw_depth_curves(depths, curves, ylabel="training loss", xlabel="residual blocks (2 conv layers each)",
-                      title=None, ax=None):
+def draw_depth_curves(
+    depths, curves, ylabel="training loss", xlabel="residual blocks (2 conv layers each)", title=None, ax=None
+):
     """One line per series against depth (log-2 axis): the degradation experiment's result.
 
     Parameters
@@ -139,8 +163,10 @@ def draw_depth_curves(depths, curves, ylabel="training loss", xlabel="residual b
     depths = [check_positive_int("draw_depth_curves", "depths", d) for d in depths]
     curves = dict(curves)
     if not depths or not curves or any(len(list(v)) != len(depths) for v in curves.values()):
-        raise ValueError(f"draw_depth_curves: curves must map labels to one value per depth ({len(depths)} depths), "
-                         f"got lengths {[len(list(v)) for v in curves.values()]}")
+        raise ValueError(
+            f"draw_depth_curves: curves must map labels to one value per depth ({len(depths)} depths), "
+            f"got lengths {[len(list(v)) for v in curves.values()]}"
+        )
     fig, ax = _new_axes(ax, (6, 3.4))
     for i, (label, values) in enumerate(curves.items()):
         ax.plot(depths, list(values), "o-", color=_COLOURS[i % len(_COLOURS)], label=label, lw=1.8, ms=5)
@@ -181,8 +207,9 @@ def draw_gradient_norms(norms, ylabel="gradient norm of the layer's weights", ti
     """
     norms = {label: np.asarray(values, dtype=np.float64) for label, values in dict(norms).items()}
     if not norms or any(v.ndim != 1 or v.size == 0 or not np.all(np.isfinite(v) & (v > 0)) for v in norms.values()):
-        raise ValueError("draw_gradient_norms: norms must map labels to non-empty sequences of positive, finite "
-                         "values (log axis)")
+        raise ValueError(
+            "draw_gradient_norms: norms must map labels to non-empty sequences of positive, finite values (log axis)"
+        )
     fig, ax = _new_axes(ax, (6, 3.4))
     groups = []
     for label, values in norms.items():
@@ -190,8 +217,15 @@ def draw_gradient_norms(norms, ylabel="gradient norm of the layer's weights", ti
         first = group not in groups
         if first:
             groups.append(group)
-        ax.plot(np.arange(1, values.size + 1), values, "o-" if first else "s--",
-                color=_COLOURS[groups.index(group) % len(_COLOURS)], label=label, ms=3, lw=1.5)
+        ax.plot(
+            np.arange(1, values.size + 1),
+            values,
+            "o-" if first else "s--",
+            color=_COLOURS[groups.index(group) % len(_COLOURS)],
+            label=label,
+            ms=3,
+            lw=1.5,
+        )
     ax.set_yscale("log")
     ax.set_xlabel("convolution layer (1 = next to the input)")
     ax.set_ylabel(ylabel)
@@ -234,16 +268,21 @@ def draw_dense_growth(num_layers, in_channels, growth_rate, input_size, bn_size=
     >>> plt.close(fig)
     """
     num_layers = check_positive_int("draw_dense_growth", "num_layers", num_layers)
-    dense_layer_macs(input_size, in_channels, growth_rate, bn_size)   # validates every argument
+    dense_layer_macs(input_size, in_channels, growth_rate, bn_size)  # validates every argument
     layers = np.arange(num_layers)
     inputs = in_channels + layers * growth_rate
     per_layer = np.array([dense_layer_macs(input_size, int(c), growth_rate, bn_size) for c in inputs], dtype=float)
     conv3 = np.full(num_layers, float(conv_macs(input_size, bn_size * growth_rate, growth_rate, 3, padding=1)))
     fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.4), layout="constrained")
     left.bar(layers + 1, (per_layer - conv3) / 1e6, color=_DENSE, label="1x1 bottleneck (reads k0 + l k channels)")
-    left.bar(layers + 1, conv3 / 1e6, bottom=(per_layer - conv3) / 1e6, color=_RESIDUAL,
-             label=f"3x3 convolution ({bn_size}k -> k, the same in every layer)")
-    step = -(-num_layers // 8)   # at most 8 labels, so that they never overlap
+    left.bar(
+        layers + 1,
+        conv3 / 1e6,
+        bottom=(per_layer - conv3) / 1e6,
+        color=_RESIDUAL,
+        label=f"3x3 convolution ({bn_size}k -> k, the same in every layer)",
+    )
+    step = -(-num_layers // 8)  # at most 8 labels, so that they never overlap
     for i in range(0, num_layers, step):
         left.text(i + 1, per_layer[i] / 1e6, f"{inputs[i]}", ha="center", va="bottom", fontsize=7)
     left.set_xlabel("layer of the block (channels it reads above each bar)")
@@ -252,8 +291,12 @@ def draw_dense_growth(num_layers, in_channels, growth_rate, input_size, bn_size=
     left.legend(fontsize=7, frameon=False, loc="upper left")
     depth = layers + 1
     total = np.cumsum(per_layer) / 1e9
-    memory = np.array([dense_block_concat_memory(input_size, int(d), in_channels, growth_rate, itemsize=itemsize)
-                       for d in depth]) / 2**20
+    memory = (
+        np.array(
+            [dense_block_concat_memory(input_size, int(d), in_channels, growth_rate, itemsize=itemsize) for d in depth]
+        )
+        / 2**20
+    )
     right.plot(depth, total, "o-", color=_DENSE, label="block MACs (billions)", ms=3)
     right.set_xlabel("layers in the block")
     right.set_ylabel("MACs per image (billions)", color=_DENSE)

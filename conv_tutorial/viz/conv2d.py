@@ -97,7 +97,7 @@ class _Geometry:
 
     @property
     def padded_size(self) -> tuple[int, int]:
-        return tuple(n + lo + hi for n, (lo, hi) in zip(self.input_size, self.padding))
+        return tuple(n + lo + hi for n, (lo, hi) in zip(self.input_size, self.padding, strict=True))
 
     def positions(self) -> list[tuple[int, int]]:
         """Every output position, row-major: the order the window slides in."""
@@ -173,7 +173,7 @@ def _kernel_title(g: _Geometry) -> str:
 
 def _sum_of_products(x_padded, w, y, position, cells) -> str:
     """``out[i, j] = x·w + ... = y`` for one output value, long sums shortened in the middle."""
-    terms = [f"{_factor(x_padded[r, c])}·{_factor(wv)}" for (r, c), wv in zip(cells, w.ravel())]
+    terms = [f"{_factor(x_padded[r, c])}·{_factor(wv)}" for (r, c), wv in zip(cells, w.ravel(), strict=True)]
     if len(terms) > 9:
         terms = [*terms[:4], "…", *terms[-2:]]
     i, j = position
@@ -183,8 +183,9 @@ def _sum_of_products(x_padded, w, y, position, cells) -> str:
 def _text_width(text, fontsize) -> float:
     """Width in inches of the widest line of ``text``, measured without a renderer."""
     prop = FontProperties(size=fontsize)
-    return max(_TEXT_TO_PATH.get_text_width_height_descent(line, prop, ismath=False)[0]
-               for line in text.splitlines()) / 72
+    return (
+        max(_TEXT_TO_PATH.get_text_width_height_descent(line, prop, ismath=False)[0] for line in text.splitlines()) / 72
+    )
 
 
 class _Diagram:
@@ -198,14 +199,21 @@ class _Diagram:
         self.g, self.x, self.w = g, x, w
         if x is not None:
             self.x_padded = np.pad(x, g.padding)
-            self.y = conv2d(x[None, None], w[None, None], stride=g.stride, padding=g.padding_arg,
-                            dilation=g.dilation)[0, 0]
+            self.y = conv2d(x[None, None], w[None, None], stride=g.stride, padding=g.padding_arg, dilation=g.dilation)[
+                0, 0
+            ]
         self.grids = (g.padded_size, g.kernel_size, g.output_size)
         self.titles = (f"input {_size(g.input_size)}\n{_padding_label(g)}", _kernel_title(g), _output_title(g))
-        self.captions = {} if x is None else {
-            pos: _sum_of_products(self.x_padded, w, self.y, pos, window_cells(pos, g.kernel_size, g.stride,
-                                                                              g.padding_arg, g.dilation))
-            for pos in g.positions()}
+        self.captions = (
+            {}
+            if x is None
+            else {
+                pos: _sum_of_products(
+                    self.x_padded, w, self.y, pos, window_cells(pos, g.kernel_size, g.stride, g.padding_arg, g.dilation)
+                )
+                for pos in g.positions()
+            }
+        )
         self.suptitle = f"2D convolution: stride {_axis_pair(g.stride)}, dilation {_axis_pair(g.dilation)}"
         self.fig_owned = ax is None
         self.fig, spans, cell = self._figure(ax)
@@ -217,7 +225,7 @@ class _Diagram:
             gridspec = ax.get_subplotspec().subgridspec(1, 3, width_ratios=spans)
             ax.remove()  # the three panels take its place
         self.axes = [self.fig.add_subplot(gridspec[0, col]) for col in range(3)]
-        for ax_, (h, wd), span, title in zip(self.axes, self.grids, spans, self.titles):
+        for ax_, (h, wd), span, title in zip(self.axes, self.grids, spans, self.titles, strict=True):
             ax_.set_xlim(-(span - wd) / 2, wd + (span - wd) / 2)
             ax_.set_ylim(h + (rows - h) / 2, -(rows - h) / 2)  # row 0 at the top, as in an array
             ax_.set_aspect("equal")
@@ -230,19 +238,30 @@ class _Diagram:
         self.output_cells, self.output_texts = self._draw_output()
         extent = effective_kernel_size(g.kernel_size, g.dilation)
         # The dilated window's full extent, so the gaps between its taps read as gaps.
-        self.outline = self.axes[0].add_patch(Rectangle((0, 0), extent[1], extent[0], fill=False, lw=1.2,
-                                                        ls=":", ec=_HIGHLIGHT, zorder=4))
-        self.window = [self.axes[0].add_patch(Rectangle((0, 0), 1, 1, fc=_WINDOW_FACE, ec=_EDGE, lw=1.6,
-                                                        gid=WINDOW_GID, zorder=3))
-                       for _ in range(g.kernel_size[0] * g.kernel_size[1])]
+        self.outline = self.axes[0].add_patch(
+            Rectangle((0, 0), extent[1], extent[0], fill=False, lw=1.2, ls=":", ec=_HIGHLIGHT, zorder=4)
+        )
+        self.window = [
+            self.axes[0].add_patch(Rectangle((0, 0), 1, 1, fc=_WINDOW_FACE, ec=_EDGE, lw=1.6, gid=WINDOW_GID, zorder=3))
+            for _ in range(g.kernel_size[0] * g.kernel_size[1])
+        ]
         self.target = self.axes[2].add_patch(Rectangle((0, 0), 1, 1, fc=_WINDOW_FACE, ec=_EDGE, lw=1.6, zorder=3))
         # "input ⋆ kernel = output" between the panels (⋆: cross-correlation, what conv2d computes),
         # on the kernel panel's edges, level with the centres of the grids.
         kernel_ax = self.axes[1]
         # The star glyph is drawn small for its font size, hence the larger size.
-        for x_edge, symbol, size in zip(kernel_ax.get_xlim(), ("⋆", "="), (30, 20)):
-            kernel_ax.text(x_edge, g.kernel_size[0] / 2, symbol, ha="center", va="center", fontsize=size,
-                           color=_EDGE, clip_on=False, in_layout=False)
+        for x_edge, symbol, size in zip(kernel_ax.get_xlim(), ("⋆", "="), (30, 20), strict=True):
+            kernel_ax.text(
+                x_edge,
+                g.kernel_size[0] / 2,
+                symbol,
+                ha="center",
+                va="center",
+                fontsize=size,
+                color=_EDGE,
+                clip_on=False,
+                in_layout=False,
+            )
         if self.fig_owned and self.captions:
             # A figure-level label: the layout reserves room below the panels for it, and a
             # notebook's tight crop keeps it.
@@ -250,9 +269,17 @@ class _Diagram:
         else:
             # In a caller's subplot: outside the layout, so that a wide caption does not squeeze
             # the kernel panel to make room for it.
-            self.caption = kernel_ax.annotate("", xy=(0.5, 0), xycoords="axes fraction", xytext=(0, -8),
-                                              textcoords="offset points", ha="center", va="top",
-                                              fontsize=_CAPTION_SIZE, in_layout=False)
+            self.caption = kernel_ax.annotate(
+                "",
+                xy=(0.5, 0),
+                xycoords="axes fraction",
+                xytext=(0, -8),
+                textcoords="offset points",
+                ha="center",
+                va="top",
+                fontsize=_CAPTION_SIZE,
+                in_layout=False,
+            )
 
     def _figure(self, ax):
         """The figure (new, or ``ax``'s), the panels' widths in cells and a cell's size in inches."""
@@ -273,11 +300,11 @@ class _Diagram:
         title_widths = [_text_width(t, _TITLE_SIZE) + 0.3 for t in self.titles]
         cell = max(_MIN_CELL, min(_MAX_CELL, (height - text_height) / rows))
         # Shrink the cells until the panels fit side by side (titles keep their width).
-        while sum(max((wd + 1) * cell, t) for (_, wd), t in zip(self.grids, title_widths)) > width - 0.4:
+        while sum(max((wd + 1) * cell, t) for (_, wd), t in zip(self.grids, title_widths, strict=True)) > width - 0.4:
             if cell <= _MIN_CELL:
                 break  # the titles alone are wider than the room: they will overlap, the grids still show
             cell = max(_MIN_CELL, 0.95 * cell)
-        spans = [max(wd + 1, t / cell) for (_, wd), t in zip(self.grids, title_widths)]
+        spans = [max(wd + 1, t / cell) for (_, wd), t in zip(self.grids, title_widths, strict=True)]
         if ax is not None:
             return ax.get_figure(), spans, cell
         # A figure no larger than its content, so the panels sit close together.
@@ -312,8 +339,17 @@ class _Diagram:
     def _cell(self, ax, row, col, face, text, edge=_EDGE, linestyle="-", text_color="black"):
         """A unit square at ``(row, col)`` with ``text`` in it; returns the square and the text."""
         square = ax.add_patch(Rectangle((col, row), 1, 1, fc=face, ec=edge, ls=linestyle, lw=0.8))
-        label = ax.text(col + 0.5, row + 0.5, text, ha="center", va="center", fontsize=self.fontsize, zorder=5,
-                        color=text_color, visible=self.fontsize > 0)
+        label = ax.text(
+            col + 0.5,
+            row + 0.5,
+            text,
+            ha="center",
+            va="center",
+            fontsize=self.fontsize,
+            zorder=5,
+            color=text_color,
+            visible=self.fontsize > 0,
+        )
         return square, label
 
     def _draw_input(self):
@@ -324,8 +360,16 @@ class _Diagram:
                 if 0 <= r - top < g.input_size[0] and 0 <= c - left < g.input_size[1]:
                     self._cell(self.axes[0], r, c, _INPUT_FACE, self._input_label(r, c))
                 else:
-                    self._cell(self.axes[0], r, c, _PAD_FACE, self._input_label(r, c), edge=_PAD_EDGE,
-                               linestyle="--", text_color="#808080")
+                    self._cell(
+                        self.axes[0],
+                        r,
+                        c,
+                        _PAD_FACE,
+                        self._input_label(r, c),
+                        edge=_PAD_EDGE,
+                        linestyle="--",
+                        text_color="#808080",
+                    )
 
     def _draw_kernel(self):
         for u in range(self.g.kernel_size[0]):
@@ -342,7 +386,7 @@ class _Diagram:
         """Put the window on ``position``; output cells outside ``computed`` are drawn empty."""
         g = self.g
         cells = window_cells(position, g.kernel_size, g.stride, g.padding_arg, g.dilation)
-        for patch, (r, c) in zip(self.window, cells):
+        for patch, (r, c) in zip(self.window, cells, strict=True):
             patch.set_xy((c, r))
         self.outline.set_xy(cells[0][::-1])
         self.target.set_xy(position[::-1])
@@ -371,8 +415,17 @@ def _validate(fn, input_size, kernel_size, stride, padding, dilation, input_valu
     return g, x, w
 
 
-def draw_conv2d(input_size, kernel_size, stride=1, padding=0, dilation=1, output_position=(0, 0),
-                input_values=None, kernel_values=None, ax=None):
+def draw_conv2d(
+    input_size,
+    kernel_size,
+    stride=1,
+    padding=0,
+    dilation=1,
+    output_position=(0, 0),
+    input_values=None,
+    kernel_values=None,
+    ax=None,
+):
     """Draw a 2D convolution: the padded input, the kernel and the output, side by side.
 
     Read it as "input ⋆ kernel = output": the window of input cells that computes
@@ -420,19 +473,20 @@ def draw_conv2d(input_size, kernel_size, stride=1, padding=0, dilation=1, output
     ['input 5×5', 'kernel 3×3', 'output 3×3']
     >>> plt.close(fig)
     """
-    g, x, w = _validate("draw_conv2d", input_size, kernel_size, stride, padding, dilation, input_values,
-                        kernel_values)
+    g, x, w = _validate("draw_conv2d", input_size, kernel_size, stride, padding, dilation, input_values, kernel_values)
     position = _non_negative(output_position, 2, "output_position")
-    if any(p >= o for p, o in zip(position, g.output_size)):
-        raise ValueError(f"output_position must lie inside the output of size {g.output_size}, "
-                         f"got output_position={output_position}")
+    if any(p >= o for p, o in zip(position, g.output_size, strict=True)):
+        raise ValueError(
+            f"output_position must lie inside the output of size {g.output_size}, got output_position={output_position}"
+        )
     diagram = _Diagram(g, x, w, ax)
     diagram.show(position, computed=set(g.positions()))
     return diagram.fig
 
 
-def animate_conv2d(input_size, kernel_size, stride=1, padding=0, dilation=1, input_values=None,
-                   kernel_values=None, interval=600):
+def animate_conv2d(
+    input_size, kernel_size, stride=1, padding=0, dilation=1, input_values=None, kernel_values=None, interval=600
+):
     """Animate a 2D convolution: the window slides row by row and the output fills in.
 
     One frame per output position, in row-major order, drawn as :func:`draw_conv2d` draws it;
@@ -458,8 +512,9 @@ def animate_conv2d(input_size, kernel_size, stride=1, padding=0, dilation=1, inp
     4
     >>> html = anim.to_jshtml()
     """
-    g, x, w = _validate("animate_conv2d", input_size, kernel_size, stride, padding, dilation, input_values,
-                        kernel_values)
+    g, x, w = _validate(
+        "animate_conv2d", input_size, kernel_size, stride, padding, dilation, input_values, kernel_values
+    )
     interval = check_positive_int("animate_conv2d", "interval", interval)
     diagram = _Diagram(g, x, w, None)
     positions = g.positions()

@@ -20,8 +20,19 @@ __all__ = ["draw_deform_sampling"]
 _REGULAR = "#1f77b4"
 
 
-def draw_deform_sampling(image, offset, kernel_size, output_position=(0, 0), stride=1, padding=0, dilation=1,
-                         mask=None, offset_group=0, title=None, ax=None):
+def draw_deform_sampling(
+    image,
+    offset,
+    kernel_size,
+    output_position=(0, 0),
+    stride=1,
+    padding=0,
+    dilation=1,
+    mask=None,
+    offset_group=0,
+    title=None,
+    ax=None,
+):
     """The ``kH x kW`` sampling points of one output pixel over the input.
 
     Hollow blue circles mark the regular grid (where a standard convolution reads, zero offsets);
@@ -87,16 +98,39 @@ def draw_deform_sampling(image, offset, kernel_size, output_position=(0, 0), str
         fig = ax.figure
     height, width = image.shape
     ax.imshow(image, cmap="Greys", extent=(-0.5, width - 0.5, height - 0.5, -0.5), alpha=0.6)
-    ax.add_patch(plt.Rectangle((-1.0, -1.0), width + 1.0, height + 1.0, fill=False, linestyle=":",
-                               edgecolor="#7f7f7f", linewidth=0.8))
-    ax.scatter(regular[:, 1], regular[:, 0], s=60, facecolors="none", edgecolors=_REGULAR, linewidths=1.3,
-               label="regular grid", zorder=5)  # above the samples: an unmoved tap is a ringed dot
-    ax.scatter(moved[:, 1], moved[:, 0], s=sizes, color=_HIGHLIGHT, edgecolors="black", linewidths=0.5,
-               label="samples" + (" (area = mask)" if mask is not None else ""), zorder=4)
-    for k, ((y0, x0), (y1, x1)) in enumerate(zip(regular, moved)):
+    ax.add_patch(
+        plt.Rectangle(
+            (-1.0, -1.0), width + 1.0, height + 1.0, fill=False, linestyle=":", edgecolor="#7f7f7f", linewidth=0.8
+        )
+    )
+    ax.scatter(
+        regular[:, 1],
+        regular[:, 0],
+        s=60,
+        facecolors="none",
+        edgecolors=_REGULAR,
+        linewidths=1.3,
+        label="regular grid",
+        zorder=5,
+    )  # above the samples: an unmoved tap is a ringed dot
+    ax.scatter(
+        moved[:, 1],
+        moved[:, 0],
+        s=sizes,
+        color=_HIGHLIGHT,
+        edgecolors="black",
+        linewidths=0.5,
+        label="samples" + (" (area = mask)" if mask is not None else ""),
+        zorder=4,
+    )
+    for k, ((y0, x0), (y1, x1)) in enumerate(zip(regular, moved, strict=True)):
         if abs(y1 - y0) + abs(x1 - x0) > 1e-9:
-            ax.annotate("", xy=(x1, y1), xytext=(x0, y0),
-                        arrowprops=dict(arrowstyle="->", color="#555555", linewidth=0.9, shrinkA=3, shrinkB=3))
+            ax.annotate(
+                "",
+                xy=(x1, y1),
+                xytext=(x0, y0),
+                arrowprops=dict(arrowstyle="->", color="#555555", linewidth=0.9, shrinkA=3, shrinkB=3),
+            )
         ax.annotate(str(k), (x1, y1), xytext=(4, 4), textcoords="offset points", fontsize=7)
     # Room for every point (samples may leave the image) and its label.
     ys, xs = np.concatenate([moved, regular])[:, 0], np.concatenate([moved, regular])[:, 1]

@@ -50,10 +50,14 @@ def draw_dilation_rates(kernel_size=3, dilations=(1, 2, 3)):
     spans = [effective_kernel_size(k, d) for _, d in layers]
     largest = max(spans)
     cell = min(0.3, (TEXT_WIDTH - 0.4) / (len(layers) * (largest + 1)))
-    fig, axes = plt.subplots(1, len(layers), figsize=(len(layers) * (largest + 1) * cell + 0.4,
-                                                       (largest + 1) * cell + 0.6), layout="constrained")
+    fig, axes = plt.subplots(
+        1,
+        len(layers),
+        figsize=(len(layers) * (largest + 1) * cell + 0.4, (largest + 1) * cell + 0.6),
+        layout="constrained",
+    )
     axes = np.atleast_1d(axes)
-    for ax, (_, d), span in zip(axes, layers, spans):
+    for ax, (_, d), span in zip(axes, layers, spans, strict=True):
         taps = set(window_cells((0, 0), k, dilation=d))
         offset = (largest - span) / 2  # centre the smaller spans
         for r in range(span):
@@ -95,6 +99,8 @@ def draw_gridding_map(dilations, kernel_size=3, ax=None):
     counts = gridding_map(dilations, kernel_size, ndim=2)
     size = counts.shape[0]
     read = int(np.count_nonzero(counts))
-    title = (f"rates {', '.join(str(d) for _, d in layers)}: field {size}×{size}, {read} pixels read "
-             f"({read / counts.size:.0%})")
+    title = (
+        f"rates {', '.join(str(d) for _, d in layers)}: field {size}×{size}, {read} pixels read "
+        f"({read / counts.size:.0%})"
+    )
     return draw_count_map(counts, title, ax=ax, cmap="Blues", mark=(size // 2, size // 2), zero_label="")

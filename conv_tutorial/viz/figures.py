@@ -75,8 +75,7 @@ def panels(n, *, ncols=None, panel_size=(3.4, 2.8), **subplots_kwargs):
     ncols = min(_positive(ncols, 1, "ncols")[0], n)
     nrows = math.ceil(n / ncols)
     subplots_kwargs.setdefault("layout", "constrained")
-    fig, grid = plt.subplots(nrows, ncols, figsize=(width * ncols, height * nrows), squeeze=False,
-                             **subplots_kwargs)
+    fig, grid = plt.subplots(nrows, ncols, figsize=(width * ncols, height * nrows), squeeze=False, **subplots_kwargs)
     axes = grid.ravel()
     for ax in axes[n:]:
         ax.remove()

@@ -58,16 +58,26 @@ _TEXT_TO_PATH = TextToPath()
 def _text_width(text, size):
     """Width in inches of the widest line of ``text`` in the default font at ``size`` points."""
     font = FontProperties(size=size)
-    return max(_TEXT_TO_PATH.get_text_width_height_descent(line, font, ismath=False)[0]
-               for line in text.split("\n")) / 72
+    return (
+        max(_TEXT_TO_PATH.get_text_width_height_descent(line, font, ismath=False)[0] for line in text.split("\n")) / 72
+    )
 
 
 def _sheet(ax, x, y, rows, cols, colour, cell, gid):
     """A ``rows x cols`` grid of cells with its lower-left corner at ``(x, y)``."""
     for i in range(rows):
         for j in range(cols):
-            ax.add_patch(Rectangle((x + j * cell, y + (rows - 1 - i) * cell), cell, cell, facecolor=colour,
-                                   edgecolor=_CELL_EDGE, linewidth=0.8, gid=gid))
+            ax.add_patch(
+                Rectangle(
+                    (x + j * cell, y + (rows - 1 - i) * cell),
+                    cell,
+                    cell,
+                    facecolor=colour,
+                    edgecolor=_CELL_EDGE,
+                    linewidth=0.8,
+                    gid=gid,
+                )
+            )
 
 
 class _Block:
@@ -135,32 +145,55 @@ def _columns(kind, channels, kernel, size, out_size, out_channels, padding):
         filters = [_Block(kh, kw, colours, "filter", caption=f"weight[{o}]") for o in range(out_channels)]
         maps = [_Block(ho, wo, [_MIXED], "output", side_label=f"output map {o}") for o in range(out_channels)]
         weights = out_channels * channels * kh * kw
-        columns += [(f"{_plural(out_channels, 'filter')} of {_times(kh, kw, channels)}\n{weights} weights",
-                     filters, "a"),
-                    (f"output {_times(ho, wo, out_channels)}", maps, "a")]
+        columns += [
+            (f"{_plural(out_channels, 'filter')} of {_times(kh, kw, channels)}\n{weights} weights", filters, "a"),
+            (f"output {_times(ho, wo, out_channels)}", maps, "a"),
+        ]
         arrows = [("fan", 0, 1), ("sum", 1, 2)]
     elif kind == "depthwise":
         multiplier = out_channels // channels
-        filters = [_Block(kh, kw, [colours[i // multiplier]], "filter",
-                          caption=f"filter {i}" + (f" (channel {i // multiplier})" if multiplier > 1 else ""))
-                   for i in range(out_channels)]
-        maps = [_Block(ho, wo, [colours[i // multiplier]], "output", side_label=f"output map {i}")
-                for i in range(out_channels)]
-        columns += [(f"{_plural(out_channels, 'filter')} of {_times(kh, kw, 1)}\n{out_channels * kh * kw} weights",
-                     filters, "a"),
-                    (f"output {_times(ho, wo, out_channels)}", maps, "a")]
+        filters = [
+            _Block(
+                kh,
+                kw,
+                [colours[i // multiplier]],
+                "filter",
+                caption=f"filter {i}" + (f" (channel {i // multiplier})" if multiplier > 1 else ""),
+            )
+            for i in range(out_channels)
+        ]
+        maps = [
+            _Block(ho, wo, [colours[i // multiplier]], "output", side_label=f"output map {i}")
+            for i in range(out_channels)
+        ]
+        columns += [
+            (
+                f"{_plural(out_channels, 'filter')} of {_times(kh, kw, 1)}\n{out_channels * kh * kw} weights",
+                filters,
+                "a",
+            ),
+            (f"output {_times(ho, wo, out_channels)}", maps, "a"),
+        ]
         arrows = [("split", 0, 1), ("pair", 1, 2)]
     else:
         filters = [_Block(kh, kw, [colours[c]], "depthwise filter", caption=f"filter {c}") for c in range(channels)]
         pointwise = [_Block(1, 1, colours, "pointwise filter", caption=f"filter {o}") for o in range(out_channels)]
         maps = [_Block(ho, wo, [_MIXED], "output", side_label=f"output map {o}") for o in range(out_channels)]
-        columns += [(f"depthwise: {_plural(channels, 'filter')}\nof {_times(kh, kw, 1)}, {channels * kh * kw} weights",
-                     filters, "a"),
-                    (f"depthwise output\n{_times(ho, wo, channels)}",
-                     [_Block(ho, wo, colours, "depthwise output")], None),
-                    (f"pointwise: {_plural(out_channels, 'filter')}\nof {_times(1, 1, channels)}, "
-                     f"{out_channels * channels} weights", pointwise, "b"),
-                    (f"output {_times(ho, wo, out_channels)}", maps, "b")]
+        columns += [
+            (
+                f"depthwise: {_plural(channels, 'filter')}\nof {_times(kh, kw, 1)}, {channels * kh * kw} weights",
+                filters,
+                "a",
+            ),
+            (f"depthwise output\n{_times(ho, wo, channels)}", [_Block(ho, wo, colours, "depthwise output")], None),
+            (
+                f"pointwise: {_plural(out_channels, 'filter')}\nof {_times(1, 1, channels)}, "
+                f"{out_channels * channels} weights",
+                pointwise,
+                "b",
+            ),
+            (f"output {_times(ho, wo, out_channels)}", maps, "b"),
+        ]
         arrows = [("split", 0, 1), ("merge", 1, 2), ("fan", 2, 3), ("pair", 3, 4)]
     return columns, arrows
 
@@ -177,8 +210,7 @@ def _layout(columns, arrows, cell):
     for i, (title, blocks, _) in enumerate(columns):
         width = max(b.size(cell)[0] for b in blocks)
         title_width = _text_width(title, _TITLE_SIZE)
-        side = max((_text_width(b.side_label, _LABEL_SIZE) + 0.1 for b in blocks if b.side_label),
-                   default=0)
+        side = max((_text_width(b.side_label, _LABEL_SIZE) + 0.1 for b in blocks if b.side_label), default=0)
         extra = max(0.0, (title_width - width) / 2)  # a title wider than its column overhangs both sides
         x += max(previous_extra + extra, gaps.get(i, 0.0)) if i else extra
         lefts.append(x)
@@ -200,8 +232,7 @@ def _legend(kind, channels):
     return labels, handles
 
 
-def draw_filter_volumes(kind, in_channels, kernel_size, input_size, out_channels=None, *, stride=1, padding=0,
-                        ax=None):
+def draw_filter_volumes(kind, in_channels, kernel_size, input_size, out_channels=None, *, stride=1, padding=0, ax=None):
     """The filters of a standard, depthwise or depthwise separable layer, drawn as volumes of weights.
 
     Left to right: the input as a volume of ``C_in`` stacked channels, the layer's filters one
@@ -261,22 +292,27 @@ def draw_filter_volumes(kind, in_channels, kernel_size, input_size, out_channels
         raise ValueError(f"{fn}: kind must be one of {KINDS}, got kind={kind!r}")
     channels = check_positive_int(fn, "in_channels", in_channels)
     if channels > _MAX_CHANNELS:
-        raise ValueError(f"{fn}: in_channels must be at most {_MAX_CHANNELS} (one colour per channel), "
-                         f"got in_channels={in_channels}")
+        raise ValueError(
+            f"{fn}: in_channels must be at most {_MAX_CHANNELS} (one colour per channel), got in_channels={in_channels}"
+        )
     kernel = _positive(kernel_size, 2, "kernel_size")
     size = _positive(input_size, 2, "input_size")
     if max(size) > _MAX_SIZE:
-        raise ValueError(f"{fn}: input_size must be at most {_MAX_SIZE} a side for a readable picture, "
-                         f"got input_size={input_size!r}")
+        raise ValueError(
+            f"{fn}: input_size must be at most {_MAX_SIZE} a side for a readable picture, got input_size={input_size!r}"
+        )
     strides, pads = _positive(stride, 2, "stride"), _non_negative(padding, 2, "padding")
     default = 1 if kind == "standard" else channels
     out = default if out_channels is None else check_positive_int(fn, "out_channels", out_channels)
     if out > _MAX_LANES:
-        raise ValueError(f"{fn}: out_channels must be at most {_MAX_LANES} (one row each), "
-                         f"got out_channels={out_channels}")
+        raise ValueError(
+            f"{fn}: out_channels must be at most {_MAX_LANES} (one row each), got out_channels={out_channels}"
+        )
     if kind == "depthwise" and out % channels:
-        raise ValueError(f"{fn}: out_channels of a depthwise layer must be a multiple of in_channels={channels} "
-                         f"(the channel multiplier times in_channels), got out_channels={out_channels}")
+        raise ValueError(
+            f"{fn}: out_channels of a depthwise layer must be a multiple of in_channels={channels} "
+            f"(the channel multiplier times in_channels), got out_channels={out_channels}"
+        )
     out_size = conv_output_size(size, kernel, strides, pads)
 
     columns, arrows = _columns(kind, channels, kernel, size, out_size, out, pads)
@@ -298,7 +334,7 @@ def draw_filter_volumes(kind, in_channels, kernel_size, input_size, out_channels
     else:
         fig = ax.get_figure()
 
-    for (title, blocks, group), left in zip(columns, lefts):
+    for (title, blocks, group), left in zip(columns, lefts, strict=True):
         block_width = max(b.size(cell)[0] for b in blocks)
         for i, block in enumerate(blocks):
             w, h = block.size(cell)
@@ -319,22 +355,38 @@ def draw_filter_volumes(kind, in_channels, kernel_size, input_size, out_channels
                 _arrow(ax, start, target.left())
                 if how == "sum":
                     mid = (start[0] + target.left()[0]) / 2
-                    ax.text(mid, start[1] - 0.08, f"sum over\nthe {channels} channels", ha="center", va="top",
-                            fontsize=_LABEL_SIZE - 1)
+                    ax.text(
+                        mid,
+                        start[1] - 0.08,
+                        f"sum over\nthe {channels} channels",
+                        ha="center",
+                        va="top",
+                        fontsize=_LABEL_SIZE - 1,
+                    )
         elif how == "split":  # filter k reads input channel c(k)
             per = len(targets) // channels
             for k, target in enumerate(targets):
                 _arrow(ax, sources[0].right(k // per), target.left(), target.colours[0])
         elif how == "pair":
-            for source, target in zip(sources, targets):  # level, at the height of the filter
+            for source, target in zip(sources, targets, strict=True):  # level, at the height of the filter
                 start, end = source.right(), target.left()
                 _arrow(ax, start, (end[0], start[1]), source.colours[0] if kind == "depthwise" else _ARROW)
         else:  # "merge": depthwise filter c makes sheet c of the depthwise output
             for c, source in enumerate(sources):
                 _arrow(ax, source.right(), targets[0].left(c), source.colours[0])
 
-    ax.legend(handles, labels, loc="lower center", bbox_to_anchor=(0.5, 0.0), ncol=legend_cols, frameon=False,
-              fontsize=_LABEL_SIZE, handlelength=1.2, columnspacing=1.2, borderaxespad=0.1)
+    ax.legend(
+        handles,
+        labels,
+        loc="lower center",
+        bbox_to_anchor=(0.5, 0.0),
+        ncol=legend_cols,
+        frameon=False,
+        fontsize=_LABEL_SIZE,
+        handlelength=1.2,
+        columnspacing=1.2,
+        borderaxespad=0.1,
+    )
     ax.set_xlim(-0.1, width + 0.1)
     ax.set_ylim(bottom - 0.05, top + 0.05)
     ax.set_aspect("equal")

@@ -38,14 +38,28 @@ def _indices(values, size: int, name: str) -> list[int]:
 
 def _labels(labels, size: int, name: str):
     if labels is not None and len(labels) != size:
-        raise ValueError(f"{name} must have one label per {'column' if 'x' in name else 'row'} ({size}), "
-                         f"got {len(labels)}")
+        raise ValueError(
+            f"{name} must have one label per {'column' if 'x' in name else 'row'} ({size}), got {len(labels)}"
+        )
     return labels
 
 
-def draw_matrix(matrix, xlabel, ylabel, title=None, *, highlight_columns=(), highlight_rows=(),
-                mask_zeros=True, annotate=None, xticklabels=None, yticklabels=None, colorbar=False,
-                ax=None, figsize=(6, 4)):
+def draw_matrix(
+    matrix,
+    xlabel,
+    ylabel,
+    title=None,
+    *,
+    highlight_columns=(),
+    highlight_rows=(),
+    mask_zeros=True,
+    annotate=None,
+    xticklabels=None,
+    yticklabels=None,
+    colorbar=False,
+    ax=None,
+    figsize=(6, 4),
+):
     """Draw a matrix as a heatmap, with labelled axes, optional numbers in the cells and outlines.
 
     Row ``r`` is drawn at height ``r`` from the top and column ``c`` at ``c`` from the left, as
@@ -136,8 +150,9 @@ def draw_matrix(matrix, xlabel, ylabel, title=None, *, highlight_columns=(), hig
                 if mask_zeros and m[r, c] == 0:
                     continue
                 dark = abs(m[r, c]) > 0.6 * limit
-                ax.text(c, r, _fmt(m[r, c]), ha="center", va="center", fontsize=fontsize,
-                        color="white" if dark else "black")
+                ax.text(
+                    c, r, _fmt(m[r, c]), ha="center", va="center", fontsize=fontsize, color="white" if dark else "black"
+                )
 
     for c in columns:
         ax.add_patch(Rectangle((c - 0.5, -0.5), 1, rows, fill=False, ec=_HIGHLIGHT, lw=2.5, gid=HIGHLIGHT_GID))

@@ -148,13 +148,22 @@ def draw_receptive_field(layers, n_outputs=3, output_index=None, show_paths=True
         for i, paths in enumerate(row):
             x = (r - 1) / 2 + i * j  # the centre of this cell's receptive field, in input cells
             face = _INPUT_FACE if level == 0 else _OUTPUT_FACE if level == len(layers) else _LAYER_FACE
-            ax.add_patch(Rectangle((x - _CELL / 2, y - 0.45), _CELL, 0.9, facecolor=_HIGHLIGHT if paths else face,
-                                   edgecolor=_EDGE, linewidth=0.8, gid=f"{REACH_GID}-{level}" if paths else None))
+            ax.add_patch(
+                Rectangle(
+                    (x - _CELL / 2, y - 0.45),
+                    _CELL,
+                    0.9,
+                    facecolor=_HIGHLIGHT if paths else face,
+                    edgecolor=_EDGE,
+                    linewidth=0.8,
+                    gid=f"{REACH_GID}-{level}" if paths else None,
+                )
+            )
             if paths and show_paths:
                 ax.text(x, y, f"{paths:.0f}" if paths < 1e5 else f"{paths:.0e}", ha="center", va="center", fontsize=8)
             if paths and level:
                 k, s, d = layers[level - 1]
-                r_below, j_below = receptive_field(layers[:level - 1]) if level > 1 else (1, 1)
+                r_below, j_below = receptive_field(layers[: level - 1]) if level > 1 else (1, 1)
                 for u in range(k):
                     x_below = (r_below - 1) / 2 + (i * s + u * d) * j_below
                     ax.plot([x_below, x], [y - _ROW + 0.45, y - 0.45], color=_HIGHLIGHT, linewidth=0.9, alpha=0.8)

@@ -25,13 +25,16 @@ def _check_points(fn: str, points, names: tuple[str, str]):
     """``points`` as three lists (labels, x, y) of positive finite values."""
     points = list(points)
     if not points or any(not isinstance(p, (tuple, list)) or len(p) != 3 for p in points):
-        raise ValueError(f"{fn}: points must be a non-empty sequence of (label, {names[0]}, {names[1]}) tuples, "
-                         f"got points={points!r}")
+        raise ValueError(
+            f"{fn}: points must be a non-empty sequence of (label, {names[0]}, {names[1]}) tuples, "
+            f"got points={points!r}"
+        )
     labels = [str(p[0]) for p in points]
     values = np.array([p[1:] for p in points], dtype=np.float64)
     if not np.all(np.isfinite(values) & (values > 0)):
-        raise ValueError(f"{fn}: every {names[0]} and {names[1]} must be positive and finite (log axes), "
-                         f"got points={points!r}")
+        raise ValueError(
+            f"{fn}: every {names[0]} and {names[1]} must be positive and finite (log axes), got points={points!r}"
+        )
     return labels, values[:, 0], values[:, 1]
 
 
@@ -41,9 +44,17 @@ def _draw_points(ax, xs, ys, labels):
     A legend rather than labels beside the points: kernels of equal cost (standard, dilated and
     transposed here) fall on the same spot, where labels would cover each other.
     """
-    for i, (x, y, label) in enumerate(zip(xs, ys, labels)):
-        ax.plot([x], [y], _MARKERS[i % len(_MARKERS)], color=_COLOURS[i % len(_COLOURS)], ms=6, mec="black",
-                mew=0.4, label=label)
+    for i, (x, y, label) in enumerate(zip(xs, ys, labels, strict=True)):
+        ax.plot(
+            [x],
+            [y],
+            _MARKERS[i % len(_MARKERS)],
+            color=_COLOURS[i % len(_COLOURS)],
+            ms=6,
+            mec="black",
+            mew=0.4,
+            label=label,
+        )
     ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
 
 
@@ -92,10 +103,23 @@ def draw_roofline(peak, bandwidth, points, ax=None, title=None):
     ax.loglog(grid, roofline(grid, peak, bandwidth) / 1e9, color=_ROOF, lw=2)
     ax.axvline(ridge, color=_ROOF, ls=":", lw=1)
     ax.text(ridge * 1.1, peak / 1e9 / 40, f"ridge {ridge:.3g} FLOP/byte", fontsize=8, color=_ROOF)
-    ax.text(ridge / 1.2, peak / 1e9 * 1.2, f"peak {peak / 1e9:.3g} GFLOP/s (matmul)", fontsize=8, ha="right",
-            va="bottom", color=_ROOF)
-    ax.text(lo * 1.3, lo * 1.3 * bandwidth / 1e9 * 1.4, f"bandwidth {bandwidth / 1e9:.3g} GB/s (copy)",
-            fontsize=8, va="bottom", color=_ROOF)
+    ax.text(
+        ridge / 1.2,
+        peak / 1e9 * 1.2,
+        f"peak {peak / 1e9:.3g} GFLOP/s (matmul)",
+        fontsize=8,
+        ha="right",
+        va="bottom",
+        color=_ROOF,
+    )
+    ax.text(
+        lo * 1.3,
+        lo * 1.3 * bandwidth / 1e9 * 1.4,
+        f"bandwidth {bandwidth / 1e9:.3g} GB/s (copy)",
+        fontsize=8,
+        va="bottom",
+        color=_ROOF,
+    )
     ax.fill_between(grid, roofline(grid, peak, bandwidth) / 1e9, color=_ROOF, alpha=0.06, lw=0)
     ax.set_xlim(lo, hi)
     ax.set_ylim(min(rate.min(), lo * bandwidth) / 1e9 / 2, peak / 1e9 * 3)
@@ -140,8 +164,9 @@ def draw_flops_time(points, peak=None, ax=None, title=None):
     if peak is not None:
         peak, _ = check_roofline("draw_flops_time", peak, 1.0)
         grid = np.geomspace(lo, hi, 2)
-        ax.loglog(grid / 1e9, grid / peak * 1e3, "--", color=_ROOF, lw=1,
-                  label=f"time at the peak {peak / 1e9:.3g} GFLOP/s")
+        ax.loglog(
+            grid / 1e9, grid / peak * 1e3, "--", color=_ROOF, lw=1, label=f"time at the peak {peak / 1e9:.3g} GFLOP/s"
+        )
     ax.set_xlim(lo / 1e9, hi / 1e9)
     ax.set_xlabel("FLOPs (GFLOP)")
     ax.set_ylabel("measured time (ms)")

@@ -40,12 +40,14 @@ def pareto_front(costs, scores):
     """
     costs, scores = np.asarray(costs, dtype=np.float64), np.asarray(scores, dtype=np.float64)
     if costs.ndim != 1 or costs.shape != scores.shape or not len(costs):
-        raise ValueError(f"pareto_front: costs and scores must be non-empty sequences of the same length, got "
-                         f"shapes {costs.shape} and {scores.shape}")
+        raise ValueError(
+            f"pareto_front: costs and scores must be non-empty sequences of the same length, got "
+            f"shapes {costs.shape} and {scores.shape}"
+        )
     if not (np.all(np.isfinite(costs)) and np.all(np.isfinite(scores))):
         raise ValueError("pareto_front: costs and scores must be finite")
     front, best = [], -np.inf
-    for i in np.lexsort((-scores, costs)):       # by cost, the best score first among equal costs
+    for i in np.lexsort((-scores, costs)):  # by cost, the best score first among equal costs
         if scores[i] > best:
             front.append(int(i))
             best = scores[i]
@@ -85,23 +87,37 @@ def draw_accuracy_cost(points, ax=None, title=None, xlabel="multiply-accumulates
     """
     points = list(points)
     if not points or any(not isinstance(p, (tuple, list)) or len(p) != 4 for p in points):
-        raise ValueError(f"draw_accuracy_cost: points must be a non-empty sequence of (label, cost, accuracy, spread) "
-                         f"tuples, got points={points!r}")
+        raise ValueError(
+            f"draw_accuracy_cost: points must be a non-empty sequence of (label, cost, accuracy, spread) "
+            f"tuples, got points={points!r}"
+        )
     labels = [str(p[0]) for p in points]
     values = np.array([p[1:] for p in points], dtype=np.float64)
     costs, means, spreads = values.T
     if not (np.all(np.isfinite(values)) and np.all(costs > 0) and np.all(spreads >= 0)):
-        raise ValueError(f"draw_accuracy_cost: costs must be positive (a log axis), spreads non-negative and every "
-                         f"value finite, got points={points!r}")
+        raise ValueError(
+            f"draw_accuracy_cost: costs must be positive (a log axis), spreads non-negative and every "
+            f"value finite, got points={points!r}"
+        )
     if ax is None:
         fig, ax = plt.subplots(figsize=(7.5, 4), layout="constrained")
     else:
         fig = ax.figure
     front = pareto_front(costs, means)
     ax.step(costs[front], means[front], where="post", color=_FRONT, lw=1, ls="--", label="Pareto front (mean)")
-    for i, (label, c, m, s) in enumerate(zip(labels, costs, means, spreads)):
-        ax.errorbar([c], [m], yerr=[s], fmt=_MARKERS[i % len(_MARKERS)], color=_COLOURS[i % len(_COLOURS)], ms=7,
-                    mec="black", mew=0.4, capsize=3, label=label)
+    for i, (label, c, m, s) in enumerate(zip(labels, costs, means, spreads, strict=True)):
+        ax.errorbar(
+            [c],
+            [m],
+            yerr=[s],
+            fmt=_MARKERS[i % len(_MARKERS)],
+            color=_COLOURS[i % len(_COLOURS)],
+            ms=7,
+            mec="black",
+            mew=0.4,
+            capsize=3,
+            label=label,
+        )
     ax.set_xscale("log")
     ax.set_xlim(costs.min() / 1.6, costs.max() * 1.6)
     # Ticks at 1, 2 and 5 times the powers of ten, written out ("50k", "2M"): no crowded minor labels.

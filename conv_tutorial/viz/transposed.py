@@ -33,8 +33,13 @@ from .conv2d import (
 )
 from .figures import TEXT_WIDTH
 
-__all__ = ["animate_conv_transpose2d", "draw_conv_transpose2d", "draw_count_map", "draw_overlap_map",
-           "transposed_geometry"]
+__all__ = [
+    "animate_conv_transpose2d",
+    "draw_conv_transpose2d",
+    "draw_count_map",
+    "draw_overlap_map",
+    "transposed_geometry",
+]
 
 #: ``gid`` of the highlighted cells (tests count them): the window in the stretched input and
 #: the INPUT pixels that reach the highlighted OUTPUT pixel.
@@ -61,17 +66,19 @@ class TransposedGeometry:
     @property
     def stretched_size(self) -> tuple[int, int]:
         """The INPUT with ``stride - 1`` zeros between neighbouring pixels."""
-        return tuple((i - 1) * s + 1 for i, s in zip(self.input_size, self.stride))
+        return tuple((i - 1) * s + 1 for i, s in zip(self.input_size, self.stride, strict=True))
 
     @property
     def border(self) -> tuple[int, int]:
         """Zeros before the stretched input: ``p' = d(k - 1) - p``."""
-        return tuple(d * (k - 1) - p for k, d, p in zip(self.kernel_size, self.dilation, self.padding))
+        return tuple(d * (k - 1) - p for k, d, p in zip(self.kernel_size, self.dilation, self.padding, strict=True))
 
     @property
     def padded_size(self) -> tuple[int, int]:
         """The stretched input with ``p'`` zeros on both sides and ``output_padding`` more at the end."""
-        return tuple(n + 2 * b + op for n, b, op in zip(self.stretched_size, self.border, self.output_padding))
+        return tuple(
+            n + 2 * b + op for n, b, op in zip(self.stretched_size, self.border, self.output_padding, strict=True)
+        )
 
     def stretched_cell(self, r: int, c: int):
         """What padded stretched cell ``(r, c)`` holds.
@@ -80,7 +87,7 @@ class TransposedGeometry:
         ``('pad', None)`` for padding (including the ``output_padding`` rows at the end).
         """
         kinds = []
-        for q, b, n, s in zip((r, c), self.border, self.stretched_size, self.stride):
+        for q, b, n, s in zip((r, c), self.border, self.stretched_size, self.stride, strict=True):
             q -= b
             kinds.append("pad" if not 0 <= q < n else "input" if q % s == 0 else "zero")
         if "pad" in kinds:
@@ -112,8 +119,9 @@ class TransposedGeometry:
         return [(i, j) for i in range(self.output_size[0]) for j in range(self.output_size[1])]
 
 
-def transposed_geometry(input_size, kernel_size, stride=1, padding=0, output_padding=0, dilation=1,
-                        fn="transposed_geometry") -> TransposedGeometry:
+def transposed_geometry(
+    input_size, kernel_size, stride=1, padding=0, output_padding=0, dilation=1, fn="transposed_geometry"
+) -> TransposedGeometry:
     """Validate a 2D transposed convolution for drawing.
 
     Examples
@@ -126,14 +134,18 @@ def transposed_geometry(input_size, kernel_size, stride=1, padding=0, output_pad
         raise TypeError(f"{fn}: input_size must be an int or a tuple of 2 ints, got input_size={input_size!r}")
     size = check_spatial_size(fn, (input_size, input_size) if isinstance(input_size, int) else input_size)
     kernel = _positive(kernel_size, 2, "kernel_size")
-    spec = check_conv_transpose(fn, 2, (1, 1, *size), (1, 1, *kernel), None, stride, padding, output_padding, 1,
-                                dilation)
-    g = TransposedGeometry(size, spec.kernel_size, spec.stride, spec.padding, spec.output_padding, spec.dilation,
-                           spec.output_spatial)
+    spec = check_conv_transpose(
+        fn, 2, (1, 1, *size), (1, 1, *kernel), None, stride, padding, output_padding, 1, dilation
+    )
+    g = TransposedGeometry(
+        size, spec.kernel_size, spec.stride, spec.padding, spec.output_padding, spec.dilation, spec.output_spatial
+    )
     if any(b < 0 for b in g.border):
-        raise ValueError(f"{fn}: padding={padding!r} is larger than dilation * (kernel_size - 1) = "
-                         f"{tuple(d * (k - 1) for k, d in zip(g.kernel_size, g.dilation))}; the equivalent direct "
-                         f"convolution would crop its input, which these pictures do not draw")
+        raise ValueError(
+            f"{fn}: padding={padding!r} is larger than dilation * (kernel_size - 1) = "
+            f"{tuple(d * (k - 1) for k, d in zip(g.kernel_size, g.dilation, strict=True))}; the equivalent direct "
+            f"convolution would crop its input, which these pictures do not draw"
+        )
     return g
 
 
@@ -158,13 +170,15 @@ class _Diagram:
         title_inches = [_text_width(title, 9) + 0.15 for title in self.titles]
         cell = min(_MAX_CELL, (_FIGSIZE[1] - 1.4) / rows)
         # Shrink the cells until the panels, each at least as wide as its title, fit the width.
-        while sum(max(c * cell, t) for c, t in zip(cols, title_inches)) > _FIGSIZE[0] - 0.3 and cell > 0.05:
+        while (
+            sum(max(c * cell, t) for c, t in zip(cols, title_inches, strict=True)) > _FIGSIZE[0] - 0.3 and cell > 0.05
+        ):
             cell *= 0.95
-        widths = [max(c, t / cell) for c, t in zip(cols, title_inches)]
+        widths = [max(c, t / cell) for c, t in zip(cols, title_inches, strict=True)]
         self.fig = plt.figure(figsize=(sum(widths) * cell + 0.3, rows * cell + 1.4), dpi=dpi, layout="constrained")
         gs = self.fig.add_gridspec(1, 5, width_ratios=widths)
         self.axes = [self.fig.add_subplot(gs[0, n]) for n in range(5)]
-        for ax, (h, w), span in zip(self.axes, grids, widths):
+        for ax, (h, w), span in zip(self.axes, grids, widths, strict=True):
             ax.set_xlim(-(span - w) / 2, w + (span - w) / 2)
             ax.set_ylim(h + (rows - h) / 2, -(rows - h) / 2)
             ax.set_aspect("equal")
@@ -190,8 +204,15 @@ class _Diagram:
         for a in range(g.input_size[0]):
             for b in range(g.input_size[1]):
                 hit = (a, b) in sources
-                self._cell(ax_in, a, b, _WINDOW_FACE if hit else _INPUT_FACE, f"{a},{b}",
-                           gid=CONTRIBUTOR_GID if hit else None, lw=1.6 if hit else 0.8)
+                self._cell(
+                    ax_in,
+                    a,
+                    b,
+                    _WINDOW_FACE if hit else _INPUT_FACE,
+                    f"{a},{b}",
+                    gid=CONTRIBUTOR_GID if hit else None,
+                    lw=1.6 if hit else 0.8,
+                )
         for u in range(g.kernel_size[0]):
             for v in range(g.kernel_size[1]):
                 hit = (u, v) in taps
@@ -222,33 +243,59 @@ class _Diagram:
     def _titles(self) -> list[str]:
         g = self.g
         end = f"\n+{_pair(g.output_padding)} at the end (output_padding)" if any(g.output_padding) else ""
-        return [f"INPUT {_size(g.input_size)}", f"kernel {_size(g.kernel_size)}\n(u,v = tap)",
-                f"OUTPUT {_size(g.output_size)}\n(number = taps that land)",
-                f"stretched INPUT, padded: {_size(g.padded_size)}\n{_pair(tuple(s - 1 for s in g.stride))} zero(s) "
-                f"between pixels, {_pair(g.border)} around{end}",
-                "kernel flipped\n(stride 1)"]
+        return [
+            f"INPUT {_size(g.input_size)}",
+            f"kernel {_size(g.kernel_size)}\n(u,v = tap)",
+            f"OUTPUT {_size(g.output_size)}\n(number = taps that land)",
+            f"stretched INPUT, padded: {_size(g.padded_size)}\n{_pair(tuple(s - 1 for s in g.stride))} zero(s) "
+            f"between pixels, {_pair(g.border)} around{end}",
+            "kernel flipped\n(stride 1)",
+        ]
 
     def _label(self, position, pairs):
         g = self.g
         ax_in, ax_k, ax_out, ax_st, ax_flip = self.axes
-        for ax, title, bold in zip(self.axes, self.titles, (True, False, True, False, False)):
+        for ax, title, bold in zip(self.axes, self.titles, (True, False, True, False, False), strict=True):
             ax.set_title(title, fontsize=10 if bold else 9, fontweight="bold" if bold else "normal")
         for ax, symbol in ((ax_k, "→"), (ax_out, "=")):
             x_edge = ax.get_xlim()[1]
-            ax.text(x_edge, (ax.get_ylim()[0] + ax.get_ylim()[1]) / 2, symbol, ha="center", va="center",
-                    fontsize=18, color=_EDGE, clip_on=False)
-        ax_flip.text(ax_flip.get_xlim()[0], g.kernel_size[0] / 2, "⋆", ha="center", va="center", fontsize=26,
-                     color=_EDGE, clip_on=False)
+            ax.text(
+                x_edge,
+                (ax.get_ylim()[0] + ax.get_ylim()[1]) / 2,
+                symbol,
+                ha="center",
+                va="center",
+                fontsize=18,
+                color=_EDGE,
+                clip_on=False,
+            )
+        ax_flip.text(
+            ax_flip.get_xlim()[0],
+            g.kernel_size[0] / 2,
+            "⋆",
+            ha="center",
+            va="center",
+            fontsize=26,
+            color=_EDGE,
+            clip_on=False,
+        )
         terms = " + ".join(f"in[{a},{b}]·w[{u},{v}]" for (a, b), (u, v) in pairs)
-        self.fig.suptitle(f"Transposed convolution, stride {_pair(g.stride)}, padding {_pair(g.padding)}"
-                          + (f", output_padding {_pair(g.output_padding)}" if any(g.output_padding) else "")
-                          + f": INPUT {_size(g.input_size)} → OUTPUT {_size(g.output_size)}", fontsize=10)
-        self.fig.supxlabel("left: every INPUT pixel adds value × kernel to the OUTPUT;  right: the same OUTPUT as a "
-                           f"direct convolution\nout[{position[0]},{position[1]}] = {terms}", fontsize=9)
+        self.fig.suptitle(
+            f"Transposed convolution, stride {_pair(g.stride)}, padding {_pair(g.padding)}"
+            + (f", output_padding {_pair(g.output_padding)}" if any(g.output_padding) else "")
+            + f": INPUT {_size(g.input_size)} → OUTPUT {_size(g.output_size)}",
+            fontsize=10,
+        )
+        self.fig.supxlabel(
+            "left: every INPUT pixel adds value × kernel to the OUTPUT;  right: the same OUTPUT as a "
+            f"direct convolution\nout[{position[0]},{position[1]}] = {terms}",
+            fontsize=9,
+        )
 
 
-def draw_conv_transpose2d(input_size, kernel_size, stride=1, padding=0, output_padding=0, dilation=1,
-                          output_position=(0, 0)):
+def draw_conv_transpose2d(
+    input_size, kernel_size, stride=1, padding=0, output_padding=0, dilation=1, output_position=(0, 0)
+):
     """Draw a 2D transposed convolution two ways, one OUTPUT pixel highlighted.
 
     Left, the scatter view: every INPUT pixel adds a copy of the kernel, scaled by its value, onto
@@ -278,19 +325,22 @@ def draw_conv_transpose2d(input_size, kernel_size, stride=1, padding=0, output_p
     ['INPUT 2×2', 'kernel 3×3', 'OUTPUT 5×5']
     >>> plt.close(fig)
     """
-    g = transposed_geometry(input_size, kernel_size, stride, padding, output_padding, dilation,
-                            fn="draw_conv_transpose2d")
+    g = transposed_geometry(
+        input_size, kernel_size, stride, padding, output_padding, dilation, fn="draw_conv_transpose2d"
+    )
     position = _non_negative(output_position, 2, "output_position")
-    if any(p >= o for p, o in zip(position, g.output_size)):
-        raise ValueError(f"output_position must lie inside the OUTPUT of size {g.output_size}, "
-                         f"got output_position={output_position}")
+    if any(p >= o for p, o in zip(position, g.output_size, strict=True)):
+        raise ValueError(
+            f"output_position must lie inside the OUTPUT of size {g.output_size}, got output_position={output_position}"
+        )
     diagram = _Diagram(g)
     diagram.draw(position, set(g.positions()))
     return diagram.fig
 
 
-def animate_conv_transpose2d(input_size, kernel_size, stride=1, padding=0, output_padding=0, dilation=1,
-                             interval=700, dpi=72):
+def animate_conv_transpose2d(
+    input_size, kernel_size, stride=1, padding=0, output_padding=0, dilation=1, interval=700, dpi=72
+):
     """Animate :func:`draw_conv_transpose2d` over every OUTPUT pixel, row by row.
 
     The window slides over the stretched input, the OUTPUT fills in, and the INPUT pixels that
@@ -317,8 +367,9 @@ def animate_conv_transpose2d(input_size, kernel_size, stride=1, padding=0, outpu
     4
     >>> html = anim.to_jshtml()
     """
-    g = transposed_geometry(input_size, kernel_size, stride, padding, output_padding, dilation,
-                            fn="animate_conv_transpose2d")
+    g = transposed_geometry(
+        input_size, kernel_size, stride, padding, output_padding, dilation, fn="animate_conv_transpose2d"
+    )
     interval = check_positive_int("animate_conv_transpose2d", "interval", interval)
     dpi = check_real("animate_conv_transpose2d", "dpi", dpi, minimum=1)
     diagram = _Diagram(g, dpi)
@@ -395,13 +446,13 @@ def draw_count_map(counts, title, ax=None, cmap="Greens", label=None, mark=None,
     rows, cols = m.shape
     if ax is None:
         cell = min(0.35, 4.6 / cols, 3.4 / rows)
-        fig, ax = plt.subplots(figsize=(max(2.5, cols * cell + 1.2), max(1.4, rows * cell + 0.9)),
-                               layout="constrained")
+        fig, ax = plt.subplots(figsize=(max(2.5, cols * cell + 1.2), max(1.4, rows * cell + 0.9)), layout="constrained")
     else:
         fig = ax.get_figure()
     shown = np.ma.masked_equal(m, 0)
-    image = ax.imshow(shown, cmap=plt.get_cmap(cmap).with_extremes(bad="white"), vmin=0, vmax=max(1, m.max()),
-                      interpolation="nearest")
+    image = ax.imshow(
+        shown, cmap=plt.get_cmap(cmap).with_extremes(bad="white"), vmin=0, vmax=max(1, m.max()), interpolation="nearest"
+    )
     ax.add_patch(Rectangle((-0.5, -0.5), cols, rows, fill=False, ec=_EDGE, lw=0.8))
     width, height = ax.get_position().size * fig.get_size_inches()
     fontsize = float(np.clip(72 * min(width / cols, height / rows) / 2.6, 0, 9))
@@ -410,8 +461,15 @@ def draw_count_map(counts, title, ax=None, cmap="Greens", label=None, mark=None,
             for c in range(cols):
                 text = str(m[r, c]) if m[r, c] else zero_label
                 dark = m[r, c] > 0.6 * m.max()
-                ax.text(c, r, text, ha="center", va="center", fontsize=fontsize,
-                        color="white" if dark else ("#a0a0a0" if m[r, c] == 0 else "black"))
+                ax.text(
+                    c,
+                    r,
+                    text,
+                    ha="center",
+                    va="center",
+                    fontsize=fontsize,
+                    color="white" if dark else ("#a0a0a0" if m[r, c] == 0 else "black"),
+                )
     if mark is not None:
         r, c = (0, mark[0]) if len(mark) == 1 else mark
         ax.add_patch(Rectangle((c - 0.5, r - 0.5), 1, 1, fill=False, ec=_HIGHLIGHT, lw=2.5))

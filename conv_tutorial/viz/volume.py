@@ -48,7 +48,10 @@ def window_cells3d(output_position, kernel_size, stride=1, padding=0, dilation=1
     dils = _positive(dilation, 3, "dilation")
     _non_negative(padding, 3, "padding")
     position = _non_negative(output_position, 3, "output_position")
-    return [tuple(o * s + k * d for o, s, k, d in zip(position, strides, tap, dils)) for tap in np.ndindex(*kernel)]
+    return [
+        tuple(o * s + k * d for o, s, k, d in zip(position, strides, tap, dils, strict=True))
+        for tap in np.ndindex(*kernel)
+    ]
 
 
 def _frames(ax, origin_y, faces, label, frame_labels, lefts, window=None):
@@ -61,8 +64,17 @@ def _frames(ax, origin_y, faces, label, frame_labels, lefts, window=None):
         for h in range(height):
             for w in range(width):
                 gid = WINDOW_GID if window is not None and window[d, h, w] else None
-                ax.add_patch(Rectangle((left + w, origin_y - h - 1), 1, 1, facecolor=faces[d, h, w],
-                                       edgecolor=_EDGE, linewidth=0.6, gid=gid))
+                ax.add_patch(
+                    Rectangle(
+                        (left + w, origin_y - h - 1),
+                        1,
+                        1,
+                        facecolor=faces[d, h, w],
+                        edgecolor=_EDGE,
+                        linewidth=0.6,
+                        gid=gid,
+                    )
+                )
         ax.text(left + width / 2, origin_y - height - 0.25, frame_labels[d], ha="center", va="top", fontsize=8)
     ax.text(-0.6, origin_y - height / 2, label, ha="right", va="center", fontsize=9)
 
@@ -100,11 +112,11 @@ def draw_conv3d(input_size, kernel_size, stride=1, padding=0, dilation=1, output
     strides, dils = _positive(stride, 3, "stride"), _positive(dilation, 3, "dilation")
     out_size = conv_output_size(size, kernel, strides, pads, dils)
     position = _non_negative(output_position, 3, "output_position")
-    if any(p >= o for p, o in zip(position, out_size)):
+    if any(p >= o for p, o in zip(position, out_size, strict=True)):
         raise ValueError(f"output_position must lie in the output of size {out_size}, got {tuple(output_position)}")
-    padded = tuple(s + 2 * p for s, p in zip(size, pads))
+    padded = tuple(s + 2 * p for s, p in zip(size, pads, strict=True))
     inside = np.zeros(padded, dtype=bool)
-    inside[tuple(slice(p, p + s) for p, s in zip(pads, size))] = True
+    inside[tuple(slice(p, p + s) for p, s in zip(pads, size, strict=True))] = True
     input_faces = np.where(inside[..., None], to_rgba(_INPUT_FACE), to_rgba(_PAD_FACE))
     window = np.zeros(padded, dtype=bool)
     for cell in window_cells3d(position, kernel, strides, pads, dils):
@@ -127,16 +139,35 @@ def draw_conv3d(input_size, kernel_size, stride=1, padding=0, dilation=1, output
     frames = "x".join
     in_label = f"input  {frames(map(str, size))}{pad_note}\nD x H x W"
     frame_step = padded[2] + gap
-    _frames(ax, tops[0], input_faces, in_label,
-            [f"frame {d - pads[0]}" if inside[d].any() else "pad" for d in range(padded[0])],
-            [d * frame_step for d in range(padded[0])], window)
+    _frames(
+        ax,
+        tops[0],
+        input_faces,
+        in_label,
+        [f"frame {d - pads[0]}" if inside[d].any() else "pad" for d in range(padded[0])],
+        [d * frame_step for d in range(padded[0])],
+        window,
+    )
     # Each kernel slice sits under the input frame it meets, below the columns of the window.
-    slice_lefts = [(position[0] * strides[0] + t * dils[0]) * frame_step + position[2] * strides[2]
-                   for t in range(kernel[0])]
-    _frames(ax, tops[1], kernel_faces, f"kernel  {frames(map(str, kernel))}\nkD x kH x kW",
-            [f"slice {t}" for t in range(kernel[0])], slice_lefts)
-    _frames(ax, tops[2], output_faces, f"output  {frames(map(str, out_size))}\nvalue {tuple(position)}",
-            [f"frame {o}" for o in range(out_size[0])], [o * (out_size[2] + gap) for o in range(out_size[0])])
+    slice_lefts = [
+        (position[0] * strides[0] + t * dils[0]) * frame_step + position[2] * strides[2] for t in range(kernel[0])
+    ]
+    _frames(
+        ax,
+        tops[1],
+        kernel_faces,
+        f"kernel  {frames(map(str, kernel))}\nkD x kH x kW",
+        [f"slice {t}" for t in range(kernel[0])],
+        slice_lefts,
+    )
+    _frames(
+        ax,
+        tops[2],
+        output_faces,
+        f"output  {frames(map(str, out_size))}\nvalue {tuple(position)}",
+        [f"frame {o}" for o in range(out_size[0])],
+        [o * (out_size[2] + gap) for o in range(out_size[0])],
+    )
     ax.set_xlim(-label_width, total_width)
     ax.set_ylim(tops[2] - out_size[1] - 1, 0.3)
     ax.set_aspect("equal")

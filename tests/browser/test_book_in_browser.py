@@ -36,15 +36,28 @@ HTML = Path(os.environ.get("BOOK_HTML", ROOT / "_build" / "html"))
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 # The flags a sandboxed machine without a network needs (no background connections, no GPU).
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-SCREENSHOT_PAGES = {"book/intro.html", "book/01_standard_convolution.html", "book/02_convolution_as_matmul.html",
-                    "book/api.html"}
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCREENSHOT_PAGES = {
+    "book/intro.html",
+    "book/01_standard_convolution.html",
+    "book/02_convolution_as_matmul.html",
+    "book/api.html",
+}
 
 
 def _missing_chromium_message() -> str:
-    return (f"\n{'!' * 78}\n!! Chromium not found at {CHROMIUM}: the browser test of the book did NOT run.\n"
-            f"!! Install it with `apt-get install chromium` (as .ci/run does).\n{'!' * 78}")
+    return (
+        f"\n{'!' * 78}\n!! Chromium not found at {CHROMIUM}: the browser test of the book did NOT run.\n"
+        f"!! Install it with `apt-get install chromium` (as .ci/run does).\n{'!' * 78}"
+    )
 
 
 if not Path(CHROMIUM).exists():
@@ -123,8 +136,13 @@ def phone(browser, base_url):
 
 
 def test_the_book_has_its_pages():
-    assert {"book/intro.html", "book/01_standard_convolution.html", "book/api.html",
-            "book/glossary.html", "book/bibliography.html"} <= set(PAGES)
+    assert {
+        "book/intro.html",
+        "book/01_standard_convolution.html",
+        "book/api.html",
+        "book/glossary.html",
+        "book/bibliography.html",
+    } <= set(PAGES)
 
 
 @pytest.mark.parametrize("path", PAGES)
@@ -141,16 +159,19 @@ def test_page_works_in_a_browser(page, base_url, path):
     assert page.locator("span.math merror, div.math merror").count() == 0, f"{path}: a formula has an error"
     # Figures: none shown below MIN_FIGURE_SCALE of its size: the width it asks for (a sharp PNG
     # asks for half its pixels, in its style), else its pixels.
-    shrunk = page.evaluate("""Array.from(document.querySelectorAll('.bd-article img'))
+    shrunk = page.evaluate(
+        f"""Array.from(document.querySelectorAll('.bd-article img'))
         .map(img => [img.getAttribute('src').slice(0, 60), img.getBoundingClientRect().width,
                      parseFloat(img.style.width) || Number(img.getAttribute('width')) || img.naturalWidth])
-        .filter(([src, shown, size]) => shown < %s * size)""" % MIN_FIGURE_SCALE)
+        .filter(([src, shown, size]) => shown < {MIN_FIGURE_SCALE} * size)"""
+    )
     assert shrunk == [], f"{path}: figures shown below {MIN_FIGURE_SCALE} of their size (src, shown, size): {shrunk}"
     # Animations (matplotlib's to_jshtml): each has its slider and its play buttons.
     for animation in page.locator("div.animation").all():
         assert animation.locator("input[type=range]").count() == 1, f"{path}: an animation has no slider"
-        assert animation.locator("input[type=range][aria-label]").count() == 1, \
+        assert animation.locator("input[type=range][aria-label]").count() == 1, (
             f"{path}: an animation's slider has no label"
+        )
         assert animation.locator("button").count() >= 5, f"{path}: an animation lacks its buttons"
     if path in SCREENSHOT_PAGES:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -170,9 +191,11 @@ def test_search_snippets_show_no_tex(page, base_url):
     # "output size" is stated by a formula on many pages: their snippets hold formulas.
     page.goto(f"{base_url}/search.html?q=output+size+padding", wait_until="load")
     page.locator("#search-results p.search-summary, ul.search li p.context").first.wait_for(timeout=20000)
-    page.wait_for_function("!document.querySelector('#search-progress') || "
-                           "/found|matching/i.test(document.querySelector('#search-progress').textContent)",
-                           timeout=30000)
+    page.wait_for_function(
+        "!document.querySelector('#search-progress') || "
+        "/found|matching/i.test(document.querySelector('#search-progress').textContent)",
+        timeout=30000,
+    )
     snippets = page.locator("ul.search li p.context").all_inner_texts()
     assert snippets, "the search showed no snippets"
     tex = [s[:120] for s in snippets if TEX.search(s)]
@@ -190,8 +213,10 @@ def test_chapter_page_is_light(browser, base_url, path):
     context.close()
     total = sum(sizes.values())
     heaviest = sorted(sizes.items(), key=lambda item: -item[1])[:5]
-    assert total < PAGE_BUDGET, (f"{path} loads {total / 1e6:.2f} MB, over {PAGE_BUDGET / 1e6} MB; heaviest: "
-                                 + ", ".join(f"{url.rsplit('/', 1)[-1]} {size / 1e3:.0f} kB" for url, size in heaviest))
+    assert total < PAGE_BUDGET, (
+        f"{path} loads {total / 1e6:.2f} MB, over {PAGE_BUDGET / 1e6} MB; heaviest: "
+        + ", ".join(f"{url.rsplit('/', 1)[-1]} {size / 1e3:.0f} kB" for url, size in heaviest)
+    )
 
 
 def test_the_introduction_offers_the_book_to_take_away(page, base_url):
@@ -248,8 +273,9 @@ def test_page_fits_a_phone_screen(phone, base_url, path):
     players = phone.evaluate("""Array.from(document.querySelectorAll('div.animation'))
         .map(a => Math.max(...[a, ...a.querySelectorAll('img, input, button')]
                            .map(el => el.getBoundingClientRect().right)))""")
-    assert all(right <= phone.viewport_size["width"] + 1 for right in players), \
+    assert all(right <= phone.viewport_size["width"] + 1 for right in players), (
         f"{path}: an animation's player is wider than the screen (right edges {players})"
+    )
 
 
 @pytest.mark.parametrize("path", PAGES)

@@ -48,17 +48,36 @@ STATIC = ROOT / "book" / "_static" / "explorer"
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 PAGE = "book/explorer.html"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 DESKTOP, PHONE = {"width": 1366, "height": 900}, {"width": 390, "height": 844}
 
-TYPES = ["standard", "strided", "padded", "dilated", "transposed", "grouped", "depthwise", "depthwise-separable",
-         "spatially-separable", "pointwise"]
+TYPES = [
+    "standard",
+    "strided",
+    "padded",
+    "dilated",
+    "transposed",
+    "grouped",
+    "depthwise",
+    "depthwise-separable",
+    "spatially-separable",
+    "pointwise",
+]
 SPATIAL = ["input", "kernel", "stride", "padding", "dilation"]
 # What each type lets the reader set: the rest it fixes.
 CONTROLS = {
-    **{t: SPATIAL + ["inChannels", "outChannels"] for t in ("standard", "strided", "padded", "dilated",
-                                                            "depthwise-separable", "spatially-separable")},
+    **{
+        t: SPATIAL + ["inChannels", "outChannels"]
+        for t in ("standard", "strided", "padded", "dilated", "depthwise-separable", "spatially-separable")
+    },
     "transposed": SPATIAL + ["outputPadding", "inChannels", "outChannels"],
     "grouped": SPATIAL + ["inChannels", "outChannels", "groups"],
     "depthwise": SPATIAL + ["inChannels", "multiplier"],
@@ -69,12 +88,21 @@ SETTINGS_PER_TYPE = 520
 KERNEL_TOO_LARGE = "RuntimeError: Calculated padded input size per channel"
 SAME_STRIDED = "ValueError: padding='same' is not supported for strided convolutions"
 EXPECTED_ERRORS = {
-    **{t: {KERNEL_TOO_LARGE, SAME_STRIDED} for t in ("standard", "strided", "padded", "dilated", "depthwise",
-                                                     "depthwise-separable", "spatially-separable")},
-    "grouped": {KERNEL_TOO_LARGE, SAME_STRIDED, "ValueError: in_channels must be divisible by groups",
-                "ValueError: out_channels must be divisible by groups"},
-    "transposed": {"RuntimeError: output padding must be smaller than either stride or dilation",
-                   "RuntimeError: Given input size per channel", "TypeError: conv_transpose2d(): argument 'padding'"},
+    **{
+        t: {KERNEL_TOO_LARGE, SAME_STRIDED}
+        for t in ("standard", "strided", "padded", "dilated", "depthwise", "depthwise-separable", "spatially-separable")
+    },
+    "grouped": {
+        KERNEL_TOO_LARGE,
+        SAME_STRIDED,
+        "ValueError: in_channels must be divisible by groups",
+        "ValueError: out_channels must be divisible by groups",
+    },
+    "transposed": {
+        "RuntimeError: output padding must be smaller than either stride or dilation",
+        "RuntimeError: Given input size per channel",
+        "TypeError: conv_transpose2d(): argument 'padding'",
+    },
     "pointwise": set(),
 }
 # The fields of compute()'s answer the sweep compares (its geometry holds functions: not sent back).
@@ -85,8 +113,10 @@ FIELDS = """r => ({ok: r.ok, errorText: r.errorText, outputSize: r.outputSize, p
 
 
 def _missing_chromium_message() -> str:
-    return (f"\n{'!' * 78}\n!! Chromium not found at {CHROMIUM}: the browser test of the explorer did NOT run.\n"
-            f"!! Install it with `apt-get install chromium` (as .ci/run does).\n{'!' * 78}")
+    return (
+        f"\n{'!' * 78}\n!! Chromium not found at {CHROMIUM}: the browser test of the explorer did NOT run.\n"
+        f"!! Install it with `apt-get install chromium` (as .ci/run does).\n{'!' * 78}"
+    )
 
 
 def test_the_explorer_ships_small_files():
@@ -95,8 +125,9 @@ def test_the_explorer_ships_small_files():
     total = sum(f.stat().st_size for f in files)
     assert total < 60_000, f"the explorer's files weigh {total} bytes, over the 60 KB budget"
     text = "".join(f.read_text() for f in files)
-    assert "http://" not in text.replace("http://www.w3.org/2000/svg", "") and "https://" not in text, \
+    assert "http://" not in text.replace("http://www.w3.org/2000/svg", "") and "https://" not in text, (
         "the explorer must load nothing from the network"
+    )
 
 
 # --- The browser --------------------------------------------------------------------------------
@@ -183,19 +214,30 @@ def _complete(s):
 
 def _torch_layer(s):
     """The torch module each type means, built from the settings alone."""
-    t, ci, co, k, st, p, d, b = (s["type"], s["inChannels"], s["outChannels"], s["kernel"], s["stride"], s["padding"],
-                                 s["dilation"], s["bias"])
+    t, ci, co, k, st, p, d, b = (
+        s["type"],
+        s["inChannels"],
+        s["outChannels"],
+        s["kernel"],
+        s["stride"],
+        s["padding"],
+        s["dilation"],
+        s["bias"],
+    )
     if t == "transposed":
-        return nn.ConvTranspose2d(ci, co, k, stride=st, padding=p, output_padding=s["outputPadding"], bias=b,
-                                  dilation=d)
+        return nn.ConvTranspose2d(
+            ci, co, k, stride=st, padding=p, output_padding=s["outputPadding"], bias=b, dilation=d
+        )
     if t == "depthwise":
         return nn.Conv2d(ci, ci * s["multiplier"], k, st, p, d, groups=ci, bias=b)
     if t == "depthwise-separable":
         return nn.Sequential(nn.Conv2d(ci, ci, k, st, p, d, groups=ci, bias=b), nn.Conv2d(ci, co, 1, bias=b))
     if t == "spatially-separable":
         column, row = (p, p) if isinstance(p, str) else ((p, 0), (0, p))
-        return nn.Sequential(nn.Conv2d(ci, co, (k, 1), (st, 1), column, (d, 1), bias=b),
-                             nn.Conv2d(co, co, (1, k), (1, st), row, (1, d), bias=b))
+        return nn.Sequential(
+            nn.Conv2d(ci, co, (k, 1), (st, 1), column, (d, 1), bias=b),
+            nn.Conv2d(co, co, (1, k), (1, st), row, (1, d), bias=b),
+        )
     if t == "pointwise":
         return nn.Conv2d(ci, co, 1, st, bias=b)
     return nn.Conv2d(ci, co, k, st, p, d, groups=s["groups"] if t == "grouped" else 1, bias=b)
@@ -244,36 +286,58 @@ def _reference_outcome(s):
 
 def _output_size_unchecked(s):
     """A transposed convolution's output size by its formula, zero or negative when padding crops it all."""
-    return (s["input"] - 1) * s["stride"] - 2 * s["padding"] + s["dilation"] * (s["kernel"] - 1) + \
-        s["outputPadding"] + 1
+    return (
+        (s["input"] - 1) * s["stride"] - 2 * s["padding"] + s["dilation"] * (s["kernel"] - 1) + s["outputPadding"] + 1
+    )
 
 
 def _output_size(s):
     if s["type"] == "transposed":
-        return shapes.conv_transpose_output_size(s["input"], s["kernel"], s["stride"], s["padding"],
-                                                 s["outputPadding"], s["dilation"])
+        return shapes.conv_transpose_output_size(
+            s["input"], s["kernel"], s["stride"], s["padding"], s["outputPadding"], s["dilation"]
+        )
     kernel = 1 if s["type"] == "pointwise" else s["kernel"]
     return shapes.conv_output_size(s["input"], kernel, s["stride"], s["padding"], s["dilation"])
 
 
 def _costs(s, o):
     """``(params, MACs)`` of the layer and of the standard convolution set beside it, from conv_tutorial.cost."""
-    t, n, ci, co, k, st, p, d, b = (s["type"], s["input"], s["inChannels"], s["outChannels"], s["kernel"],
-                                    s["stride"], s["padding"], s["dilation"], s["bias"])
+    t, n, ci, co, k, st, p, d, b = (
+        s["type"],
+        s["input"],
+        s["inChannels"],
+        s["outChannels"],
+        s["kernel"],
+        s["stride"],
+        s["padding"],
+        s["dilation"],
+        s["bias"],
+    )
     if t == "transposed":  # beside the convolution it is the transpose of, run on its output
-        return ((cost.conv_params(ci, co, k, bias=b), cost.conv_transpose_macs(n, ci, co, k)),
-                (cost.conv_params(co, ci, k, bias=b), cost.conv_macs(o, co, ci, k, st, p, d)))
+        return (
+            (cost.conv_params(ci, co, k, bias=b), cost.conv_transpose_macs(n, ci, co, k)),
+            (cost.conv_params(co, ci, k, bias=b), cost.conv_macs(o, co, ci, k, st, p, d)),
+        )
     standard = (cost.conv_params(ci, co, k, bias=b), cost.conv_macs(n, ci, co, k, st, p, d))
     if t == "depthwise":
         m = s["multiplier"]
-        return ((cost.depthwise_conv_params(ci, k, m, bias=b), cost.depthwise_conv_macs(n, ci, k, st, p, d, m)),
-                (cost.conv_params(ci, ci * m, k, bias=b), cost.conv_macs(n, ci, ci * m, k, st, p, d)))
+        return (
+            (cost.depthwise_conv_params(ci, k, m, bias=b), cost.depthwise_conv_macs(n, ci, k, st, p, d, m)),
+            (cost.conv_params(ci, ci * m, k, bias=b), cost.conv_macs(n, ci, ci * m, k, st, p, d)),
+        )
     if t == "depthwise-separable":
-        return ((cost.separable_conv_params(ci, co, k, bias=b), cost.separable_conv_macs(n, ci, co, k, st, p, d)),
-                standard)
+        return (
+            (cost.separable_conv_params(ci, co, k, bias=b), cost.separable_conv_macs(n, ci, co, k, st, p, d)),
+            standard,
+        )
     if t == "spatially-separable":
-        return ((cost.spatially_separable_conv_params(ci, co, k, bias=b),
-                 cost.spatially_separable_conv_macs(n, ci, co, k, st, p, d)), standard)
+        return (
+            (
+                cost.spatially_separable_conv_params(ci, co, k, bias=b),
+                cost.spatially_separable_conv_macs(n, ci, co, k, st, p, d),
+            ),
+            standard,
+        )
     if t == "pointwise":
         layer = (cost.conv_params(ci, co, 1, bias=b), cost.conv_macs(n, ci, co, 1, st))
         return layer, layer
@@ -288,8 +352,15 @@ def _numpy_layer(s):
     channel holds ``scale * code(u, v)`` when it reads that pixel through tap ``(u, v)``, and 0
     when it does not read it.
     """
-    t, ci, co, k, st, p, d = (s["type"], s["inChannels"], s["outChannels"], s["kernel"], s["stride"], s["padding"],
-                              s["dilation"])
+    t, ci, co, k, st, p, d = (
+        s["type"],
+        s["inChannels"],
+        s["outChannels"],
+        s["kernel"],
+        s["stride"],
+        s["padding"],
+        s["dilation"],
+    )
     taps = np.arange(1.0, k * k + 1).reshape(k, k)  # tap (u, v) weighs u*k + v + 1
 
     def linear(u, v):
@@ -307,8 +378,11 @@ def _numpy_layer(s):
     if t == "spatially-separable":  # column taps weigh 2**u, row taps 3**v: their product names (u, v)
         column = np.broadcast_to(2.0 ** np.arange(k).reshape(k, 1), (co, ci, k, 1))
         row = np.broadcast_to(3.0 ** np.arange(k).reshape(1, k), (co, co, 1, k))
-        return (lambda x: cnp.spatially_separable_conv2d(x, column, row, stride=st, padding=p, dilation=d),
-                lambda u, v: 2.0 ** u * 3.0 ** v, ci * co)
+        return (
+            lambda x: cnp.spatially_separable_conv2d(x, column, row, stride=st, padding=p, dilation=d),
+            lambda u, v: 2.0**u * 3.0**v,
+            ci * co,
+        )
     if t == "pointwise":
         w = np.ones((co, ci, 1, 1))
         return lambda x: cnp.conv2d(x, w, None, st), linear, ci
@@ -363,6 +437,7 @@ def _check(s, r, problems):
     Returns ``True`` where torch's CPU oneDNN path departs from its shape check (see
     :func:`_reference_outcome`).
     """
+
     def disagree(what, ours, reference):
         problems.append(f"{s}: {what}: explorer {ours!r}, reference {reference!r}")
 
@@ -382,8 +457,9 @@ def _check(s, r, problems):
         disagree("output size", r["outputSize"], (o, shape))
     if ran != ("shape", shape):
         disagree("what its code does", ran, shape)
-    if eval(r["formula"]["expression"], {"__builtins__": {}, "floor": math.floor}) != o or \
-            not r["formula"]["substituted"].endswith(f"= {o}"):
+    if eval(r["formula"]["expression"], {"__builtins__": {}, "floor": math.floor}) != o or not r["formula"][
+        "substituted"
+    ].endswith(f"= {o}"):
         disagree("formula", r["formula"], o)
     (params, macs), (standard_params, standard_macs) = _costs(s, o)
     if (r["params"], r["macs"]) != (params, macs) or torch_params != params:
@@ -433,10 +509,13 @@ def test_sweep_agrees_with_the_package_and_torch(desktop, kind):
     controls = desktop.evaluate("t => convExplorer.controls(t)", kind)
     settings = _draw_settings(kind, controls, SETTINGS_PER_TYPE, seed=TYPES.index(kind))
     # One page.evaluate for the whole batch, its answer one JSON string: the sweep stays fast.
-    answers = json.loads(desktop.evaluate(
-        f"batch => JSON.stringify(batch.map(s => convExplorer.compute(s, {{cells: true}})).map({FIELDS}))", settings))
+    answers = json.loads(
+        desktop.evaluate(
+            f"batch => JSON.stringify(batch.map(s => convExplorer.compute(s, {{cells: true}})).map({FIELDS}))", settings
+        )
+    )
     problems = []
-    departures = [s for s, r in zip(settings, answers) if _check(_complete(s), r, problems)]
+    departures = [s for s, r in zip(settings, answers, strict=True) if _check(_complete(s), r, problems)]
     assert not problems, f"{len(problems)} of {len(settings)} settings disagree; the first: {problems[:5]}"
     # Where torch's oneDNN path departs from its shape check, the explorer shows the shape check.
     assert all(_output_size_unchecked(s) <= 0 for s in departures), departures
@@ -477,15 +556,30 @@ def _set(page, kind, values):
 
 
 def _cells(root, panel, state):
-    return {(int(c.get_attribute("data-r")), int(c.get_attribute("data-c")))
-            for c in root.locator(f".cx-{panel}-panel .cx-cell.{state}").all()}
+    return {
+        (int(c.get_attribute("data-r")), int(c.get_attribute("data-c")))
+        for c in root.locator(f".cx-{panel}-panel .cx-cell.{state}").all()
+    }
 
 
 UI_SETTINGS = [
-    ("standard", {"input": 6, "kernel": 3, "stride": 1, "padding": 1, "dilation": 1, "inChannels": 2,
-                  "outChannels": 3}),
-    ("strided", {"input": 7, "kernel": 3, "stride": 2, "padding": 0, "dilation": 1, "inChannels": 1,
-                 "outChannels": 1, "bias": False}),
+    (
+        "standard",
+        {"input": 6, "kernel": 3, "stride": 1, "padding": 1, "dilation": 1, "inChannels": 2, "outChannels": 3},
+    ),
+    (
+        "strided",
+        {
+            "input": 7,
+            "kernel": 3,
+            "stride": 2,
+            "padding": 0,
+            "dilation": 1,
+            "inChannels": 1,
+            "outChannels": 1,
+            "bias": False,
+        },
+    ),
     ("padded", {"input": 5, "kernel": 4, "padding": "same", "dilation": 1}),
     ("dilated", {"input": 9, "kernel": 3, "stride": 1, "padding": 2, "dilation": 3}),
     ("transposed", {"input": 3, "kernel": 3, "stride": 2, "padding": 1, "outputPadding": 1, "dilation": 1}),
@@ -504,8 +598,7 @@ UI_SETTINGS = [
 def test_the_controls_show_what_torch_computes(desktop, kind, values):
     root = _set(desktop, kind, values)
     # The sliders left alone keep the type's defaults: the reference reads every control back.
-    current = {name: int(root.locator(f".cx-controls input[name={name}]").input_value())
-               for name in CONTROLS[kind]}
+    current = {name: int(root.locator(f".cx-controls input[name={name}]").input_value()) for name in CONTROLS[kind]}
     if "padding" in CONTROLS[kind] and root.locator("input[id$='-same']").is_checked():
         current["padding"] = "same"
     s = _complete({"type": kind, **current, "bias": root.locator("input[id$='-bias']").is_checked()})
@@ -591,22 +684,28 @@ def _shot(page, name):
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True, clip=clip)
 
 
-@pytest.mark.parametrize("kind, values, name", [
-    ("standard", {}, "explorer_desktop"),
-    ("transposed", {}, "explorer_transposed_desktop"),
-    ("grouped", {"inChannels": 8, "outChannels": 4, "groups": 4}, "explorer_grouped_desktop"),
-])
+@pytest.mark.parametrize(
+    "kind, values, name",
+    [
+        ("standard", {}, "explorer_desktop"),
+        ("transposed", {}, "explorer_transposed_desktop"),
+        ("grouped", {"inChannels": 8, "outChannels": 4, "groups": 4}, "explorer_grouped_desktop"),
+    ],
+)
 def test_desktop_screenshots(desktop, kind, values, name):
     _set(desktop, kind, values)
     desktop.locator(".conv-explorer .cx-output-panel .cx-cell.cx-out").nth(1).hover()
     _shot(desktop, name)
 
 
-@pytest.mark.parametrize("kind, values, name", [
-    ("standard", {}, "explorer_phone"),
-    ("depthwise", {"inChannels": 4, "multiplier": 2}, "explorer_depthwise_phone"),
-    ("grouped", {"inChannels": 6, "outChannels": 4, "groups": 4}, "explorer_error_phone"),
-])
+@pytest.mark.parametrize(
+    "kind, values, name",
+    [
+        ("standard", {}, "explorer_phone"),
+        ("depthwise", {"inChannels": 4, "multiplier": 2}, "explorer_depthwise_phone"),
+        ("grouped", {"inChannels": 6, "outChannels": 4, "groups": 4}, "explorer_error_phone"),
+    ],
+)
 def test_the_explorer_fits_a_phone(phone, kind, values, name):
     root = _set(phone, kind, values)
     if root.locator(".cx-result").is_visible():
