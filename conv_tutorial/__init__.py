@@ -1,5 +1,6 @@
-"""conv_tutorial: every convolution type of deep learning, from scratch in NumPy and accelerated
-in PyTorch, with the arithmetic (:mod:`.shapes`), the cost model and the pictures of the book.
+"""conv_tutorial: every convolution type of deep learning, from scratch in NumPy and accelerated in PyTorch.
+
+It also holds the arithmetic (:mod:`.shapes`), the cost model and the pictures of the book.
 
 Import the backend you want; the NumPy backend never imports torch::
 
