@@ -652,8 +652,9 @@ def check_global_pool(input_shape) -> tuple[tuple[int, ...], bool]:
 
 
 def check_squeeze_excitation(input_shape, w1_shape, b1_shape, w2_shape, b2_shape) -> tuple[tuple[int, ...], bool]:
-    """Validate ``squeeze_excitation``: input ``(N, C, H, W)``, ``w1 (C_r, C)``, ``b1 (C_r,)``,
-    ``w2 (C, C_r)``, ``b2 (C,)`` (biases may be ``None``).
+    """Validate ``squeeze_excitation``: input ``(N, C, H, W)`` and the weights of its two layers.
+
+    The weights are ``w1 (C_r, C)``, ``b1 (C_r,)``, ``w2 (C, C_r)``, ``b2 (C,)`` (biases may be ``None``).
 
     Returns the batched input shape and whether the input came without a batch axis.
     """
@@ -1075,8 +1076,11 @@ def check_shuffle_permutation(channels, groups) -> tuple[int, int]:
 
 
 def check_conv_matrix(input_shape, weight_shape, stride, padding, dilation) -> ConvSpec:
-    """``conv_matrix``: ``input_shape`` a tuple ``(C_in, H, W)`` of positive ints, a valid convolution,
-    and a dense matrix ``(C_out * H_out * W_out, C_in * H * W)`` of at most :data:`MAX_ANSWER_SIZE` entries."""
+    """``conv_matrix``: a valid convolution whose dense matrix is not too large.
+
+    ``input_shape`` is a tuple ``(C_in, H, W)`` of positive ints, and the dense matrix
+    ``(C_out * H_out * W_out, C_in * H * W)`` has at most :data:`MAX_ANSWER_SIZE` entries.
+    """
     fn = "conv_matrix"
     if not isinstance(input_shape, (tuple, list)) or not all(_is_int(v) for v in input_shape):
         raise TypeError(f"{fn}: input_shape must be (C_in, H, W), a tuple of 3 ints, got input_shape={input_shape!r}")
