@@ -141,8 +141,11 @@ DEFAULT_REDUCTION = 16
 
 
 def _rows_left_out(args) -> dict[str, str]:
-    """``{type: why}``: the rows whose default ``--groups`` / ``--reduction`` does not fit the layer and
-    that nobody asked for (the value was not given and the row was not named in ``--types``)."""
+    """``{type: why}``: the rows left out, whose default ``--groups`` / ``--reduction`` does not fit the layer.
+
+    A row is left out only when nobody asked for it: the value was not given and the row was not named in
+    ``--types``.
+    """
     named = set(args.types or ())
     left_out = {}
     if (
@@ -163,6 +166,11 @@ def _rows_left_out(args) -> dict[str, str]:
 
 
 def cost_command(args) -> int:
+    """Run ``conv-tutorial cost``: print the cost of every convolution type for the layer ``args`` describes.
+
+    Returns the exit status, 0; bad arguments raise ``ValueError`` naming the option, which :func:`main`
+    reports on one line with exit status 2.
+    """
     if args.batch <= 0:
         raise ValueError(f"--batch must be a positive int, got --batch={args.batch}")
     groups = DEFAULT_GROUPS if args.groups is None else args.groups
@@ -304,6 +312,11 @@ def _check_writable(path: str) -> None:
 
 
 def bench_command(args) -> int:
+    """Run ``conv-tutorial bench``: time the chosen operations and backends, print the ratios.
+
+    Returns the exit status: 0, or 1 when torch is missing or the ``--output`` file cannot be written
+    at the end; bad arguments raise ``ValueError`` naming the option (exit status 2 from :func:`main`).
+    """
     if args.output:
         _check_writable(args.output)
     try:
@@ -395,6 +408,7 @@ def _one_line(text) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``conv-tutorial``, with its two commands, ``cost`` and ``bench``."""
     parser = _Parser(
         prog=PROG,
         description="The cost of every convolution type, and how fast the package runs them.",
