@@ -68,6 +68,7 @@ class Layer:
 
     @property
     def padding(self) -> int:
+        """``dilation * (kernel // 2)`` on each side: an odd kernel keeps the size up to the stride."""
         return self.dilation * (self.kernel // 2)
 
 
@@ -382,6 +383,7 @@ class Case:
 
     @property
     def label(self) -> str:
+        """``'backend op layer'``, the case's name on the progress line of ``conv-tutorial bench``."""
         return f"{self.backend} {self.op} {self.layer.name}"
 
 
