@@ -1595,8 +1595,9 @@ def _dense_inputs(num_layers, in_channels, growth_rate):
 
 
 def dense_block_params(num_layers, in_channels, growth_rate, bn_size=4):
-    """Parameters of a dense block (:class:`conv_tutorial.torch.DenseBlock`): :func:`dense_layer_params` summed
-    over layers of ``k0 + l k`` input channels.
+    """Parameters of a dense block: :func:`dense_layer_params` summed over layers of ``k0 + l k`` input channels.
+
+    The block is :class:`conv_tutorial.torch.DenseBlock`.
 
     Examples
     --------
@@ -1635,8 +1636,9 @@ def dense_block_bytes(input_size, num_layers, in_channels, growth_rate, bn_size=
 
 
 def dense_block_concat_memory(input_size, num_layers, in_channels, growth_rate, batch=1, itemsize=4):
-    """Bytes held by the concatenated maps of a dense block when each layer makes a new tensor, as
-    ``torch.cat`` does: ``sum over l of (k0 + (l + 1) k) H W`` numbers per image.
+    """Bytes held by the concatenated maps of a dense block when each layer makes a new tensor, as ``torch.cat`` does.
+
+    Those maps hold ``sum over l of (k0 + (l + 1) k) H W`` numbers per image.
 
     Autograd keeps every one of them for the backward pass, so a naive implementation holds memory
     quadratic in the number of layers, while the distinct features are only ``(k0 + L k) H W``
@@ -1655,8 +1657,9 @@ def dense_block_concat_memory(input_size, num_layers, in_channels, growth_rate, 
 
 
 def transition_params(in_channels, out_channels):
-    """Parameters of a DenseNet transition (:class:`conv_tutorial.torch.Transition`): BN over ``C_in`` and a
-    1x1 convolution ``C_in -> C_out`` (the pooling has none).
+    """Parameters of a DenseNet transition (:class:`conv_tutorial.torch.Transition`): its BN and 1x1 convolution.
+
+    The BN is over ``C_in`` channels, the 1x1 convolution maps ``C_in -> C_out``; the pooling has no parameters.
 
     Examples
     --------
@@ -1668,8 +1671,9 @@ def transition_params(in_channels, out_channels):
 
 
 def transition_macs(input_size, in_channels, out_channels):
-    """Multiply-accumulates of a DenseNet transition: the 1x1 convolution at full resolution, before the
-    pooling (which does no MACs).
+    """Multiply-accumulates of a DenseNet transition: the 1x1 convolution at full resolution, before the pooling.
+
+    The pooling does no MACs.
 
     Examples
     --------
@@ -1682,8 +1686,9 @@ def transition_macs(input_size, in_channels, out_channels):
 
 
 def transition_bytes(input_size, in_channels, out_channels, batch=1, itemsize=4):
-    """Memory-traffic floor of a DenseNet transition: the 1x1 convolution, then the 2x2 average pooling
-    (reads ``C_out H W``, writes ``C_out floor(H/2) floor(W/2)`` numbers per image).
+    """Memory-traffic floor of a DenseNet transition: the 1x1 convolution, then the 2x2 average pooling.
+
+    The pooling reads ``C_out H W`` and writes ``C_out floor(H/2) floor(W/2)`` numbers per image.
 
     Examples
     --------
