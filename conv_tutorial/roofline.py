@@ -1,5 +1,7 @@
-"""The roofline model of this machine: its measured peak FLOP rate and memory bandwidth, the FLOP
-rate they allow a kernel of a given arithmetic intensity, and a fair clock for comparing kernels.
+"""The roofline model of this machine: its measured peak FLOP rate and memory bandwidth.
+
+The module also gives the FLOP rate they allow a kernel of a given arithmetic intensity, and a fair clock for
+comparing kernels.
 
 Williams, Waterman and Patterson (2009) bound the speed of a kernel that performs ``F`` FLOPs on
 ``Q`` bytes of memory traffic, its *arithmetic intensity* being ``I = F / Q`` FLOP/byte, on a
