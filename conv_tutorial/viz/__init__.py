@@ -1,5 +1,4 @@
-"""Pictures of convolutions drawn from their parameters, labelled so that input, kernel and output
-cannot be confused.
+"""Pictures of convolutions drawn from their parameters, labelled so that input, kernel and output cannot be confused.
 
 - :func:`window_cells` -- the arithmetic behind every picture: which padded-input cells one output
   value reads;

@@ -1,5 +1,6 @@
-"""Which input channels each output channel sees: channel connectivity measured from the layers
-themselves, and drawn as a graph of channel nodes.
+"""Which input channels each output channel sees: channel connectivity measured from the layers themselves.
+
+The connectivity is drawn as a graph of channel nodes.
 
 The connectivity is not derived from a formula: :func:`connectivity` runs the layer on impulses,
 one input channel at a time, and records which output channels change. So the picture of a

@@ -1,6 +1,7 @@
-"""Pictures of skip and dense connections: the three wiring patterns side by side, the degradation
-measured against depth, gradient norms layer by layer, and how a dense block's channels and costs
-grow with its depth.
+"""Pictures of skip and dense connections: their wiring, their depth, their gradients and a dense block's growth.
+
+The three wiring patterns side by side, the degradation measured against depth, gradient norms layer by
+layer, and how a dense block's channels and costs grow with its depth.
 
 The channel counts in :func:`draw_connections` and every number in :func:`draw_dense_growth` come
 from the same arithmetic the cost model uses (:mod:`conv_tutorial.cost`); the curves of

@@ -1,5 +1,6 @@
-"""The picture of a 2D convolution, drawn from its parameters: where the kernel sits on the padded
-input when it computes one output value, and an animation of the window sliding over the input.
+"""The picture of a 2D convolution, drawn from its parameters, and an animation of its window sliding over the input.
+
+The picture shows where the kernel sits on the padded input when it computes one output value.
 
 Every number in the figures comes from the package's arithmetic: the window from
 :func:`window_cells`, the output size from :func:`conv_tutorial.shapes.conv_output_size`, the output

@@ -1,6 +1,6 @@
-"""Where a deformable convolution reads the input: the sampling points of one output pixel, drawn
-over the input, with arrows from the regular grid of a standard convolution to the points the
-offsets move them to.
+"""Where a deformable convolution reads the input: the sampling points of one output pixel, drawn over the input.
+
+Arrows lead from the regular grid of a standard convolution to the points the offsets move them to.
 
 The points come from :func:`conv_tutorial.numpy.deform_sampling_points`, the arithmetic the
 convolution itself uses, so the picture cannot disagree with the computation.

@@ -1,5 +1,6 @@
-"""Pictures of dilated convolution drawn from their parameters: where the taps of a dilated kernel
-fall, and the gridding map of a stack of dilated layers.
+"""Pictures of dilated convolution drawn from their parameters: the taps of a kernel, the gridding of a stack.
+
+Where the taps of a dilated kernel fall, and the gridding map of a stack of dilated layers.
 
 The tap positions come from :func:`conv_tutorial.viz.window_cells` (the arithmetic behind
 :func:`conv_tutorial.viz.draw_conv2d`, which draws a whole dilated convolution), the spans from
@@ -74,8 +75,9 @@ def draw_dilation_rates(kernel_size=3, dilations=(1, 2, 3)):
 
 
 def draw_gridding_map(dilations, kernel_size=3, ax=None):
-    """Heatmap of :func:`conv_tutorial.numpy.gridding_map`: the paths from each input pixel to one
-    output pixel (outlined) through a stack of dilated 2D layers; white pixels are never read.
+    """Heatmap of :func:`conv_tutorial.numpy.gridding_map` through a stack of dilated 2D layers.
+
+    Each input pixel's colour counts its paths to one output pixel (outlined); white pixels are never read.
 
     Parameters
     ----------

@@ -1,5 +1,6 @@
-"""The filters of a convolution layer drawn as volumes of weights: which input channels each filter
-reads, and which output maps it makes.
+"""The filters of a convolution layer drawn as volumes of weights: which input channels each filter reads.
+
+The picture also shows which output maps each filter makes.
 
 One picture for three layers that differ only in how their filters are cut:
 

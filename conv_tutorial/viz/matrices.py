@@ -1,7 +1,8 @@
-"""Pictures of the matrices behind a convolution: the column matrix of im2col
-(:func:`conv_tutorial.numpy.unfold`) and the sparse matrix ``C`` of
-:func:`conv_tutorial.numpy.conv_matrix`, drawn as heatmaps in which zeros stay white, so that the
-band structure of ``C`` and the overlap of neighbouring columns can be seen.
+"""Pictures of the matrices behind a convolution: the column matrix of im2col and the sparse matrix ``C``.
+
+The column matrix comes from :func:`conv_tutorial.numpy.unfold`, ``C`` from :func:`conv_tutorial.numpy.conv_matrix`;
+both are drawn as heatmaps in which zeros stay white, so that the band structure of ``C`` and the overlap of
+neighbouring columns can be seen.
 """
 
 from __future__ import annotations

@@ -1,5 +1,7 @@
-"""The receptive field of a stack of layers, drawn along one axis: one row of cells per layer, the
-input at the bottom, and the cells of every layer that reach one output cell highlighted.
+"""The receptive field of a stack of layers, drawn along one axis.
+
+One row of cells per layer, the input at the bottom, and the cells of every layer that reach one output cell
+highlighted.
 
 The cells come from the layers' arithmetic (:func:`receptive_paths`), the row lengths from
 :func:`conv_tutorial.shapes.conv_output_size`, the span from

@@ -1,5 +1,4 @@
-"""Pictures of speed against cost: the roofline of a machine with kernels placed on it, and FLOPs
-against measured time.
+"""Pictures of speed against cost: the roofline of a machine with kernels placed on it, and FLOPs against measured time.
 
 The roof is ``conv_tutorial.roofline.roofline`` of the measured peak and bandwidth; the
 points are whatever the caller measured, each with its own colour and marker, named in a legend.

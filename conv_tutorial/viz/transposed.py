@@ -1,5 +1,7 @@
-"""Pictures of a transposed convolution drawn from its parameters: the scatter view and the
-equivalent direct convolution side by side, and the overlap map behind checkerboard artifacts.
+"""Pictures of a transposed convolution drawn from its parameters: its two views, and its overlap map.
+
+The scatter view and the equivalent direct convolution side by side, and the overlap map behind checkerboard
+artifacts.
 
 Readers of transposed-convolution animations most often mix up which grid is the input. Here the
 INPUT (the small grid the layer receives) and the OUTPUT (the larger grid it returns) carry those

@@ -1,5 +1,7 @@
-"""The picture of a 3D convolution, drawn from its parameters: a ``kD x kH x kW`` kernel inside a
-small volume or clip (depth = time for video), and the one output value it computes.
+"""The picture of a 3D convolution, drawn from its parameters.
+
+A ``kD x kH x kW`` kernel inside a small volume or clip (depth = time for video), and the one output value it
+computes.
 
 The window comes from the same arithmetic as every convolution in the package (output value
 ``(o_d, o_h, o_w)`` reads padded-input cells ``o * stride + k * dilation``), and the output size
