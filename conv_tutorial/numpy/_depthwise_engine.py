@@ -1,5 +1,6 @@
-"""The depthwise fast path of the NumPy engine (chapter 6): a convolution with one input channel per
-group as one multiply-add per kernel tap, done in cache, instead of im2col's matrix product.
+"""The depthwise fast path of the NumPy engine (chapter 6): one multiply-add per kernel tap, done in cache.
+
+A convolution with one input channel per group runs that way instead of as im2col's matrix product.
 
 With one input channel per group the matmul of :func:`conv_tutorial.numpy.im2col.conv_forward`
 multiplies a ``1 x prod(K)`` row by columns that im2col copied ``prod(K)`` times: it moves
@@ -267,9 +268,11 @@ def _tap_runs(taps) -> tuple[list[_Run], list[int], list[tuple[int, int]]]:
 
 
 def _run_view(source: np.ndarray, start: int, run: _Run, span: int, rows: tuple[int, int] | None = None) -> np.ndarray:
-    """What ``run`` reads from the flat ``source`` for the outputs ``start`` to ``start + span``:
-    ``(*run.shape, span)``; with ``rows = (count, pitch)``, that for ``count`` images ``pitch``
-    elements apart, ``(count, *run.shape, span)``. The rows of the view overlap."""
+    """A view of what ``run`` reads from the flat ``source`` for the outputs ``start`` to ``start + span``.
+
+    The view is ``(*run.shape, span)``; with ``rows = (count, pitch)``, that for ``count`` images ``pitch``
+    elements apart, ``(count, *run.shape, span)``. The rows of the view overlap.
+    """
     item = source.itemsize
     shape, strides = (*run.shape, span), (*(s * item for s in run.steps), item)
     if rows is not None:
@@ -279,9 +282,11 @@ def _run_view(source: np.ndarray, start: int, run: _Run, span: int, rows: tuple[
 
 
 def _run_weights(weights: np.ndarray, runs: list[_Run], bounds) -> list:
-    """Split weights ``(taps, ...)``, ordered run after run, at the runs' ``bounds``: one entry
-    per run, shaped like its grid of taps; a single tap's as a row or a Python number (which keeps
-    the array's dtype and is the fastest operand NumPy takes)."""
+    """Split weights ``(taps, ...)``, ordered run after run, at the runs' ``bounds``: one entry per run.
+
+    Each entry is shaped like its run's grid of taps; a single tap's is a row or a Python number (which keeps
+    the array's dtype and is the fastest operand NumPy takes).
+    """
     single = weights.tolist() if weights.ndim == 1 else weights
     return [
         single[a] if not run.shape else weights[a:b].reshape(*run.shape, *weights.shape[1:])
@@ -290,8 +295,11 @@ def _run_weights(weights: np.ndarray, runs: list[_Run], bounds) -> list:
 
 
 def _einsum_subscripts(runs: list[_Run], per_pixel: bool, rows: bool) -> list:
-    """Each run's einsum (None for a single tap, which is a multiply): the sum of its taps'
-    products with one number per tap or a row of per-pixel weights, for one image or for rows."""
+    """Each run's einsum subscripts, or None for a single tap (which is a multiply).
+
+    A run's einsum is the sum of its taps' products with one number per tap or a row of per-pixel weights,
+    for one image or for rows.
+    """
     lead = "n" if rows else ""
     subscripts = []
     for run in runs:
@@ -321,8 +329,10 @@ def _sum_of_taps(acc: np.ndarray, part: np.ndarray, shifted: list, weights: list
 
 
 def _depthwise_in_place(x: np.ndarray, weight: np.ndarray, spec, out: np.ndarray) -> bool:
-    """The depthwise path for a 'same' convolution (stride 1, output as large as the input) of
-    finite values: no padded copy, the taps read ``x`` and add into ``out`` in place.
+    """The depthwise path for a 'same' convolution of finite values: no padded copy, the taps add into ``out``.
+
+    A 'same' convolution has stride 1 and an output as large as the input; the taps read ``x`` and add into
+    ``out`` in place.
 
     Flattened, a tap's shift is again one slice, and the reads that fall in the padding land on a
     neighbouring row, image or channel instead; the per-pixel weights of each tap are zero at
