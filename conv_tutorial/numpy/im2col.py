@@ -1,5 +1,6 @@
-"""Convolution as matrix multiplication: im2col (``unfold``), col2im (``fold``) and the two
-matmul engines every NumPy convolution in this package runs on.
+"""Convolution as matrix multiplication: im2col (``unfold``), col2im (``fold``) and the two NumPy matmul engines.
+
+Every NumPy convolution in this package runs on those two engines.
 
 The idea of chapter 2 in code:
 
@@ -92,8 +93,9 @@ def column_chunks(batch: int, out_spatial, bytes_per_position: int) -> Iterator[
 
 
 def _live_taps(size, padding, kernel, stride, dilation, out_size) -> tuple[int, int] | None:
-    """The first and last kernel tap along one axis that read the input (not only padding) at some
-    output position, or None when none does.
+    """The first and last kernel tap along one axis that read the input (not only padding), or None.
+
+    A tap counts when it reads the input at some output position; the answer is None when no tap does.
 
     Tap ``k`` reads padded coordinate ``o * stride + k * dilation`` for output ``o``; the input
     lies at ``[padding, padding + size)``.
