@@ -1,5 +1,6 @@
-"""Channel attention and global pooling from scratch in NumPy: ``global_avg_pool2d``,
-``global_depthwise_conv2d`` and ``squeeze_excitation``.
+"""Channel attention and global pooling from scratch in NumPy.
+
+The module holds ``global_avg_pool2d``, ``global_depthwise_conv2d`` and ``squeeze_excitation``.
 
 All three reduce a feature map ``(N, C, H, W)`` to one number per channel. Global average pooling
 weighs every position equally; a global depthwise convolution (GDC, MobileFaceNet) is a depthwise
