@@ -1,6 +1,7 @@
-"""Skip and dense connections from scratch in NumPy, at inference: ``residual_block``, ``dense_layer``,
-``dense_block`` and ``transition``, composed from :func:`conv2d`, :func:`depthwise_conv2d` and
-:func:`batch_norm`.
+"""Skip and dense connections from scratch in NumPy, at inference.
+
+The module holds ``residual_block``, ``dense_layer``, ``dense_block`` and ``transition``, composed from
+:func:`conv2d`, :func:`depthwise_conv2d` and :func:`batch_norm`.
 
 A residual block adds its input to what its convolutions compute (He et al. 2016); a dense layer
 concatenates what it computes to its input (Huang et al. 2017). The weights come in a mapping whose
