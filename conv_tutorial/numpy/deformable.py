@@ -1,5 +1,6 @@
-"""Deformable convolution (DCNv1, Dai et al. 2017; DCNv2, Zhu et al. 2019) from scratch in NumPy,
-with exactly the semantics of ``torchvision.ops.deform_conv2d``.
+"""Deformable convolution (DCNv1, Dai et al. 2017; DCNv2, Zhu et al. 2019) from scratch in NumPy.
+
+Its semantics are exactly those of ``torchvision.ops.deform_conv2d``.
 
 A deformable convolution is a convolution whose kernel taps do not read the input on the regular
 grid: tap ``k = (ki, kj)`` of output pixel ``(i, j)`` reads the input at
