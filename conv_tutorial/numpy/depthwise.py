@@ -1,6 +1,7 @@
-"""Depthwise convolution in NumPy (chapter 6): ``depthwise_conv2d``, a thin call of :func:`conv2d`
-with ``groups = C_in``, and ``depthwise_conv2d_by_taps``, the loop over kernel taps that the
-chapter prints.
+"""Depthwise convolution in NumPy (chapter 6): ``depthwise_conv2d`` and the loop ``depthwise_conv2d_by_taps``.
+
+``depthwise_conv2d`` is a thin call of :func:`conv2d` with ``groups = C_in``, and
+``depthwise_conv2d_by_taps`` the loop over kernel taps that the chapter prints.
 
 Each input channel is convolved with its own filters (``multiplier`` of them, the channel
 multiplier) and no channel is mixed with another. The engine notices one input channel per group
