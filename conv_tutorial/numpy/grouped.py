@@ -1,6 +1,7 @@
-"""Group convolution and channel shuffle from scratch in NumPy: ``channel_shuffle``, the permutation
-it applies (``shuffle_permutation``), and ``conv2d_by_groups``, the loop over groups that chapter 8
-teaches first.
+"""Group convolution and channel shuffle from scratch in NumPy.
+
+The module holds ``channel_shuffle``, the permutation it applies (``shuffle_permutation``), and
+``conv2d_by_groups``, the loop over groups that chapter 8 teaches first.
 
 A grouped convolution is not a separate algorithm here: it is
 :func:`conv_tutorial.numpy.conv2d` with ``groups=g``, whose engine runs one batched matrix product
