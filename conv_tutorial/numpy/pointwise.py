@@ -1,5 +1,7 @@
-"""Pointwise (1x1) convolution in NumPy: ``pointwise_conv2d``, a thin call of :func:`conv2d` with a
-1x1 kernel, and ``pointwise_conv2d_naive``, the loop over pixels that chapter 3 teaches first.
+"""Pointwise (1x1) convolution in NumPy: ``pointwise_conv2d`` and the loop ``pointwise_conv2d_naive``.
+
+``pointwise_conv2d`` is a thin call of :func:`conv2d` with a 1x1 kernel, and ``pointwise_conv2d_naive``
+the loop over pixels that chapter 3 teaches first.
 
 A 1x1 convolution looks at one pixel at a time and mixes its channels: at every pixel the output
 vector is ``weight @ input_vector + bias``, the same matrix at every pixel. Over a whole image that
