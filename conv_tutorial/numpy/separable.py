@@ -1,6 +1,8 @@
-"""Separable convolutions in NumPy: the depthwise separable convolution (depthwise, then
-pointwise) and the spatially separable one (a ``kH x 1`` column, then a ``1 x kW`` row), and the
-SVD arithmetic that says when a kernel factors: ``separate_kernel`` and ``low_rank_kernel``.
+"""Separable convolutions in NumPy: depthwise separable, spatially separable, and when a kernel factors.
+
+The module holds the depthwise separable convolution (depthwise, then pointwise) and the spatially separable
+one (a ``kH x 1`` column, then a ``1 x kW`` row), and the SVD arithmetic that says when a kernel factors:
+``separate_kernel`` and ``low_rank_kernel``.
 
 Every convolution here is a composition of :func:`conv2d` calls with arguments; nothing is
 copied from the engine.
