@@ -1,5 +1,6 @@
-"""Standard convolution from scratch in NumPy: ``conv1d``, ``conv2d``, ``conv3d``, the loop
-version ``conv2d_naive`` that chapter 1 teaches first, and the hand-written backward pass.
+"""Standard convolution from scratch in NumPy: ``conv1d``, ``conv2d``, ``conv3d``, a loop version, the backward pass.
+
+The loop version ``conv2d_naive`` is the one chapter 1 teaches first; the backward pass is written by hand.
 
 All three fast functions are one N-d engine (:func:`conv_tutorial.numpy.im2col.conv_forward`);
 grouped, depthwise and pointwise convolutions are calls of it with arguments, not copies of it.
