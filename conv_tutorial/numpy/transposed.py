@@ -1,5 +1,6 @@
-"""Transposed convolution from scratch in NumPy: ``conv_transpose1d/2d/3d`` and the loop version
-``conv_transpose2d_naive``.
+"""Transposed convolution from scratch in NumPy: ``conv_transpose1d/2d/3d`` and a loop version.
+
+The loop version is ``conv_transpose2d_naive``.
 
 A transposed convolution scatters each input pixel, multiplied by the kernel, onto the output
 grid at ``stride`` spacing and adds where the copies overlap. It is the adjoint of the
