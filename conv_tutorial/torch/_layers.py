@@ -1,5 +1,6 @@
-"""What the ``nn.Module`` blocks of the torch backend share: their weights' initialisation and the
-convolution + batch-norm unit (``_ConvBN``) of the ResNet, ResNeXt and ShuffleNet blocks.
+"""What the ``nn.Module`` blocks of the torch backend share: their weights' initialisation and one unit.
+
+The unit is the convolution + batch-norm (``_ConvBN``) of the ResNet, ResNeXt and ShuffleNet blocks.
 
 Two initialisations, each in one place:
 
@@ -32,8 +33,10 @@ __all__ = ["conv_bias", "conv_weight", "relu_weight"]
 
 
 def conv_weight(*shape) -> nn.Parameter:
-    """A convolution weight of ``shape`` initialised as ``nn.Conv2d`` initialises its own
-    (Kaiming uniform, ``a = sqrt(5)``: uniform in ``±1/sqrt(fan_in)``)."""
+    """A convolution weight of ``shape`` initialised as ``nn.Conv2d`` initialises its own.
+
+    That is Kaiming uniform, ``a = sqrt(5)``: uniform in ``±1/sqrt(fan_in)``.
+    """
     weight = nn.Parameter(torch.empty(*shape))
     nn.init.kaiming_uniform_(weight, a=math.sqrt(5))
     return weight
@@ -46,8 +49,10 @@ def conv_bias(channels: int, fan_in: int) -> nn.Parameter:
 
 
 def relu_weight(*shape) -> nn.Parameter:
-    """A convolution weight of ``shape`` with He et al.'s initialisation for ReLU networks
-    (normal, ``mode='fan_out'``), as torchvision's ResNet, ResNeXt and ShuffleNet use."""
+    """A convolution weight of ``shape`` with He et al.'s initialisation for ReLU networks.
+
+    The initialisation is normal, ``mode='fan_out'``, as torchvision's ResNet, ResNeXt and ShuffleNet use.
+    """
     weight = nn.Parameter(torch.empty(*shape))
     nn.init.kaiming_normal_(weight, mode="fan_out", nonlinearity="relu")
     return weight
