@@ -1,6 +1,7 @@
-"""Channel attention and global pooling from torch primitives: ``global_avg_pool2d``,
-``global_depthwise_conv2d``, ``squeeze_excitation`` and the modules ``SqueezeExcitation`` and
-``GlobalDepthwiseConv2d``.
+"""Channel attention and global pooling from torch primitives.
+
+The module holds ``global_avg_pool2d``, ``global_depthwise_conv2d``, ``squeeze_excitation`` and the
+``nn.Module`` blocks ``SqueezeExcitation`` and ``GlobalDepthwiseConv2d``.
 
 All reduce a feature map ``(N, C, H, W)`` to one number per channel: global average pooling with
 equal weights for every position, a global depthwise convolution (MobileFaceNet's GDC) with one
@@ -174,6 +175,7 @@ class SqueezeExcitation(nn.Module):
         self.fc2 = nn.Linear(channels // reduction, channels)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``x`` ``(N, C, H, W)``, each channel scaled by its gate: :func:`squeeze_excitation` with ``fc1``, ``fc2``."""
         return squeeze_excitation(x, self.fc1.weight, self.fc1.bias, self.fc2.weight, self.fc2.bias)
 
 
@@ -211,4 +213,5 @@ class GlobalDepthwiseConv2d(nn.Module):
         self.bias = conv_bias(channels, size[0] * size[1]) if bias else None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """:func:`global_depthwise_conv2d` of ``x`` with this layer's weights: ``(N, C, H, W) -> (N, C, 1, 1)``."""
         return global_depthwise_conv2d(x, self.weight, self.bias)
