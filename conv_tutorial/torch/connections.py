@@ -1,5 +1,6 @@
-"""Skip and dense connections from torch primitives: ResNet's basic block, DenseNet's layers, and the
-two networks built from them.
+"""Skip and dense connections from torch primitives.
+
+The module holds ResNet's basic block, DenseNet's layers, and the two networks built from them.
 
 - :class:`BasicBlock` -- ResNet's block of two 3x3 convolutions with batch normalisation, added to
   a shortcut (He et al. 2016): the identity when the shapes agree, a strided 1x1 projection when
@@ -143,8 +144,9 @@ class _NormReLUConv(nn.Module):
 
 
 class DenseLayer(nn.Module):
-    """DenseNet-B layer: BN-ReLU-1x1 conv to ``bn_size * growth_rate`` channels, BN-ReLU-3x3 conv to
-    ``growth_rate`` channels, concatenated to the input.
+    """DenseNet-B layer: BN-ReLU-1x1 conv, BN-ReLU-3x3 conv, the result concatenated to the input.
+
+    The 1x1 convolution makes ``bn_size * growth_rate`` channels, the 3x3 one ``growth_rate`` channels.
 
     ``out = cat([x, conv3x3(relu(bn2(conv1x1(relu(bn1(x))))))], dim=1)``
 
@@ -182,8 +184,9 @@ class DenseLayer(nn.Module):
 
 
 class DenseBlock(nn.Sequential):
-    """``num_layers`` dense layers in a row: layer ``l`` (from 0) sees ``in_channels + l * growth_rate``
-    channels, the block returns ``in_channels + num_layers * growth_rate``.
+    """``num_layers`` dense layers in a row; the block returns ``in_channels + num_layers * growth_rate`` channels.
+
+    Layer ``l`` (from 0) sees ``in_channels + l * growth_rate`` channels.
 
     Every layer receives the feature maps of all the layers before it (concatenated), so a block of
     ``L`` layers has ``L (L + 1) / 2`` connections where a plain stack has ``L``.
