@@ -1,6 +1,7 @@
-"""Deformable convolution (DCNv1, Dai et al. 2017; DCNv2, Zhu et al. 2019) from torch primitives,
-with exactly the semantics of ``torchvision.ops.deform_conv2d``, and the ``DeformConv2d`` module
-that predicts its own offsets (and mask).
+"""Deformable convolution (DCNv1, Dai et al. 2017; DCNv2, Zhu et al. 2019) from torch primitives.
+
+Its semantics are exactly those of ``torchvision.ops.deform_conv2d``; the ``DeformConv2d`` module predicts
+its own offsets (and mask).
 
 The samples are read with ``torch.gather`` from the input surrounded by a one-pixel ring of zeros:
 the four corners of every sample at once, weighted by the bilinear weights, which depend on the
@@ -257,5 +258,6 @@ class DeformConv2d(nn.Module):
         return offset, mask
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Deformable convolution of ``x`` at the offsets (and mask) it predicts: ``(N, C_out, H_out, W_out)``."""
         offset, mask = self.offsets_and_mask(x)
         return deform_conv2d(x, offset, self.weight, self.bias, self.stride, self.padding, self.dilation, mask)
