@@ -1,5 +1,7 @@
-"""Depthwise convolution from torch primitives (chapter 6): ``depthwise_conv2d``, a thin call of
-:func:`conv2d` with ``groups = C_in``, and ``depthwise_conv2d_by_taps``, the loop over kernel taps.
+"""Depthwise convolution from torch primitives (chapter 6): ``depthwise_conv2d`` and a loop over kernel taps.
+
+``depthwise_conv2d`` is a thin call of :func:`conv2d` with ``groups = C_in``, and ``depthwise_conv2d_by_taps``
+the loop over kernel taps.
 
 Each input channel is convolved with its own filters (``multiplier`` of them, the channel
 multiplier) and no channel is mixed with another. Differentiable, on any device. The NumPy twin
