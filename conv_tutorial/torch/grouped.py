@@ -1,7 +1,8 @@
-"""Group convolution and channel shuffle from torch primitives (chapter 8): ``channel_shuffle``,
-``conv2d_by_groups`` (the loop over groups the chapter teaches first) and the blocks built on
-grouped convolutions, ``ResNeXtBlock`` (Xie et al., 2017) and ``ShuffleNetUnit`` (ShuffleNet v1,
-Zhang et al., 2018).
+"""Group convolution and channel shuffle from torch primitives (chapter 8), and the blocks built on them.
+
+The module holds ``channel_shuffle``, ``conv2d_by_groups`` (the loop over groups the chapter teaches first)
+and the blocks built on grouped convolutions, ``ResNeXtBlock`` (Xie et al., 2017) and ``ShuffleNetUnit``
+(ShuffleNet v1, Zhang et al., 2018).
 
 A grouped convolution is :func:`conv_tutorial.torch.conv2d` with ``groups=g`` (one batched matrix
 product over the group axis), not a separate function; :func:`conv2d_by_groups` spells out what
@@ -126,8 +127,7 @@ def _check_divisible(groups_name: str, groups: int, **channels) -> None:
 
 
 class ResNeXtBlock(Bottleneck):
-    """ResNeXt bottleneck block: 1x1 reduce -> 3x3 grouped (``groups = cardinality``) -> 1x1 expand,
-    plus a shortcut.
+    """ResNeXt bottleneck block: 1x1 reduce -> 3x3 grouped (``groups = cardinality``) -> 1x1 expand, plus a shortcut.
 
     The 3x3 layer is ``cardinality`` parallel paths of ``bottleneck_channels / cardinality``
     channels each (the group width ``d``), written as one grouped convolution (Xie et al., 2017,
@@ -269,6 +269,7 @@ class ShuffleNetUnit(nn.Module):
         self.expand = _ConvBN(bottleneck_channels, branch_channels, 1, groups=groups)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``(N, out_channels, H_out, W_out)``: ReLU of shortcut and branch, added (stride 1) or concatenated."""
         out = channel_shuffle(torch.relu(self.reduce(x)), self.groups)
         out = self.expand(self.depthwise(out))
         if self.stride == 1:
