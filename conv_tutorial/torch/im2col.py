@@ -1,5 +1,6 @@
-"""Convolution as matrix multiplication in torch (chapter 2): validated ``unfold`` (im2col) and
-``fold`` (col2im), and the matmul engines every torch convolution in this package runs on.
+"""Convolution as matrix multiplication in torch (chapter 2): validated ``unfold`` and ``fold``, and matmul engines.
+
+``unfold`` is im2col and ``fold`` col2im; every torch convolution in this package runs on those engines.
 
 The idea of chapter 2, with torch primitives doing the copying:
 
@@ -55,9 +56,9 @@ def conv_forward(x: torch.Tensor, weight: torch.Tensor, spec) -> torch.Tensor:
 
 
 def conv_transpose_forward(y: torch.Tensor, weight: torch.Tensor, spec) -> torch.Tensor:
-    """Grouped N-d transposed convolution ``fold(W.T @ y)`` for a validated
-    :class:`~conv_tutorial._checks.TransposedConvSpec`, without bias.
+    """Grouped N-d transposed convolution ``fold(W.T @ y)`` for a validated ``spec``, without bias.
 
+    ``spec`` is a :class:`~conv_tutorial._checks.TransposedConvSpec`;
     ``y`` is ``(N, C_in, *I)`` (batched, 1 to 3 spatial axes), ``weight`` ``(C_in, C_out // g, *K)``;
     returns ``(N, C_out, *O)`` with ``O = (I - 1) * stride - 2 * padding + dilation * (K - 1) + output_padding + 1``.
     """
