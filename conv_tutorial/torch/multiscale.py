@@ -86,5 +86,6 @@ class InceptionBlock(nn.Module):
         self.branch_pool = _ConvReLU(in_channels, pool_proj, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The four branches of ``x`` concatenated: ``(N, ch1x1 + ch3x3 + ch5x5 + pool_proj, H, W)``."""
         pooled = F.max_pool2d(x, kernel_size=3, stride=1, padding=1)
         return torch.cat([self.branch1(x), self.branch3(x), self.branch5(x), self.branch_pool(pooled)], dim=1)
