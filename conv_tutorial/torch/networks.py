@@ -133,6 +133,7 @@ class ConvBNReLU(nn.Module):
         self.norm = nn.BatchNorm2d(out_channels)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """ReLU of the batch-normalised convolution of ``x``: ``(N, out_channels, H_out, W_out)``."""
         out = conv2d(
             x, self.weight, stride=self.stride, padding=self.padding, dilation=self.dilation, groups=self.groups
         )
@@ -157,6 +158,7 @@ class DeformBNReLU(nn.Module):
         self.norm = nn.BatchNorm2d(out_channels)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """ReLU of the batch-normalised deformable convolution of ``x``: ``(N, out_channels, H_out, W_out)``."""
         return torch.relu(self.norm(self.conv(x)))
 
 
@@ -174,9 +176,11 @@ class ChannelShuffle(nn.Module):
         self.groups = check_positive_int(None, "groups", groups)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """:func:`conv_tutorial.torch.channel_shuffle` of ``x`` ``(N, C, *)`` with ``groups``: the same shape."""
         return channel_shuffle(x, self.groups)
 
     def extra_repr(self) -> str:
+        """``groups=g``, shown in the module's ``repr``."""
         return f"groups={self.groups}"
 
 
@@ -195,8 +199,10 @@ def _layer(family: str, in_channels: int, out_channels: int, stride: int, second
 def _block(
     family: str, in_channels: int, out_channels: int, stride: int, groups: int, reduction: int, last: bool
 ) -> nn.Module:
-    """One block of ``family``: two layers (the first strided), then an SE gate for that family; ``last`` marks
-    the network's final block, whose second layer the deformable family replaces."""
+    """One block of ``family``: two layers (the first strided), then an SE gate for that family.
+
+    ``last`` marks the network's final block, whose second layer the deformable family replaces.
+    """
     if family == "residual":
         return BasicBlock(in_channels, out_channels, stride)
     first = _layer(family, in_channels, out_channels, stride, False, groups)
