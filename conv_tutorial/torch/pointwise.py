@@ -124,6 +124,7 @@ class Bottleneck(nn.Module):
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """ReLU of the three convolutions' output plus the shortcut: ``(N, out_channels, H_out, W_out)``."""
         out = torch.relu(self.reduce(x))
         out = torch.relu(self.conv(out))
         return torch.relu(self.expand(out) + self.shortcut(x))
