@@ -1,7 +1,8 @@
-"""Separable convolutions from torch primitives: ``separable_conv2d`` (depthwise, then pointwise),
-``spatially_separable_conv2d`` (a ``kH x 1`` column, then a ``1 x kW`` row), the SVD arithmetic
-``separate_kernel`` and ``low_rank_kernel``, and the ``nn.Module`` blocks
-:class:`DepthwiseSeparableConv2d` and :class:`SpatiallySeparableConv2d`.
+"""Separable convolutions from torch primitives: depthwise separable, spatially separable, and when a kernel factors.
+
+The module holds ``separable_conv2d`` (depthwise, then pointwise), ``spatially_separable_conv2d`` (a
+``kH x 1`` column, then a ``1 x kW`` row), the SVD arithmetic ``separate_kernel`` and ``low_rank_kernel``,
+and the ``nn.Module`` blocks :class:`DepthwiseSeparableConv2d` and :class:`SpatiallySeparableConv2d`.
 
 Every convolution is a composition of :func:`conv2d` calls with arguments; everything is
 differentiable (the SVD too) and runs on any device.
@@ -305,6 +306,7 @@ class DepthwiseSeparableConv2d(nn.Module):
         self.pointwise_activation = activation() if activation else nn.Identity()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Depthwise, then pointwise, each step with its norm and activation: ``(N, out_channels, H_out, W_out)``."""
         x = depthwise_conv2d(x, self.depthwise_weight, self.depthwise_bias, self.stride, self.padding, self.dilation)
         x = self.depthwise_activation(self.depthwise_norm(x))
         x = pointwise_conv2d(x, self.pointwise_weight, self.pointwise_bias)
@@ -381,6 +383,7 @@ class SpatiallySeparableConv2d(nn.Module):
         self.row_bias = conv_bias(out_channels, mid_channels // groups * kw) if bias else None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """:func:`spatially_separable_conv2d` of ``x`` and the layer's weights: ``(N, out_channels, H_out, W_out)``."""
         return spatially_separable_conv2d(
             x,
             self.column_weight,
