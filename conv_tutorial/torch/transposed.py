@@ -1,5 +1,4 @@
-"""Transposed convolution from torch primitives: ``conv_transpose1d``, ``conv_transpose2d`` and
-``conv_transpose3d``.
+"""Transposed convolution from torch primitives: ``conv_transpose1d``, ``conv_transpose2d``, ``conv_transpose3d``.
 
 A transposed convolution scatters each input pixel, multiplied by the kernel, onto the output
 grid at ``stride`` spacing and adds where the copies overlap: ``F.fold(W.T @ y)``
