@@ -84,8 +84,7 @@ def overlap_map(input_size, kernel_size, stride=1, padding=0, output_padding=0, 
 
 
 def stacked_overlap_map(input_size, layers, device=None):
-    """The tap count through a stack of transposed convolutions; see
-    :func:`conv_tutorial.numpy.stacked_overlap_map`.
+    """The tap count through a stack of transposed convolutions; see :func:`conv_tutorial.numpy.stacked_overlap_map`.
 
     Parameters
     ----------
@@ -212,9 +211,11 @@ class ResizeConv2d(nn.Module):
         self.bias = conv_bias(out_channels, in_channels * kernel[0] * kernel[1]) if bias else None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """:func:`resize_conv2d` of ``x`` and the layer's weights: ``(N, C_out, H_out, W_out)``."""
         return resize_conv2d(x, self.weight, self.bias, self.scale_factor, self.mode, self.padding)
 
     def extra_repr(self) -> str:
+        """The layer's arguments, shown in the module's ``repr`` as ``nn.Conv2d`` shows its own."""
         c_out, c_in, kh, kw = self.weight.shape
         return (
             f"{c_in}, {c_out}, kernel_size=({kh}, {kw}), scale_factor={self.scale_factor}, "
