@@ -1,5 +1,6 @@
-"""Building blocks for video and volumes: ``Conv2Plus1d``, the (2+1)D factorisation of a 3D
-convolution (R(2+1)D, Tran et al., 2018).
+"""Building blocks for video and volumes: ``Conv2Plus1d``, the (2+1)D factorisation of a 3D convolution.
+
+The factorisation is that of R(2+1)D (Tran et al., 2018).
 
 A ``t x h x w`` convolution mixes space and time in one kernel. The (2+1)D block splits it into a
 ``1 x h x w`` spatial convolution and a ``t x 1 x 1`` temporal one, with batch norm and a ReLU
@@ -74,5 +75,6 @@ class Conv2Plus1d(nn.Module):
         self.temporal_args = dict(stride=(s_t, 1, 1), padding=(p_t, 0, 0))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Spatial conv, BN, ReLU, temporal conv of ``x``: ``(N, C_out, T_out, H_out, W_out)``, as the 3D conv's."""
         x = torch.relu(self.norm(conv3d(x, self.spatial_weight, **self.spatial_args)))
         return conv3d(x, self.temporal_weight, **self.temporal_args)
