@@ -38,7 +38,8 @@ pdf: $(STAMP)
 test: lint test-package test-notebooks test-book $(if $(filter true,$(CI)),pdf) test-browser
 
 # ruff: pycodestyle, pyflakes, import order, bugbear, pyupgrade and simplify rules over the package, its
-# tests and tools, and its formatting checked; then mypy over the arithmetic core. Settings in pyproject.toml.
+# tests and tools, pydocstyle's NumPy convention over the package, and its formatting checked; then mypy over the
+# arithmetic core. Settings in pyproject.toml.
 lint: $(STAMP)
 	$(BIN)/ruff check conv_tutorial tests tools
 	$(BIN)/ruff format --check conv_tutorial tests tools
