@@ -31,7 +31,7 @@ import torch
 import torch.nn.functional as F
 
 from .._checks import check_fold, check_unfold
-from ..shapes import conv_output_size, conv_transpose_output_size
+from ..shapes import conv_axis_size, conv_output_size, conv_transpose_axis_size, conv_transpose_output_size
 from ._tensors import common_float_dtype
 
 __all__ = ["fold", "unfold"]
@@ -178,7 +178,7 @@ def conv3d_by_depth_taps(x: torch.Tensor, weight: torch.Tensor, stride, padding,
     batch, c_in, depth, height, width = x.shape
     c_out, k_depth = weight.shape[0], weight.shape[2]
     s_d, d_d = stride[0], dilation[0]
-    d_out = (depth - d_d * (k_depth - 1) - 1) // s_d + 1
+    d_out = conv_axis_size(depth, k_depth, s_d, (0, 0), d_d)
     out = 0
     for t in range(k_depth):
         frames = x[:, :, t * d_d : t * d_d + (d_out - 1) * s_d + 1 : s_d]
@@ -215,7 +215,7 @@ def conv_transpose3d_by_depth_taps(
     k_depth = weight.shape[2]
     s_d, d_d = stride[0], dilation[0]
     frames = y.transpose(1, 2).reshape(batch * depth, c_in, height, width)
-    canvas_depth = (depth - 1) * s_d + d_d * (k_depth - 1) + 1
+    canvas_depth = conv_transpose_axis_size(depth, k_depth, s_d, (0, 0), 0, d_d)
     first_frames = torch.arange(depth, device=y.device) * s_d
     full = None
     for t in range(k_depth):
