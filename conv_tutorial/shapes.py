@@ -605,7 +605,7 @@ def transposed_equivalent(input_size, kernel_size, stride=1, padding=0, dilation
     """
     i, k, s, p, d = _axis_args(input_size, kernel_size, stride, padding, dilation)
     o = conv_output_size(i, k, s, p, d)
-    # The floor of the output size loses a pixels of the input: the transpose of size o, a more at the end.
+    # The floor in the output size loses a pixels of the input; the transpose gives them back at the end.
     a = i - conv_transpose_axis_size(o, k, s, (p, p), 0, d)
     transpose = ConvGeometry(1, 1, 1, (o,), (k,), (s,), ((p, p),), (d,), output_padding=(a,))
     if d > 1:
@@ -616,8 +616,8 @@ def transposed_equivalent(input_size, kernel_size, stride=1, padding=0, dilation
         number = 12 if p == 0 else 13
     else:
         number = 14
-    ((before, _),) = transpose.border
-    return TransposedEquivalent(number, o, *transpose.stretched_size, k, 1, before, a, d, *transpose.output_size)
+    ((before, _),), (stretched,), (back,) = transpose.border, transpose.stretched_size, transpose.output_size
+    return TransposedEquivalent(number, o, stretched, k, 1, before, a, d, back)
 
 
 def conv_input_sizes(output_size, kernel_size, stride=1, padding=0, dilation=1) -> tuple[int, ...]:
