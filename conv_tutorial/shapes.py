@@ -138,7 +138,8 @@ class ConvGeometry:
     and ``output_padding`` more pixels are kept at the end. Tuples hold one entry per spatial axis;
     ``padding`` holds ``(before, after)`` per axis, since PyTorch's ``'same'`` pads an even kernel
     unequally. ``conv_tutorial._checks`` builds it from a function's arguments, checked (the
-    value itself checks nothing); the engines, the cost model and the pictures read it.
+    value itself checks nothing); the engines, the benchmark's layers and the pictures read it, and the
+    public functions below compute with it.
 
     Parameters
     ----------
