@@ -9,8 +9,8 @@ output-size formulas, one function per axis (PyTorch's, from the ``torch.nn.Conv
 
 :class:`ConvGeometry` is one convolution layer on one input (shapes, stride, padding, dilation,
 groups, transposed or not), the value ``conv_tutorial._checks`` builds from user arguments and
-every engine, the cost model and the pictures read. The public functions below take an int or a
-tuple (one entry per spatial axis) and return the same kind.
+every engine and picture reads; the public functions below (and through them the cost model)
+compute with it. They take an int or a tuple (one entry per spatial axis) and return the same kind.
 """
 
 from __future__ import annotations
