@@ -21,17 +21,15 @@ import contextlib
 import math
 import numbers
 import sys
-from dataclasses import dataclass
 
 import numpy as np
 
+from .shapes import MAX_ANSWER_SIZE, ConvGeometry, _is_int, check_answer_size, check_output_padding, to_tuple
+
 __all__ = [
-    "ConvSpec",
-    "DeformConvSpec",
     "MAX_ANSWER_SIZE",
     "MAX_MAP_WORK",
     "OPTIONAL_ARRAYS",
-    "TransposedConvSpec",
     "as_array",
     "as_float_dtype",
     "check_answer_size",
@@ -73,13 +71,6 @@ __all__ = [
 ]
 
 
-#: The most entries an answer may have (a tuple's items, an array's elements) for the functions whose
-#: answer grows with an argument: ``conv_input_sizes``, ``output_padding_choices``,
-#: ``shuffle_permutation``, ``conv_matrix``, ``gridding_map``, ``overlap_map`` and
-#: ``stacked_overlap_map``. 2**24 int64 entries are 128 MiB; a larger request is refused at once
-#: with a ``ValueError`` rather than failing with a ``MemoryError`` after seconds of work.
-MAX_ANSWER_SIZE = 2**24
-
 #: The most multiply-adds the engines may spend on one of the maps computed as transposed
 #: convolutions of all-ones arrays (``gridding_map``, ``overlap_map``, ``stacked_overlap_map``):
 #: a map is small, but a huge kernel makes its computation long even so. 2**27 take well under a
@@ -89,10 +80,6 @@ MAX_MAP_WORK = 2**27
 #: Array arguments that may be ``None`` (they are left out): biases and DCNv2's mask. Every other
 #: array argument is required.
 OPTIONAL_ARRAYS = frozenset({"bias", "mask", "b1", "b2", "depthwise_bias", "pointwise_bias", "column_bias", "row_bias"})
-
-
-def _is_int(value) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
 def _prefix(fn) -> str:
@@ -148,19 +135,6 @@ def check_real(fn, name: str, value, minimum=None) -> float:
     return float(value)
 
 
-def check_answer_size(fn: str, what: str, size: int, cause: str) -> int:
-    """Refuse an answer of more than :data:`MAX_ANSWER_SIZE` entries before computing it.
-
-    ``what`` names the answer, ``cause`` the arguments that make it that large (``"stride=10"``).
-    """
-    if size > MAX_ANSWER_SIZE:
-        raise ValueError(
-            f"{fn}: with {cause} the {what} would have {size:,} entries, more than MAX_ANSWER_SIZE = "
-            f"{MAX_ANSWER_SIZE:,} (conv_tutorial._checks.MAX_ANSWER_SIZE); ask for a smaller one"
-        )
-    return size
-
-
 def _torch_tensor(value) -> bool:
     """Whether ``value`` is a torch tensor, without importing torch (a tensor implies torch is imported)."""
     torch = sys.modules.get("torch")
@@ -196,23 +170,6 @@ def as_array(name: str, value):
             f"{name} must be an array or a regular nested list of numbers (every row the same length), "
             f"got {type(value).__name__} that NumPy can't make an array of: {error}"
         ) from None
-
-
-def to_tuple(value, n: int, name: str) -> tuple[int, ...]:
-    """Turn an int or a length-``n`` sequence of ints into a tuple of ``n`` ints.
-
-    A sequence of one int counts for every axis, as in PyTorch's convolutions (``stride=(2,)``).
-
-    >>> to_tuple(3, 2, "kernel_size")
-    (3, 3)
-    >>> to_tuple([2], 3, "stride")
-    (2, 2, 2)
-    """
-    if _is_int(value):
-        return (int(value),) * n
-    if isinstance(value, (tuple, list)) and len(value) in (1, n) and all(_is_int(v) for v in value):
-        return tuple(int(v) for v in value) * (n // len(value))
-    raise TypeError(f"{name} must be an int or a tuple of {n} ints, got {value!r}")
 
 
 def _positive(value, n: int, name: str) -> tuple[int, ...]:
@@ -308,49 +265,6 @@ def _check_layer(fn, n, input_shape, weight_shape, layout, groups, stride, dilat
     return batched, unbatched, weight_shape, groups, stride, dilation
 
 
-def check_output_padding(output_padding: tuple[int, ...], stride, dilation) -> tuple[int, ...]:
-    """PyTorch's rule: each ``output_padding`` must be smaller than the stride or the dilation."""
-    if any(op >= s and op >= d for op, s, d in zip(output_padding, stride, dilation, strict=True)):
-        raise ValueError(
-            f"output padding must be smaller than either stride or dilation, got "
-            f"output_padding={tuple(output_padding)}, stride={tuple(stride)}, dilation={tuple(dilation)}"
-        )
-    return output_padding
-
-
-@dataclass(frozen=True)
-class ConvSpec:
-    """A validated convolution: batched shapes and per-axis ``(left, right)`` padding.
-
-    Attributes hold tuples with one entry per spatial axis.
-    """
-
-    input_shape: tuple[int, ...]  # (N, C_in, *spatial), batch axis always present
-    weight_shape: tuple[int, ...]  # (C_out, C_in // groups, *kernel)
-    stride: tuple[int, ...]
-    padding: tuple[tuple[int, int], ...]
-    dilation: tuple[int, ...]
-    groups: int
-    unbatched: bool  # the caller passed (C_in, *spatial); squeeze the batch axis on return
-
-    @property
-    def kernel_size(self) -> tuple[int, ...]:
-        return self.weight_shape[2:]
-
-    @property
-    def output_spatial(self) -> tuple[int, ...]:
-        return tuple(
-            (size + lo + hi - d * (k - 1) - 1) // s + 1
-            for size, (lo, hi), k, s, d in zip(
-                self.input_shape[2:], self.padding, self.kernel_size, self.stride, self.dilation, strict=True
-            )
-        )
-
-    @property
-    def output_shape(self) -> tuple[int, ...]:
-        return (self.input_shape[0], self.weight_shape[0], *self.output_spatial)
-
-
 def _resolve_padding(padding, n, kernel, stride, dilation) -> tuple[tuple[int, int], ...]:
     if isinstance(padding, str):
         if padding == "valid":
@@ -383,8 +297,8 @@ def check_conv(
     padding=0,
     dilation=1,
     groups=1,
-) -> ConvSpec:
-    """Validate the arguments of an ``n``-d convolution and return them normalised.
+) -> ConvGeometry:
+    """Validate the arguments of an ``n``-d convolution and return its geometry.
 
     Mirrors ``torch.nn.functional.conv{n}d``: input ``(N, C_in, *spatial)`` or unbatched
     ``(C_in, *spatial)``, weight ``(C_out, C_in // groups, *kernel)``, bias ``(C_out,)``.
@@ -409,56 +323,16 @@ def check_conv(
         )
     _check_bias(bias_shape, out_channels)
     pads = _resolve_padding(padding, n, kernel, stride, dilation)
-    padded = tuple(size + lo + hi for size, (lo, hi) in zip(batched[2:], pads, strict=True))
-    dilated = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation, strict=True))
-    if any(e > p for e, p in zip(dilated, padded, strict=True)):
+    geometry = ConvGeometry(
+        batched[0], in_channels, out_channels, batched[2:], kernel, stride, pads, dilation, groups, unbatched=unbatched
+    )
+    if any(o <= 0 for o in geometry.output_size):
         raise ValueError(
-            f"{fn}: padded input size per channel {padded} is smaller than the dilated kernel size "
-            f"{dilated} (kernel {kernel}, dilation {dilation}); the kernel can't be greater than the "
-            f"actual input size"
+            f"{fn}: padded input size per channel {geometry.padded_size} is smaller than the dilated kernel size "
+            f"{geometry.effective_kernel_size} (kernel {kernel}, dilation {dilation}); the kernel can't be greater "
+            f"than the actual input size"
         )
-    return ConvSpec(batched, weight_shape, stride, pads, dilation, groups, unbatched)
-
-
-@dataclass(frozen=True)
-class TransposedConvSpec:
-    """A validated transposed convolution (weight layout ``(C_in, C_out // groups, *kernel)``)."""
-
-    input_shape: tuple[int, ...]  # (N, C_in, *spatial), batch axis always present
-    weight_shape: tuple[int, ...]  # (C_in, C_out // groups, *kernel)
-    stride: tuple[int, ...]
-    padding: tuple[int, ...]
-    output_padding: tuple[int, ...]
-    dilation: tuple[int, ...]
-    groups: int
-    unbatched: bool
-
-    @property
-    def kernel_size(self) -> tuple[int, ...]:
-        return self.weight_shape[2:]
-
-    @property
-    def out_channels(self) -> int:
-        return self.weight_shape[1] * self.groups
-
-    @property
-    def output_spatial(self) -> tuple[int, ...]:
-        return tuple(
-            (i - 1) * s - 2 * p + d * (k - 1) + op + 1
-            for i, s, p, d, k, op in zip(
-                self.input_shape[2:],
-                self.stride,
-                self.padding,
-                self.dilation,
-                self.kernel_size,
-                self.output_padding,
-                strict=True,
-            )
-        )
-
-    @property
-    def output_shape(self) -> tuple[int, ...]:
-        return (self.input_shape[0], self.out_channels, *self.output_spatial)
+    return geometry
 
 
 def check_conv_transpose(
@@ -472,8 +346,8 @@ def check_conv_transpose(
     output_padding=0,
     groups=1,
     dilation=1,
-) -> TransposedConvSpec:
-    """Validate the arguments of an ``n``-d transposed convolution and return them normalised.
+) -> ConvGeometry:
+    """Validate the arguments of an ``n``-d transposed convolution and return its geometry.
 
     Mirrors ``torch.nn.functional.conv_transpose{n}d`` (note ``groups`` before ``dilation``):
     input ``(N, C_in, *spatial)``, weight ``(C_in, C_out // groups, *kernel)``, bias ``(C_out,)``.
@@ -497,84 +371,93 @@ def check_conv_transpose(
             f"(weight.shape[0]), but the input of shape {tuple(input_shape)} has {batched[1]} channels"
         )
     _check_bias(bias_shape, out_per_group * groups)
-    spec = TransposedConvSpec(batched, weight_shape, stride, pads, out_pads, dilation, groups, unbatched)
-    if any(o <= 0 for o in spec.output_spatial):
+    geometry = ConvGeometry(
+        batched[0],
+        in_channels,
+        out_per_group * groups,
+        batched[2:],
+        weight_shape[2:],
+        stride,
+        tuple((p, p) for p in pads),
+        dilation,
+        groups,
+        output_padding=out_pads,
+        unbatched=unbatched,
+    )
+    if any(o <= 0 for o in geometry.output_size):
         raise ValueError(
-            f"{fn}: padding={pads} removes the whole output; the output size would be {spec.output_spatial}"
+            f"{fn}: padding={pads} removes the whole output; the output size would be {geometry.output_size}"
         )
-    return spec
+    return geometry
 
 
-@dataclass(frozen=True)
-class WindowSpec:
-    """Sliding-window geometry of ``unfold``/``fold`` over the spatial axes."""
-
-    kernel_size: tuple[int, ...]
-    stride: tuple[int, ...]
-    padding: tuple[int, ...]
-    dilation: tuple[int, ...]
-
-    def blocks(self, spatial) -> tuple[int, ...]:
-        """Number of window positions along each spatial axis of an input of size ``spatial``."""
-        return tuple(
-            (size + 2 * p - d * (k - 1) - 1) // s + 1
-            for size, k, s, p, d in zip(
-                spatial, self.kernel_size, self.stride, self.padding, self.dilation, strict=True
-            )
-        )
+def _window_args(kernel_size, dilation, padding, stride):
+    """``unfold``/``fold``'s kernel, stride, ``(before, after)`` padding and dilation over a 2D map, checked."""
+    kernel = _positive(kernel_size, 2, "kernel_size")
+    stride = _positive(stride, 2, "stride")
+    pads = tuple((p, p) for p in _non_negative(padding, 2, "padding"))
+    return kernel, stride, pads, _positive(dilation, 2, "dilation")
 
 
-def _window_spec(fn, n, kernel_size, dilation, padding, stride) -> WindowSpec:
-    kernel = _positive(kernel_size, n, "kernel_size")
-    return WindowSpec(
-        kernel,
-        _positive(stride, n, "stride"),
-        _non_negative(padding, n, "padding"),
-        _positive(dilation, n, "dilation"),
+def _window_geometry(batch, channels, spatial, window, unbatched) -> ConvGeometry:
+    """The sliding windows of :func:`_window_args` over a ``(batch, channels, *spatial)`` input.
+
+    They are a convolution with one filter per channel and kernel tap (``groups = channels``), each picking its tap.
+    """
+    kernel, stride, pads, dilation = window
+    out_channels = channels * math.prod(kernel)
+    return ConvGeometry(
+        batch, channels, out_channels, spatial, kernel, stride, pads, dilation, channels, unbatched=unbatched
     )
 
 
-def _check_windows_fit(fn, spatial, spec: WindowSpec) -> None:
-    padded = tuple(size + 2 * p for size, p in zip(spatial, spec.padding, strict=True))
-    dilated = tuple(d * (k - 1) + 1 for k, d in zip(spec.kernel_size, spec.dilation, strict=True))
-    if any(e > p for e, p in zip(dilated, padded, strict=True)):
-        raise ValueError(f"{fn}: padded input size {padded} is smaller than the dilated kernel size {dilated}")
+def _check_windows_fit(fn, geometry: ConvGeometry) -> None:
+    if any(o <= 0 for o in geometry.output_size):
+        raise ValueError(
+            f"{fn}: padded input size {geometry.padded_size} is smaller than the dilated kernel size "
+            f"{geometry.effective_kernel_size}"
+        )
 
 
-def check_unfold(input_shape, kernel_size, dilation=1, padding=0, stride=1) -> tuple[WindowSpec, bool]:
+def check_unfold(input_shape, kernel_size, dilation=1, padding=0, stride=1) -> ConvGeometry:
     """Validate ``unfold`` (im2col) for a ``(N, C, *spatial)`` or ``(C, *spatial)`` input.
 
     Like ``torch.nn.functional.unfold`` the number of spatial axes is given by the input: three
     dimensions are an unbatched image, four a batch of images; other ranks name the parameter.
-    Returns the window geometry and whether the input was unbatched.
+    Returns the geometry of the windows: a convolution with ``C * kh * kw`` output channels in
+    ``C`` groups, whose output size is the grid of blocks.
     """
     input_shape = tuple(int(s) for s in input_shape)
     if len(input_shape) not in (3, 4):
         raise ValueError(
             f"unfold: expected input of 3 (C, H, W) or 4 (N, C, H, W) dimensions, got input of shape {input_shape}"
         )
-    _check_non_empty("unfold", input_shape, input_shape if len(input_shape) == 4 else (1, *input_shape))
-    spec = _window_spec("unfold", 2, kernel_size, dilation, padding, stride)
-    _check_windows_fit("unfold", input_shape[-2:], spec)
-    return spec, len(input_shape) == 3
+    batched = input_shape if len(input_shape) == 4 else (1, *input_shape)
+    _check_non_empty("unfold", input_shape, batched)
+    window = _window_args(kernel_size, dilation, padding, stride)
+    geometry = _window_geometry(batched[0], batched[1], batched[2:], window, len(input_shape) == 3)
+    _check_windows_fit("unfold", geometry)
+    return geometry
 
 
-def check_fold(input_shape, output_size, kernel_size, dilation=1, padding=0, stride=1):
+def check_fold(input_shape, output_size, kernel_size, dilation=1, padding=0, stride=1) -> ConvGeometry:
     """Validate ``fold`` (col2im): input ``(N, C * prod(kernel), L)`` or ``(C * prod(kernel), L)``.
 
-    Returns the window geometry, the output spatial size, the number of channels and whether the
-    input was unbatched.
+    Returns the geometry of the :func:`check_unfold` whose adjoint the ``fold`` is: its input is
+    the image ``fold`` returns (``C`` channels of ``output_size``), its output size the grid of blocks.
     """
     input_shape = tuple(int(s) for s in input_shape)
     if len(input_shape) not in (2, 3):
         raise ValueError(
             f"fold: expected input of 2 (C*kh*kw, L) or 3 (N, C*kh*kw, L) dimensions, got input of shape {input_shape}"
         )
-    spec = _window_spec("fold", 2, kernel_size, dilation, padding, stride)
+    window = _window_args(kernel_size, dilation, padding, stride)
     output_size = _positive(output_size, 2, "output_size")
-    _check_windows_fit("fold", output_size, spec)
-    taps = int(np.prod(spec.kernel_size))
     rows, length = input_shape[-2:]
+    taps = math.prod(window[0])
+    batch = input_shape[0] if len(input_shape) == 3 else 1
+    spec = _window_geometry(batch, rows // taps, output_size, window, len(input_shape) == 2)
+    _check_windows_fit("fold", spec)
     if rows == 0:
         raise ValueError(
             f"fold: expected input with a non-zero dimension -2 (C * kh * kw: at least one channel), got input of "
@@ -585,15 +468,15 @@ def check_fold(input_shape, output_size, kernel_size, dilation=1, padding=0, str
             f"fold: expected size of input's dimension -2 ({rows}) to be divisible by the product "
             f"of kernel_size {spec.kernel_size} ({taps})"
         )
-    blocks = spec.blocks(output_size)
-    if length != int(np.prod(blocks)):
+    blocks = spec.output_size
+    if length != math.prod(blocks):
         raise ValueError(
             f"fold: given output_size={output_size}, kernel_size={spec.kernel_size}, "
-            f"dilation={spec.dilation}, padding={spec.padding}, stride={spec.stride}, expected "
-            f"input's last dimension to be {int(np.prod(blocks))} ({blocks[0]} x {blocks[1]} "
+            f"dilation={spec.dilation}, padding={spec.symmetric_padding}, stride={spec.stride}, expected "
+            f"input's last dimension to be {math.prod(blocks)} ({blocks[0]} x {blocks[1]} "
             f"blocks), got {length}"
         )
-    return spec, output_size, rows // taps, len(input_shape) == 2
+    return spec
 
 
 def check_pointwise_weight(fn: str, weight_shape) -> tuple[int, int, int, int]:
@@ -752,7 +635,7 @@ def _check_map(fn: str, answer_shape, steps, cause: str) -> None:
 
 
 def check_overlap_map(fn: str, input_size, kernel_size, stride, padding, output_padding):
-    """Validate ``overlap_map``: returns the input size and the :class:`TransposedConvSpec` of the map.
+    """Validate ``overlap_map``: returns the input size and the transposed geometry of the map.
 
     One transposed convolution of an all-ones ``(1, 1, *input_size)`` input with an all-ones kernel.
     """
@@ -760,10 +643,10 @@ def check_overlap_map(fn: str, input_size, kernel_size, stride, padding, output_
     n = len(size)
     kernel = _positive(kernel_size, n, "kernel_size")
     spec = check_conv_transpose(fn, n, (1, 1, *size), (1, 1, *kernel), None, stride, padding, output_padding)
-    canvas = tuple(o + 2 * p for o, p in zip(spec.output_spatial, spec.padding, strict=True))
+    canvas = tuple(o + lo + hi for o, (lo, hi) in zip(spec.output_size, spec.padding, strict=True))
     _check_map(
         fn,
-        spec.output_spatial,
+        spec.output_size,
         [(canvas, math.prod(kernel))],
         f"input_size={input_size!r}, kernel_size={kernel_size!r}, stride={stride!r}, padding={padding!r}",
     )
@@ -780,7 +663,7 @@ def check_stacked_overlap_map(fn: str, input_size, layers):
     checked = check_upsampling_layers(fn, layers, n)
     current, steps = size, []
     for kernel, stride, padding in checked:
-        current = check_conv_transpose(fn, n, (1, 1, *current), (1, 1, *kernel), None, stride, padding).output_spatial
+        current = check_conv_transpose(fn, n, (1, 1, *current), (1, 1, *kernel), None, stride, padding).output_size
         steps.append((tuple(o + 2 * p for o, p in zip(current, padding, strict=True)), math.prod(kernel)))
     _check_map(fn, current, steps, f"input_size={input_size!r}, layers={layers!r}")
     return size, checked
@@ -903,41 +786,10 @@ def check_spatially_separable(fn: str, column_shape, row_shape, stride, padding,
     return ((sh, 1), pads[0], (dh, 1)), ((1, sw), pads[1], (1, dw))
 
 
-@dataclass(frozen=True)
-class DeformConvSpec:
-    """A validated deformable convolution (torchvision's ``deform_conv2d``)."""
-
-    input_shape: tuple[int, ...]  # (N, C_in, H, W)
-    weight_shape: tuple[int, ...]  # (C_out, C_in // groups, kH, kW)
-    stride: tuple[int, int]
-    padding: tuple[int, int]
-    dilation: tuple[int, int]
-    groups: int  # weight groups: C_in // weight.shape[1]
-    offset_groups: int  # offset.shape[1] // (2 * kH * kW)
-
-    @property
-    def kernel_size(self) -> tuple[int, int]:
-        return self.weight_shape[2], self.weight_shape[3]
-
-    @property
-    def output_spatial(self) -> tuple[int, int]:
-        height, width = (
-            (size + 2 * p - d * (k - 1) - 1) // s + 1
-            for size, p, k, s, d in zip(
-                self.input_shape[2:], self.padding, self.kernel_size, self.stride, self.dilation, strict=True
-            )
-        )
-        return height, width
-
-    @property
-    def output_shape(self) -> tuple[int, ...]:
-        return (self.input_shape[0], self.weight_shape[0], *self.output_spatial)
-
-
 def check_deform_conv2d(
     input_shape, offset_shape, weight_shape, bias_shape=None, mask_shape=None, stride=1, padding=0, dilation=1
-) -> DeformConvSpec:
-    """Validate the arguments of ``deform_conv2d`` and return them normalised.
+) -> ConvGeometry:
+    """Validate the arguments of ``deform_conv2d`` and return its geometry.
 
     Mirrors ``torchvision.ops.deform_conv2d``: input ``(N, C_in, H, W)``, offset
     ``(N, 2 * offset_groups * kH * kW, H_out, W_out)``, weight ``(C_out, C_in // groups, kH, kW)``,
@@ -994,14 +846,16 @@ def check_deform_conv2d(
             f"offset_groups={offset_groups} (offset.shape[1] // (2 * kH * kW))"
         )
     _check_bias(bias_shape, out_channels)
-    spec = DeformConvSpec(input_shape, weight_shape, stride, padding, dilation, groups, offset_groups)
-    padded = tuple(size + 2 * p for size, p in zip(input_shape[2:], padding, strict=True))
-    if any(o <= 0 for o in spec.output_spatial):
-        dilated = tuple(d * (k - 1) + 1 for k, d in zip(spec.kernel_size, dilation, strict=True))
+    pads = tuple((p, p) for p in padding)
+    spec = ConvGeometry(
+        batch, in_channels, out_channels, input_shape[2:], (kh, kw), stride, pads, dilation, groups, None, offset_groups
+    )
+    if any(o <= 0 for o in spec.output_size):
         raise ValueError(
-            f"{fn}: padded input size per channel {padded} is smaller than the dilated kernel size {dilated}"
+            f"{fn}: padded input size per channel {spec.padded_size} is smaller than the dilated kernel size "
+            f"{spec.effective_kernel_size}"
         )
-    expected = (batch, 2 * offset_groups * taps, *spec.output_spatial)
+    expected = (batch, 2 * offset_groups * taps, *spec.output_size)
     if offset_shape != expected:
         raise ValueError(
             f"{fn}: offset must have shape (N, 2 * offset_groups * kH * kW, H_out, W_out) = {expected}, got offset "
@@ -1009,7 +863,7 @@ def check_deform_conv2d(
         )
     if mask_shape is not None:
         mask_shape = tuple(int(s) for s in mask_shape)
-        expected = (batch, offset_groups * taps, *spec.output_spatial)
+        expected = (batch, offset_groups * taps, *spec.output_size)
         if mask_shape != expected:
             raise ValueError(
                 f"{fn}: mask must have shape (N, offset_groups * kH * kW, H_out, W_out) = {expected} "
@@ -1075,7 +929,7 @@ def check_shuffle_permutation(channels, groups) -> tuple[int, int]:
     return channels, int(groups)
 
 
-def check_conv_matrix(input_shape, weight_shape, stride, padding, dilation) -> ConvSpec:
+def check_conv_matrix(input_shape, weight_shape, stride, padding, dilation) -> ConvGeometry:
     """``conv_matrix``: a valid convolution whose dense matrix is not too large.
 
     ``input_shape`` is a tuple ``(C_in, H, W)`` of positive ints, and the dense matrix

@@ -31,6 +31,7 @@ from typing import NamedTuple
 import numpy as np
 
 from . import numpy as cnp
+from .shapes import ConvGeometry, transposed_equivalent
 from .timing import best_times, keep_freed_memory
 
 #: ``"numpy"``: conv_tutorial.numpy against PyTorch; ``"torch"``: conv_tutorial.torch against the native op.
@@ -50,10 +51,10 @@ SE_REDUCTION = 16
 
 @dataclass(frozen=True)
 class Layer:
-    """A layer ``C_in -> C_out`` with a square kernel on an ``H x H`` input (``frames x H x H`` when ``frames``).
+    """A named layer ``C_in -> C_out`` with a square kernel on an ``H x H`` input (``frames x H x H`` when ``frames``).
 
-    ``groups`` is the number of groups (of the convolution, or of the channel shuffle);
-    ``padding`` keeps the size up to the stride.
+    ``groups`` is the number of groups (of the convolution, or of the channel shuffle). Its
+    convolution is ``geometry()``, padded to keep the size up to the stride.
     """
 
     name: str
@@ -66,10 +67,27 @@ class Layer:
     dilation: int = 1
     frames: int = 0
 
+    def geometry(self, batch: int = 1) -> ConvGeometry:
+        """The layer's convolution on ``batch`` inputs, padded by ``dilation * (kernel // 2)`` on every side."""
+        n = 3 if self.frames else 2
+        spatial = (self.frames, self.size, self.size) if self.frames else (self.size, self.size)
+        pad = self.dilation * (self.kernel // 2)
+        return ConvGeometry(
+            batch,
+            self.c_in,
+            self.c_out,
+            spatial,
+            (self.kernel,) * n,
+            (self.stride,) * n,
+            ((pad, pad),) * n,
+            (self.dilation,) * n,
+            self.groups,
+        )
+
     @property
     def padding(self) -> int:
-        """``dilation * (kernel // 2)`` on each side: an odd kernel keeps the size up to the stride."""
-        return self.dilation * (self.kernel // 2)
+        """The padding of every side, as the functions take it: ``dilation * (kernel // 2)``."""
+        return self.geometry().symmetric_padding[-1]
 
 
 #: Layers of ResNet-50 (He et al., 2016) and MobileNet v1 (Howard et al., 2017) at 224x224 input.
@@ -170,11 +188,16 @@ GDC_SUITE = tuple(Layer(f"gdc 7x7 {c}@7", c, c, 7, 7) for c in (512, 1280))
 
 
 def _output_size(layer: Layer) -> int:
-    return (layer.size + 2 * layer.padding - layer.kernel) // layer.stride + 1
+    return layer.geometry().output_size[-1]
+
+
+def _output_padding(layer: Layer) -> int:
+    """The ``output_padding`` with which the layer's transpose returns the layer's input size."""
+    return transposed_equivalent(layer.size, layer.kernel, layer.stride, layer.padding, layer.dilation).extra
 
 
 def _conv_arrays(layer: Layer) -> dict[str, tuple[int, ...]]:
-    return {"w": (layer.c_out, layer.c_in // layer.groups, layer.kernel, layer.kernel)}
+    return {"w": layer.geometry().weight_shape}
 
 
 def _transposed_arrays(layer: Layer) -> dict[str, tuple[int, ...]]:
@@ -301,7 +324,7 @@ OPERATIONS = (
             stride=L.stride,
             padding=L.padding,
             groups=L.groups,
-            output_padding=(L.size + 2 * L.padding - L.kernel) % L.stride,
+            output_padding=_output_padding(L),
         ),
         lambda F, L, t: F.conv_transpose2d(
             t["x"],
@@ -309,7 +332,7 @@ OPERATIONS = (
             stride=L.stride,
             padding=L.padding,
             groups=L.groups,
-            output_padding=(L.size + 2 * L.padding - L.kernel) % L.stride,
+            output_padding=_output_padding(L),
         ),
         "F.conv_transpose2d",
     ),
@@ -426,8 +449,7 @@ def plan(ops=OPS, backends=BACKENDS, quick=False, layers=None) -> list[Case]:
 
 def _arrays(operation: Operation, layer: Layer, batch: int, rng) -> dict[str, np.ndarray]:
     """The float32 arrays of one case, standard normal (offsets scaled to half a pixel)."""
-    spatial = (layer.frames, layer.size, layer.size) if layer.frames else (layer.size, layer.size)
-    shapes = {"x": (layer.c_in, *spatial), **operation.arrays(layer)}
+    shapes = {"x": layer.geometry().input_shape[1:], **operation.arrays(layer)}
     arrays = {
         name: rng.standard_normal((batch, *shape) if name in ("x", "offset") else shape, dtype=np.float32)
         for name, shape in shapes.items()

@@ -1,19 +1,26 @@
 """Output sizes of convolutions: pure arithmetic on ints, no arrays.
 
-Every function takes an int or a tuple (one entry per spatial axis) and returns the same kind.
-The formulas are PyTorch's (``torch.nn.Conv2d`` and ``torch.nn.ConvTranspose2d`` docs)::
+The bottom layer of the package: it imports nothing from it. It holds the only copy of the
+output-size formulas, one function per axis (PyTorch's, from the ``torch.nn.Conv2d`` and
+``torch.nn.ConvTranspose2d`` docs, with the padding of each side written apart)::
 
-    conv:        o = floor((i + 2p - d(k - 1) - 1) / s) + 1
-    transposed:  o = (i - 1)s - 2p + d(k - 1) + output_padding + 1
+    conv:        o = floor((i + p_lo + p_hi - d(k - 1) - 1) / s) + 1        conv_axis_size
+    transposed:  o = (i - 1)s - p_lo - p_hi + d(k - 1) + output_padding + 1  conv_transpose_axis_size
+
+:class:`ConvGeometry` is one convolution layer on one input (shapes, stride, padding, dilation,
+groups, transposed or not), the value ``conv_tutorial._checks`` builds from user arguments and
+every engine and picture reads; the public functions below (and through them the cost model)
+compute with it. They take an int or a tuple (one entry per spatial axis) and return the same kind.
 """
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
-
-from ._checks import check_answer_size, check_output_padding, to_tuple
+from itertools import product
 
 __all__ = [
+    "ConvGeometry",
     "TransposedEquivalent",
     "conv_input_sizes",
     "conv_output_size",
@@ -24,6 +31,258 @@ __all__ = [
     "receptive_field",
     "transposed_equivalent",
 ]
+
+#: The most entries an answer may have (a tuple's items, an array's elements) for the functions whose
+#: answer grows with an argument: ``conv_input_sizes``, ``output_padding_choices``,
+#: ``shuffle_permutation``, ``conv_matrix``, ``gridding_map``, ``overlap_map`` and
+#: ``stacked_overlap_map``. 2**24 int64 entries are 128 MiB; a larger request is refused at once
+#: with a ``ValueError`` rather than failing with a ``MemoryError`` after seconds of work.
+#: (Defined here, at the bottom of the package; read it as ``conv_tutorial._checks.MAX_ANSWER_SIZE``.)
+MAX_ANSWER_SIZE = 2**24
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def to_tuple(value, n: int, name: str) -> tuple[int, ...]:
+    """Turn an int or a length-``n`` sequence of ints into a tuple of ``n`` ints.
+
+    A sequence of one int counts for every axis, as in PyTorch's convolutions (``stride=(2,)``).
+
+    >>> to_tuple(3, 2, "kernel_size")
+    (3, 3)
+    >>> to_tuple([2], 3, "stride")
+    (2, 2, 2)
+    """
+    if _is_int(value):
+        return (int(value),) * n
+    if isinstance(value, (tuple, list)) and len(value) in (1, n) and all(_is_int(v) for v in value):
+        return tuple(int(v) for v in value) * (n // len(value))
+    raise TypeError(f"{name} must be an int or a tuple of {n} ints, got {value!r}")
+
+
+def check_answer_size(fn: str, what: str, size: int, cause: str) -> int:
+    """Refuse an answer of more than :data:`MAX_ANSWER_SIZE` entries before computing it.
+
+    ``what`` names the answer, ``cause`` the arguments that make it that large (``"stride=10"``).
+    """
+    if size > MAX_ANSWER_SIZE:
+        raise ValueError(
+            f"{fn}: with {cause} the {what} would have {size:,} entries, more than MAX_ANSWER_SIZE = "
+            f"{MAX_ANSWER_SIZE:,} (conv_tutorial._checks.MAX_ANSWER_SIZE); ask for a smaller one"
+        )
+    return size
+
+
+def check_output_padding(output_padding: tuple[int, ...], stride, dilation) -> tuple[int, ...]:
+    """PyTorch's rule: each ``output_padding`` must be smaller than the stride or the dilation."""
+    if any(op >= s and op >= d for op, s, d in zip(output_padding, stride, dilation, strict=True)):
+        raise ValueError(
+            f"output padding must be smaller than either stride or dilation, got "
+            f"output_padding={tuple(output_padding)}, stride={tuple(stride)}, dilation={tuple(dilation)}"
+        )
+    return output_padding
+
+
+# --- The formulas, one axis each: the only place the package writes them ---
+
+
+def conv_axis_size(
+    size: int, kernel: int, stride: int = 1, padding: tuple[int, int] = (0, 0), dilation: int = 1
+) -> int:
+    """Output size of a convolution along one axis: ``floor((i + p_lo + p_hi - d(k - 1) - 1) / s) + 1``.
+
+    ``padding`` is ``(before, after)``. No checks: a result below 1 means the kernel does not fit.
+
+    >>> conv_axis_size(32, 3, 2, (1, 1)), conv_axis_size(7, 3, dilation=2)
+    (16, 3)
+    """
+    before, after = padding
+    return (size + before + after - dilation * (kernel - 1) - 1) // stride + 1
+
+
+def conv_transpose_axis_size(
+    size: int,
+    kernel: int,
+    stride: int = 1,
+    padding: tuple[int, int] = (0, 0),
+    output_padding: int = 0,
+    dilation: int = 1,
+) -> int:
+    """Output size of a transposed convolution along one axis.
+
+    ``(i - 1)s - p_lo - p_hi + d(k - 1) + output_padding + 1``, ``padding`` being ``(before, after)``
+    (what is cropped from each side). No checks.
+
+    >>> conv_transpose_axis_size(16, 3, 2, (1, 1)), conv_transpose_axis_size(16, 3, 2, (1, 1), output_padding=1)
+    (31, 32)
+    """
+    before, after = padding
+    return (size - 1) * stride - before - after + dilation * (kernel - 1) + output_padding + 1
+
+
+def _extent(kernel: int, dilation: int) -> int:
+    """Input pixels one dilated kernel covers along one axis: ``d(k - 1) + 1``."""
+    return dilation * (kernel - 1) + 1
+
+
+@dataclass(frozen=True)
+class ConvGeometry:
+    """One convolution layer on one input: its shapes, stride, padding, dilation and groups.
+
+    A direct convolution (``output_padding`` is ``None``) slides a kernel of ``kernel_size`` taps,
+    ``dilation`` apart, in steps of ``stride`` over the input padded by ``padding``. A transposed
+    one (``output_padding`` a tuple) is the adjoint of the direct convolution with the same numbers:
+    every input pixel adds the kernel onto the output, ``stride`` apart, then ``padding`` is cropped
+    and ``output_padding`` more pixels are kept at the end. Tuples hold one entry per spatial axis;
+    ``padding`` holds ``(before, after)`` per axis, since PyTorch's ``'same'`` pads an even kernel
+    unequally. ``conv_tutorial._checks`` builds it from a function's arguments, checked (the
+    value itself checks nothing); the engines, the benchmark's layers and the pictures read it, and the
+    public functions below compute with it.
+
+    Parameters
+    ----------
+    batch, in_channels, out_channels : int
+    input_size, kernel_size, stride, dilation : tuple of int
+    padding : tuple of (int, int)
+    groups : int
+    output_padding : tuple of int or None
+        ``None`` for a direct convolution.
+    offset_groups : int or None
+        The offset groups of a deformable convolution (``None`` for the others).
+    unbatched : bool
+        The caller passed the input without its batch axis (``batch`` is then 1).
+
+    Examples
+    --------
+    >>> g = ConvGeometry(8, 3, 16, (32, 32), (3, 3), (2, 2), ((1, 1), (1, 1)), (1, 1))
+    >>> g.output_size, g.output_shape, g.weight_shape, g.padded_size
+    ((16, 16), (8, 16, 16, 16), (16, 3, 3, 3), (34, 34))
+    >>> t = ConvGeometry(1, 16, 3, (16,), (3,), (2,), ((1, 1),), (1,), output_padding=(1,))
+    >>> t.output_size, t.weight_shape, t.stretched_size, t.border, t.padded_size
+    ((32,), (16, 3, 3), (31,), ((1, 2),), (34,))
+    """
+
+    batch: int
+    in_channels: int
+    out_channels: int
+    input_size: tuple[int, ...]
+    kernel_size: tuple[int, ...]
+    stride: tuple[int, ...]
+    padding: tuple[tuple[int, int], ...]
+    dilation: tuple[int, ...]
+    groups: int = 1
+    output_padding: tuple[int, ...] | None = None
+    offset_groups: int | None = None
+    unbatched: bool = False
+
+    @property
+    def ndim(self) -> int:
+        """Number of spatial axes."""
+        return len(self.input_size)
+
+    @property
+    def transposed(self) -> bool:
+        """Whether this is a transposed convolution."""
+        return self.output_padding is not None
+
+    @property
+    def output_size(self) -> tuple[int, ...]:
+        """Spatial size of the output: ``conv_axis_size`` (or ``conv_transpose_axis_size``) per axis."""
+        axes = zip(self.input_size, self.kernel_size, self.stride, self.padding, self.dilation, strict=True)
+        if self.output_padding is None:
+            return tuple(conv_axis_size(i, k, s, p, d) for i, k, s, p, d in axes)
+        return tuple(
+            conv_transpose_axis_size(i, k, s, p, op, d)
+            for (i, k, s, p, d), op in zip(axes, self.output_padding, strict=True)
+        )
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        """``(N, C_in, *input_size)``, the batch axis always present."""
+        return (self.batch, self.in_channels, *self.input_size)
+
+    @property
+    def output_shape(self) -> tuple[int, ...]:
+        """``(N, C_out, *output_size)``."""
+        return (self.batch, self.out_channels, *self.output_size)
+
+    @property
+    def weight_shape(self) -> tuple[int, ...]:
+        """The layer's weight: ``(C_out, C_in // groups, *K)``, transposed ``(C_in, C_out // groups, *K)``."""
+        if self.transposed:
+            return (self.in_channels, self.out_channels // self.groups, *self.kernel_size)
+        return (self.out_channels, self.in_channels // self.groups, *self.kernel_size)
+
+    @property
+    def effective_kernel_size(self) -> tuple[int, ...]:
+        """Input pixels a dilated kernel spans: ``d(k - 1) + 1`` per axis."""
+        return tuple(_extent(k, d) for k, d in zip(self.kernel_size, self.dilation, strict=True))
+
+    @property
+    def stretched_size(self) -> tuple[int, ...]:
+        """The input with ``stride - 1`` zeros between neighbouring pixels: ``(i - 1)s + 1``.
+
+        What the direct convolution equivalent to a transposed one reads.
+        """
+        return tuple((i - 1) * s + 1 for i, s in zip(self.input_size, self.stride, strict=True))
+
+    @property
+    def border(self) -> tuple[tuple[int, int], ...]:
+        """Zeros ``(before, after)`` around the stretched input, in the equivalent direct convolution.
+
+        For a transposed geometry: ``p' = d(k - 1) - p`` on each side, plus ``output_padding`` after.
+
+        A negative number crops the stretched input instead.
+        """
+        extra = self.output_padding or (0,) * self.ndim
+        return tuple(
+            (e - 1 - lo, e - 1 - hi + op)
+            for e, (lo, hi), op in zip(self.effective_kernel_size, self.padding, extra, strict=True)
+        )
+
+    @property
+    def padded_size(self) -> tuple[int, ...]:
+        """The grid the kernel slides over: the input with its padding.
+
+        For a transposed geometry, the stretched input with its ``border`` (the equivalent direct convolution's input).
+        """
+        if self.transposed:
+            return tuple(n + lo + hi for n, (lo, hi) in zip(self.stretched_size, self.border, strict=True))
+        return tuple(n + lo + hi for n, (lo, hi) in zip(self.input_size, self.padding, strict=True))
+
+    @property
+    def symmetric_padding(self) -> tuple[int, ...]:
+        """One padding per axis, for a geometry padded equally on both sides (as PyTorch's ``padding=p``).
+
+        A ``ValueError`` when a side differs (``'same'`` with an even kernel).
+        """
+        if any(lo != hi for lo, hi in self.padding):
+            raise ValueError(f"padding {self.padding} differs between the two sides of an axis")
+        return tuple(lo for lo, _ in self.padding)
+
+    def contributions(self, position) -> list[tuple[tuple[int, ...], tuple[int, ...]]]:
+        """The ``(input pixel, kernel tap)`` pairs that make the output at ``position``, sorted.
+
+        A direct convolution's output ``o`` reads input ``o * s + t * d - p_lo`` with tap ``t``; a
+        transposed one's input pixel ``a`` adds tap ``t`` into output ``a * s + t * d - p_lo``. Taps
+        that fall on padding are left out.
+
+        >>> g = ConvGeometry(1, 1, 1, (2, 2), (3, 3), (2, 2), ((0, 0), (0, 0)), (1, 1), output_padding=(0, 0))
+        >>> g.contributions((1, 2))
+        [((0, 0), (1, 2)), ((0, 1), (1, 0))]
+        """
+        axes = []
+        for o, i, k, s, (lo, _), d in zip(
+            position, self.input_size, self.kernel_size, self.stride, self.padding, self.dilation, strict=True
+        ):
+            if self.transposed:
+                reach = [(o + lo - t * d, t) for t in range(k)]
+                axes.append([(q // s, t) for q, t in reach if q % s == 0 and 0 <= q // s < i])
+            else:
+                axes.append([(o * s + t * d - lo, t) for t in range(k) if 0 <= o * s + t * d - lo < i])
+        return sorted((tuple(q for q, _ in pairs), tuple(t for _, t in pairs)) for pairs in product(*axes))
 
 
 def _broadcast(*values):
@@ -57,7 +316,7 @@ def effective_kernel_size(kernel_size, dilation=1):
         raise ValueError(
             f"kernel_size and dilation must be positive, got kernel_size={kernel_size}, dilation={dilation}"
         )
-    return _unpack(n, tuple(d * (k - 1) + 1 for k, d in zip(ks, ds, strict=True)))
+    return _unpack(n, tuple(_extent(k, d) for k, d in zip(ks, ds, strict=True)))
 
 
 def conv_output_size(input_size, kernel_size, stride=1, padding=0, dilation=1):
@@ -105,11 +364,12 @@ def conv_output_size(input_size, kernel_size, stride=1, padding=0, dilation=1):
     ps = (0,) * m if padding == "valid" else to_tuple(padding, m, "padding")
     if any(p < 0 for p in ps):
         raise ValueError(f"padding must be non-negative, got padding={padding}")
-    out = tuple((i + 2 * p - d * (k - 1) - 1) // s + 1 for i, k, s, p, d in zip(sizes, ks, ss, ps, ds, strict=True))
+    geometry = ConvGeometry(1, 1, 1, sizes, ks, ss, tuple((p, p) for p in ps), ds)
+    out = geometry.output_size
     if any(o <= 0 for o in out):
         raise ValueError(
-            f"kernel (effective size {effective_kernel_size(ks, ds)}) is larger than the padded input "
-            f"{tuple(i + 2 * p for i, p in zip(sizes, ps, strict=True))}"
+            f"kernel (effective size {geometry.effective_kernel_size}) is larger than the padded input "
+            f"{geometry.padded_size}"
         )
     return _unpack(n, out)
 
@@ -147,9 +407,7 @@ def conv_transpose_output_size(input_size, kernel_size, stride=1, padding=0, out
             f"padding and output_padding must be non-negative, got padding={padding}, output_padding={output_padding}"
         )
     check_output_padding(ops, ss, ds)
-    out = tuple(
-        (i - 1) * s - 2 * p + d * (k - 1) + op + 1 for i, k, s, p, op, d in zip(sizes, ks, ss, ps, ops, ds, strict=True)
-    )
+    out = ConvGeometry(1, 1, 1, sizes, ks, ss, tuple((p, p) for p in ps), ds, output_padding=ops).output_size
     if any(o <= 0 for o in out):
         raise ValueError(
             f"output size is too small: input_size={input_size!r} with kernel_size={kernel_size!r}, "
@@ -351,8 +609,9 @@ def transposed_equivalent(input_size, kernel_size, stride=1, padding=0, dilation
     """
     i, k, s, p, d = _axis_args(input_size, kernel_size, stride, padding, dilation)
     o = conv_output_size(i, k, s, p, d)
-    span = d * (k - 1) + 1
-    a = (i + 2 * p - span) % s
+    # The floor in the output size loses a pixels of the input; the transpose gives them back at the end.
+    a = i - conv_transpose_axis_size(o, k, s, (p, p), 0, d)
+    transpose = ConvGeometry(1, 1, 1, (o,), (k,), (s,), ((p, p),), (d,), output_padding=(a,))
     if d > 1:
         number = None
     elif s == 1:
@@ -361,7 +620,8 @@ def transposed_equivalent(input_size, kernel_size, stride=1, padding=0, dilation
         number = 12 if p == 0 else 13
     else:
         number = 14
-    return TransposedEquivalent(number, o, (o - 1) * s + 1, k, 1, d * (k - 1) - p, a, d, (o - 1) * s + a + span - 2 * p)
+    ((before, _),), (stretched,), (back,) = transpose.border, transpose.stretched_size, transpose.output_size
+    return TransposedEquivalent(number, o, stretched, k, 1, before, a, d, back)
 
 
 def conv_input_sizes(output_size, kernel_size, stride=1, padding=0, dilation=1) -> tuple[int, ...]:
@@ -390,7 +650,7 @@ def conv_input_sizes(output_size, kernel_size, stride=1, padding=0, dilation=1) 
     (5, 6)
     """
     o, k, s, p, d = _axis_args(output_size, kernel_size, stride, padding, dilation, "output_size")
-    smallest = (o - 1) * s - 2 * p + d * (k - 1) + 1
+    smallest = conv_transpose_axis_size(o, k, s, (p, p), 0, d)
     first = max(smallest, 1)
     check_answer_size("conv_input_sizes", "tuple of input sizes", smallest + s - first, f"stride={s}")
     return tuple(range(first, smallest + s))

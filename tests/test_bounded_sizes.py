@@ -81,7 +81,7 @@ def test_maps_too_large_or_too_long_to_compute_are_refused_at_once(backend, call
 
 def test_the_limits_are_named_constants(monkeypatch):
     # At the limit the answer comes; one past it, the refusal (the constants are read at each call).
-    monkeypatch.setattr(_checks, "MAX_ANSWER_SIZE", 10)
+    monkeypatch.setattr(shapes, "MAX_ANSWER_SIZE", 10)  # defined (and read) in shapes
     assert shapes.conv_input_sizes(3, 3, stride=10, padding=1) == tuple(range(21, 31))
     with pytest.raises(ValueError, match="more than MAX_ANSWER_SIZE = 10 "):
         shapes.conv_input_sizes(3, 3, stride=11, padding=1)
@@ -94,7 +94,7 @@ def test_the_limits_are_named_constants(monkeypatch):
     assert cnp.overlap_map(4, 3, stride=2).shape == (9,)
     with pytest.raises(ValueError, match="MAX_ANSWER_SIZE"):
         cnp.overlap_map(5, 3, stride=2)  # 11 entries
-    monkeypatch.setattr(_checks, "MAX_ANSWER_SIZE", 49)
+    monkeypatch.setattr(shapes, "MAX_ANSWER_SIZE", 49)  # defined (and read) in shapes
     monkeypatch.setattr(_checks, "MAX_MAP_WORK", 9 * 9 + 9 * 25)
     assert ct.gridding_map([1, 1]).shape == (5, 5)  # 3x3 then 5x5 grids, 9 taps each: 9 * 9 + 9 * 25
     with pytest.raises(ValueError, match="more than MAX_MAP_WORK = 306 "):

@@ -524,6 +524,7 @@ NO_INT_ARGUMENT = {
     "roofline.ridge_point": "takes real numbers",
     "timing.keep_freed_memory": "takes no argument",
     "shapes.TransposedEquivalent": "a result type, built by transposed_equivalent",
+    "shapes.ConvGeometry": "a value type, built from checked arguments by conv_tutorial._checks",
 }
 
 

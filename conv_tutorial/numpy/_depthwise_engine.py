@@ -25,7 +25,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .._checks import ConvSpec
+from ..shapes import ConvGeometry
 from ._windows import indices as _indices
 from ._windows import pad_spatial, window_view
 
@@ -50,8 +50,8 @@ def depthwise_forward(x: np.ndarray, weight: np.ndarray, spec) -> np.ndarray:
     convolution), each output is a weighted sum of its window, read once in place.
     """
     c_out, n_sp = weight.shape[0], len(spec.kernel_size)
-    out = np.empty((x.shape[0], c_out, *spec.output_spatial), dtype=x.dtype)
-    if math.prod(spec.output_spatial) >= math.prod(spec.kernel_size):
+    out = np.empty((x.shape[0], c_out, *spec.output_size), dtype=x.dtype)
+    if math.prod(spec.output_size) >= math.prod(spec.kernel_size):
         _depthwise_forward(x, weight, spec, out)
         return out
     windows = window_view(pad_spatial(x, spec.padding), spec.kernel_size, spec.stride, spec.dilation)
@@ -130,7 +130,7 @@ def _depthwise_forward(x: np.ndarray, weight: np.ndarray, spec, out: np.ndarray)
     batch, c_in = x.shape[:2]
     channels = weight.shape[0]
     m = channels // c_in
-    kernel, stride, out_spatial = spec.kernel_size, spec.stride, spec.output_spatial
+    kernel, stride, out_spatial = spec.kernel_size, spec.stride, spec.output_size
     if out.size == 0:
         return
     padded = [size + lo + hi for size, (lo, hi) in zip(x.shape[2:], spec.padding, strict=True)]
@@ -428,7 +428,7 @@ def depthwise_transpose_as_direct(y, weight, kernel_size, stride, dilation, canv
     multiplies it by the zeros between and around the input's pixels.
 
     Takes the arguments of the transposed engine; returns ``(stretched input, flipped weight
-    (C_in * m, 1, *K), ConvSpec)`` for :func:`conv_tutorial.numpy.im2col.conv_forward`.
+    (C_in * m, 1, *K), ConvGeometry)`` for :func:`conv_tutorial.numpy.im2col.conv_forward`.
     """
     n_sp = len(kernel_size)
     batch, c_in = y.shape[:2]
@@ -454,4 +454,7 @@ def depthwise_transpose_as_direct(y, weight, kernel_size, stride, dilation, canv
     )
     stretched = stretched[(slice(None), slice(None), *cut)]
     pads = tuple((max(0, left), max(0, right)) for left, right in window)
-    return stretched, direct, ConvSpec(stretched.shape, direct.shape, (1,) * n_sp, pads, tuple(dilation), c_in, False)
+    geometry = ConvGeometry(
+        batch, c_in, c_out, stretched.shape[2:], direct.shape[2:], (1,) * n_sp, pads, tuple(dilation), c_in
+    )
+    return stretched, direct, geometry

@@ -219,9 +219,9 @@ def deform_conv2d(input, offset, weight, bias=None, stride=1, padding=0, dilatio
     )
     batch, c_in, height, width = spec.input_shape
     c_out, (kh, kw), groups, off_groups = w.shape[0], spec.kernel_size, spec.groups, spec.offset_groups
-    h_out, w_out = spec.output_spatial
+    h_out, w_out = spec.output_size
     samples = kh * kw * h_out * w_out
-    points = deform_sampling_points(off, (kh, kw), spec.stride, spec.padding, spec.dilation)
+    points = deform_sampling_points(off, (kh, kw), spec.stride, spec.symmetric_padding, spec.dilation)
     points = points.reshape(batch, off_groups, samples, 2)
     cols = _sample(x.reshape(batch, off_groups, c_in // off_groups, height, width), points[..., 0], points[..., 1])
     if m is not None:
@@ -268,8 +268,8 @@ def deform_conv2d_naive(input, offset, weight, bias=None, stride=1, padding=0, d
     c_out, c_in_g, kh, kw = w.shape
     taps = kh * kw
     per_offset_group = c_in // spec.offset_groups
-    (sh, sw), (ph, pw), (dh, dw) = spec.stride, spec.padding, spec.dilation
-    h_out, w_out = spec.output_spatial
+    (sh, sw), (ph, pw), (dh, dw) = spec.stride, spec.symmetric_padding, spec.dilation
+    h_out, w_out = spec.output_size
     out = np.zeros(spec.output_shape, dtype=x.dtype)
     for n in range(batch):
         for i in range(h_out):

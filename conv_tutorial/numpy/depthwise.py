@@ -123,7 +123,7 @@ def depthwise_conv2d_by_taps(input, weight, bias=None, stride=1, padding=0, dila
         groups=x.shape[-3],
     )
     x = np.repeat(pad_spatial(x.reshape(spec.input_shape), spec.padding), multiplier, axis=1)
-    (sh, sw), (dh, dw), (h_out, w_out) = spec.stride, spec.dilation, spec.output_spatial
+    (sh, sw), (dh, dw), (h_out, w_out) = spec.stride, spec.dilation, spec.output_size
     out = np.zeros(spec.output_shape, dtype=x.dtype)
     for i in range(w.shape[2]):
         for j in range(w.shape[3]):

@@ -28,10 +28,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from dataclasses import replace
 
 import numpy as np
 
-from .._checks import ConvSpec, check_conv_matrix, check_fold, check_unfold
+from .._checks import check_conv_matrix, check_fold, check_unfold
 from ._arrays import as_float_arrays, quiet_nonfinite
 from ._depthwise_engine import depthwise_forward, depthwise_transpose_as_direct
 from ._windows import indices as _indices
@@ -119,7 +120,7 @@ def _without_dead_taps(x: np.ndarray, weight: np.ndarray, spec):
     whose cut-off taps hold an inf or nan (there ``w * 0`` is nan at every output, as in PyTorch);
     or None when every tap reads the input somewhere.
     """
-    out_spatial, kernel = spec.output_spatial, spec.kernel_size
+    out_spatial, kernel = spec.output_size, spec.kernel_size
     spans = [
         _live_taps(size, lo, k, s, d, o)
         for size, (lo, _), k, s, d, o in zip(
@@ -150,12 +151,12 @@ def _without_dead_taps(x: np.ndarray, weight: np.ndarray, spec):
         weight = weight[live]
         x = x[(slice(None), slice(None), *crops)]
     bad = ~np.isfinite(cut.reshape(cut.shape[0], -1)).all(axis=1)
-    trimmed = ConvSpec(x.shape, weight.shape, spec.stride, tuple(pads), spec.dilation, spec.groups, spec.unbatched)
+    trimmed = replace(spec, input_size=x.shape[2:], kernel_size=weight.shape[2:], padding=tuple(pads))
     return x, weight, trimmed, bad
 
 
 def conv_forward(x: np.ndarray, weight: np.ndarray, spec) -> np.ndarray:
-    """Grouped N-d convolution ``W @ unfold(x)`` for a validated :class:`~conv_tutorial._checks.ConvSpec`.
+    """Grouped N-d convolution ``W @ unfold(x)`` for a validated :class:`~conv_tutorial.shapes.ConvGeometry`.
 
     ``x`` is ``(N, C_in, *S)`` (batched), ``weight`` ``(C_out, C_in // g, *K)``; returns
     ``(N, C_out, *O)`` without bias.
@@ -172,7 +173,7 @@ def conv_forward(x: np.ndarray, weight: np.ndarray, spec) -> np.ndarray:
     batch, c_in = x.shape[:2]
     c_out, g = weight.shape[0], spec.groups
     taps = math.prod(spec.kernel_size)
-    out_spatial = spec.output_spatial
+    out_spatial = spec.output_size
     out = np.empty((batch, c_out, *out_spatial), dtype=x.dtype)
     windows = window_view(pad_spatial(x, spec.padding), spec.kernel_size, spec.stride, spec.dilation)
     w_mat = weight.reshape(g, c_out // g, (c_in // g) * taps)
@@ -241,7 +242,7 @@ def conv_weight_grad(x: np.ndarray, grad_output: np.ndarray, spec) -> np.ndarray
     taps = math.prod(spec.kernel_size)
     grad = np.zeros((g, c_out // g, (c_in // g) * taps), dtype=x.dtype)
     windows = window_view(pad_spatial(x, spec.padding), spec.kernel_size, spec.stride, spec.dilation)
-    for b, r in column_chunks(batch, spec.output_spatial, c_in * taps * x.itemsize):
+    for b, r in column_chunks(batch, spec.output_size, c_in * taps * x.itemsize):
         part = windows[b, :, r]
         nb = part.shape[0]
         cols = _columns(part, n_sp).reshape(nb, g, (c_in // g) * taps, -1)
@@ -276,14 +277,14 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
     (1, 9, 4)
     """
     (x,) = as_float_arrays(input=input)
-    spec, unbatched = check_unfold(x.shape, kernel_size, dilation, padding, stride)
-    if unbatched:
+    spec = check_unfold(x.shape, kernel_size, dilation, padding, stride)
+    if spec.unbatched:
         x = x[None]
-    padded = pad_spatial(x, [(p, p) for p in spec.padding])
+    padded = pad_spatial(x, spec.padding)
     cols = _columns(window_view(padded, spec.kernel_size, spec.stride, spec.dilation), 2)
     if not cols.flags.writeable:  # a 1x1 unit-stride view is already contiguous: don't alias the input
         cols = cols.copy()
-    return cols[0] if unbatched else cols
+    return cols[0] if spec.unbatched else cols
 
 
 @quiet_nonfinite
@@ -319,19 +320,19 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
            [1., 2., 1.]])
     """
     (cols,) = as_float_arrays(input=input)
-    spec, out_size, channels, unbatched = check_fold(cols.shape, output_size, kernel_size, dilation, padding, stride)
-    if unbatched:
+    spec = check_fold(cols.shape, output_size, kernel_size, dilation, padding, stride)
+    channels = spec.in_channels
+    if spec.unbatched:
         cols = cols[None]
     batch = cols.shape[0]
-    canvas_size = tuple(o + 2 * p for o, p in zip(out_size, spec.padding, strict=True))
+    canvas_size = spec.padded_size
     canvas = np.zeros((batch, channels, *canvas_size), dtype=cols.dtype)
     windows = window_view(canvas, spec.kernel_size, spec.stride, spec.dilation, writeable=True)
     blocks = windows.shape[2:4]
     _add_columns(windows, cols.reshape(batch, channels, *spec.kernel_size, *blocks), 2)
-    out = canvas[
-        :, :, spec.padding[0] : canvas_size[0] - spec.padding[0], spec.padding[1] : canvas_size[1] - spec.padding[1]
-    ]
-    return out[0] if unbatched else out
+    (top, bottom), (left, right) = spec.padding
+    out = canvas[:, :, top : canvas_size[0] - bottom, left : canvas_size[1] - right]
+    return out[0] if spec.unbatched else out
 
 
 @quiet_nonfinite
@@ -367,7 +368,7 @@ def conv_matrix(input_shape, weight, stride=1, padding=0, dilation=1):
     (w,) = as_float_arrays(weight=weight)
     spec = check_conv_matrix(input_shape, w.shape, stride, padding, dilation)
     input_shape = spec.input_shape[1:]
-    c_out, out_positions = w.shape[0], math.prod(spec.output_spatial)
+    c_out, out_positions = w.shape[0], math.prod(spec.output_size)
     # Pixel indices shifted by one so that the zero padding reads as index -1 after unfolding.
     index_image = np.arange(1, math.prod(input_shape) + 1, dtype=np.float64).reshape(1, *input_shape)
     padded = pad_spatial(index_image, spec.padding)

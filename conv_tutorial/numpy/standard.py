@@ -218,7 +218,7 @@ def conv_backward(grad_output, input, weight, stride=1, padding=0, dilation=1, g
             f"{spec.output_shape[spec.unbatched :]}, got {dy.shape}"
         )
     x, dy = x.reshape(spec.input_shape), dy.reshape(spec.output_shape)
-    padded_spatial = tuple(s + lo + hi for s, (lo, hi) in zip(spec.input_shape[2:], spec.padding, strict=True))
+    padded_spatial = spec.padded_size
     # The input gradient scatters each output gradient back over its receptive field: a fold onto
     # the padded input, cropped by the padding. Its weight is the forward weight with the roles of
     # C_in and C_out swapped, which is the transposed-convolution layout (C_out, C_in // g, *K).

@@ -31,7 +31,7 @@ def _conv_transpose(fn, n, input, weight, bias, stride, padding, output_padding,
     )
     # Fold onto the full grid every input pixel reaches (plus output_padding at the end), then
     # remove `padding` from both sides.
-    canvas = tuple(o + 2 * p for o, p in zip(spec.output_spatial, spec.padding, strict=True))
+    canvas = tuple(o + lo + hi for o, (lo, hi) in zip(spec.output_size, spec.padding, strict=True))
     out = conv_transpose_forward(
         y.reshape(spec.input_shape),
         w,
@@ -40,7 +40,7 @@ def _conv_transpose(fn, n, input, weight, bias, stride, padding, output_padding,
         spec.stride,
         spec.dilation,
         canvas,
-        [(p, p) for p in spec.padding],
+        spec.padding,
     )
     if b is not None:
         out += b.reshape(-1, *([1] * n))
@@ -185,8 +185,8 @@ def conv_transpose2d_naive(input, weight, bias=None, stride=1, padding=0, output
     y = y.reshape(spec.input_shape)
     batch, c_in, h_in, w_in = spec.input_shape
     c_out_g, kh, kw = w.shape[1:]
-    (sh, sw), (dh, dw), (ph, pw) = spec.stride, spec.dilation, spec.padding
-    h_out, w_out = spec.output_spatial
+    (sh, sw), (dh, dw), (ph, pw) = spec.stride, spec.dilation, spec.symmetric_padding
+    h_out, w_out = spec.output_size
     full = np.zeros((batch, spec.out_channels, h_out + 2 * ph, w_out + 2 * pw), dtype=y.dtype)
     for n in range(batch):
         for c in range(c_in):

@@ -150,9 +150,9 @@ def deform_conv2d(input, offset, weight, bias=None, stride=1, padding=0, dilatio
     )
     batch, c_in, height, width = spec.input_shape
     c_out, (kh, kw), groups, off_groups = spec.weight_shape[0], spec.kernel_size, spec.groups, spec.offset_groups
-    h_out, w_out = spec.output_spatial
+    h_out, w_out = spec.output_size
     samples = kh * kw * h_out * w_out
-    points = deform_sampling_points(offset.to(dtype), (kh, kw), spec.stride, spec.padding, spec.dilation)
+    points = deform_sampling_points(offset.to(dtype), (kh, kw), spec.stride, spec.symmetric_padding, spec.dilation)
     points = points.reshape(batch, off_groups, samples, 2)
     image = input.to(dtype).reshape(batch, off_groups, c_in // off_groups, height, width)
     cols = _sample(image, points[..., 0], points[..., 1])

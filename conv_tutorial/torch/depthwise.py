@@ -111,7 +111,7 @@ def depthwise_conv2d_by_taps(input, weight, bias=None, stride=1, padding=0, dila
     (top, bottom), (left, right) = spec.padding
     x = torch.nn.functional.pad(input.to(dtype).reshape(spec.input_shape), (left, right, top, bottom))
     x, w = x.repeat_interleave(multiplier, dim=1), weight.to(dtype)
-    (sh, sw), (dh, dw), (h_out, w_out) = spec.stride, spec.dilation, spec.output_spatial
+    (sh, sw), (dh, dw), (h_out, w_out) = spec.stride, spec.dilation, spec.output_size
     out = x.new_zeros(spec.output_shape)
     for i in range(w.shape[2]):
         for j in range(w.shape[3]):

@@ -12,7 +12,7 @@ The idea of chapter 2, with torch primitives doing the copying:
   (and the input gradient) of the convolution.
 
 The twin of :mod:`conv_tutorial.numpy.im2col`: :func:`conv_forward` takes the same validated
-:class:`~conv_tutorial._checks.ConvSpec` as the NumPy engine and works for 1, 2 or 3 spatial
+:class:`~conv_tutorial.shapes.ConvGeometry` as the NumPy engine and works for 1, 2 or 3 spatial
 axes. ``F.unfold`` handles two, so a 1D convolution runs the 2D engine (:func:`conv2d_forward`)
 over a unit height axis and a 3D one sums it over the kernel's depth taps
 (:func:`conv3d_by_depth_taps`, chapter 11); the transposed engines
@@ -32,14 +32,14 @@ import torch
 import torch.nn.functional as F
 
 from .._checks import check_fold, check_unfold
-from ..shapes import conv_output_size, conv_transpose_output_size
+from ..shapes import conv_axis_size, conv_output_size, conv_transpose_axis_size, conv_transpose_output_size
 from ._tensors import common_float_dtype
 
 __all__ = ["fold", "unfold"]
 
 
 def conv_forward(x: torch.Tensor, weight: torch.Tensor, spec) -> torch.Tensor:
-    """Grouped N-d convolution ``W @ unfold(x)`` for a validated :class:`~conv_tutorial._checks.ConvSpec`.
+    """Grouped N-d convolution ``W @ unfold(x)`` for a validated :class:`~conv_tutorial.shapes.ConvGeometry`.
 
     ``x`` is ``(N, C_in, *S)`` (batched, 1 to 3 spatial axes), ``weight`` ``(C_out, C_in // g, *K)``;
     returns ``(N, C_out, *O)`` without bias, like :func:`conv_tutorial.numpy.im2col.conv_forward`.
@@ -58,11 +58,11 @@ def conv_forward(x: torch.Tensor, weight: torch.Tensor, spec) -> torch.Tensor:
 def conv_transpose_forward(y: torch.Tensor, weight: torch.Tensor, spec) -> torch.Tensor:
     """Grouped N-d transposed convolution ``fold(W.T @ y)`` for a validated ``spec``, without bias.
 
-    ``spec`` is a :class:`~conv_tutorial._checks.TransposedConvSpec`;
+    ``spec`` is a transposed :class:`~conv_tutorial.shapes.ConvGeometry`;
     ``y`` is ``(N, C_in, *I)`` (batched, 1 to 3 spatial axes), ``weight`` ``(C_in, C_out // g, *K)``;
     returns ``(N, C_out, *O)`` with ``O = (I - 1) * stride - 2 * padding + dilation * (K - 1) + output_padding + 1``.
     """
-    stride, padding, out_pads, dilation = spec.stride, spec.padding, spec.output_padding, spec.dilation
+    stride, padding, out_pads, dilation = spec.stride, spec.symmetric_padding, spec.output_padding, spec.dilation
     if len(stride) == 3:
         return conv_transpose3d_by_depth_taps(y, weight, stride, padding, out_pads, dilation, spec.groups)
     if len(stride) == 1:  # a 1D transposed convolution is a 2D one over a unit height axis
@@ -179,7 +179,7 @@ def conv3d_by_depth_taps(x: torch.Tensor, weight: torch.Tensor, stride, padding,
     batch, c_in, depth, height, width = x.shape
     c_out, k_depth = weight.shape[0], weight.shape[2]
     s_d, d_d = stride[0], dilation[0]
-    d_out = (depth - d_d * (k_depth - 1) - 1) // s_d + 1
+    d_out = conv_axis_size(depth, k_depth, s_d, (0, 0), d_d)
     out = 0
     for t in range(k_depth):
         frames = x[:, :, t * d_d : t * d_d + (d_out - 1) * s_d + 1 : s_d]
@@ -216,7 +216,7 @@ def conv_transpose3d_by_depth_taps(
     k_depth = weight.shape[2]
     s_d, d_d = stride[0], dilation[0]
     frames = y.transpose(1, 2).reshape(batch * depth, c_in, height, width)
-    canvas_depth = (depth - 1) * s_d + d_d * (k_depth - 1) + 1
+    canvas_depth = conv_transpose_axis_size(depth, k_depth, s_d, (0, 0), 0, d_d)
     first_frames = torch.arange(depth, device=y.device) * s_d
     full = None
     for t in range(k_depth):
@@ -256,8 +256,10 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
     torch.Size([1, 9, 4])
     """
     dtype = common_float_dtype(input=input)
-    spec, _ = check_unfold(input.shape, kernel_size, dilation, padding, stride)
-    return F.unfold(input.to(dtype), spec.kernel_size, dilation=spec.dilation, padding=spec.padding, stride=spec.stride)
+    spec = check_unfold(input.shape, kernel_size, dilation, padding, stride)
+    return F.unfold(
+        input.to(dtype), spec.kernel_size, dilation=spec.dilation, padding=spec.symmetric_padding, stride=spec.stride
+    )
 
 
 def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
@@ -292,7 +294,12 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
             [1., 2., 1.]])
     """
     dtype = common_float_dtype(input=input)
-    spec, out_size, _, _ = check_fold(input.shape, output_size, kernel_size, dilation, padding, stride)
+    spec = check_fold(input.shape, output_size, kernel_size, dilation, padding, stride)
     return F.fold(
-        input.to(dtype), out_size, spec.kernel_size, dilation=spec.dilation, padding=spec.padding, stride=spec.stride
+        input.to(dtype),
+        spec.input_size,
+        spec.kernel_size,
+        dilation=spec.dilation,
+        padding=spec.symmetric_padding,
+        stride=spec.stride,
     )

@@ -80,7 +80,7 @@ def overlap_map(input_size, kernel_size, stride=1, padding=0, output_padding=0, 
     tensor([1, 1, 2, 1, 2, 1, 1])
     """
     size, spec = check_overlap_map("overlap_map", input_size, kernel_size, stride, padding, output_padding)
-    return _ones_through(size, [(spec.kernel_size, spec.stride, spec.padding, spec.output_padding)], device)
+    return _ones_through(size, [(spec.kernel_size, spec.stride, spec.symmetric_padding, spec.output_padding)], device)
 
 
 def stacked_overlap_map(input_size, layers, device=None):

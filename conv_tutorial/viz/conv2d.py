@@ -9,8 +9,6 @@ values from :func:`conv_tutorial.numpy.conv2d`. A figure cannot disagree with th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 from matplotlib import pyplot as plt
 from matplotlib.animation import FuncAnimation
@@ -21,7 +19,7 @@ from matplotlib.textpath import TextToPath
 
 from .._checks import _non_negative, _positive, _resolve_padding, check_conv, check_positive_int
 from ..numpy import conv2d
-from ..shapes import conv_output_size, effective_kernel_size
+from ..shapes import ConvGeometry, effective_kernel_size
 from .figures import TEXT_WIDTH
 
 __all__ = ["animate_conv2d", "draw_conv2d", "window_cells"]
@@ -84,33 +82,16 @@ def window_cells(output_position, kernel_size, stride=1, padding=0, dilation=1) 
     return [(i * sh + u * dh, j * sw + v * dw) for u in range(kernel[0]) for v in range(kernel[1])]
 
 
-@dataclass(frozen=True)
-class _Geometry:
-    """A validated 2D convolution: sizes per axis ``(H, W)``, padding ``((top, bottom), (left, right))``."""
-
-    input_size: tuple[int, int]
-    kernel_size: tuple[int, int]
-    stride: tuple[int, int]
-    padding: tuple[tuple[int, int], tuple[int, int]]
-    dilation: tuple[int, int]
-    output_size: tuple[int, int]
-    padding_arg: object  # as the caller wrote it, for the labels ('same', 1, (1, 2), ...)
-
-    @property
-    def padded_size(self) -> tuple[int, int]:
-        return tuple(n + lo + hi for n, (lo, hi) in zip(self.input_size, self.padding, strict=True))
-
-    def positions(self) -> list[tuple[int, int]]:
-        """Every output position, row-major: the order the window slides in."""
-        return [(i, j) for i in range(self.output_size[0]) for j in range(self.output_size[1])]
-
-
-def _geometry(fn, input_size, kernel_size, stride, padding, dilation) -> _Geometry:
+def _geometry(fn, input_size, kernel_size, stride, padding, dilation) -> ConvGeometry:
+    """The geometry of a one-channel 2D convolution, checked as the backends check theirs."""
     input_size = _positive(input_size, 2, "input_size")
     kernel_size = _positive(kernel_size, 2, "kernel_size")
-    spec = check_conv(fn, 2, (1, 1, *input_size), (1, 1, *kernel_size), None, stride, padding, dilation)
-    output_size = conv_output_size(input_size, kernel_size, spec.stride, padding, spec.dilation)
-    return _Geometry(input_size, kernel_size, spec.stride, spec.padding, spec.dilation, output_size, padding)
+    return check_conv(fn, 2, (1, 1, *input_size), (1, 1, *kernel_size), None, stride, padding, dilation)
+
+
+def _positions(g: ConvGeometry) -> list[tuple[int, int]]:
+    """Every output position, row-major: the order the window slides in."""
+    return [(i, j) for i in range(g.output_size[0]) for j in range(g.output_size[1])]
 
 
 def _fmt(value) -> str:
@@ -137,18 +118,19 @@ def _axis_pair(values) -> str:
     return str(values[0]) if values[0] == values[1] else f"({values[0]}, {values[1]})"
 
 
-def _padding_label(g: _Geometry) -> str:
+def _padding_label(g: ConvGeometry, padding_arg) -> str:
+    """The padding as the caller wrote it (``padding_arg``: 'same', 1, (1, 2), ...) and as it pads."""
     (top, bottom), (left, right) = g.padding
-    name = f"padding '{g.padding_arg}'" if isinstance(g.padding_arg, str) else "padding"
+    name = f"padding '{padding_arg}'" if isinstance(padding_arg, str) else "padding"
     if top == bottom == left == right == 0:
-        return f"{name} (none)" if isinstance(g.padding_arg, str) else "no padding"
+        return f"{name} (none)" if isinstance(padding_arg, str) else "no padding"
     if top == bottom and left == right:
-        equals = " =" if isinstance(g.padding_arg, str) else ""
+        equals = " =" if isinstance(padding_arg, str) else ""
         return f"{name}{equals} {_axis_pair((top, left))} (zeros, dashed)"
     return f"{name}: top/bottom {top}/{bottom},\nleft/right {left}/{right} (zeros, dashed)"
 
 
-def _output_formula(g: _Geometry, axis: int) -> str:
+def _output_formula(g: ConvGeometry, axis: int) -> str:
     """The output-size arithmetic with this axis's numbers: ``⌊(5 + 2·1 − 3)/2⌋ + 1``."""
     n, k, s, d = g.input_size[axis], g.kernel_size[axis], g.stride[axis], g.dilation[axis]
     lo, hi = g.padding[axis]
@@ -158,7 +140,7 @@ def _output_formula(g: _Geometry, axis: int) -> str:
     return f"⌊({n}{pad}{kernel})/{s}⌋ + 1"
 
 
-def _output_title(g: _Geometry) -> str:
+def _output_title(g: ConvGeometry) -> str:
     first = f"output {_size(g.output_size)}"
     same_axes = all(v[0] == v[1] for v in (g.input_size, g.kernel_size, g.stride, g.dilation, g.padding))
     if same_axes:
@@ -166,7 +148,7 @@ def _output_title(g: _Geometry) -> str:
     return "\n".join([first, *(f"{axis}: {g.output_size[n]} = {_output_formula(g, n)}" for n, axis in enumerate("HW"))])
 
 
-def _kernel_title(g: _Geometry) -> str:
+def _kernel_title(g: ConvGeometry) -> str:
     span = effective_kernel_size(g.kernel_size, g.dilation)
     extra = "" if span == g.kernel_size else f" (spans {_size(span)})"
     return f"kernel {_size(g.kernel_size)}\ndilation {_axis_pair(g.dilation)}{extra}"
@@ -196,23 +178,27 @@ class _Diagram:
     the input as it is; a panel is widened (never its cells) where its title needs the room.
     """
 
-    def __init__(self, g: _Geometry, x, w, ax):
-        self.g, self.x, self.w = g, x, w
+    def __init__(self, g: ConvGeometry, padding_arg, x, w, ax):
+        self.g, self.padding_arg, self.x, self.w = g, padding_arg, x, w
         if x is not None:
             self.x_padded = np.pad(x, g.padding)
-            self.y = conv2d(x[None, None], w[None, None], stride=g.stride, padding=g.padding_arg, dilation=g.dilation)[
+            self.y = conv2d(x[None, None], w[None, None], stride=g.stride, padding=padding_arg, dilation=g.dilation)[
                 0, 0
             ]
         self.grids = (g.padded_size, g.kernel_size, g.output_size)
-        self.titles = (f"input {_size(g.input_size)}\n{_padding_label(g)}", _kernel_title(g), _output_title(g))
+        self.titles = (
+            f"input {_size(g.input_size)}\n{_padding_label(g, padding_arg)}",
+            _kernel_title(g),
+            _output_title(g),
+        )
         self.captions = (
             {}
             if x is None
             else {
                 pos: _sum_of_products(
-                    self.x_padded, w, self.y, pos, window_cells(pos, g.kernel_size, g.stride, g.padding_arg, g.dilation)
+                    self.x_padded, w, self.y, pos, window_cells(pos, g.kernel_size, g.stride, padding_arg, g.dilation)
                 )
-                for pos in g.positions()
+                for pos in _positions(g)
             }
         )
         self.suptitle = f"2D convolution: stride {_axis_pair(g.stride)}, dilation {_axis_pair(g.dilation)}"
@@ -318,7 +304,7 @@ class _Diagram:
         """The largest font (at most 9 pt) whose longest cell label fits its cell; 0 when unreadable."""
         labels = [self._input_label(r, c) for r in range(self.grids[0][0]) for c in range(self.grids[0][1])]
         labels += [self._kernel_label(u, v) for u in range(self.grids[1][0]) for v in range(self.grids[1][1])]
-        labels += [self._output_label(i, j) for i, j in self.g.positions()]
+        labels += [self._output_label(i, j) for i, j in _positions(self.g)]
         width_per_point = max(_text_width(label, 1) for label in labels if label)
         fontsize = min(9.0, 0.8 * cell / width_per_point, 72 * cell / 2.5)
         return fontsize if fontsize >= _MIN_CELL_FONT else 0
@@ -379,14 +365,14 @@ class _Diagram:
 
     def _draw_output(self):
         cells, texts = {}, {}
-        for i, j in self.g.positions():
+        for i, j in _positions(self.g):
             cells[i, j], texts[i, j] = self._cell(self.axes[2], i, j, _OUTPUT_FACE, self._output_label(i, j))
         return cells, texts
 
     def show(self, position, computed):
         """Put the window on ``position``; output cells outside ``computed`` are drawn empty."""
         g = self.g
-        cells = window_cells(position, g.kernel_size, g.stride, g.padding_arg, g.dilation)
+        cells = window_cells(position, g.kernel_size, g.stride, self.padding_arg, g.dilation)
         for patch, (r, c) in zip(self.window, cells, strict=True):
             patch.set_xy((c, r))
         self.outline.set_xy(cells[0][::-1])
@@ -480,8 +466,8 @@ def draw_conv2d(
         raise ValueError(
             f"output_position must lie inside the output of size {g.output_size}, got output_position={output_position}"
         )
-    diagram = _Diagram(g, x, w, ax)
-    diagram.show(position, computed=set(g.positions()))
+    diagram = _Diagram(g, padding, x, w, ax)
+    diagram.show(position, computed=set(_positions(g)))
     return diagram.fig
 
 
@@ -517,8 +503,8 @@ def animate_conv2d(
         "animate_conv2d", input_size, kernel_size, stride, padding, dilation, input_values, kernel_values
     )
     interval = check_positive_int("animate_conv2d", "interval", interval)
-    diagram = _Diagram(g, x, w, None)
-    positions = g.positions()
+    diagram = _Diagram(g, padding, x, w, None)
+    positions = _positions(g)
 
     def frame(n):
         diagram.show(positions[n], computed=set(positions[: n + 1]))

@@ -13,8 +13,6 @@ the output come from :func:`conv_tutorial.numpy.overlap_map`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 from matplotlib import pyplot as plt
 from matplotlib.animation import FuncAnimation
@@ -22,6 +20,7 @@ from matplotlib.patches import Rectangle
 
 from .._checks import _non_negative, _positive, check_conv_transpose, check_positive_int, check_real, check_spatial_size
 from ..numpy import overlap_map
+from ..shapes import ConvGeometry
 from .conv2d import (
     _EDGE,
     _HIGHLIGHT,
@@ -53,99 +52,63 @@ _MAX_CELL = 0.3  # inches
 _FIGSIZE = (TEXT_WIDTH, 4)
 
 
-@dataclass(frozen=True)
-class TransposedGeometry:
-    """A 2D transposed convolution and its equivalent direct convolution; tuples are ``(H, W)``."""
+def _before(g: ConvGeometry) -> tuple[int, ...]:
+    """Zeros before the stretched input along each axis: ``p' = d(k - 1) - p``."""
+    return tuple(before for before, _ in g.border)
 
-    input_size: tuple[int, int]
-    kernel_size: tuple[int, int]
-    stride: tuple[int, int]
-    padding: tuple[int, int]
-    output_padding: tuple[int, int]
-    dilation: tuple[int, int]
-    output_size: tuple[int, int]
 
-    @property
-    def stretched_size(self) -> tuple[int, int]:
-        """The INPUT with ``stride - 1`` zeros between neighbouring pixels."""
-        return tuple((i - 1) * s + 1 for i, s in zip(self.input_size, self.stride, strict=True))
+def _stretched_cell(g: ConvGeometry, r: int, c: int):
+    """What cell ``(r, c)`` of the padded stretched input holds.
 
-    @property
-    def border(self) -> tuple[int, int]:
-        """Zeros before the stretched input: ``p' = d(k - 1) - p``."""
-        return tuple(d * (k - 1) - p for k, d, p in zip(self.kernel_size, self.dilation, self.padding, strict=True))
+    ``('input', (a, b))`` for INPUT pixel ``(a, b)``, ``('zero', None)`` for an inserted zero,
+    ``('pad', None)`` for padding (including the ``output_padding`` rows at the end).
+    """
+    kinds = []
+    for q, b, n, s in zip((r, c), _before(g), g.stretched_size, g.stride, strict=True):
+        q -= b
+        kinds.append("pad" if not 0 <= q < n else "input" if q % s == 0 else "zero")
+    if "pad" in kinds:
+        return "pad", None
+    if "zero" in kinds:
+        return "zero", None
+    (top, left), (sh, sw) = _before(g), g.stride
+    return "input", ((r - top) // sh, (c - left) // sw)
 
-    @property
-    def padded_size(self) -> tuple[int, int]:
-        """The stretched input with ``p'`` zeros on both sides and ``output_padding`` more at the end."""
-        return tuple(
-            n + 2 * b + op for n, b, op in zip(self.stretched_size, self.border, self.output_padding, strict=True)
-        )
 
-    def stretched_cell(self, r: int, c: int):
-        """What padded stretched cell ``(r, c)`` holds.
+def _window(g: ConvGeometry, position) -> list[tuple[int, int]]:
+    """Stretched cells the direct convolution reads for OUTPUT ``position``, flipped-kernel tap order."""
+    (i, j), (dh, dw) = position, g.dilation
+    return [(i + u * dh, j + v * dw) for u in range(g.kernel_size[0]) for v in range(g.kernel_size[1])]
 
-        ``('input', (a, b))`` for INPUT pixel ``(a, b)``, ``('zero', None)`` for an inserted zero,
-        ``('pad', None)`` for padding (including the ``output_padding`` rows at the end).
-        """
-        kinds = []
-        for q, b, n, s in zip((r, c), self.border, self.stretched_size, self.stride, strict=True):
-            q -= b
-            kinds.append("pad" if not 0 <= q < n else "input" if q % s == 0 else "zero")
-        if "pad" in kinds:
-            return "pad", None
-        if "zero" in kinds:
-            return "zero", None
-        return "input", ((r - self.border[0]) // self.stride[0], (c - self.border[1]) // self.stride[1])
 
-    def window(self, position) -> list[tuple[int, int]]:
-        """Stretched cells the direct convolution reads for OUTPUT ``position``, flipped-kernel tap order."""
-        (i, j), (dh, dw) = position, self.dilation
-        return [(i + u * dh, j + v * dw) for u in range(self.kernel_size[0]) for v in range(self.kernel_size[1])]
-
-    def contributions(self, position) -> list[tuple[tuple[int, int], tuple[int, int]]]:
-        """``(input pixel, kernel tap)`` pairs that the scatter adds into OUTPUT ``position``.
-
-        Input pixel ``a`` sends tap ``t`` to output ``a * s + t * d - p``.
-        """
-        pairs = []
-        for r, c in self.window(position):
-            kind, pixel = self.stretched_cell(r, c)
-            if kind == "input":
-                # Flipped tap u reads stretched cell i + u*d; it is the kernel's tap k - 1 - u.
-                u, v = (r - position[0]) // self.dilation[0], (c - position[1]) // self.dilation[1]
-                pairs.append((pixel, (self.kernel_size[0] - 1 - u, self.kernel_size[1] - 1 - v)))
-        return sorted(pairs)
-
-    def positions(self) -> list[tuple[int, int]]:
-        return [(i, j) for i in range(self.output_size[0]) for j in range(self.output_size[1])]
+def _positions(g: ConvGeometry) -> list[tuple[int, int]]:
+    return [(i, j) for i in range(g.output_size[0]) for j in range(g.output_size[1])]
 
 
 def transposed_geometry(
     input_size, kernel_size, stride=1, padding=0, output_padding=0, dilation=1, fn="transposed_geometry"
-) -> TransposedGeometry:
-    """Validate a 2D transposed convolution for drawing.
+) -> ConvGeometry:
+    """Validate a 2D transposed convolution (one channel) for drawing: its geometry.
+
+    Its ``contributions`` (:class:`~conv_tutorial.shapes.ConvGeometry`) are the ``(INPUT pixel, kernel
+    tap)`` pairs the figures highlight, its ``stretched_size``, ``border`` and ``padded_size`` the
+    equivalent direct convolution's grid.
 
     Examples
     --------
     >>> g = transposed_geometry(2, 3, stride=2, padding=1, output_padding=1)
     >>> g.output_size, g.stretched_size, g.border, g.padded_size
-    ((4, 4), (3, 3), (1, 1), (6, 6))
+    ((4, 4), (3, 3), ((1, 2), (1, 2)), (6, 6))
     """
     if isinstance(input_size, (tuple, list)) and len(input_size) != 2:
         raise TypeError(f"{fn}: input_size must be an int or a tuple of 2 ints, got input_size={input_size!r}")
     size = check_spatial_size(fn, (input_size, input_size) if isinstance(input_size, int) else input_size)
     kernel = _positive(kernel_size, 2, "kernel_size")
-    spec = check_conv_transpose(
-        fn, 2, (1, 1, *size), (1, 1, *kernel), None, stride, padding, output_padding, 1, dilation
-    )
-    g = TransposedGeometry(
-        size, spec.kernel_size, spec.stride, spec.padding, spec.output_padding, spec.dilation, spec.output_spatial
-    )
-    if any(b < 0 for b in g.border):
+    g = check_conv_transpose(fn, 2, (1, 1, *size), (1, 1, *kernel), None, stride, padding, output_padding, 1, dilation)
+    if any(b < 0 for b in _before(g)):
         raise ValueError(
             f"{fn}: padding={padding!r} is larger than dilation * (kernel_size - 1) = "
-            f"{tuple(d * (k - 1) for k, d in zip(g.kernel_size, g.dilation, strict=True))}; the equivalent direct "
+            f"{tuple(e - 1 for e in g.effective_kernel_size)}; the equivalent direct "
             f"convolution would crop its input, which these pictures do not draw"
         )
     return g
@@ -162,7 +125,7 @@ def _pair(values) -> str:
 class _Diagram:
     """Five panels: INPUT, kernel, OUTPUT | stretched padded input, flipped kernel."""
 
-    def __init__(self, g: TransposedGeometry, dpi=None):
+    def __init__(self, g: ConvGeometry, dpi=None):
         self.g = g
         grids = [g.input_size, g.kernel_size, g.output_size, g.padded_size, g.kernel_size]
         self.titles = self._titles()
@@ -219,7 +182,7 @@ class _Diagram:
             for v in range(g.kernel_size[1]):
                 hit = (u, v) in taps
                 self._cell(ax_k, u, v, _WINDOW_FACE if hit else _KERNEL_FACE, f"{u},{v}", lw=1.6 if hit else 0.8)
-        for i, j in g.positions():
+        for i, j in _positions(g):
             done = (i, j) in computed
             label = str(len(g.contributions((i, j)))) if done else ""
             self._cell(ax_out, i, j, _OUTPUT_FACE if done else "white", label)
@@ -227,14 +190,14 @@ class _Diagram:
         # The equivalent direct convolution.
         for r in range(g.padded_size[0]):
             for c in range(g.padded_size[1]):
-                kind, pixel = g.stretched_cell(r, c)
+                kind, pixel = _stretched_cell(g, r, c)
                 if kind == "input":
                     self._cell(ax_st, r, c, _INPUT_FACE, f"{pixel[0]},{pixel[1]}")
                 elif kind == "zero":
                     self._cell(ax_st, r, c, _ZERO_FACE, "0", color="#808080")
                 else:
                     self._cell(ax_st, r, c, _PAD_FACE, "", edge=_PAD_EDGE, ls="--")
-        for r, c in g.window(position):
+        for r, c in _window(g, position):
             ax_st.add_patch(Rectangle((c, r), 1, 1, fc=_WINDOW_FACE, ec=_EDGE, lw=1.6, gid=WINDOW_GID, zorder=3))
         kh, kw = g.kernel_size
         for u in range(kh):
@@ -250,7 +213,7 @@ class _Diagram:
             f"kernel {_size(g.kernel_size)}\n(u,v = tap)",
             f"OUTPUT {_size(g.output_size)}\n(number = taps that land)",
             f"stretched INPUT, padded: {_size(g.padded_size)}\n{_pair(tuple(s - 1 for s in g.stride))} zero(s) "
-            f"between pixels, {_pair(g.border)} around{end}",
+            f"between pixels, {_pair(_before(g))} around{end}",
             "kernel flipped\n(stride 1)",
         ]
 
@@ -283,7 +246,7 @@ class _Diagram:
         )
         terms = " + ".join(f"in[{a},{b}]·w[{u},{v}]" for (a, b), (u, v) in pairs)
         self.fig.suptitle(
-            f"Transposed convolution, stride {_pair(g.stride)}, padding {_pair(g.padding)}"
+            f"Transposed convolution, stride {_pair(g.stride)}, padding {_pair(g.symmetric_padding)}"
             + (f", output_padding {_pair(g.output_padding)}" if any(g.output_padding) else "")
             + f": INPUT {_size(g.input_size)} → OUTPUT {_size(g.output_size)}",
             fontsize=10,
@@ -336,7 +299,7 @@ def draw_conv_transpose2d(
             f"output_position must lie inside the OUTPUT of size {g.output_size}, got output_position={output_position}"
         )
     diagram = _Diagram(g)
-    diagram.draw(position, set(g.positions()))
+    diagram.draw(position, set(_positions(g)))
     return diagram.fig
 
 
@@ -375,7 +338,7 @@ def animate_conv_transpose2d(
     interval = check_positive_int("animate_conv_transpose2d", "interval", interval)
     dpi = check_real("animate_conv_transpose2d", "dpi", dpi, minimum=1)
     diagram = _Diagram(g, dpi)
-    positions = g.positions()
+    positions = _positions(g)
 
     def frame(n):
         diagram.draw(positions[n], set(positions[: n + 1]))
