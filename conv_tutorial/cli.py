@@ -22,6 +22,7 @@ import re
 import sys
 
 from . import __version__, bench, cost
+from ._checks import check_positive_int
 from .timing import keep_freed_memory
 
 PROG = "conv-tutorial"
@@ -163,8 +164,7 @@ def _rows_left_out(args) -> dict[str, str]:
 
 
 def cost_command(args) -> int:
-    if args.batch <= 0:
-        raise ValueError(f"--batch must be a positive int, got --batch={args.batch}")
+    check_positive_int(None, "--batch", args.batch)
     groups = DEFAULT_GROUPS if args.groups is None else args.groups
     reduction = DEFAULT_REDUCTION if args.reduction is None else args.reduction
     left_out = _rows_left_out(args)

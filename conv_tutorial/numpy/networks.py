@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._checks import check_positive_int
+from .._checks import check_divisible, check_instance, check_int_sequence, check_ndim, check_positive_int
 from ._arrays import as_float_arrays
 from .standard import conv2d, conv_backward
 
@@ -74,9 +74,7 @@ def relu_backward(grad_output, input):
 def _pool_windows(fn, x, kernel_size):
     """``x`` cropped to whole windows, as ``(N, C, H_out, W_out, k * k)``."""
     k = check_positive_int(fn, "kernel_size", kernel_size)
-    if x.ndim != 4:
-        raise ValueError(f"{fn}: expected input of shape (N, C, H, W), got shape {x.shape}")
-    n, c, h, w = x.shape
+    n, c, h, w = check_ndim(fn, "input", x.shape, "(N, C, H, W)")
     if h < k or w < k:
         raise ValueError(f"{fn}: kernel_size={k} is larger than the input's spatial size ({h}, {w})")
     h_out, w_out = h // k, w // k
@@ -262,15 +260,11 @@ def init_cnn(rng, in_channels=1, channels=(8, 16), num_classes=10, image_size=8)
     >>> {name: p.shape for name, p in params.items()}["fc_weight"], sum(p.size for p in params.values())
     ((10, 64), 1898)
     """
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng must be a numpy.random.Generator (np.random.default_rng(seed)), got {type(rng).__name__}")
-    c1, c2 = (check_positive_int("init_cnn", f"channels[{i}]", c) for i, c in enumerate(channels))
+    check_instance("init_cnn", "rng", rng, np.random.Generator, "np.random.default_rng(seed)")
+    c1, c2 = check_int_sequence("init_cnn", "channels", channels, 2, 2, item="channel count")
     for name, value in (("in_channels", in_channels), ("num_classes", num_classes), ("image_size", image_size)):
         check_positive_int("init_cnn", name, value)
-    if image_size % 4:
-        raise ValueError(
-            f"init_cnn: image_size must be divisible by 4 (two poolings by 2), got image_size={image_size}"
-        )
+    check_divisible("init_cnn", "image_size", image_size, None, 4, why="two poolings by 2")
     features = c2 * (image_size // 4) ** 2
 
     def he(*shape):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib import pyplot as plt
 
-from .._checks import _non_negative, check_positive_int
+from .._checks import _non_negative, check_ndim, check_positive_int
 from ..numpy.deformable import deform_sampling_points
 from .conv2d import _HIGHLIGHT
 
@@ -71,8 +71,7 @@ def draw_deform_sampling(
     2
     """
     image = np.asarray(image, dtype=float)
-    if image.ndim != 2:
-        raise ValueError(f"draw_deform_sampling: image must be one channel (H, W), got shape {image.shape}")
+    check_ndim("draw_deform_sampling", "image", image.shape, "(H, W)")
     offset = np.asarray(offset, dtype=float)
     offset = offset[None] if offset.ndim == 3 else offset
     points = deform_sampling_points(offset[:1], kernel_size, stride, padding, dilation)[0]
