@@ -35,6 +35,7 @@ __all__ = [
     "as_array",
     "as_float_dtype",
     "check_answer_size",
+    "check_array_shape",
     "check_batch_norm",
     "check_channel_shuffle",
     "check_choice",
@@ -51,6 +52,7 @@ __all__ = [
     "check_geometry",
     "check_global_depthwise",
     "check_global_pool",
+    "check_index",
     "check_instance",
     "check_int_sequence",
     "check_kernel_2d",
@@ -337,6 +339,58 @@ def check_ndim(fn, name: str, shape, layout) -> tuple[int, ...]:
         first = f"{sizes[0]} dimensions {layouts[0]}"
         others = "".join(f" or {n} {text}" for n, text in zip(sizes[1:], layouts[1:], strict=True))
         raise ValueError(f"{_prefix(fn)}expected {name} of {first}{others}, got {name} of shape {shape}")
+    return shape
+
+
+def check_index(fn, name: str, value, size, why: str | None = None):
+    """An index into an axis of ``size`` entries: an int in ``[0, size)``.
+
+    With ``size`` a tuple (an output's shape), ``value`` is a position: an int for every axis or a
+    tuple with one per axis, each inside its axis; the answer is then a tuple. A wrong type is a
+    ``TypeError``, a negative index a ``ValueError``, and so is one past the end, which names the
+    bounds (``why``, when given, follows them).
+
+    >>> check_index("receptive_paths", "output_index", 2, 3)
+    2
+    >>> check_index("receptive_paths", "output_index", 3, 3, why="the output size")
+    Traceback (most recent call last):
+    ...
+    ValueError: receptive_paths: output_index must be in [0, 3) (the output size), got output_index=3
+    >>> check_index("draw_conv3d", "output_position", (1, 0, 4), (2, 3, 3))
+    Traceback (most recent call last):
+    ...
+    ValueError: draw_conv3d: output_position must be in [0, 2) x [0, 3) x [0, 3), got output_position=(1, 0, 4)
+    """
+    if isinstance(size, (tuple, list)):
+        index = _non_negative(value, len(size), name)
+        past_end = any(i >= s for i, s in zip(index, size, strict=True))
+        bounds = " x ".join(f"[0, {s})" for s in size)
+    else:
+        index = check_positive_int(fn, name, value, minimum=0)
+        past_end, bounds = index >= size, f"[0, {size})"
+    if past_end:
+        reason = f" ({why})" if why else ""
+        raise ValueError(f"{_prefix(fn)}{name} must be in {bounds}{reason}, got {name}={value!r}")
+    return index
+
+
+def check_array_shape(fn, name: str, shape, expected, whose: str | None = None) -> tuple[int, ...]:
+    """``shape`` as a tuple, if it is exactly ``expected``: a gradient the shape of what it is the gradient of.
+
+    ``whose`` says where the expected shape comes from (``"the input's"``). Any other shape is a
+    ``ValueError`` naming the array and both shapes.
+
+    >>> check_array_shape("relu_backward", "grad_output", (2, 3), (2, 3), "the input's")
+    (2, 3)
+    >>> check_array_shape("relu_backward", "grad_output", (3,), (2, 3), "the input's")
+    Traceback (most recent call last):
+    ...
+    ValueError: relu_backward: grad_output must have the input's shape (2, 3), got grad_output of shape (3,)
+    """
+    shape, expected = tuple(int(s) for s in shape), tuple(int(s) for s in expected)
+    if shape != expected:
+        words = f"{whose} shape" if whose else "shape"
+        raise ValueError(f"{_prefix(fn)}{name} must have {words} {expected}, got {name} of shape {shape}")
     return shape
 
 

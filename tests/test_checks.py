@@ -16,15 +16,26 @@ import pytest
 
 from conv_tutorial import _checks
 from conv_tutorial._checks import (
+    check_array_shape,
     check_choice,
     check_divisible,
+    check_index,
     check_instance,
     check_int_sequence,
     check_ndim,
     check_real,
 )
 
-PRIMITIVES = ("check_choice", "check_divisible", "check_instance", "check_int_sequence", "check_ndim", "check_real")
+PRIMITIVES = (
+    "check_array_shape",
+    "check_choice",
+    "check_divisible",
+    "check_index",
+    "check_instance",
+    "check_int_sequence",
+    "check_ndim",
+    "check_real",
+)
 
 
 @pytest.mark.parametrize("name", PRIMITIVES)
@@ -245,6 +256,59 @@ def test_check_ndim_names_the_layout_and_the_shape(shape, layout, message):
     assert str(error.value) == message
 
 
+# --- check_index ---------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "value, size, expected",
+    [(0, 1, 0), (np.int64(2), 3, 2), ((1, 2), (2, 3), (1, 2)), (0, (2, 3), (0, 0)), ([1, 0, 3], (2, 1, 4), (1, 0, 3))],
+)
+def test_check_index_returns_an_index_inside_the_axis(value, size, expected):
+    assert check_index("f", "i", value, size) == expected
+
+
+@pytest.mark.parametrize(
+    "value, size, error, message",
+    [
+        (3, 3, ValueError, r"^f: i must be in \[0, 3\), got i=3$"),
+        (-1, 3, ValueError, r"^f: i must be a non-negative int, got i=-1$"),
+        (1.0, 3, TypeError, r"^f: i must be an int, got i=1.0 \(float\)$"),
+        ((1, 3), (2, 3), ValueError, r"^f: i must be in \[0, 2\) x \[0, 3\), got i=\(1, 3\)$"),
+        ((1, -1), (2, 3), ValueError, r"i must be non-negative, got i=\(1, -1\)"),
+        ((1, 1.5), (2, 3), TypeError, r"i must be an int or a tuple of 2 ints"),
+    ],
+)
+def test_check_index_refuses_an_index_outside_the_axis(value, size, error, message):
+    with pytest.raises(error, match=message):
+        check_index("f", "i", value, size)
+
+
+def test_check_index_gives_the_reason_after_the_bounds():
+    with pytest.raises(ValueError, match=r"^f: i must be in \[0, 3\) \(the output size\), got i=5$"):
+        check_index("f", "i", 5, 3, why="the output size")
+
+
+# --- check_array_shape ---------------------------------------------------------------------------------------------
+
+
+def test_check_array_shape_returns_the_expected_shape():
+    assert check_array_shape("f", "grad_output", np.zeros((2, 3)).shape, (2, np.int64(3))) == (2, 3)
+
+
+@pytest.mark.parametrize(
+    "shape, whose, message",
+    [
+        ((3, 2), "the input's", "f: grad_output must have the input's shape (2, 3), got grad_output of shape (3, 2)"),
+        ((2, 3, 1), None, "f: grad_output must have shape (2, 3), got grad_output of shape (2, 3, 1)"),
+        ((), None, "f: grad_output must have shape (2, 3), got grad_output of shape ()"),
+    ],
+)
+def test_check_array_shape_names_the_array_and_both_shapes(shape, whose, message):
+    with pytest.raises(ValueError) as error:
+        check_array_shape("f", "grad_output", shape, (2, 3), whose)
+    assert str(error.value) == message
+
+
 # --- The modules that check through them ---------------------------------------------------------------------------
 
 
@@ -256,11 +320,53 @@ def _sites():
     import conv_tutorial.torch as ct
     from conv_tutorial.timing import best_times
     from conv_tutorial.torch import networks as tn
-    from conv_tutorial.viz import draw_deform_sampling, draw_filter_volumes
+    from conv_tutorial.viz import draw_conv3d, draw_deform_sampling, draw_filter_volumes, receptive_paths
 
     block = ct.BasicBlock(2, 2).eval().state_dict()
     x = torch.zeros(1, 2, 4, 4)
+    offset = np.zeros((18, 3, 3))
     return [
+        (
+            lambda: npn.relu_backward(np.ones(2), np.ones(3)),
+            ValueError,
+            r"relu_backward: grad_output must have the input's",
+        ),
+        (
+            lambda: npn.max_pool2d_backward(np.ones((1, 1, 2, 1)), np.ones((1, 1, 4, 4)), 2),
+            ValueError,
+            r"max_pool2d_backward: grad_output must have the pooled shape \(1, 1, 2, 2\), got grad_output of shape",
+        ),
+        (
+            lambda: npn.linear(np.ones((1, 2)), np.ones((3, 2)), np.ones(2)),
+            ValueError,
+            r"linear: bias must have shape \(3,\), got bias of shape \(2,\)",
+        ),
+        (
+            lambda: npn.linear_backward(np.ones((1, 2)), np.ones((1, 2)), np.ones((3, 2))),
+            ValueError,
+            r"linear_backward: grad_output must have the output's shape \(1, 3\), got grad_output of shape \(1, 2\)",
+        ),
+        (
+            lambda: receptive_paths([(3, 1), (3, 1)], 7, 3),
+            ValueError,
+            r"receptive_paths: output_index must be in \[0, 3\) \(the output size\), got output_index=3",
+        ),
+        (lambda: receptive_paths([(3, 1)], 7, 1.0), TypeError, "receptive_paths: output_index must be an int"),
+        (
+            lambda: draw_deform_sampling(np.zeros((5, 5)), offset, 3, output_position=(1, 3)),
+            ValueError,
+            r"draw_deform_sampling: output_position must be in \[0, 3\) x \[0, 3\) \(the output's size\)",
+        ),
+        (
+            lambda: draw_deform_sampling(np.zeros((5, 5)), offset, 3, offset_group=1),
+            ValueError,
+            r"draw_deform_sampling: offset_group must be in \[0, 1\) \(the offset's groups\), got offset_group=1",
+        ),
+        (
+            lambda: draw_conv3d((4, 5, 5), 3, output_position=(2, 0, 0)),
+            ValueError,
+            r"draw_conv3d: output_position must be in \[0, 2\) x \[0, 3\) x \[0, 3\) \(the output's size\)",
+        ),
         (
             lambda: tn.ConvBNReLU(6, 8, groups=4),
             ValueError,

@@ -27,7 +27,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._checks import check_divisible, check_instance, check_int_sequence, check_ndim, check_positive_int
+from .._checks import (
+    check_array_shape,
+    check_divisible,
+    check_instance,
+    check_int_sequence,
+    check_ndim,
+    check_positive_int,
+)
 from ._arrays import as_float_arrays
 from .standard import conv2d, conv_backward
 
@@ -66,8 +73,7 @@ def relu_backward(grad_output, input):
     array([0., 0., 1.])
     """
     dy, x = as_float_arrays(grad_output=grad_output, input=input)
-    if dy.shape != x.shape:
-        raise ValueError(f"relu_backward: grad_output must have the input's shape {x.shape}, got {dy.shape}")
+    check_array_shape("relu_backward", "grad_output", dy.shape, x.shape, "the input's")
     return dy * (x > 0)
 
 
@@ -128,10 +134,7 @@ def max_pool2d_backward(grad_output, input, kernel_size):
     dy, x = as_float_arrays(grad_output=grad_output, input=input)
     windows = _pool_windows("max_pool2d_backward", x, kernel_size)
     n, c, h_out, w_out, kk = windows.shape
-    if dy.shape != (n, c, h_out, w_out):
-        raise ValueError(
-            f"max_pool2d_backward: grad_output must have the pooled shape {(n, c, h_out, w_out)}, got {dy.shape}"
-        )
+    check_array_shape("max_pool2d_backward", "grad_output", dy.shape, (n, c, h_out, w_out), "the pooled")
     k = int(kernel_size)
     routed = np.zeros(windows.shape, dtype=dy.dtype)
     np.put_along_axis(routed, windows.argmax(axis=-1)[..., None], dy[..., None], axis=-1)
@@ -166,8 +169,8 @@ def linear(input, weight, bias=None):
             f"linear: expected input (N, in_features) and weight (out_features, in_features) with the "
             f"same in_features, got input of shape {x.shape} and weight of shape {w.shape}"
         )
-    if b is not None and b.shape != (w.shape[0],):
-        raise ValueError(f"linear: bias must have shape ({w.shape[0]},), got {b.shape}")
+    if b is not None:
+        check_array_shape("linear", "bias", b.shape, (w.shape[0],))
     out = x @ w.T
     return out if b is None else out + b
 
@@ -186,10 +189,7 @@ def linear_backward(grad_output, input, weight):
            [1., 2.]]), array([1., 1.]))
     """
     dy, x, w = as_float_arrays(grad_output=grad_output, input=input, weight=weight)
-    if dy.shape != (x.shape[0], w.shape[0]):
-        raise ValueError(
-            f"linear_backward: grad_output must have the output's shape {(x.shape[0], w.shape[0])}, got {dy.shape}"
-        )
+    check_array_shape("linear_backward", "grad_output", dy.shape, (x.shape[0], w.shape[0]), "the output's")
     return dy @ w, dy.T @ x, dy.sum(axis=0)
 
 
