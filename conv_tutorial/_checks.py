@@ -1268,8 +1268,7 @@ def check_measurement(fn: str, dtype, backend, size, repeats) -> tuple[np.dtype,
     with contextlib.suppress(TypeError):  # torch dtypes: as_float_dtype reads them by name
         dtype = np.dtype(dtype)  # NumPy dtypes, scalar types (np.float32) and names
     dt = as_float_dtype(dtype, "dtype")
-    if backend not in ("torch", "numpy"):
-        raise ValueError(f"{fn}: backend must be 'torch' or 'numpy', got backend={backend!r}")
+    check_choice(fn, "backend", backend, ("torch", "numpy"))
     return dt, backend, check_positive_int(fn, "size", size), check_positive_int(fn, "repeats", repeats)
 
 

@@ -320,12 +320,22 @@ def _sites():
     import conv_tutorial.torch as ct
     from conv_tutorial.timing import best_times
     from conv_tutorial.torch import networks as tn
-    from conv_tutorial.viz import draw_conv3d, draw_deform_sampling, draw_filter_volumes, receptive_paths
+    from conv_tutorial.viz import draw_conv3d, draw_deform_sampling, draw_filter_volumes, draw_matrix, receptive_paths
 
     block = ct.BasicBlock(2, 2).eval().state_dict()
     x = torch.zeros(1, 2, 4, 4)
     offset = np.zeros((18, 3, 3))
     return [
+        (
+            lambda: draw_matrix(np.eye(2), "x", "y", highlight_columns=2),
+            ValueError,
+            r"draw_matrix: highlight_columns must be in \[0, 2\), got highlight_columns=2",
+        ),
+        (
+            lambda: draw_matrix(np.eye(2), "x", "y", highlight_rows=[0, 1.5]),
+            TypeError,
+            r"draw_matrix: highlight_rows\[1\] must be an int, got highlight_rows\[1\]=1.5",
+        ),
         (
             lambda: npn.relu_backward(np.ones(2), np.ones(3)),
             ValueError,
