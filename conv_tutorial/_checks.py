@@ -361,6 +361,7 @@ def check_index(fn, name: str, value, size, why: str | None = None):
     ...
     ValueError: draw_conv3d: output_position must be in [0, 2) x [0, 3) x [0, 3), got output_position=(1, 0, 4)
     """
+    index: int | tuple[int, ...]
     if isinstance(size, (tuple, list)):
         index = _non_negative(value, len(size), name)
         past_end = any(i >= s for i, s in zip(index, size, strict=True))
