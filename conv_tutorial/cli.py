@@ -22,7 +22,6 @@ import re
 import sys
 
 from . import __version__, bench, cost
-from ._checks import check_positive_int
 from .timing import keep_freed_memory
 
 PROG = "conv-tutorial"
@@ -164,7 +163,8 @@ def _rows_left_out(args) -> dict[str, str]:
 
 
 def cost_command(args) -> int:
-    check_positive_int(None, "--batch", args.batch)
+    if args.batch <= 0:
+        raise ValueError(f"--batch must be a positive int, got --batch={args.batch}")
     groups = DEFAULT_GROUPS if args.groups is None else args.groups
     reduction = DEFAULT_REDUCTION if args.reduction is None else args.reduction
     left_out = _rows_left_out(args)
