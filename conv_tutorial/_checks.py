@@ -33,23 +33,30 @@ __all__ = [
     "as_array",
     "as_float_dtype",
     "check_answer_size",
+    "check_array_shape",
     "check_batch_norm",
     "check_channel_shuffle",
+    "check_choice",
     "check_conv",
     "check_conv_matrix",
     "check_conv_transpose",
     "check_deform_conv2d",
     "check_depthwise_weight",
     "check_dilation_stack",
+    "check_divisible",
     "check_finite_kernel",
     "check_flag",
     "check_fold",
     "check_geometry",
     "check_global_depthwise",
     "check_global_pool",
+    "check_index",
+    "check_instance",
+    "check_int_sequence",
     "check_kernel_2d",
     "check_key",
     "check_measurement",
+    "check_ndim",
     "check_output_padding",
     "check_overlap_map",
     "check_pointwise_weight",
@@ -124,15 +131,255 @@ def check_flag(fn, name: str, value) -> bool:
     return bool(value)
 
 
-def check_real(fn, name: str, value, minimum=None) -> float:
-    """A real number (not a bool, not NaN), at least ``minimum`` when given: a ``float``."""
+def _real_range(minimum, maximum, exclusive_minimum: bool) -> str:
+    """The words of a range: ``positive``, ``at least 1``, ``in (0, 1]``, ..."""
+    if minimum is not None and maximum is not None:
+        return f"in {'(' if exclusive_minimum else '['}{minimum}, {maximum}]"
+    if minimum is not None and exclusive_minimum:
+        return "positive" if minimum == 0 else f"greater than {minimum}"
+    if minimum is not None:
+        return f"at least {minimum}"
+    return f"at most {maximum}"
+
+
+def check_real(fn, name: str, value, minimum=None, maximum=None, *, exclusive_minimum=False, finite=False) -> float:
+    """A real number (not a bool, not NaN) in a range: a ``float``.
+
+    ``minimum`` and ``maximum`` bound the value when given, both inclusive unless
+    ``exclusive_minimum`` (then ``minimum=0`` reads "positive"); with ``finite`` an infinity is
+    refused too. A wrong type is a ``TypeError``, a wrong value a ``ValueError``; both name the
+    parameter and the value.
+
+    >>> check_real("densenet", "compression", 0.5, 0, 1, exclusive_minimum=True)
+    0.5
+    >>> check_real("densenet", "compression", 0, 0, 1, exclusive_minimum=True)
+    Traceback (most recent call last):
+    ...
+    ValueError: densenet: compression must be in (0, 1], got compression=0.0
+    >>> check_real(None, "lr", -1e-3, 0, exclusive_minimum=True)
+    Traceback (most recent call last):
+    ...
+    ValueError: lr must be positive, got lr=-0.001
+    """
     if not isinstance(value, numbers.Real) or isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{_prefix(fn)}{name} must be a real number, got {name}={value!r}")
     if math.isnan(value):
         raise ValueError(f"{_prefix(fn)}{name} must be a number, not NaN, got {name}=nan")
-    if minimum is not None and value < minimum:
+    number = float(value)
+    if minimum is not None and maximum is None and not (exclusive_minimum or finite) and number < minimum:
         raise ValueError(f"{_prefix(fn)}{name} must be at least {minimum}, got {name}={value!r}")
-    return float(value)
+    too_low = minimum is not None and (number <= minimum if exclusive_minimum else number < minimum)
+    too_high = maximum is not None and number > maximum
+    if too_low or too_high or (finite and math.isinf(number)):
+        words = [_real_range(minimum, maximum, exclusive_minimum)] if (minimum, maximum) != (None, None) else []
+        words += ["finite"] if finite else []
+        raise ValueError(f"{_prefix(fn)}{name} must be {' and '.join(words)}, got {name}={number!r}")
+    return number
+
+
+# --- The primitives every module checks its arguments with -------------------------------------------------------
+
+
+def check_divisible(fn, name: str, value: int, by_name: str | None, by: int, why: str | None = None) -> int:
+    """``value`` an exact multiple of ``by``: channels split into groups, a map halved twice.
+
+    ``by_name`` names the divisor when it is an argument too (``"groups"``); ``None`` for a constant.
+    ``why``, when given, follows the divisor in the message. A remainder is a ``ValueError`` naming
+    both values. Check each one's type first (:func:`check_positive_int`).
+
+    >>> check_divisible(None, "in_channels", 8, "groups", 4)
+    8
+    >>> check_divisible(None, "in_channels", 6, "groups", 4)
+    Traceback (most recent call last):
+    ...
+    ValueError: in_channels must be divisible by groups, got in_channels=6 and groups=4
+    >>> check_divisible("init_cnn", "image_size", 30, None, 4, why="two poolings by 2")
+    Traceback (most recent call last):
+    ...
+    ValueError: init_cnn: image_size must be divisible by 4 (two poolings by 2), got image_size=30
+    """
+    if value % by:
+        divisor = by if by_name is None else by_name
+        reason = f" ({why})" if why else ""
+        given = f"{name}={value}" if by_name is None else f"{name}={value} and {by_name}={by}"
+        raise ValueError(f"{_prefix(fn)}{name} must be divisible by {divisor}{reason}, got {given}")
+    return value
+
+
+def _choices_text(choices) -> str:
+    choices = tuple(choices)
+    return f"{choices[0]!r} or {choices[1]!r}" if len(choices) == 2 else f"one of {choices}"
+
+
+def check_choice(fn, name: str, value, choices, types=None):
+    """``value`` if it is one of ``choices`` (a family's name, a clock, a stride of 1 or 2).
+
+    Anything else is a ``ValueError`` naming the parameter, the value and the choices; with
+    ``types`` (a type or a tuple of types), a value of another type is a ``TypeError`` instead.
+
+    >>> check_choice("timer_for", "clock", "cpu", ("wall", "cpu"))
+    'cpu'
+    >>> check_choice("timer_for", "clock", "process", ("wall", "cpu"))
+    Traceback (most recent call last):
+    ...
+    ValueError: timer_for: clock must be 'wall' or 'cpu', got clock='process'
+    >>> check_choice(None, "kind", 1, ("standard", "grouped", "depthwise"), types=str)
+    Traceback (most recent call last):
+    ...
+    TypeError: kind must be one of ('standard', 'grouped', 'depthwise'), got kind=1 (int)
+    """
+    message = f"{_prefix(fn)}{name} must be {_choices_text(choices)}, got {name}={value!r}"
+    if types is not None and not isinstance(value, types):
+        raise TypeError(f"{message} ({type(value).__name__})")
+    if value not in tuple(choices):
+        raise ValueError(message)
+    return value
+
+
+def check_int_sequence(
+    fn, name: str, value, min_length: int = 0, max_length: int | None = None, minimum: int = 1, item: str = "int"
+) -> tuple[int, ...]:
+    """A list or tuple of ints, each at least ``minimum``, of ``min_length`` to ``max_length`` entries.
+
+    Block counts of a network, channels of its stages. Not a list or tuple is a ``TypeError``; a wrong
+    length a ``ValueError`` that counts ``item`` (``"block count"``); each entry is checked by
+    :func:`check_positive_int` under the name ``name[i]``.
+
+    >>> check_int_sequence("resnet", "layers", [3, 4, 6, 3], 4, 4, item="block count")
+    (3, 4, 6, 3)
+    >>> check_int_sequence("resnet", "layers", (2, 2, 2), 4, 4, item="block count")
+    Traceback (most recent call last):
+    ...
+    ValueError: resnet: layers must hold 4 block counts, got layers=(2, 2, 2)
+    >>> check_int_sequence("densenet", "block_config", (6, 0), 1, item="block")
+    Traceback (most recent call last):
+    ...
+    ValueError: densenet: block_config[1] must be a positive int, got block_config[1]=0
+    """
+    if not isinstance(value, (list, tuple)):
+        raise TypeError(f"{_prefix(fn)}{name} must be a list or tuple of ints, got {name}={value!r}")
+    if len(value) < min_length or (max_length is not None and len(value) > max_length):
+
+        def count(n):
+            return f"one {item}" if n == 1 else f"{n} {item}s"
+
+        if max_length == min_length:
+            words = count(min_length)
+        elif max_length is None:
+            words = f"at least {count(min_length)}"
+        else:
+            words = f"{min_length} to {count(max_length)}"
+        raise ValueError(f"{_prefix(fn)}{name} must hold {words}, got {name}={value!r}")
+    return tuple(check_positive_int(fn, f"{name}[{i}]", v, minimum) for i, v in enumerate(value))
+
+
+def _type_name(cls: type) -> str:
+    """``int``, ``torch.Tensor``, ``numpy.random.Generator``: a type as its users import it."""
+    if cls.__module__ == "builtins":
+        return cls.__qualname__
+    public = [part for part in cls.__module__.split(".") if not part.startswith("_")]
+    return ".".join([*public, cls.__qualname__])
+
+
+def check_instance(fn, name: str, value, types, hint: str | None = None):
+    """``value`` if it is an instance of ``types`` (a type or a tuple of types), else a ``TypeError``.
+
+    The message names the parameter, the types expected (``hint``, when given, follows them in
+    parentheses: how to make one) and the type received.
+
+    >>> check_instance("init_cnn", "rng", 3, np.random.Generator, "np.random.default_rng(seed)")
+    Traceback (most recent call last):
+    ...
+    TypeError: init_cnn: rng must be a numpy.random.Generator (np.random.default_rng(seed)), got int
+    >>> check_instance(None, "alt", "a picture", str)
+    'a picture'
+    """
+    if not isinstance(value, types):
+        names = " or ".join(_type_name(t) for t in (types if isinstance(types, tuple) else (types,)))
+        article = "an" if names[0] in "aeiouAEIOU" else "a"
+        reason = f" ({hint})" if hint else ""
+        raise TypeError(f"{_prefix(fn)}{name} must be {article} {names}{reason}, got {type(value).__name__}")
+    return value
+
+
+def check_ndim(fn, name: str, shape, layout) -> tuple[int, ...]:
+    """``shape`` as a tuple, if it has as many dimensions as ``layout`` names (``"(N, C, H, W)"``).
+
+    ``layout`` may be a tuple of layouts, any of which fits. Anything else is a ``ValueError`` that
+    names the array, the layout and the shape received.
+
+    >>> check_ndim("max_pool2d", "input", (2, 3, 8, 8), "(N, C, H, W)")
+    (2, 3, 8, 8)
+    >>> check_ndim("max_pool2d", "input", (3, 8, 8), "(N, C, H, W)")
+    Traceback (most recent call last):
+    ...
+    ValueError: max_pool2d: expected input of 4 dimensions (N, C, H, W), got input of shape (3, 8, 8)
+    >>> check_ndim(None, "input", (8,), ("(N, C, H, W)", "(C, H, W)"))
+    Traceback (most recent call last):
+    ...
+    ValueError: expected input of 4 dimensions (N, C, H, W) or 3 (C, H, W), got input of shape (8,)
+    """
+    layouts = (layout,) if isinstance(layout, str) else tuple(layout)
+    sizes = [text.count(",") + 1 for text in layouts]
+    shape = tuple(int(s) for s in shape)
+    if len(shape) not in sizes:
+        first = f"{sizes[0]} dimensions {layouts[0]}"
+        others = "".join(f" or {n} {text}" for n, text in zip(sizes[1:], layouts[1:], strict=True))
+        raise ValueError(f"{_prefix(fn)}expected {name} of {first}{others}, got {name} of shape {shape}")
+    return shape
+
+
+def check_index(fn, name: str, value, size, why: str | None = None):
+    """An index into an axis of ``size`` entries: an int in ``[0, size)``.
+
+    With ``size`` a tuple (an output's shape), ``value`` is a position: an int for every axis or a
+    tuple with one per axis, each inside its axis; the answer is then a tuple. A wrong type is a
+    ``TypeError``, a negative index a ``ValueError``, and so is one past the end, which names the
+    bounds (``why``, when given, follows them).
+
+    >>> check_index("receptive_paths", "output_index", 2, 3)
+    2
+    >>> check_index("receptive_paths", "output_index", 3, 3, why="the output size")
+    Traceback (most recent call last):
+    ...
+    ValueError: receptive_paths: output_index must be in [0, 3) (the output size), got output_index=3
+    >>> check_index("draw_conv3d", "output_position", (1, 0, 4), (2, 3, 3))
+    Traceback (most recent call last):
+    ...
+    ValueError: draw_conv3d: output_position must be in [0, 2) x [0, 3) x [0, 3), got output_position=(1, 0, 4)
+    """
+    index: int | tuple[int, ...]
+    if isinstance(size, (tuple, list)):
+        index = _non_negative(value, len(size), name)
+        past_end = any(i >= s for i, s in zip(index, size, strict=True))
+        bounds = " x ".join(f"[0, {s})" for s in size)
+    else:
+        index = check_positive_int(fn, name, value, minimum=0)
+        past_end, bounds = index >= size, f"[0, {size})"
+    if past_end:
+        reason = f" ({why})" if why else ""
+        raise ValueError(f"{_prefix(fn)}{name} must be in {bounds}{reason}, got {name}={value!r}")
+    return index
+
+
+def check_array_shape(fn, name: str, shape, expected, whose: str | None = None) -> tuple[int, ...]:
+    """``shape`` as a tuple, if it is exactly ``expected``: a gradient the shape of what it is the gradient of.
+
+    ``whose`` says where the expected shape comes from (``"the input's"``). Any other shape is a
+    ``ValueError`` naming the array and both shapes.
+
+    >>> check_array_shape("relu_backward", "grad_output", (2, 3), (2, 3), "the input's")
+    (2, 3)
+    >>> check_array_shape("relu_backward", "grad_output", (3,), (2, 3), "the input's")
+    Traceback (most recent call last):
+    ...
+    ValueError: relu_backward: grad_output must have the input's shape (2, 3), got grad_output of shape (3,)
+    """
+    shape, expected = tuple(int(s) for s in shape), tuple(int(s) for s in expected)
+    if shape != expected:
+        words = f"{whose} shape" if whose else "shape"
+        raise ValueError(f"{_prefix(fn)}{name} must have {words} {expected}, got {name} of shape {shape}")
+    return shape
 
 
 def _torch_tensor(value) -> bool:
@@ -877,8 +1124,7 @@ def check_measurement(fn: str, dtype, backend, size, repeats) -> tuple[np.dtype,
     with contextlib.suppress(TypeError):  # torch dtypes: as_float_dtype reads them by name
         dtype = np.dtype(dtype)  # NumPy dtypes, scalar types (np.float32) and names
     dt = as_float_dtype(dtype, "dtype")
-    if backend not in ("torch", "numpy"):
-        raise ValueError(f"{fn}: backend must be 'torch' or 'numpy', got backend={backend!r}")
+    check_choice(fn, "backend", backend, ("torch", "numpy"))
     return dt, backend, check_positive_int(fn, "size", size), check_positive_int(fn, "repeats", repeats)
 
 

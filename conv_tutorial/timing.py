@@ -14,7 +14,7 @@ import math
 import sys
 import time
 
-from ._checks import check_positive_int
+from ._checks import check_choice, check_positive_int
 
 __all__ = ["best_times", "keep_freed_memory"]
 
@@ -24,12 +24,10 @@ def timer_for(fn: str, clock):
 
     ``fn`` names the public function in the error raised for any other ``clock``.
     """
-    if clock == "wall":
+    if check_choice(fn, "clock", clock, ("wall", "cpu")) == "wall":
         return time.perf_counter
-    if clock == "cpu":
-        # Windows counts a thread's CPU time in scheduler ticks (about 16 ms): too coarse for one call.
-        return time.perf_counter if sys.platform == "win32" else time.thread_time
-    raise ValueError(f"{fn}: clock must be 'wall' or 'cpu', got clock={clock!r}")
+    # Windows counts a thread's CPU time in scheduler ticks (about 16 ms): too coarse for one call.
+    return time.perf_counter if sys.platform == "win32" else time.thread_time
 
 
 def best_times(cases, rounds=3, repeats=1, clock="wall", settle=0.0):

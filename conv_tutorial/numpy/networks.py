@@ -27,7 +27,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._checks import check_positive_int
+from .._checks import (
+    check_array_shape,
+    check_divisible,
+    check_instance,
+    check_int_sequence,
+    check_ndim,
+    check_positive_int,
+)
 from ._arrays import as_float_arrays
 from .standard import conv2d, conv_backward
 
@@ -66,17 +73,14 @@ def relu_backward(grad_output, input):
     array([0., 0., 1.])
     """
     dy, x = as_float_arrays(grad_output=grad_output, input=input)
-    if dy.shape != x.shape:
-        raise ValueError(f"relu_backward: grad_output must have the input's shape {x.shape}, got {dy.shape}")
+    check_array_shape("relu_backward", "grad_output", dy.shape, x.shape, "the input's")
     return dy * (x > 0)
 
 
 def _pool_windows(fn, x, kernel_size):
     """``x`` cropped to whole windows, as ``(N, C, H_out, W_out, k * k)``."""
     k = check_positive_int(fn, "kernel_size", kernel_size)
-    if x.ndim != 4:
-        raise ValueError(f"{fn}: expected input of shape (N, C, H, W), got shape {x.shape}")
-    n, c, h, w = x.shape
+    n, c, h, w = check_ndim(fn, "input", x.shape, "(N, C, H, W)")
     if h < k or w < k:
         raise ValueError(f"{fn}: kernel_size={k} is larger than the input's spatial size ({h}, {w})")
     h_out, w_out = h // k, w // k
@@ -130,10 +134,7 @@ def max_pool2d_backward(grad_output, input, kernel_size):
     dy, x = as_float_arrays(grad_output=grad_output, input=input)
     windows = _pool_windows("max_pool2d_backward", x, kernel_size)
     n, c, h_out, w_out, kk = windows.shape
-    if dy.shape != (n, c, h_out, w_out):
-        raise ValueError(
-            f"max_pool2d_backward: grad_output must have the pooled shape {(n, c, h_out, w_out)}, got {dy.shape}"
-        )
+    check_array_shape("max_pool2d_backward", "grad_output", dy.shape, (n, c, h_out, w_out), "the pooled")
     k = int(kernel_size)
     routed = np.zeros(windows.shape, dtype=dy.dtype)
     np.put_along_axis(routed, windows.argmax(axis=-1)[..., None], dy[..., None], axis=-1)
@@ -168,8 +169,8 @@ def linear(input, weight, bias=None):
             f"linear: expected input (N, in_features) and weight (out_features, in_features) with the "
             f"same in_features, got input of shape {x.shape} and weight of shape {w.shape}"
         )
-    if b is not None and b.shape != (w.shape[0],):
-        raise ValueError(f"linear: bias must have shape ({w.shape[0]},), got {b.shape}")
+    if b is not None:
+        check_array_shape("linear", "bias", b.shape, (w.shape[0],))
     out = x @ w.T
     return out if b is None else out + b
 
@@ -188,10 +189,7 @@ def linear_backward(grad_output, input, weight):
            [1., 2.]]), array([1., 1.]))
     """
     dy, x, w = as_float_arrays(grad_output=grad_output, input=input, weight=weight)
-    if dy.shape != (x.shape[0], w.shape[0]):
-        raise ValueError(
-            f"linear_backward: grad_output must have the output's shape {(x.shape[0], w.shape[0])}, got {dy.shape}"
-        )
+    check_array_shape("linear_backward", "grad_output", dy.shape, (x.shape[0], w.shape[0]), "the output's")
     return dy @ w, dy.T @ x, dy.sum(axis=0)
 
 
@@ -262,15 +260,11 @@ def init_cnn(rng, in_channels=1, channels=(8, 16), num_classes=10, image_size=8)
     >>> {name: p.shape for name, p in params.items()}["fc_weight"], sum(p.size for p in params.values())
     ((10, 64), 1898)
     """
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng must be a numpy.random.Generator (np.random.default_rng(seed)), got {type(rng).__name__}")
-    c1, c2 = (check_positive_int("init_cnn", f"channels[{i}]", c) for i, c in enumerate(channels))
+    check_instance("init_cnn", "rng", rng, np.random.Generator, "np.random.default_rng(seed)")
+    c1, c2 = check_int_sequence("init_cnn", "channels", channels, 2, 2, item="channel count")
     for name, value in (("in_channels", in_channels), ("num_classes", num_classes), ("image_size", image_size)):
         check_positive_int("init_cnn", name, value)
-    if image_size % 4:
-        raise ValueError(
-            f"init_cnn: image_size must be divisible by 4 (two poolings by 2), got image_size={image_size}"
-        )
+    check_divisible("init_cnn", "image_size", image_size, None, 4, why="two poolings by 2")
     features = c2 * (image_size // 4) ** 2
 
     def he(*shape):

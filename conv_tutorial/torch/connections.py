@@ -30,7 +30,15 @@ from collections import OrderedDict
 import torch
 from torch import nn
 
-from .._checks import _check_image_batch, check_flag, check_key, check_positive_int, check_real
+from .._checks import (
+    _check_image_batch,
+    check_flag,
+    check_instance,
+    check_int_sequence,
+    check_key,
+    check_positive_int,
+    check_real,
+)
 from ._tensors import common_float_dtype
 from .normalization import batch_norm
 from .pointwise import _ConvBN
@@ -56,12 +64,6 @@ __all__ = [
 def _check_counts(fn, **values) -> None:
     for name, value in values.items():
         check_positive_int(fn, name, value)
-
-
-def _int_sequence(fn, name, value) -> tuple:
-    if not isinstance(value, (list, tuple)):
-        raise TypeError(f"{fn}: {name} must be a list or tuple of ints, got {name}={value!r}")
-    return tuple(value)
 
 
 class BasicBlock(nn.Module):
@@ -292,12 +294,8 @@ def resnet(layers=(2, 2, 2, 2), num_classes: int = 1000, in_channels: int = 3) -
     >>> sum(p.numel() for p in resnet((3, 4, 6, 3)).parameters())   # ResNet-34
     21797672
     """
-    layers = _int_sequence("resnet", "layers", layers)
-    if len(layers) != 4:
-        raise ValueError(f"resnet: layers must hold 4 block counts, got layers={layers!r}")
+    layers = check_int_sequence("resnet", "layers", layers, 4, 4, item="block count")
     _check_counts("resnet", num_classes=num_classes, in_channels=in_channels)
-    for i, count in enumerate(layers):
-        check_positive_int("resnet", f"layers[{i}]", count)
     children, c_in = _stem(in_channels, 64), 64
     for stage, (width, count) in enumerate(zip((64, 128, 256, 512), layers, strict=True)):
         blocks = []
@@ -376,11 +374,7 @@ def densenet(
     >>> sum(p.numel() for p in densenet((6, 12, 32, 32)).parameters())   # DenseNet-169
     14149480
     """
-    block_config = _int_sequence("densenet", "block_config", block_config)
-    if not block_config:
-        raise ValueError("densenet: block_config must hold at least one block, got block_config=()")
-    for i, count in enumerate(block_config):
-        check_positive_int("densenet", f"block_config[{i}]", count)
+    block_config = check_int_sequence("densenet", "block_config", block_config, 1, item="block")
     _check_counts(
         "densenet",
         growth_rate=growth_rate,
@@ -389,9 +383,7 @@ def densenet(
         num_classes=num_classes,
         in_channels=in_channels,
     )
-    compression = check_real("densenet", "compression", compression)
-    if not 0 < compression <= 1:
-        raise ValueError(f"densenet: compression must be in (0, 1], got compression={compression!r}")
+    compression = check_real("densenet", "compression", compression, 0, 1, exclusive_minimum=True)
     children, channels = _stem(in_channels, num_init_features), num_init_features
     for i, num_layers in enumerate(block_config):
         block = DenseBlock(num_layers, channels, growth_rate, bn_size)
@@ -483,9 +475,7 @@ def basic_block_net(
 
 
 def _param(fn, params, key, like):
-    value = check_key(fn, "params", params, key)
-    if not isinstance(value, torch.Tensor):
-        raise TypeError(f"{fn}: params[{key!r}] must be a torch.Tensor, got {type(value).__name__}")
+    value = check_instance(fn, f"params[{key!r}]", check_key(fn, "params", params, key), torch.Tensor)
     return value.to(device=like.device, dtype=like.dtype)
 
 

@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .._checks import check_channel_shuffle, check_conv, check_positive_int
+from .._checks import check_channel_shuffle, check_choice, check_conv, check_divisible, check_positive_int
 from ._layers import _ConvBN
 from ._tensors import common_float_dtype
 from .pointwise import Bottleneck
@@ -118,14 +118,6 @@ def _check_positive_ints(**values) -> None:
         check_positive_int(None, name, value)
 
 
-def _check_divisible(groups_name: str, groups: int, **channels) -> None:
-    for name, value in channels.items():
-        if value % groups:
-            raise ValueError(
-                f"{name} must be divisible by {groups_name}, got {name}={value} and {groups_name}={groups}"
-            )
-
-
 class ResNeXtBlock(Bottleneck):
     """ResNeXt bottleneck block: 1x1 reduce -> 3x3 grouped (``groups = cardinality``) -> 1x1 expand, plus a shortcut.
 
@@ -175,7 +167,7 @@ class ResNeXtBlock(Bottleneck):
             cardinality=cardinality,
             stride=stride,
         )
-        _check_divisible("cardinality", cardinality, bottleneck_channels=bottleneck_channels)
+        check_divisible(None, "bottleneck_channels", bottleneck_channels, "cardinality", cardinality)
         # A ResNet bottleneck whose 3x3 layer has `cardinality` groups: the block is the same.
         super().__init__(in_channels, bottleneck_channels, out_channels, stride=stride, groups=cardinality)
         self.cardinality = cardinality
@@ -242,8 +234,7 @@ class ShuffleNetUnit(nn.Module):
             bottleneck_channels=bottleneck_channels,
             first_groups=first_groups,
         )
-        if check_positive_int(None, "stride", stride) not in (1, 2):
-            raise ValueError(f"stride must be 1 or 2, got stride={stride!r}")
+        check_choice(None, "stride", check_positive_int(None, "stride", stride), (1, 2))
         if stride == 1 and in_channels != out_channels:
             raise ValueError(
                 f"with stride=1 the shortcut adds the input, so out_channels must equal in_channels, got "
@@ -255,14 +246,15 @@ class ShuffleNetUnit(nn.Module):
                 f"with stride=2 the input is concatenated, so out_channels must exceed in_channels, got "
                 f"in_channels={in_channels} and out_channels={out_channels}"
             )
-        _check_divisible("groups", groups, bottleneck_channels=bottleneck_channels)
+        check_divisible(None, "bottleneck_channels", bottleneck_channels, "groups", groups)
         if branch_channels % groups:
             raise ValueError(
                 f"the last 1x1 group convolution produces {branch_channels} channels "
                 f"({'out_channels - in_channels' if stride == 2 else 'out_channels'}), which must be divisible by "
                 f"groups={groups}"
             )
-        _check_divisible("first_groups", first_groups, in_channels=in_channels, bottleneck_channels=bottleneck_channels)
+        for name, value in (("in_channels", in_channels), ("bottleneck_channels", bottleneck_channels)):
+            check_divisible(None, name, value, "first_groups", first_groups)
         self.groups, self.stride = groups, stride
         self.reduce = _ConvBN(in_channels, bottleneck_channels, 1, groups=first_groups)
         self.depthwise = _ConvBN(bottleneck_channels, bottleneck_channels, 3, stride=stride, groups=bottleneck_channels)

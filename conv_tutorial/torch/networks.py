@@ -43,7 +43,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .. import cost
-from .._checks import check_positive_int, check_real
+from .._checks import check_choice, check_divisible, check_positive_int, check_real
 from ..timing import best_times
 from .attention import SqueezeExcitation
 from .connections import BasicBlock
@@ -124,8 +124,7 @@ class ConvBNReLU(nn.Module):
         ):
             check_positive_int(None, name, value)
         for name, value in (("in_channels", in_channels), ("out_channels", out_channels)):
-            if value % groups:
-                raise ValueError(f"{name} must be divisible by groups, got {name}={value} and groups={groups}")
+            check_divisible(None, name, value, "groups", groups)
         self.weight = nn.Parameter(torch.empty(out_channels, in_channels // groups, kernel_size, kernel_size))
         nn.init.kaiming_normal_(self.weight, mode="fan_out", nonlinearity="relu")  # as torchvision's ResNet
         self.stride, self.dilation, self.groups = stride, dilation, groups
@@ -250,8 +249,7 @@ def family_network(
     >>> [family_network(f).__len__() for f in FAMILIES] == [7] * len(FAMILIES)
     True
     """
-    if family not in FAMILIES:
-        raise ValueError(f"family must be one of {FAMILIES}, got family={family!r}")
+    check_choice(None, "family", family, FAMILIES, types=str)
     for name, value in (
         ("width", width),
         ("in_channels", in_channels),
@@ -260,8 +258,7 @@ def family_network(
         ("reduction", reduction),
     ):
         check_positive_int(None, name, value)
-    if width % groups:
-        raise ValueError(f"width must be divisible by groups, got width={width} and groups={groups}")
+    check_divisible(None, "width", width, "groups", groups)
     if width // reduction < 1:
         raise ValueError(f"width // reduction must be at least 1, got width={width} and reduction={reduction}")
     plan = [(width, width, 1), (width, 2 * width, 2), (2 * width, 2 * width, 1)]

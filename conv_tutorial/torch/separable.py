@@ -19,6 +19,7 @@ from torch import nn
 
 from .._checks import (
     _positive,
+    check_divisible,
     check_finite_kernel,
     check_flag,
     check_geometry,
@@ -371,8 +372,8 @@ class SpatiallySeparableConv2d(nn.Module):
             ("mid_channels", mid_channels),
         ):
             check_positive_int(None, name, value)
-            if name != "groups" and value % groups:
-                raise ValueError(f"{name} must be divisible by groups, got {name}={value} and groups={groups}")
+            if name != "groups":
+                check_divisible(None, name, value, "groups", groups)
         kh, kw = _positive(kernel_size, 2, "kernel_size")
         check_geometry(None, 2, stride, padding, dilation)
         check_flag(None, "bias", bias)

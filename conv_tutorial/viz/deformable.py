@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib import pyplot as plt
 
-from .._checks import _non_negative, check_positive_int
+from .._checks import check_index, check_ndim
 from ..numpy.deformable import deform_sampling_points
 from .conv2d import _HIGHLIGHT
 
@@ -71,18 +71,14 @@ def draw_deform_sampling(
     2
     """
     image = np.asarray(image, dtype=float)
-    if image.ndim != 2:
-        raise ValueError(f"draw_deform_sampling: image must be one channel (H, W), got shape {image.shape}")
+    check_ndim("draw_deform_sampling", "image", image.shape, "(H, W)")
     offset = np.asarray(offset, dtype=float)
     offset = offset[None] if offset.ndim == 3 else offset
     points = deform_sampling_points(offset[:1], kernel_size, stride, padding, dilation)[0]
     groups, kh, kw, h_out, w_out = points.shape[:5]
-    i, j = _non_negative(output_position, 2, "output_position")
-    if i >= h_out or j >= w_out:
-        raise ValueError(f"output_position must lie in the output of size {(h_out, w_out)}, got {output_position}")
-    offset_group = check_positive_int("draw_deform_sampling", "offset_group", offset_group, minimum=0)
-    if offset_group >= groups:
-        raise ValueError(f"offset_group must be between 0 and {groups - 1}, got offset_group={offset_group}")
+    fn = "draw_deform_sampling"
+    i, j = check_index(fn, "output_position", output_position, (h_out, w_out), why="the output's size")
+    offset_group = check_index(fn, "offset_group", offset_group, groups, why="the offset's groups")
     moved = points[offset_group, :, :, i, j].reshape(-1, 2)
     regular = deform_sampling_points(np.zeros_like(offset[:1]), kernel_size, stride, padding, dilation)[0]
     regular = regular[offset_group, :, :, i, j].reshape(-1, 2)

@@ -26,7 +26,7 @@ from matplotlib.font_manager import FontProperties
 from matplotlib.patches import Rectangle
 from matplotlib.textpath import TextToPath
 
-from .._checks import _non_negative, _positive, check_positive_int
+from .._checks import _non_negative, _positive, check_choice, check_positive_int
 from ..shapes import conv_output_size
 from .channels import _PALETTE
 
@@ -287,10 +287,7 @@ def draw_filter_volumes(kind, in_channels, kernel_size, input_size, out_channels
     (27, 12)
     """
     fn = "draw_filter_volumes"
-    if not isinstance(kind, str):
-        raise TypeError(f"{fn}: kind must be one of {KINDS}, got kind={kind!r} ({type(kind).__name__})")
-    if kind not in KINDS:
-        raise ValueError(f"{fn}: kind must be one of {KINDS}, got kind={kind!r}")
+    check_choice(fn, "kind", kind, KINDS, types=str)
     channels = check_positive_int(fn, "in_channels", in_channels)
     if channels > _MAX_CHANNELS:
         raise ValueError(

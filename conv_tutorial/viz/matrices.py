@@ -12,6 +12,8 @@ from matplotlib import pyplot as plt
 from matplotlib.patches import Rectangle
 from matplotlib.ticker import MaxNLocator
 
+from .._checks import check_index
+
 # The highlight colour of draw_conv2d, so that a column and its window match.
 from .conv2d import _HIGHLIGHT
 
@@ -30,11 +32,9 @@ def _fmt(value: float) -> str:
 
 
 def _indices(values, size: int, name: str) -> list[int]:
-    values = [values] if isinstance(values, (int, np.integer)) else list(values)
-    bad = [v for v in values if not isinstance(v, (int, np.integer)) or not 0 <= v < size]
-    if bad:
-        raise ValueError(f"{name} must be indices in [0, {size}), got {name}={values}")
-    return [int(v) for v in values]
+    if isinstance(values, (int, np.integer)):
+        return [check_index("draw_matrix", name, values, size)]
+    return [check_index("draw_matrix", f"{name}[{k}]", v, size) for k, v in enumerate(values)]
 
 
 def _labels(labels, size: int, name: str):

@@ -15,7 +15,7 @@ import numpy as np
 from matplotlib import pyplot as plt
 from matplotlib.patches import Rectangle
 
-from .._checks import check_positive_int
+from .._checks import check_index, check_positive_int
 from ..shapes import conv_output_size, receptive_field
 from .conv2d import _EDGE, _HIGHLIGHT, _INPUT_FACE, _OUTPUT_FACE
 from .figures import TEXT_WIDTH
@@ -81,11 +81,7 @@ def receptive_paths(layers, input_size, output_index):
     layers = _layers(layers)
     input_size = check_positive_int("receptive_paths", "input_size", input_size)
     sizes = _sizes(layers, input_size)
-    output_index = check_positive_int("receptive_paths", "output_index", output_index, minimum=0)
-    if output_index >= sizes[-1]:
-        raise ValueError(
-            f"output_index must be in [0, {sizes[-1]}) (the output size), got output_index={output_index!r}"
-        )
+    output_index = check_index("receptive_paths", "output_index", output_index, sizes[-1], why="the output size")
     rows = [np.zeros(n) for n in sizes]
     rows[-1][output_index] = 1
     for level in range(len(layers), 0, -1):

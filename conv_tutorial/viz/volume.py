@@ -15,7 +15,7 @@ from matplotlib import pyplot as plt
 from matplotlib.colors import to_rgba
 from matplotlib.patches import Rectangle
 
-from .._checks import _non_negative, _positive
+from .._checks import _non_negative, _positive, check_index
 from ..shapes import conv_output_size
 from .conv2d import _EDGE, _HIGHLIGHT, _INPUT_FACE, _KERNEL_FACE, _OUTPUT_FACE, _PAD_FACE, WINDOW_GID
 from .figures import TEXT_WIDTH
@@ -113,9 +113,7 @@ def draw_conv3d(input_size, kernel_size, stride=1, padding=0, dilation=1, output
     pads = _non_negative(padding, 3, "padding")
     strides, dils = _positive(stride, 3, "stride"), _positive(dilation, 3, "dilation")
     out_size = conv_output_size(size, kernel, strides, pads, dils)
-    position = _non_negative(output_position, 3, "output_position")
-    if any(p >= o for p, o in zip(position, out_size, strict=True)):
-        raise ValueError(f"output_position must lie in the output of size {out_size}, got {tuple(output_position)}")
+    position = check_index("draw_conv3d", "output_position", output_position, out_size, why="the output's size")
     padded = tuple(s + 2 * p for s, p in zip(size, pads, strict=True))
     inside = np.zeros(padded, dtype=bool)
     inside[tuple(slice(p, p + s) for p, s in zip(pads, size, strict=True))] = True
