@@ -54,7 +54,6 @@ MODULES_WITHOUT_TWIN = {
     ("numpy", "_arrays"): "the NumPy input conversion; its twin is torch._tensors",
     ("torch", "_tensors"): "the torch input conversion; its twin is numpy._arrays",
     ("numpy", "_windows"): "NumPy's strided window views; torch's F.unfold does that work",
-    ("numpy", "_depthwise_engine"): "a NumPy fast path; torch runs F.unfold and one matmul for any groups",
     ("torch", "_layers"): "what the nn.Module blocks share; nn.Module exists only in torch",
     ("torch", "multiscale"): "the Inception block, an nn.Module",
     ("torch", "volumetric"): "the (2+1)D block, an nn.Module",

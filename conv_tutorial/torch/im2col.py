@@ -25,6 +25,8 @@ Chapter 2: ``book/02_convolution_as_matmul.ipynb``. The NumPy twin:
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import math
 
 import torch
@@ -35,7 +37,47 @@ from ..shapes import conv_output_size, conv_transpose_output_size
 from ._depthwise_engine import depthwise_forward
 from ._tensors import common_float_dtype
 
-__all__ = ["fold", "unfold"]
+__all__ = ["fold", "native_convolutions", "unfold"]
+
+_NATIVE = contextvars.ContextVar("native_convolutions", default=False)
+
+
+@contextlib.contextmanager
+def native_convolutions():
+    """Inside this ``with`` block, the package's convolutions run on PyTorch's own ops.
+
+    Every convolution of :mod:`conv_tutorial.torch` (the functions, and every module and network
+    built on them) then calls ``torch.nn.functional.conv{1,2,3}d`` or ``conv_transpose{1,2,3}d``
+    with the same arguments instead of this package's engines: the *native twin* of a module,
+    with its weights and its architecture. It exists for tools that count what native ops do.
+    ``torch.utils.flop_counter.FlopCounterMode`` counts a native convolution as twice its MACs,
+    whereas the engines' fast paths (oneDNN's matrix product, the depthwise multiply-adds) are
+    ops it does not count. The setting is local to the thread (a context variable).
+
+    Examples
+    --------
+    >>> from torch.utils.flop_counter import FlopCounterMode
+    >>> from conv_tutorial.torch import Bottleneck
+    >>> block = Bottleneck(256, 64, 256).eval()
+    >>> with FlopCounterMode(display=False) as counter, torch.no_grad(), native_convolutions():
+    ...     _ = block(torch.zeros(1, 256, 14, 14))
+    >>> counter.get_total_flops() == 2 * 69_632 * 14 * 14     # MACs: one per weight per pixel
+    True
+    """
+    token = _NATIVE.set(True)
+    try:
+        yield
+    finally:
+        _NATIVE.reset(token)
+
+
+def _pad_widths(padding) -> list[int]:
+    """``F.pad``'s widths (last axis first) for ``(before, after)`` pairs given first axis first."""
+    return [width for pair in reversed(padding) for width in pair]
+
+
+_NATIVE_CONV = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
+_NATIVE_CONV_TRANSPOSE = {1: F.conv_transpose1d, 2: F.conv_transpose2d, 3: F.conv_transpose3d}
 
 
 def conv_forward(x: torch.Tensor, weight: torch.Tensor, spec) -> torch.Tensor:
@@ -48,6 +90,8 @@ def conv_forward(x: torch.Tensor, weight: torch.Tensor, spec) -> torch.Tensor:
     with the columns of a window view (:func:`windows_forward`).
     """
     stride, padding, dilation, groups = spec.stride, spec.padding, spec.dilation, spec.groups
+    if _NATIVE.get():  # inside native_convolutions(): PyTorch's own op, the twin that counters know
+        return _NATIVE_CONV[len(stride)](F.pad(x, _pad_widths(padding)), weight, None, stride, 0, dilation, groups)
     if x.shape[1] == groups:  # one input channel per group: chapter 6's fast path, no columns
         return depthwise_forward(x, weight, stride, padding, dilation)
     return windows_forward(x, weight, stride, padding, dilation, groups)
@@ -229,7 +273,12 @@ def conv_transpose_forward(y: torch.Tensor, weight: torch.Tensor, spec) -> torch
     (:func:`transpose_as_direct`), which needs neither columns of the output's size nor a fold.
     """
     stride, padding, out_pads, dilation = spec.stride, spec.padding, spec.output_padding, spec.dilation
-    if all(s == 1 for s in stride):  # stride 1: a convolution with the flipped kernel, no fold
+    if _NATIVE.get():  # inside native_convolutions(): PyTorch's own op
+        native = _NATIVE_CONV_TRANSPOSE[len(stride)]
+        return native(y, weight, None, stride, padding, out_pads, spec.groups, dilation)
+    # Stride 1: a convolution with the flipped kernel, no fold. Not with an inf or nan weight: the
+    # direct form multiplies it by the padding's zeros (nan), which the scatter never does.
+    if all(s == 1 for s in stride) and torch.isfinite(weight.sum()):
         return transpose_as_direct(y, weight, padding, out_pads, dilation, spec.groups)
     if len(stride) == 3:
         return conv_transpose3d_by_depth_taps(y, weight, stride, padding, out_pads, dilation, spec.groups)
