@@ -42,6 +42,9 @@ TORCH_ONLY = {
     name: "builds a whole network of nn.Modules (torchvision's ResNet and DenseNet, chapter 15's plain "
     "and residual stacks); the NumPy blocks run inference on its weights"
     for name in ("resnet", "resnet18", "densenet", "densenet121", "basic_block_net")
+} | {
+    "native_convolutions": "runs the torch backend's convolutions on torch's own ops (the native twin that "
+    "torch's FLOP counter counts); NumPy has no native op to switch to"
 }
 
 #: Parameters only torch functions take, and why.
