@@ -85,16 +85,44 @@ def conv_forward(x: torch.Tensor, weight: torch.Tensor, spec) -> torch.Tensor:
 
     ``x`` is ``(N, C_in, *S)`` (batched, 1 to 3 spatial axes), ``weight`` ``(C_out, C_in // g, *K)``;
     returns ``(N, C_out, *O)`` without bias, like :func:`conv_tutorial.numpy.im2col.conv_forward`.
-    One input channel per group goes to the depthwise fast path (a multiply-add per kernel tap,
-    :mod:`conv_tutorial.torch._depthwise_engine`); every other convolution is one matrix product
-    with the columns of a window view (:func:`windows_forward`).
+
+    When autograd records the call, the engine is :func:`conv2d_forward` (``F.unfold`` and a
+    matrix product, whose backward autograd derives from ``F.fold``). Otherwise one input channel
+    per group goes to the depthwise fast path (a multiply-add per kernel tap,
+    :mod:`conv_tutorial.torch._depthwise_engine`), and every other convolution is one matrix
+    product with the columns of a window view (:func:`windows_forward`).
     """
     stride, padding, dilation, groups = spec.stride, spec.padding, spec.dilation, spec.groups
     if _NATIVE.get():  # inside native_convolutions(): PyTorch's own op, the twin that counters know
         return _NATIVE_CONV[len(stride)](F.pad(x, _pad_widths(padding)), weight, None, stride, 0, dilation, groups)
+    if records_grad(x, weight):
+        return unfold_forward(x, weight, spec)
     if x.shape[1] == groups:  # one input channel per group: chapter 6's fast path, no columns
         return depthwise_forward(x, weight, stride, padding, dilation)
     return windows_forward(x, weight, stride, padding, dilation, groups)
+
+
+def unfold_forward(x: torch.Tensor, weight: torch.Tensor, spec) -> torch.Tensor:
+    """Grouped N-d convolution ``W @ F.unfold(x)`` for a validated spec: the engine autograd runs.
+
+    ``F.unfold`` handles two spatial axes, so a 1D convolution runs the 2D engine
+    (:func:`conv2d_forward`) over a unit height axis and a 3D one sums it over the kernel's depth
+    taps (:func:`conv3d_by_depth_taps`, chapter 11).
+    """
+    stride, padding, dilation, groups = spec.stride, spec.padding, spec.dilation, spec.groups
+    if len(stride) == 3:
+        return conv3d_by_depth_taps(x, weight, stride, padding, dilation, groups)
+    if len(stride) == 1:  # a 1D convolution is a 2D one over a unit height axis: one engine, not a copy
+        out = conv2d_forward(
+            x.unsqueeze(2), weight.unsqueeze(2), (1, *stride), ((0, 0), *padding), (1, *dilation), groups
+        )
+        return out.squeeze(2)
+    return conv2d_forward(x, weight, stride, padding, dilation, groups)
+
+
+def records_grad(*tensors: torch.Tensor) -> bool:
+    """Whether autograd records an operation on these tensors."""
+    return torch.is_grad_enabled() and any(t.requires_grad for t in tensors)
 
 
 def windows_forward(x: torch.Tensor, weight: torch.Tensor, stride, padding, dilation, groups: int) -> torch.Tensor:
@@ -112,8 +140,7 @@ def windows_forward(x: torch.Tensor, weight: torch.Tensor, stride, padding, dila
     3. one matrix product with the weight laid out ``(C_out, *K, C_in)`` gives the output
        channels last, ``(N * prod(O), C_out)``, returned as an ``(N, C_out, *O)`` view of it.
 
-    A 1x1 kernel with stride 1 needs no columns (the buffer is the matrix), and a 1x1 kernel on
-    a contiguous ``(N, C_in, *S)`` input is the product ``W @ x[n]`` of each image, with no copy.
+    A 1x1 kernel with stride 1 needs no columns: the buffer is the matrix.
 
     Parameters
     ----------
@@ -126,8 +153,7 @@ def windows_forward(x: torch.Tensor, weight: torch.Tensor, stride, padding, dila
     Returns
     -------
     Tensor, shape (N, C_out, *O)
-        Laid out channels last (``out.movedim(1, -1)`` is contiguous), except the product of
-        each image, laid out like its input.
+        Laid out channels last: ``out.movedim(1, -1)`` is contiguous.
     """
     x, weight, padding = without_dead_taps(x, weight, stride, padding, dilation)
     n_sp = x.dim() - 2
@@ -135,13 +161,6 @@ def windows_forward(x: torch.Tensor, weight: torch.Tensor, stride, padding, dila
     c_out, kernel = weight.shape[0], tuple(weight.shape[2:])
     padded = tuple(size + lo + hi for size, (lo, hi) in zip(x.shape[2:], padding, strict=True))
     out_size = conv_output_size(padded, kernel, stride, 0, dilation)
-    pointwise = math.prod(kernel) == 1 and not any(lo or hi for lo, hi in padding)
-    if pointwise and groups == 1 and x.is_contiguous() and batch:
-        x = x[(slice(None), slice(None), *(slice(None, None, s) for s in stride))]
-        rows = x.reshape(batch, c_in, math.prod(out_size))
-        # (C_out, C_in) @ (C_in, prod(O)) per image: the input and the output stay (N, C, *S).
-        out = torch.stack([matmul_t(weight.reshape(c_out, c_in), image.T) for image in rows])
-        return out.reshape(batch, c_out, *out_size)
     buffer = channels_last_padded(x, padding)
     # The window view: output position, kernel tap, then the channel; no data moved yet.
     steps = buffer.stride()
@@ -233,7 +252,7 @@ def fast_matmul_applies(*tensors: torch.Tensor) -> bool:
         and first.device.type == "cpu"
         and all(t.dtype == torch.float32 for t in tensors)
         and all(min(t.shape) > 1 for t in tensors)  # oneDNN rejects the strides torch gives unit axes
-        and not (torch.is_grad_enabled() and any(t.requires_grad for t in tensors))
+        and not records_grad(*tensors)
     )
 
 
@@ -276,9 +295,9 @@ def conv_transpose_forward(y: torch.Tensor, weight: torch.Tensor, spec) -> torch
     if _NATIVE.get():  # inside native_convolutions(): PyTorch's own op
         native = _NATIVE_CONV_TRANSPOSE[len(stride)]
         return native(y, weight, None, stride, padding, out_pads, spec.groups, dilation)
-    # Stride 1: a convolution with the flipped kernel, no fold. Not with an inf or nan weight: the
-    # direct form multiplies it by the padding's zeros (nan), which the scatter never does.
-    if all(s == 1 for s in stride) and torch.isfinite(weight.sum()):
+    # Stride 1, without autograd: a convolution with the flipped kernel, no fold. Not with an inf or
+    # nan weight: the direct form multiplies it by the padding's zeros (nan), which the scatter never does.
+    if all(s == 1 for s in stride) and not records_grad(y, weight) and torch.isfinite(weight.sum()):
         return transpose_as_direct(y, weight, padding, out_pads, dilation, spec.groups)
     if len(stride) == 3:
         return conv_transpose3d_by_depth_taps(y, weight, stride, padding, out_pads, dilation, spec.groups)
