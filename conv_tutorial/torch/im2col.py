@@ -12,12 +12,25 @@ The idea of chapter 2, with torch primitives doing the copying:
 
 The twin of :mod:`conv_tutorial.numpy.im2col`: :func:`conv_forward` takes the same validated
 :class:`~conv_tutorial._checks.ConvSpec` as the NumPy engine and works for 1, 2 or 3 spatial
-axes. ``F.unfold`` handles two, so a 1D convolution runs the 2D engine (:func:`conv2d_forward`)
-over a unit height axis and a 3D one sums it over the kernel's depth taps
-(:func:`conv3d_by_depth_taps`, chapter 11); the transposed engines
-(:func:`conv_transpose_forward`) mirror them. Grouped weights are one batched matmul over a
-group axis, no Python loop over groups. The engines are plain differentiable torch operations on
-whatever device the input lives on, so autograd supplies every backward pass.
+axes. It has two engines for the same product, one line choosing between them:
+
+- when autograd records the call, :func:`unfold_forward`: ``W @ F.unfold(x)``. ``F.unfold``
+  handles two spatial axes, so a 1D convolution runs the 2D engine (:func:`conv2d_forward`) over
+  a unit height axis and a 3D one sums it over the kernel's depth taps
+  (:func:`conv3d_by_depth_taps`, chapter 11); autograd derives every backward pass from it;
+- otherwise (inference), :func:`windows_forward`: the same columns, channels last, taken from a
+  ``torch.as_strided`` window view of the padded input in one copy, for any number of axes, and
+  one matrix product (:func:`matmul_t`, oneDNN's on the CPU in float32: the library
+  ``F.conv2d`` runs on, whose kernels use the widest vector instructions of any x86 processor,
+  where the BLAS behind ``torch.matmul`` may not). Kernel taps that read only padding are dropped
+  first (:func:`without_dead_taps`); one input channel per group takes the depthwise fast path,
+  :mod:`conv_tutorial.torch._depthwise_engine`.
+
+The transposed engines (:func:`conv_transpose_forward`) mirror them; with stride 1 and no autograd
+a transposed convolution runs as the direct convolution it equals (:func:`transpose_as_direct`).
+Every engine is made of torch operations that run on whatever device the input lives on.
+:func:`native_convolutions` switches all of them to PyTorch's own convolutions, the native twin
+that tools such as ``torch.utils.flop_counter`` count.
 
 Chapter 2: ``book/02_convolution_as_matmul.ipynb``. The NumPy twin:
 :mod:`conv_tutorial.numpy.im2col`.
