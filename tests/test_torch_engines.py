@@ -18,6 +18,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 import conv_tutorial.torch as ct
 from conv_tutorial import cost
+from conv_tutorial._checks import check_conv
 from conv_tutorial.torch import im2col
 from conv_tutorial.torch._depthwise_engine import depthwise_forward
 
@@ -44,6 +45,19 @@ def test_fast_engines_match_pytorch(config, dtype):
     x, w, b = as_tensors(x, w, b, dtype=dtype)
     with torch.no_grad():
         assert_close_to_reference(OURS[n](x, w, b, **kw), NATIVE[n](x, w, b, **kw))
+
+
+@given(conv_configs(), st.sampled_from([F64, F32]), st.booleans())
+def test_each_engine_matches_pytorch_whatever_the_channels_per_group(config, dtype, windows):
+    """Narrow groups take the path of taps in conv_forward; both engines compute any grouped convolution."""
+    n, x, w, _, kw = config
+    x, w = as_tensors(x, w, dtype=dtype)
+    spec = check_conv("conv", n, x.shape, w.shape, None, kw["stride"], kw["padding"], kw["dilation"], kw["groups"])
+    x = x.reshape(spec.input_shape)
+    engine = im2col.windows_forward if windows else depthwise_forward
+    with torch.no_grad():
+        out = engine(x, w, spec.stride, spec.padding, spec.dilation, spec.groups)
+    assert_close_to_reference(out, NATIVE[n](x, w, **kw))
 
 
 @given(conv_configs(), st.integers(1, 3))
@@ -117,12 +131,13 @@ def test_dilated_kernel_wider_than_its_input_reads_only_its_live_taps():
 @pytest.mark.parametrize("layout", ["contiguous", "channels_last", "strided"])
 def test_window_engine_reads_any_layout_and_writes_channels_last(layout):
     gen = torch.Generator().manual_seed(4)
-    x = torch.randn(2, 6, 9, 10, generator=gen)
+    channels = 2 * (im2col.FEW_CHANNELS + 1)  # two groups too wide for the path of taps
+    x = torch.randn(2, channels, 9, 10, generator=gen)
     if layout == "channels_last":
         x = x.to(memory_format=torch.channels_last)
     elif layout == "strided":
-        x = torch.randn(2, 12, 9, 20, generator=gen)[:, ::2, :, ::2]
-    w = torch.randn(4, 3, 3, 3, generator=gen)
+        x = torch.randn(2, 2 * channels, 9, 20, generator=gen)[:, ::2, :, ::2]
+    w = torch.randn(4, channels // 2, 3, 3, generator=gen)
     with torch.no_grad():
         out = ct.conv2d(x, w, padding=1, groups=2)
     assert out.movedim(1, -1).is_contiguous()

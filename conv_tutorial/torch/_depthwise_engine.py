@@ -19,7 +19,7 @@ input, added in place into the output (``out.addcmul_(view, w_tap)``). What make
   convolution is again a sum of contiguous slices.
 
 A kernel with more taps than output positions (a global depthwise convolution, chapter 13) is a
-weighted sum of each window instead, one ``einsum`` over the window view. Plain differentiable
+weighted sum of each window instead, one product and one sum over the window view. Plain differentiable
 torch operations on any device. The tests hold this path equal to the readable loop and to
 PyTorch.
 
@@ -38,21 +38,25 @@ import torch.nn.functional as F
 __all__ = ["depthwise_forward"]
 
 
-def depthwise_forward(x: torch.Tensor, weight: torch.Tensor, stride, padding, dilation) -> torch.Tensor:
+def depthwise_forward(x: torch.Tensor, weight: torch.Tensor, stride, padding, dilation, groups=None) -> torch.Tensor:
     """Depthwise convolution (one input channel per group) of validated arguments, without bias.
 
     Parameters
     ----------
     x : Tensor, shape (N, C_in, *S)
         1 to 3 spatial axes, unpadded.
-    weight : Tensor, shape (C_in * m, 1, *K)
-        ``m`` filters per input channel: output channel ``o`` reads input channel ``o // m``.
+    weight : Tensor, shape (C_out, C_in // groups, *K)
+        With ``groups = C_in``, ``m = C_out / C_in`` filters per input channel: output channel
+        ``o`` reads input channel ``o // m``.
     stride, dilation : tuple of ints, one per spatial axis
     padding : tuple of (before, after) pairs, one per spatial axis
+    groups : int, optional
+        ``C_in`` (depthwise) by default. With a few input channels per group, each of them is one
+        more multiply-add per tap.
 
     Returns
     -------
-    Tensor, shape (N, C_in * m, *O)
+    Tensor, shape (N, C_out, *O)
         ``O = floor((S + before + after - dilation * (K - 1) - 1) / stride) + 1`` per axis.
     """
     kernel = tuple(weight.shape[2:])
@@ -60,16 +64,17 @@ def depthwise_forward(x: torch.Tensor, weight: torch.Tensor, stride, padding, di
         (size + lo + hi - d * (k - 1) - 1) // s + 1
         for size, (lo, hi), k, s, d in zip(x.shape[2:], padding, kernel, stride, dilation, strict=True)
     )
+    groups = x.shape[1] if groups is None else groups
     if math.prod(out_size) < math.prod(kernel):
-        return _weighted_windows(x, weight, stride, padding, dilation, out_size)
-    return _sum_of_taps(x, weight, stride, padding, dilation, out_size)
+        return _weighted_windows(x, weight, stride, padding, dilation, groups, out_size)
+    return _sum_of_taps(x, weight, stride, padding, dilation, groups, out_size)
 
 
-def _sum_of_taps(x, weight, stride, padding, dilation, out_size) -> torch.Tensor:
+def _sum_of_taps(x, weight, stride, padding, dilation, groups, out_size) -> torch.Tensor:
     """``sum over taps of w_tap * (shifted input)``, each shift a slice of one flat row per channel."""
     batch, channels, *size = x.shape
     kernel = tuple(weight.shape[2:])
-    multiplier = weight.shape[0] // channels
+    c_out, per_group = weight.shape[0], channels // groups
     # The padded input, split into its stride phases: phase `q` of axis i holds the positions
     # q, q + s, q + 2s, ... of the padded axis, `cells[i]` of them (the last axis of each phase
     # is the width of the grid the output is computed on).
@@ -89,30 +94,31 @@ def _sum_of_taps(x, weight, stride, padding, dilation, out_size) -> torch.Tensor
     split = padded.reshape(batch, channels, *(v for c, s in zip(cells, stride, strict=True) for v in (c, s)))
     # (N, C, c1, s1, c2, s2, ...) -> (N, C, s1, s2, ..., c1, c2, ...): the phases, each flat.
     phases = split.permute(0, 1, *range(3, 3 + 2 * n_sp, 2), *range(2, 2 + 2 * n_sp, 2))
-    phases = phases.reshape(batch, channels, math.prod(stride), math.prod(cells))
-    w = weight.reshape(channels, multiplier, math.prod(kernel))
+    phases = phases.reshape(batch, groups, per_group, math.prod(stride), math.prod(cells))
+    w = weight.reshape(groups, c_out // groups, per_group, math.prod(kernel))
     out = None
     for t, (taps, offs) in enumerate(zip(itertools.product(*(range(k) for k in kernel)), offsets, strict=True)):
         phase = 0
         for tap, d, s in zip(taps, dilation, stride, strict=True):
             phase = phase * s + (tap * d) % s
         start = sum(o * math.prod(cells[i + 1 :]) for i, o in enumerate(offs))
-        shifted = phases[:, :, phase, None, start : start + length]  # (N, C, 1, length)
-        if out is None:
-            out = shifted * w[:, :, t, None]
-        else:
-            out.addcmul_(shifted, w[:, :, t, None])
-    out = out.reshape(batch, channels * multiplier, out_size[0], *cells[1:])
+        for c in range(per_group):
+            shifted = phases[:, :, c, None, phase, start : start + length]  # (N, g, 1, length)
+            if out is None:
+                out = shifted * w[:, :, c, t, None]
+            else:
+                out.addcmul_(shifted, w[:, :, c, t, None])
+    out = out.reshape(batch, c_out, out_size[0], *cells[1:])
     return out[(Ellipsis, *(slice(0, o) for o in out_size[1:]))]
 
 
-def _weighted_windows(x, weight, stride, padding, dilation, out_size) -> torch.Tensor:
+def _weighted_windows(x, weight, stride, padding, dilation, groups, out_size) -> torch.Tensor:
     """Each output the weighted sum of its window, for kernels with more taps than outputs."""
     batch, channels, *size = x.shape
     kernel = tuple(weight.shape[2:])
-    multiplier = weight.shape[0] // channels
+    c_out, per_group = weight.shape[0], channels // groups
     flat_pad = [width for lo, hi in reversed(padding) for width in (lo, hi)]
-    padded = F.pad(x, flat_pad)
+    padded = F.pad(x, flat_pad) if any(flat_pad) else x
     steps = padded.stride()
     windows = padded.as_strided(
         (batch, channels, *out_size, *kernel),
@@ -122,7 +128,7 @@ def _weighted_windows(x, weight, stride, padding, dilation, out_size) -> torch.T
             *(steps[2 + i] * s for i, s in enumerate(stride)),
             *(steps[2 + i] * d for i, d in enumerate(dilation)),
         ),
-    ).reshape(batch, channels, math.prod(out_size), math.prod(kernel))
-    w = weight.reshape(channels, multiplier, math.prod(kernel))
-    out = torch.einsum("ncpk,cmk->ncmp", windows, w)
-    return out.reshape(batch, channels * multiplier, *out_size)
+    ).reshape(batch, groups, 1, per_group, math.prod(out_size), math.prod(kernel))
+    w = weight.reshape(groups, c_out // groups, per_group, 1, math.prod(kernel))
+    out = (windows * w).sum((-3, -1))  # (N, g, C_out / g, prod(O)): a few windows, each read once
+    return out.reshape(batch, c_out, *out_size)

@@ -54,6 +54,11 @@ __all__ = ["fold", "native_convolutions", "unfold"]
 
 _NATIVE = contextvars.ContextVar("native_convolutions", default=False)
 
+#: Input channels per group up to which a convolution takes the depthwise path (one multiply-add
+#: per tap and input channel) rather than im2col's columns, which copy the input once per tap
+#: for a product that is short when the groups are narrow.
+FEW_CHANNELS = 8
+
 
 @contextlib.contextmanager
 def native_convolutions():
@@ -110,8 +115,8 @@ def conv_forward(x: torch.Tensor, weight: torch.Tensor, spec) -> torch.Tensor:
         return _NATIVE_CONV[len(stride)](F.pad(x, _pad_widths(padding)), weight, None, stride, 0, dilation, groups)
     if records_grad(x, weight):
         return unfold_forward(x, weight, spec)
-    if x.shape[1] == groups:  # one input channel per group: chapter 6's fast path, no columns
-        return depthwise_forward(x, weight, stride, padding, dilation)
+    if x.shape[1] // groups <= FEW_CHANNELS:  # chapter 6's fast path, no columns
+        return depthwise_forward(x, weight, stride, padding, dilation, groups)
     return windows_forward(x, weight, stride, padding, dilation, groups)
 
 
@@ -179,18 +184,18 @@ def windows_forward(x: torch.Tensor, weight: torch.Tensor, stride, padding, dila
     steps = buffer.stride()
     cg = c_in // groups
     view = buffer.as_strided(
-        (batch, *out_size, groups, *kernel, cg),
+        (groups, batch, *out_size, *kernel, cg),
         (
+            cg,
             steps[0],
             *(steps[1 + i] * stride[i] for i in range(n_sp)),
-            cg,
             *(steps[1 + i] * dilation[i] for i in range(n_sp)),
             1,
         ),
     )
     positions, depth = batch * math.prod(out_size), math.prod(kernel) * cg
     # Explicit sizes, not -1: reshape can't infer a size when the batch is empty.
-    cols = view.reshape(positions, groups, depth)  # the im2col copy (a view for a 1x1 kernel, stride 1)
+    cols = view.reshape(groups, positions, depth)  # the im2col copy (a view for a 1x1 kernel, stride 1)
     w_mat = weight.movedim(1, -1).reshape(groups, c_out // groups, depth)
     out = grouped_matmul_t(cols, w_mat)  # (positions, groups, C_out / groups)
     return out.reshape(batch, *out_size, c_out).movedim(-1, 1)
@@ -242,13 +247,13 @@ def channels_last_padded(x: torch.Tensor, padding) -> torch.Tensor:
 
 
 def grouped_matmul_t(cols: torch.Tensor, w_mat: torch.Tensor) -> torch.Tensor:
-    """``cols[:, j] @ w_mat[j].T`` for every group ``j``: ``(M, g, K)``, ``(g, O, K)`` -> ``(M, g, O)``."""
+    """``cols[j] @ w_mat[j].T`` for every group ``j``: ``(g, M, K)``, ``(g, O, K)`` -> ``(M, g, O)``."""
     groups = w_mat.shape[0]
     if groups == 1:
-        return matmul_t(cols[:, 0], w_mat[0])[:, None]
+        return matmul_t(cols[0], w_mat[0])[:, None]
     if fast_matmul_applies(cols, w_mat):
-        return torch.stack([matmul_t(cols[:, j], w_mat[j]) for j in range(groups)], dim=1)
-    return torch.einsum("mgk,gok->mgo", cols, w_mat)
+        return torch.stack([matmul_t(cols[j], w_mat[j]) for j in range(groups)], dim=1)
+    return torch.einsum("gmk,gok->mgo", cols, w_mat)
 
 
 def fast_matmul_applies(*tensors: torch.Tensor) -> bool:
