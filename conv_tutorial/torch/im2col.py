@@ -23,8 +23,8 @@ axes. It has two engines for the same product, one line choosing between them:
   one matrix product (:func:`matmul_t`, oneDNN's on the CPU in float32: the library
   ``F.conv2d`` runs on, whose kernels use the widest vector instructions of any x86 processor,
   where the BLAS behind ``torch.matmul`` may not). Kernel taps that read only padding are dropped
-  first (:func:`without_dead_taps`); one input channel per group takes the depthwise fast path,
-  :mod:`conv_tutorial.torch._depthwise_engine`.
+  first (:func:`without_dead_taps`); one input channel per group (or a few) takes the depthwise
+  fast path, :mod:`conv_tutorial.torch._depthwise_engine`.
 
 The transposed engines (:func:`conv_transpose_forward`) mirror them; with stride 1 and no autograd
 a transposed convolution runs as the direct convolution it equals (:func:`transpose_as_direct`).
@@ -54,9 +54,9 @@ __all__ = ["fold", "native_convolutions", "unfold"]
 
 _NATIVE = contextvars.ContextVar("native_convolutions", default=False)
 
-#: Input channels per group up to which a convolution takes the depthwise path (one multiply-add
-#: per tap and input channel) rather than im2col's columns, which copy the input once per tap
-#: for a product that is short when the groups are narrow.
+#: Input and output channels per group up to which a convolution takes the depthwise path (one
+#: multiply-add per tap and input channel) rather than im2col's columns, which copy the input
+#: once per tap for a product that is short when the groups are narrow.
 FEW_CHANNELS = 8
 
 
@@ -104,9 +104,10 @@ def conv_forward(x: torch.Tensor, weight: torch.Tensor, spec) -> torch.Tensor:
     ``x`` is ``(N, C_in, *S)`` (batched, 1 to 3 spatial axes), ``weight`` ``(C_out, C_in // g, *K)``;
     returns ``(N, C_out, *O)`` without bias, like :func:`conv_tutorial.numpy.im2col.conv_forward`.
 
-    When autograd records the call, the engine is :func:`conv2d_forward` (``F.unfold`` and a
-    matrix product, whose backward autograd derives from ``F.fold``). Otherwise one input channel
-    per group goes to the depthwise fast path (a multiply-add per kernel tap,
+    When autograd records the call, the engine is :func:`unfold_forward` (``F.unfold`` and a
+    matrix product, whose backward autograd derives from ``F.fold``). Otherwise narrow groups (depthwise
+    ones, and up to :data:`FEW_CHANNELS` input and output channels per group) go to the depthwise
+    fast path (a multiply-add per kernel tap and input channel,
     :mod:`conv_tutorial.torch._depthwise_engine`), and every other convolution is one matrix
     product with the columns of a window view (:func:`windows_forward`).
     """
@@ -115,7 +116,7 @@ def conv_forward(x: torch.Tensor, weight: torch.Tensor, spec) -> torch.Tensor:
         return _NATIVE_CONV[len(stride)](F.pad(x, _pad_widths(padding)), weight, None, stride, 0, dilation, groups)
     if records_grad(x, weight):
         return unfold_forward(x, weight, spec)
-    if x.shape[1] // groups <= FEW_CHANNELS:  # chapter 6's fast path, no columns
+    if max(x.shape[1], weight.shape[0]) // groups <= FEW_CHANNELS:  # narrow groups: chapter 6's fast path
         return depthwise_forward(x, weight, stride, padding, dilation, groups)
     return windows_forward(x, weight, stride, padding, dilation, groups)
 
