@@ -523,6 +523,7 @@ NO_INT_ARGUMENT = {
     "roofline.roofline": "takes real numbers",
     "roofline.ridge_point": "takes real numbers",
     "timing.keep_freed_memory": "takes no argument",
+    "torch.native_convolutions": "takes no argument",
     "shapes.TransposedEquivalent": "a result type, built by transposed_equivalent",
     "shapes.ConvGeometry": "a value type, built from checked arguments by conv_tutorial._checks",
 }

@@ -42,6 +42,9 @@ TORCH_ONLY = {
     name: "builds a whole network of nn.Modules (torchvision's ResNet and DenseNet, chapter 15's plain "
     "and residual stacks); the NumPy blocks run inference on its weights"
     for name in ("resnet", "resnet18", "densenet", "densenet121", "basic_block_net")
+} | {
+    "native_convolutions": "runs the torch backend's convolutions on torch's own ops (the native twin that "
+    "torch's FLOP counter counts); NumPy has no native op to switch to"
 }
 
 #: Parameters only torch functions take, and why.
@@ -54,7 +57,6 @@ MODULES_WITHOUT_TWIN = {
     ("numpy", "_arrays"): "the NumPy input conversion; its twin is torch._tensors",
     ("torch", "_tensors"): "the torch input conversion; its twin is numpy._arrays",
     ("numpy", "_windows"): "NumPy's strided window views; torch's F.unfold does that work",
-    ("numpy", "_depthwise_engine"): "a NumPy fast path; torch runs F.unfold and one matmul for any groups",
     ("torch", "_layers"): "what the nn.Module blocks share; nn.Module exists only in torch",
     ("torch", "multiscale"): "the Inception block, an nn.Module",
     ("torch", "volumetric"): "the (2+1)D block, an nn.Module",

@@ -531,6 +531,7 @@ def test_channel_shuffle_never_returns_a_view_of_its_input(groups):
 # Public functions outside the planted-value test, and why.
 NOT_PLANTED = {
     "gridding_map": "takes no array of numbers",
+    "native_convolutions": "takes no array of numbers",
     "overlap_map": "takes no array of numbers",
     "stacked_overlap_map": "takes no array of numbers",
     "shuffle_permutation": "takes no array of numbers",

@@ -14,7 +14,8 @@ view of the padded input. Everything here exists to make those multiply-adds fas
 flat slices, blocks that stay in cache, no padded copy where none is needed); the tests hold the
 two equal, and both equal to PyTorch.
 
-Chapter 6: ``book/06_depthwise_convolution.ipynb``.
+Chapter 6: ``book/06_depthwise_convolution.ipynb``. The torch twin:
+:mod:`conv_tutorial.torch._depthwise_engine`.
 """
 
 from __future__ import annotations

@@ -1,11 +1,13 @@
 """Every convolution type from torch primitives, with PyTorch's names, signatures and semantics.
 
-Built from ``F.unfold``, ``F.fold`` and matrix products (never ``F.conv2d``, which the tests use
-as the reference), on any device, differentiable with respect to input, weight and bias. One
-module per family, mirroring :mod:`conv_tutorial.numpy`:
+Built from window views, ``F.fold`` and matrix products (never ``F.conv2d``, which the tests use
+as the reference, except inside ``native_convolutions()``, which asks for it), on any device,
+differentiable with respect to input, weight and bias. One module per family, mirroring
+:mod:`conv_tutorial.numpy`:
 
 - :mod:`.standard` -- ``conv1d``, ``conv2d``, ``conv3d``
-- :mod:`.im2col` -- ``unfold``, ``fold`` and the matmul engines the convolutions run on
+- :mod:`.im2col` -- ``unfold``, ``fold``, the matmul engines the convolutions run on, and
+  ``native_convolutions``, which runs them on torch's own ops instead (the native twin)
 - :mod:`.transposed` -- ``conv_transpose1d``, ``conv_transpose2d``, ``conv_transpose3d``
 - :mod:`.dilated` -- ``gridding_map``: which input pixels a stack of dilated layers reads
 - :mod:`.upsampling` -- ``overlap_map``, ``stacked_overlap_map``, ``upsample2d``, ``resize_conv2d`` and the
@@ -64,7 +66,7 @@ from .deformable import DeformConv2d, deform_conv2d, deform_sampling_points
 from .depthwise import depthwise_conv2d, depthwise_conv2d_by_taps
 from .dilated import gridding_map
 from .grouped import ResNeXtBlock, ShuffleNetUnit, channel_shuffle, conv2d_by_groups
-from .im2col import fold, unfold
+from .im2col import fold, native_convolutions, unfold
 from .multiscale import InceptionBlock
 from .normalization import batch_norm
 from .pointwise import Bottleneck, pointwise_conv2d
@@ -120,6 +122,7 @@ __all__ = [
     "global_depthwise_conv2d",
     "gridding_map",
     "low_rank_kernel",
+    "native_convolutions",
     "overlap_map",
     "pointwise_conv2d",
     "residual_block",

@@ -13,12 +13,25 @@ The idea of chapter 2, with torch primitives doing the copying:
 
 The twin of :mod:`conv_tutorial.numpy.im2col`: :func:`conv_forward` takes the same validated
 :class:`~conv_tutorial.shapes.ConvGeometry` as the NumPy engine and works for 1, 2 or 3 spatial
-axes. ``F.unfold`` handles two, so a 1D convolution runs the 2D engine (:func:`conv2d_forward`)
-over a unit height axis and a 3D one sums it over the kernel's depth taps
-(:func:`conv3d_by_depth_taps`, chapter 11); the transposed engines
-(:func:`conv_transpose_forward`) mirror them. Grouped weights are one batched matmul over a
-group axis, no Python loop over groups. The engines are plain differentiable torch operations on
-whatever device the input lives on, so autograd supplies every backward pass.
+axes. It has two engines for the same product, one line choosing between them:
+
+- when autograd records the call, :func:`unfold_forward`: ``W @ F.unfold(x)``. ``F.unfold``
+  handles two spatial axes, so a 1D convolution runs the 2D engine (:func:`conv2d_forward`) over
+  a unit height axis and a 3D one sums it over the kernel's depth taps
+  (:func:`conv3d_by_depth_taps`, chapter 11); autograd derives every backward pass from it;
+- otherwise (inference), :func:`windows_forward`: the same columns, channels last, taken from a
+  ``torch.as_strided`` window view of the padded input in one copy, for any number of axes, and
+  one matrix product (:func:`matmul_t`, oneDNN's on the CPU in float32: the library
+  ``F.conv2d`` runs on, whose kernels use the widest vector instructions of any x86 processor,
+  where the BLAS behind ``torch.matmul`` may not). Kernel taps that read only padding are dropped
+  first (:func:`without_dead_taps`); one input channel per group (or a few) takes the depthwise
+  fast path, :mod:`conv_tutorial.torch._depthwise_engine`.
+
+The transposed engines (:func:`conv_transpose_forward`) mirror them; with stride 1 and no autograd
+a transposed convolution runs as the direct convolution it equals (:func:`transpose_as_direct`).
+Every engine is made of torch operations that run on whatever device the input lives on.
+:func:`native_convolutions` switches all of them to PyTorch's own convolutions, the native twin
+that tools such as ``torch.utils.flop_counter`` count.
 
 Chapter 2: ``book/02_convolution_as_matmul.ipynb``. The NumPy twin:
 :mod:`conv_tutorial.numpy.im2col`.
@@ -26,6 +39,8 @@ Chapter 2: ``book/02_convolution_as_matmul.ipynb``. The NumPy twin:
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import math
 
 import torch
@@ -33,9 +48,55 @@ import torch.nn.functional as F
 
 from .._checks import check_fold, check_unfold
 from ..shapes import conv_axis_size, conv_output_size, conv_transpose_axis_size, conv_transpose_output_size
+from ._depthwise_engine import depthwise_forward
 from ._tensors import common_float_dtype
 
-__all__ = ["fold", "unfold"]
+__all__ = ["fold", "native_convolutions", "unfold"]
+
+_NATIVE = contextvars.ContextVar("native_convolutions", default=False)
+
+#: Input and output channels per group up to which a convolution takes the depthwise path (one
+#: multiply-add per tap and input channel) rather than im2col's columns, which copy the input
+#: once per tap for a product that is short when the groups are narrow.
+FEW_CHANNELS = 8
+
+
+@contextlib.contextmanager
+def native_convolutions():
+    """Inside this ``with`` block, the package's convolutions run on PyTorch's own ops.
+
+    Every convolution of :mod:`conv_tutorial.torch` (the functions, and every module and network
+    built on them) then calls ``torch.nn.functional.conv{1,2,3}d`` or ``conv_transpose{1,2,3}d``
+    with the same arguments instead of this package's engines: the *native twin* of a module,
+    with its weights and its architecture. It exists for tools that count what native ops do.
+    ``torch.utils.flop_counter.FlopCounterMode`` counts a native convolution as twice its MACs,
+    whereas the engines' fast paths (oneDNN's matrix product, the depthwise multiply-adds) are
+    ops it does not count. The setting is local to the thread (a context variable).
+
+    Examples
+    --------
+    >>> from torch.utils.flop_counter import FlopCounterMode
+    >>> from conv_tutorial.torch import Bottleneck
+    >>> block = Bottleneck(256, 64, 256).eval()
+    >>> with FlopCounterMode(display=False) as counter, torch.no_grad(), native_convolutions():
+    ...     _ = block(torch.zeros(1, 256, 14, 14))
+    >>> counter.get_total_flops() == 2 * 69_632 * 14 * 14     # MACs: one per weight per pixel
+    True
+    """
+    token = _NATIVE.set(True)
+    try:
+        yield
+    finally:
+        _NATIVE.reset(token)
+
+
+def _pad_widths(padding) -> list[int]:
+    """``F.pad``'s widths (last axis first) for ``(before, after)`` pairs given first axis first."""
+    return [width for pair in reversed(padding) for width in pair]
+
+
+_NATIVE_CONV = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
+_NATIVE_CONV_TRANSPOSE = {1: F.conv_transpose1d, 2: F.conv_transpose2d, 3: F.conv_transpose3d}
 
 
 def conv_forward(x: torch.Tensor, weight: torch.Tensor, spec) -> torch.Tensor:
@@ -43,6 +104,30 @@ def conv_forward(x: torch.Tensor, weight: torch.Tensor, spec) -> torch.Tensor:
 
     ``x`` is ``(N, C_in, *S)`` (batched, 1 to 3 spatial axes), ``weight`` ``(C_out, C_in // g, *K)``;
     returns ``(N, C_out, *O)`` without bias, like :func:`conv_tutorial.numpy.im2col.conv_forward`.
+
+    When autograd records the call, the engine is :func:`unfold_forward` (``F.unfold`` and a
+    matrix product, whose backward autograd derives from ``F.fold``). Otherwise narrow groups (depthwise
+    ones, and up to :data:`FEW_CHANNELS` input and output channels per group) go to the depthwise
+    fast path (a multiply-add per kernel tap and input channel,
+    :mod:`conv_tutorial.torch._depthwise_engine`), and every other convolution is one matrix
+    product with the columns of a window view (:func:`windows_forward`).
+    """
+    stride, padding, dilation, groups = spec.stride, spec.padding, spec.dilation, spec.groups
+    if _NATIVE.get():  # inside native_convolutions(): PyTorch's own op, the twin that counters know
+        return _NATIVE_CONV[len(stride)](F.pad(x, _pad_widths(padding)), weight, None, stride, 0, dilation, groups)
+    if records_grad(x, weight):
+        return unfold_forward(x, weight, spec)
+    if max(x.shape[1], weight.shape[0]) // groups <= FEW_CHANNELS:  # narrow groups: chapter 6's fast path
+        return depthwise_forward(x, weight, stride, padding, dilation, groups)
+    return windows_forward(x, weight, stride, padding, dilation, groups)
+
+
+def unfold_forward(x: torch.Tensor, weight: torch.Tensor, spec) -> torch.Tensor:
+    """Grouped N-d convolution ``W @ F.unfold(x)`` for a validated spec: the engine autograd runs.
+
+    ``F.unfold`` handles two spatial axes, so a 1D convolution runs the 2D engine
+    (:func:`conv2d_forward`) over a unit height axis and a 3D one sums it over the kernel's depth
+    taps (:func:`conv3d_by_depth_taps`, chapter 11).
     """
     stride, padding, dilation, groups = spec.stride, spec.padding, spec.dilation, spec.groups
     if len(stride) == 3:
@@ -55,14 +140,185 @@ def conv_forward(x: torch.Tensor, weight: torch.Tensor, spec) -> torch.Tensor:
     return conv2d_forward(x, weight, stride, padding, dilation, groups)
 
 
+def records_grad(*tensors: torch.Tensor) -> bool:
+    """Whether autograd records an operation on these tensors."""
+    return torch.is_grad_enabled() and any(t.requires_grad for t in tensors)
+
+
+def windows_forward(x: torch.Tensor, weight: torch.Tensor, stride, padding, dilation, groups: int) -> torch.Tensor:
+    """Grouped N-d convolution of validated arguments as one matrix product per group, without bias.
+
+    The engine behind :func:`conv_forward`, for 1 to 3 spatial axes. It computes what
+    :func:`conv2d_forward` computes, ``W @ unfold(x)``, with the channels last:
+
+    1. the input is copied once, channels last, into a zero-padded buffer ``(N, *S_padded, C_in)``
+       (no copy when it is already laid out so and needs no padding);
+    2. ``torch.as_strided`` makes the window view ``(N, *O, *K, C_in)`` of that buffer: every
+       window, no data moved. Reshaping it to the columns ``(N * prod(O), prod(K) * C_in)`` is the
+       one im2col copy, made of runs of ``C_in`` contiguous numbers (with ``F.unfold``, each run
+       is one kernel row, ``k`` numbers);
+    3. one matrix product with the weight laid out ``(C_out, *K, C_in)`` gives the output
+       channels last, ``(N * prod(O), C_out)``, returned as an ``(N, C_out, *O)`` view of it.
+
+    A 1x1 kernel with stride 1 needs no columns: the buffer is the matrix.
+
+    Parameters
+    ----------
+    x : Tensor, shape (N, C_in, *S)
+    weight : Tensor, shape (C_out, C_in // groups, *K)
+    stride, dilation : tuple of ints, one per spatial axis
+    padding : tuple of (before, after) pairs, one per spatial axis
+    groups : int
+
+    Returns
+    -------
+    Tensor, shape (N, C_out, *O)
+        Laid out channels last: ``out.movedim(1, -1)`` is contiguous.
+    """
+    x, weight, padding = without_dead_taps(x, weight, stride, padding, dilation)
+    n_sp = x.dim() - 2
+    batch, c_in = x.shape[:2]
+    c_out, kernel = weight.shape[0], tuple(weight.shape[2:])
+    padded = tuple(size + lo + hi for size, (lo, hi) in zip(x.shape[2:], padding, strict=True))
+    out_size = conv_output_size(padded, kernel, stride, 0, dilation)
+    buffer = channels_last_padded(x, padding)
+    # The window view: output position, kernel tap, then the channel; no data moved yet.
+    steps = buffer.stride()
+    cg = c_in // groups
+    view = buffer.as_strided(
+        (groups, batch, *out_size, *kernel, cg),
+        (
+            cg,
+            steps[0],
+            *(steps[1 + i] * stride[i] for i in range(n_sp)),
+            *(steps[1 + i] * dilation[i] for i in range(n_sp)),
+            1,
+        ),
+    )
+    positions, depth = batch * math.prod(out_size), math.prod(kernel) * cg
+    # Explicit sizes, not -1: reshape can't infer a size when the batch is empty.
+    cols = view.reshape(groups, positions, depth)  # the im2col copy (a view for a 1x1 kernel, stride 1)
+    w_mat = weight.movedim(1, -1).reshape(groups, c_out // groups, depth)
+    out = grouped_matmul_t(cols, w_mat)  # (positions, groups, C_out / groups)
+    return out.reshape(batch, *out_size, c_out).movedim(-1, 1)
+
+
+def without_dead_taps(x: torch.Tensor, weight: torch.Tensor, stride, padding, dilation):
+    """The same convolution without the kernel taps that read nothing but padding.
+
+    Such taps add ``w * 0 = 0`` to every output (a 3x3x3 kernel with padding 1 on a single frame
+    reads the input with its middle depth slice only). Returns ``(x, weight, padding)``, the input
+    cropped to what the live taps read and the padding they need; the arguments unchanged when
+    every tap is live, or when a cut-off weight is not finite (its ``w * 0`` is nan, as in PyTorch).
+    """
+    spans = []
+    for size, (lo, hi), k, s, d in zip(x.shape[2:], padding, weight.shape[2:], stride, dilation, strict=True):
+        out = conv_axis_size(size, k, s, (lo, hi), d)
+        # Tap t reads padded positions t*d, t*d + s, ..., t*d + (out-1)*s; the input is [lo, lo + size).
+        live = [t for t in range(k) if t * d + (out - 1) * s >= lo and t * d < lo + size]
+        spans.append((live[0], live[-1]) if live else None)
+    kernel = weight.shape[2:]
+    if None in spans or all(span == (0, k - 1) for span, k in zip(spans, kernel, strict=True)):
+        return x, weight, padding
+    live = (Ellipsis, *(slice(k0, k1 + 1) for k0, k1 in spans))
+    if not torch.isfinite(weight.sum()):  # a nan or inf weight (or a sum that overflows): keep every tap
+        return x, weight, padding
+    crops, pads = [], []
+    for size, (lo, hi), (k0, k1), s, d in zip(x.shape[2:], padding, spans, stride, dilation, strict=True):
+        out = conv_axis_size(size, kernel[len(crops)], s, (lo, hi), d)
+        start, stop = k0 * d, (out - 1) * s + k1 * d + 1  # the padded positions the live taps read
+        crops.append(slice(max(start, lo) - lo, min(stop, lo + size) - lo))
+        pads.append((max(0, lo - start), max(0, stop - lo - size)))
+    return x[(slice(None), slice(None), *crops)], weight[live], tuple(pads)
+
+
+def channels_last_padded(x: torch.Tensor, padding) -> torch.Tensor:
+    """``(N, C, *S)`` copied channels last into a zero-padded buffer ``(N, *S_padded, C)``, contiguous.
+
+    ``padding`` holds a ``(before, after)`` pair per spatial axis. Without padding, an input
+    already laid out channels last is returned as a view, not copied.
+    """
+    moved = x.movedim(1, -1)
+    if not any(lo or hi for lo, hi in padding):
+        return moved.contiguous()
+    sizes = tuple(size + lo + hi for size, (lo, hi) in zip(x.shape[2:], padding, strict=True))
+    buffer = x.new_zeros((x.shape[0], *sizes, x.shape[1]))
+    inner = (slice(None), *(slice(lo, lo + size) for size, (lo, _) in zip(x.shape[2:], padding, strict=True)))
+    buffer[inner] = moved
+    return buffer
+
+
+def grouped_matmul_t(cols: torch.Tensor, w_mat: torch.Tensor) -> torch.Tensor:
+    """``cols[j] @ w_mat[j].T`` for every group ``j``: ``(g, M, K)``, ``(g, O, K)`` -> ``(M, g, O)``."""
+    groups = w_mat.shape[0]
+    if groups == 1:
+        return matmul_t(cols[0], w_mat[0])[:, None]
+    if fast_matmul_applies(cols, w_mat):
+        return torch.stack([matmul_t(cols[j], w_mat[j]) for j in range(groups)], dim=1)
+    return torch.einsum("gmk,gok->mgo", cols, w_mat)
+
+
+def fast_matmul_applies(*tensors: torch.Tensor) -> bool:
+    """Whether :func:`matmul_t` runs oneDNN's product on these operands.
+
+    On the CPU, in float32, when no gradient is needed: ``torch.matmul`` calls the BLAS (MKL),
+    whose fastest kernels run only on some processors, while oneDNN's matrix product (the
+    library ``F.conv2d`` itself runs on) uses the widest vector instructions of any x86
+    processor. Everywhere else (another device or dtype, autograd) ``torch.matmul`` runs.
+    """
+    first = tensors[0]
+    return (
+        _ONEDNN_LINEAR is not None
+        and first.device.type == "cpu"
+        and all(t.dtype == torch.float32 for t in tensors)
+        and all(min(t.shape) > 1 for t in tensors)  # oneDNN rejects the strides torch gives unit axes
+        and not records_grad(*tensors)
+    )
+
+
+def matmul_t(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """``a @ b.T`` for ``a`` of shape ``(M, K)`` and ``b`` of shape ``(O, K)``: ``(M, O)``.
+
+    The one matrix product of the engines: oneDNN's where :func:`fast_matmul_applies`, else
+    ``torch.matmul``. Either operand may be any strided view; the result is contiguous.
+    """
+    if fast_matmul_applies(a, b):
+        # oneDNN takes a row-major or a column-major matrix of any leading stride, no other.
+        a, b = (t if 1 in t.stride() else t.contiguous() for t in (a, b))
+        return _ONEDNN_LINEAR(a, b, None, "none", [], "")
+    return a @ b.T
+
+
+def _onednn_linear():
+    """The oneDNN product ``X @ W.T`` (``torch.ops.mkldnn._linear_pointwise``), or ``None`` without oneDNN."""
+    if not torch.backends.mkldnn.is_available():
+        return None
+    try:
+        return torch.ops.mkldnn._linear_pointwise
+    except (AttributeError, RuntimeError):
+        return None
+
+
+_ONEDNN_LINEAR = _onednn_linear()
+
+
 def conv_transpose_forward(y: torch.Tensor, weight: torch.Tensor, spec) -> torch.Tensor:
     """Grouped N-d transposed convolution ``fold(W.T @ y)`` for a validated ``spec``, without bias.
 
     ``spec`` is a transposed :class:`~conv_tutorial.shapes.ConvGeometry`;
     ``y`` is ``(N, C_in, *I)`` (batched, 1 to 3 spatial axes), ``weight`` ``(C_in, C_out // g, *K)``;
     returns ``(N, C_out, *O)`` with ``O = (I - 1) * stride - 2 * padding + dilation * (K - 1) + output_padding + 1``.
+    With stride 1 it is the direct convolution of ``y`` with the flipped kernel
+    (:func:`transpose_as_direct`), which needs neither columns of the output's size nor a fold.
     """
     stride, padding, out_pads, dilation = spec.stride, spec.symmetric_padding, spec.output_padding, spec.dilation
+    if _NATIVE.get():  # inside native_convolutions(): PyTorch's own op
+        native = _NATIVE_CONV_TRANSPOSE[len(stride)]
+        return native(y, weight, None, stride, padding, out_pads, spec.groups, dilation)
+    # Stride 1, without autograd: a convolution with the flipped kernel, no fold. Not with an inf or
+    # nan weight: the direct form multiplies it by the padding's zeros (nan), which the scatter never does.
+    if all(s == 1 for s in stride) and not records_grad(y, weight) and torch.isfinite(weight.sum()):
+        return transpose_as_direct(y, weight, padding, out_pads, dilation, spec.groups)
     if len(stride) == 3:
         return conv_transpose3d_by_depth_taps(y, weight, stride, padding, out_pads, dilation, spec.groups)
     if len(stride) == 1:  # a 1D transposed convolution is a 2D one over a unit height axis
@@ -77,6 +333,44 @@ def conv_transpose_forward(y: torch.Tensor, weight: torch.Tensor, spec) -> torch
         )
         return out.squeeze(2)
     return conv_transpose2d_forward(y, weight, stride, padding, out_pads, dilation, spec.groups)
+
+
+def transpose_as_direct(y: torch.Tensor, weight: torch.Tensor, padding, output_padding, dilation, groups: int):
+    """A transposed convolution with stride 1, as the direct convolution it equals, without bias.
+
+    With stride 1 the scatter of the transposed convolution is a gather: output pixel ``o`` receives
+    ``weight[..., t]`` times input pixel ``o + padding - t * dilation``, which is the convolution of
+    ``y`` with the kernel flipped along every spatial axis and its channel axes swapped (per
+    group), padded by ``dilation * (k - 1) - padding`` before and that plus ``output_padding``
+    after (tinygrad's conv_transpose2d reads the same way). Negative padding crops ``y``.
+
+    Parameters
+    ----------
+    y : Tensor, shape (N, C_in, *I)
+    weight : Tensor, shape (C_in, C_out // groups, *K)
+    padding, output_padding, dilation : tuple of ints, one per spatial axis
+    groups : int
+
+    Returns
+    -------
+    Tensor, shape (N, C_out, *O)
+        ``O = I - 1 - 2 * padding + dilation * (K - 1) + output_padding + 1``.
+    """
+    c_in, c_out_g, *kernel = weight.shape
+    n_sp = len(kernel)
+    flipped = weight.reshape(groups, c_in // groups, c_out_g, *kernel).transpose(1, 2)
+    flipped = flipped.reshape(groups * c_out_g, c_in // groups, *kernel).flip(list(range(2, 2 + n_sp)))
+    pads = [
+        (d * (k - 1) - p, d * (k - 1) - p + op)
+        for k, p, op, d in zip(kernel, padding, output_padding, dilation, strict=True)
+    ]
+    crops = tuple(slice(max(0, -lo), size - max(0, -hi)) for (lo, hi), size in zip(pads, y.shape[2:], strict=True))
+    y = y[(slice(None), slice(None), *crops)]
+    pads = tuple((max(0, lo), max(0, hi)) for lo, hi in pads)
+    stride = (1,) * n_sp
+    if y.shape[1] == groups:  # one input channel per group: the depthwise fast path
+        return depthwise_forward(y, flipped, stride, pads, dilation)
+    return windows_forward(y, flipped, stride, pads, dilation, groups)
 
 
 def conv2d_forward(x: torch.Tensor, weight: torch.Tensor, stride, padding, dilation, groups: int) -> torch.Tensor:

@@ -1,9 +1,11 @@
 """Standard convolution from torch primitives: ``conv1d``, ``conv2d`` and ``conv3d``.
 
-All three are one 2D engine (:func:`conv_tutorial.torch.im2col.conv_forward`, ``W @ F.unfold(x)``);
-``conv1d`` runs it over a unit height axis, ``conv3d`` sums it over the kernel's depth taps
-(``conv3d_by_depth_taps``), and grouped, depthwise and pointwise convolutions are calls of it
-with arguments, not copies of it. Semantics are those of
+All three are one engine (:func:`conv_tutorial.torch.im2col.conv_forward`, ``W @ unfold(x)``),
+and grouped, depthwise and pointwise convolutions are calls of it with arguments, not copies of
+it. When autograd records the call the engine is ``F.unfold`` and a matrix product: ``conv1d``
+runs it over a unit height axis and ``conv3d`` sums it over the kernel's depth taps
+(``conv3d_by_depth_taps``); for inference it is one matrix product on a channels-last window
+view for any number of axes, with a fast path for depthwise convolutions. Semantics are those of
 ``torch.nn.functional.conv{1,2,3}d`` (cross-correlation: the kernel is not flipped). Every function
 works on any device and is differentiable with respect to input, weight and bias.
 
@@ -104,8 +106,8 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """3D convolution (cross-correlation), like ``torch.nn.functional.conv3d``.
 
-    Computed as a sum over the kernel's depth taps of 2D convolutions
-    (``conv3d_by_depth_taps``).
+    With autograd, computed as a sum over the kernel's depth taps of 2D convolutions
+    (``conv3d_by_depth_taps``); for inference, as one matrix product on a window view.
 
     Parameters
     ----------

@@ -1,0 +1,138 @@
+"""The depthwise fast path of the torch engine (chapter 6): one multiply-add per kernel tap.
+
+A convolution with one input channel per group runs as one multiply-add per kernel tap over
+shifted views, instead of im2col's matrix product.
+
+With one input channel per group, the matrix product of :func:`conv_tutorial.torch.im2col.conv_forward`
+multiplies a ``1 x prod(K)`` row by columns that im2col copied ``prod(K)`` times: it moves
+``prod(K)`` times the input for a product with a single row. The general engine hands such a
+convolution here in one line (:func:`depthwise_forward`).
+
+What this path computes is :func:`conv_tutorial.torch.depthwise.depthwise_conv2d_by_taps`, the
+readable loop over taps: for each tap, ``weight[:, tap]`` times the shifted view of the padded
+input, added in place into the output (``out.addcmul_(view, w_tap)``). What makes it fast:
+
+- **one flat row per channel.** The padded input of each channel is flattened, and the output is
+  computed on the padded grid's width (the extra columns are cut off at the end). A tap is then
+  an offset into that row, so every multiply-add runs over one long contiguous slice per channel
+  instead of ``H_out`` short rows;
+- **strides as phases.** With stride ``s`` the input is first split into its ``s x s`` phases
+  (``x[..., a::s, b::s]``, one copy); a tap reads one phase at an offset, so a strided
+  convolution is again a sum of contiguous slices.
+
+A kernel with more taps than output positions (a global depthwise convolution, chapter 13) is a
+weighted sum of each window instead, one product and one sum over the window view. Plain differentiable
+torch operations on any device. The tests hold this path equal to the readable loop and to
+PyTorch.
+
+Chapter 6: ``book/06_depthwise_convolution.ipynb``. The NumPy twin:
+:mod:`conv_tutorial.numpy._depthwise_engine`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import torch
+import torch.nn.functional as F
+
+from ..shapes import conv_axis_size
+
+__all__ = ["depthwise_forward"]
+
+
+def depthwise_forward(x: torch.Tensor, weight: torch.Tensor, stride, padding, dilation, groups=None) -> torch.Tensor:
+    """Depthwise convolution (one input channel per group) of validated arguments, without bias.
+
+    Parameters
+    ----------
+    x : Tensor, shape (N, C_in, *S)
+        1 to 3 spatial axes, unpadded.
+    weight : Tensor, shape (C_out, C_in // groups, *K)
+        With ``groups = C_in``, ``m = C_out / C_in`` filters per input channel: output channel
+        ``o`` reads input channel ``o // m``.
+    stride, dilation : tuple of ints, one per spatial axis
+    padding : tuple of (before, after) pairs, one per spatial axis
+    groups : int, optional
+        ``C_in`` (depthwise) by default. With a few input channels per group, each of them is one
+        more multiply-add per tap.
+
+    Returns
+    -------
+    Tensor, shape (N, C_out, *O)
+        ``O = floor((S + before + after - dilation * (K - 1) - 1) / stride) + 1`` per axis.
+    """
+    kernel = tuple(weight.shape[2:])
+    out_size = tuple(
+        conv_axis_size(size, k, s, pads, d)
+        for size, pads, k, s, d in zip(x.shape[2:], padding, kernel, stride, dilation, strict=True)
+    )
+    groups = x.shape[1] if groups is None else groups
+    if math.prod(out_size) < math.prod(kernel):
+        return _weighted_windows(x, weight, stride, padding, dilation, groups, out_size)
+    return _sum_of_taps(x, weight, stride, padding, dilation, groups, out_size)
+
+
+def _sum_of_taps(x, weight, stride, padding, dilation, groups, out_size) -> torch.Tensor:
+    """``sum over taps of w_tap * (shifted input)``, each shift a slice of one flat row per channel."""
+    batch, channels, *size = x.shape
+    kernel = tuple(weight.shape[2:])
+    c_out, per_group = weight.shape[0], channels // groups
+    # The padded input, split into its stride phases: phase `q` of axis i holds the positions
+    # q, q + s, q + 2s, ... of the padded axis, `cells[i]` of them (the last axis of each phase
+    # is the width of the grid the output is computed on).
+    cells = [-(-(n + lo + hi) // s) for n, (lo, hi), s in zip(size, padding, stride, strict=True)]
+    row = math.prod(cells[1:])  # flat length of one step along the first axis
+    offsets = [
+        [(tap * d) // s for tap, d, s in zip(taps, dilation, stride, strict=True)]
+        for taps in itertools.product(*(range(k) for k in kernel))
+    ]
+    length = out_size[0] * row  # the output, on the phase grid, flattened
+    reach = max(sum(o * math.prod(cells[i + 1 :]) for i, o in enumerate(offs)) for offs in offsets) + length
+    cells[0] = max(cells[0], -(-reach // row))  # rows of zeros so that every tap's slice is in bounds
+    ends = [c * s - n - lo for c, s, n, (lo, _) in zip(cells, stride, size, padding, strict=True)]
+    flat_pad = [width for (lo, _), end in reversed(list(zip(padding, ends, strict=True))) for width in (lo, end)]
+    padded = F.pad(x, flat_pad)  # an end may be negative: F.pad crops there (positions no tap reads)
+    n_sp = len(size)
+    split = padded.reshape(batch, channels, *(v for c, s in zip(cells, stride, strict=True) for v in (c, s)))
+    # (N, C, c1, s1, c2, s2, ...) -> (N, C, s1, s2, ..., c1, c2, ...): the phases, each flat.
+    phases = split.permute(0, 1, *range(3, 3 + 2 * n_sp, 2), *range(2, 2 + 2 * n_sp, 2))
+    phases = phases.reshape(batch, groups, per_group, math.prod(stride), math.prod(cells))
+    w = weight.reshape(groups, c_out // groups, per_group, math.prod(kernel))
+    out = None
+    for t, (taps, offs) in enumerate(zip(itertools.product(*(range(k) for k in kernel)), offsets, strict=True)):
+        phase = 0
+        for tap, d, s in zip(taps, dilation, stride, strict=True):
+            phase = phase * s + (tap * d) % s
+        start = sum(o * math.prod(cells[i + 1 :]) for i, o in enumerate(offs))
+        for c in range(per_group):
+            shifted = phases[:, :, c, None, phase, start : start + length]  # (N, g, 1, length)
+            if out is None:
+                out = shifted * w[:, :, c, t, None]
+            else:
+                out.addcmul_(shifted, w[:, :, c, t, None])
+    out = out.reshape(batch, c_out, out_size[0], *cells[1:])
+    return out[(Ellipsis, *(slice(0, o) for o in out_size[1:]))]
+
+
+def _weighted_windows(x, weight, stride, padding, dilation, groups, out_size) -> torch.Tensor:
+    """Each output the weighted sum of its window, for kernels with more taps than outputs."""
+    batch, channels, *size = x.shape
+    kernel = tuple(weight.shape[2:])
+    c_out, per_group = weight.shape[0], channels // groups
+    flat_pad = [width for lo, hi in reversed(padding) for width in (lo, hi)]
+    padded = F.pad(x, flat_pad) if any(flat_pad) else x
+    steps = padded.stride()
+    windows = padded.as_strided(
+        (batch, channels, *out_size, *kernel),
+        (
+            steps[0],
+            steps[1],
+            *(steps[2 + i] * s for i, s in enumerate(stride)),
+            *(steps[2 + i] * d for i, d in enumerate(dilation)),
+        ),
+    ).reshape(batch, groups, 1, per_group, math.prod(out_size), math.prod(kernel))
+    w = weight.reshape(groups, c_out // groups, per_group, 1, math.prod(kernel))
+    out = (windows * w).sum((-3, -1))  # (N, g, C_out / g, prod(O)): a few windows, each read once
+    return out.reshape(batch, c_out, *out_size)
