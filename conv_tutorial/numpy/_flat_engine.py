@@ -1,0 +1,160 @@
+"""The fast path of the general NumPy engine: im2col columns copied tap by tap from a flat,
+zero-padded copy of the input, in blocks that stay in cache.
+
+:func:`conv_tutorial.numpy.im2col.conv_forward` computes ``W @ unfold(x)``: its column matrix is a
+transposed copy of a strided view with ``prod(K)`` axes, whose innermost runs are one output row
+long (7 to 112 numbers), and it is built for many images at once, so it leaves the cache before the
+matrix product reads it. This module computes the same product with the same numbers, arranged so
+that every copy is long and contiguous and every block of columns is read while still in cache:
+
+- the input is copied once into a zero-padded buffer, channels first, the images of the batch one
+  after another along one flat axis. In that flat axis a kernel tap's shift is a constant offset,
+  so the rows of the column matrix that belong to one tap are one contiguous slice of the buffer
+  (positions past an image's right or bottom edge read the next row or image: those outputs are
+  computed and cropped). This is the flat trick of the depthwise path,
+  :mod:`conv_tutorial.numpy._depthwise_engine`;
+- a stride is a unit-stride convolution of the padded input's polyphase grids (a space-to-depth
+  rewrite without extra taps): the buffer holds one grid per phase, and each tap reads one grid;
+- the columns are built for a block of output positions at a time, into one preallocated buffer of
+  at most :data:`FLAT_BLOCK_BYTES`, and multiplied into the output at once, so the column matrix is
+  never whole in memory.
+
+The functions take plain tuples and ints, and :func:`flat_conv_forward` returns ``None`` for what
+it does not do (a depthwise convolution, which has a faster path, and padding much larger than the
+input, which the general engine trims); the tests hold it equal to the general engine and PyTorch.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ._depthwise_engine import _kernel_taps, _phase_fills
+from ._windows import indices as _indices
+from .im2col import _live_taps
+
+__all__ = ["FLAT_BLOCK_BYTES", "GATHER_WASTE", "flat_conv_forward"]
+
+#: Bytes of the column block that is built and multiplied at once: it stays in the cache between
+#: its copy and the matrix product that reads it.
+FLAT_BLOCK_BYTES = 2 * 2**20
+
+#: Flat grid positions per output position above which a tap's outputs are gathered instead of
+#: read as one flat slice (the grid's padding then costs more than a strided copy).
+GATHER_WASTE = 1.25
+
+
+def flat_conv_forward(x: np.ndarray, weight: np.ndarray, stride, padding, dilation, groups: int) -> np.ndarray | None:
+    """Grouped N-d convolution without bias, or ``None`` when this path does not apply.
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, C_in, *S)
+    weight : ndarray, shape (C_out, C_in // groups, *K)
+    stride, dilation : tuple of int, one per spatial axis
+    padding : tuple of (int, int), ``(left, right)`` per spatial axis
+    groups : int
+
+    Returns
+    -------
+    ndarray, shape (N, C_out, *O), or None
+        ``O = (S + left + right - dilation * (K - 1) - 1) // stride + 1``, as
+        :func:`conv_tutorial.numpy.im2col.conv_forward` computes it.
+    """
+    batch, c_in, *spatial = x.shape
+    c_out, kernel = weight.shape[0], weight.shape[2:]
+    padded = [size + lo + hi for size, (lo, hi) in zip(spatial, padding, strict=True)]
+    out_spatial = [(p - d * (k - 1) - 1) // s + 1 for p, k, s, d in zip(padded, kernel, stride, dilation, strict=True)]
+    # Depthwise has its own path; taps that read only padding are cut by the general engine.
+    if c_in == groups or min(out_spatial, default=1) < 1:
+        return None
+    live = [
+        _live_taps(size, lo, k, s, d, o)
+        for size, (lo, _), k, s, d, o in zip(spatial, padding, kernel, stride, dilation, out_spatial, strict=True)
+    ]
+    if any(span != (0, k - 1) for span, k in zip(live, kernel, strict=True)):
+        return None
+    out = np.empty((batch, c_out, *out_spatial), dtype=x.dtype)
+    if out.size == 0:
+        return out
+    grid = [-(-p // s) for p, s in zip(padded, stride, strict=True)]  # size of each polyphase grid
+    size = math.prod(grid)
+    pitch = [math.prod(grid[i + 1 :]) for i in range(len(grid))]
+    phases = {phase: i for i, phase in enumerate(_indices(*stride))}
+    taps = [
+        (phases[phase], offset)
+        for _, phase, offset, _ in _kernel_taps(kernel, dilation, stride, pitch, [0] * len(grid))
+    ]
+    margin = max(offset for _, offset in taps)  # how far the last position's reads run past its image
+    source = _flat_padded(x, padding, stride, grid, phases, margin, groups)
+    c_group = c_in // groups
+    # (g, C_out / g, taps * C_in / g): the weight in the columns' order, tap-major.
+    w_mat = np.ascontiguousarray(
+        np.moveaxis(weight.reshape(groups, c_out // groups, c_group, len(taps)), 3, 2).reshape(
+            groups, c_out // groups, -1
+        )
+    )
+    # On a small map most of the flat grid is padding: then gather each tap's outputs only.
+    gather = size > GATHER_WASTE * math.prod(out_spatial)
+    per_image = math.prod(out_spatial) if gather else size
+    positions = max(1, min(FLAT_BLOCK_BYTES // (len(taps) * c_in * x.itemsize), batch * per_image))
+    positions = max(positions, per_image if gather else pitch[0])  # an image, or a row, at least
+    cols = np.empty((groups, len(taps), c_group, positions), dtype=x.dtype)
+    crop = tuple(slice(0, o) for o in out_spatial)
+    blocks = _blocks(batch, *((1, 1, per_image) if gather else (grid[0], out_spatial[0], pitch[0])), positions)
+    for images, rows in blocks:
+        count = images.stop - images.start
+        whole = gather or rows.stop - rows.start == grid[0]
+        start = images.start * size + rows.start * pitch[0]
+        span = count * per_image if whole else (rows.stop - rows.start) * pitch[0]
+        block = cols[..., :span]
+        for t, (phase, offset) in enumerate(taps):
+            if gather:
+                read = source[phase, :, :, start + offset : start + offset + count * size]
+                block.reshape(groups, len(taps), c_group, count, *out_spatial)[:, t] = read.reshape(
+                    groups, c_group, count, *grid
+                )[(Ellipsis, *crop)]
+            else:
+                block[:, t] = source[phase, :, :, start + offset : start + offset + span]
+        product = np.matmul(w_mat, block.reshape(groups, -1, span))
+        if gather:
+            out[images] = product.reshape(c_out, count, *out_spatial).swapaxes(0, 1)
+        elif whole:
+            out[images] = product.reshape(c_out, count, *grid)[(slice(None), slice(None), *crop)].swapaxes(0, 1)
+        else:
+            out[images.start, :, rows] = product.reshape(c_out, -1, *grid[1:])[(Ellipsis, *crop[1:])]
+    return out
+
+
+def _flat_padded(x: np.ndarray, padding, stride, grid, phases, margin: int, groups: int) -> np.ndarray:
+    """The input's polyphase grids, zero-padded and flattened: ``(phases, g, C_in / g, N * prod(grid) + margin)``.
+
+    Grid ``a`` holds the padded input's pixels ``q * stride + a`` at ``q``; image ``n`` starts at
+    flat position ``n * prod(grid)``; ``margin`` zeros at the end take the reads past the last image.
+    """
+    batch, c_in = x.shape[:2]
+    size = math.prod(grid)
+    source = np.zeros((len(phases), c_in, batch * size + margin), dtype=x.dtype)
+    images = source[:, :, : batch * size].reshape(len(phases), c_in, batch, *grid)
+    for phase, dst, src in _phase_fills(x.shape[2:], padding, stride):
+        images[(phases[phase], slice(None), slice(None), *dst)] = x[(slice(None), slice(None), *src)].swapaxes(0, 1)
+    return source.reshape(len(phases), groups, c_in // groups, -1)
+
+
+def _blocks(batch: int, rows: int, out_rows: int, row_size: int, positions: int):
+    """``(images, rows)`` slices of the flat grid, each at most ``positions`` long (one row at least).
+
+    Whole images of ``rows`` rows go together while they fit; a larger image is cut into bands of
+    the ``out_rows`` rows of its first axis that hold outputs.
+    """
+    per_image = rows * row_size
+    if per_image <= positions:
+        step = positions // per_image
+        for n in range(0, batch, step):
+            yield slice(n, min(n + step, batch)), slice(0, rows)
+        return
+    step = max(1, positions // row_size)
+    for n in range(batch):
+        for r in range(0, out_rows, step):
+            yield slice(n, n + 1), slice(r, min(r + step, out_rows))
