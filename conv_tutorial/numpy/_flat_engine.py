@@ -97,33 +97,36 @@ def flat_conv_forward(x: np.ndarray, weight: np.ndarray, stride, padding, dilati
     )
     # On a small map most of the flat grid is padding: then gather each tap's outputs only.
     gather = size > GATHER_WASTE * math.prod(out_spatial)
-    per_image = math.prod(out_spatial) if gather else size
-    positions = max(1, min(FLAT_BLOCK_BYTES // (len(taps) * c_in * x.itemsize), batch * per_image))
-    positions = max(positions, per_image if gather else pitch[0])  # an image, or a row, at least
-    cols = np.empty((groups, len(taps), c_group, positions), dtype=x.dtype)
-    crop = tuple(slice(0, o) for o in out_spatial)
-    blocks = _blocks(batch, *((1, 1, per_image) if gather else (grid[0], out_spatial[0], pitch[0])), positions)
-    for images, rows in blocks:
-        count = images.stop - images.start
-        whole = gather or rows.stop - rows.start == grid[0]
-        start = images.start * size + rows.start * pitch[0]
-        span = count * per_image if whole else (rows.stop - rows.start) * pitch[0]
-        block = cols[..., :span]
-        for t, (phase, offset) in enumerate(taps):
-            if gather:
-                read = source[phase, :, :, start + offset : start + offset + count * size]
-                block.reshape(groups, len(taps), c_group, count, *out_spatial)[:, t] = read.reshape(
-                    groups, c_group, count, *grid
-                )[(Ellipsis, *crop)]
-            else:
-                block[:, t] = source[phase, :, :, start + offset : start + offset + span]
-        product = np.matmul(w_mat, block.reshape(groups, -1, span))
-        if gather:
-            out[images] = product.reshape(c_out, count, *out_spatial).swapaxes(0, 1)
-        elif whole:
-            out[images] = product.reshape(c_out, count, *grid)[(slice(None), slice(None), *crop)].swapaxes(0, 1)
+    # What a block computes along each axis: the whole grid (then cropped), or the outputs only.
+    extent = out_spatial if gather else grid
+    blocks = list(_blocks(batch, extent, out_spatial, max(1, FLAT_BLOCK_BYTES // (len(taps) * c_in * x.itemsize))))
+    cols = np.empty((groups, len(taps), c_group, max(math.prod(shape) for *_, shape in blocks)), dtype=x.dtype)
+    for images, where, shape in blocks:
+        # ``where``: None for whole images, else the output index of the block's first row in
+        # one image (its band runs along axis ``len(where) - 1``).
+        if where is None:
+            start, read = images.start * size, (shape[0], *grid)
         else:
-            out[images.start, :, rows] = product.reshape(c_out, -1, *grid[1:])[(Ellipsis, *crop[1:])]
+            start = images.start * size + sum(i * p for i, p in zip(where, pitch, strict=False))
+            read = (shape[0], *grid[len(where) :])
+        span = math.prod(shape)
+        block = cols[..., :span]
+        # The block's outputs: its images or rows, and the output's size along the axes after them.
+        crop = (slice(0, shape[0]), *(slice(0, o) for o in out_spatial[len(out_spatial) + 1 - len(shape) :]))
+        for t, (phase, offset) in enumerate(taps):
+            taken = source[phase, :, :, start + offset : start + offset + math.prod(read)]
+            if gather:
+                block.reshape(groups, len(taps), c_group, *shape)[:, t] = taken.reshape(groups, c_group, *read)[
+                    (Ellipsis, *crop)
+                ]
+            else:
+                block[:, t] = taken
+        product = np.matmul(w_mat, block.reshape(groups, -1, span)).reshape(c_out, *(shape if gather else read))
+        product = product[(slice(None), *crop)]
+        if where is None:
+            out[images] = product.swapaxes(0, 1)
+        else:
+            out[(images.start, slice(None), *where[:-1], slice(where[-1], where[-1] + shape[0]))] = product
     return out
 
 
@@ -142,19 +145,28 @@ def _flat_padded(x: np.ndarray, padding, stride, grid, phases, margin: int, grou
     return source.reshape(len(phases), groups, c_in // groups, -1)
 
 
-def _blocks(batch: int, rows: int, out_rows: int, row_size: int, positions: int):
-    """``(images, rows)`` slices of the flat grid, each at most ``positions`` long (one row at least).
+def _blocks(batch: int, extent, out_spatial, positions: int):
+    """The blocks of the output that the columns are built for: ``(images, where, shape)``.
 
-    Whole images of ``rows`` rows go together while they fit; a larger image is cut into bands of
-    the ``out_rows`` rows of its first axis that hold outputs.
+    ``extent`` is what a block computes along each axis (the output's size, or the grid's);
+    a block computes at most ``positions`` of them, one row of the last axis at least. Whole
+    images go together while they fit (``where`` is None, ``shape`` is ``(count, *extent)``);
+    otherwise an image is cut into bands of rows of the first axis whose rows fit, for every
+    output index of the axes before it (``where`` is the output index of the band's first row,
+    ``shape`` is ``(rows, *extent[after the axis])``).
     """
-    per_image = rows * row_size
+    per_image = math.prod(extent)
     if per_image <= positions:
         step = positions // per_image
         for n in range(0, batch, step):
-            yield slice(n, min(n + step, batch)), slice(0, rows)
+            count = min(step, batch - n)
+            yield slice(n, n + count), None, (count, *extent)
         return
-    step = max(1, positions // row_size)
+    axis = next(j for j in range(len(extent)) if math.prod(extent[j + 1 :]) <= positions)
+    row = math.prod(extent[axis + 1 :])
+    step = max(1, positions // row)
     for n in range(batch):
-        for r in range(0, out_rows, step):
-            yield slice(n, n + 1), slice(r, min(r + step, out_rows))
+        for prefix in _indices(*out_spatial[:axis]):
+            for r in range(0, out_spatial[axis], step):
+                rows = min(step, out_spatial[axis] - r)
+                yield slice(n, n + 1), (*prefix, r), (rows, *extent[axis + 1 :])
