@@ -81,7 +81,7 @@ def test_flat_engine_matches_torch_and_the_general_engine(cfg):
 def test_public_functions_run_the_flat_engine_and_keep_the_dtype(shape, weight, args, dtype, monkeypatch):
     calls = []
     original = _flat_engine.flat_conv_forward
-    monkeypatch.setattr(cnp.standard, "flat_conv_forward", lambda *a: calls.append(1) or original(*a))
+    monkeypatch.setattr(_flat_engine, "flat_conv_forward", lambda *a: calls.append(1) or original(*a))
     rng = np.random.default_rng(0)
     x, w, b = (rng.standard_normal(s).astype(dtype) for s in (shape, weight, weight[:1]))
     conv = {3: cnp.conv1d, 4: cnp.conv2d, 5: cnp.conv3d}[len(shape)]

@@ -32,9 +32,10 @@ import numpy as np
 
 from ._depthwise_engine import _kernel_taps, _phase_fills
 from ._windows import indices as _indices
+from ._winograd_engine import winograd_conv_forward
 from .im2col import _live_taps
 
-__all__ = ["FLAT_BLOCK_BYTES", "GATHER_WASTE", "flat_conv_forward"]
+__all__ = ["FLAT_BLOCK_BYTES", "GATHER_WASTE", "fast_conv_forward", "flat_conv_forward"]
 
 #: Bytes of the column block that is built and multiplied at once: it stays in the cache between
 #: its copy and the matrix product that reads it.
@@ -43,6 +44,14 @@ FLAT_BLOCK_BYTES = 2 * 2**20
 #: Flat grid positions per output position above which a tap's outputs are gathered instead of
 #: read as one flat slice (the grid's padding then costs more than a strided copy).
 GATHER_WASTE = 1.25
+
+
+def fast_conv_forward(x: np.ndarray, weight: np.ndarray, stride, padding, dilation, groups: int) -> np.ndarray | None:
+    """The fast paths of the general engine, in order: Winograd's F(2, 3) for unit-stride 3x3 and
+    3x3x3 kernels with many channels (:mod:`conv_tutorial.numpy._winograd_engine`), then
+    :func:`flat_conv_forward`; ``None`` when neither applies. Same arguments as :func:`flat_conv_forward`."""
+    out = winograd_conv_forward(x, weight, stride, padding, dilation, groups)
+    return flat_conv_forward(x, weight, stride, padding, dilation, groups) if out is None else out
 
 
 def flat_conv_forward(x: np.ndarray, weight: np.ndarray, stride, padding, dilation, groups: int) -> np.ndarray | None:

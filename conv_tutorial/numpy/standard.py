@@ -16,7 +16,7 @@ import numpy as np
 
 from .._checks import check_conv
 from ._arrays import as_float_arrays, quiet_nonfinite
-from ._flat_engine import flat_conv_forward
+from ._flat_engine import fast_conv_forward
 from .im2col import conv_forward, conv_transpose_forward, conv_weight_grad, pad_spatial
 
 __all__ = ["conv1d", "conv2d", "conv2d_naive", "conv3d", "conv_backward"]
@@ -26,7 +26,7 @@ def _conv(fn, n, input, weight, bias, stride, padding, dilation, groups):
     x, w, b = as_float_arrays(input=input, weight=weight, bias=bias)
     spec = check_conv(fn, n, x.shape, w.shape, None if b is None else b.shape, stride, padding, dilation, groups)
     x = x.reshape(spec.input_shape)
-    out = flat_conv_forward(x, w, spec.stride, spec.padding, spec.dilation, spec.groups)  # the fast path
+    out = fast_conv_forward(x, w, spec.stride, spec.padding, spec.dilation, spec.groups)  # the fast paths
     if out is None:
         out = conv_forward(x, w, spec)
     if b is not None:
