@@ -1,7 +1,8 @@
 """The fast path of the NumPy engine (:mod:`conv_tutorial.numpy._flat_engine`) against PyTorch and
 against the general engine it stands in for, over strides, paddings, dilations, groups and 1-3
 spatial axes, in both of its ways of reading a tap (one flat slice, or gathered outputs), with
-blocks down to one row; and the cases it hands back to the general engine."""
+blocks down to one row; and the cases it hands back to the general engine (depthwise, 1x1 kernels,
+taps that read only padding)."""
 
 from __future__ import annotations
 
@@ -61,8 +62,8 @@ def test_flat_engine_matches_torch_and_the_general_engine(cfg):
     finally:
         _flat_engine.FLAT_BLOCK_BYTES = saved
     reference = TORCH_CONV[cfg["n"]](torch.from_numpy(x), torch.from_numpy(w), **args)
-    if ours is None:  # only when a tap reads nothing but padding: the general engine cuts it
-        assert _without_dead_taps(x, w, spec) is not None
+    if ours is None:  # only for a 1x1 kernel, or when a tap reads nothing but padding
+        assert math.prod(cfg["weight"][2:]) == 1 or _without_dead_taps(x, w, spec) is not None
         return
     assert_close_to_reference(ours, reference)
     np.testing.assert_allclose(ours, conv_forward(x, w, spec), rtol=0, atol=1e-12)
@@ -113,8 +114,10 @@ def test_column_blocks_stay_under_the_budget(monkeypatch):
     assert all(math.prod(shape) * x.itemsize <= budget for shape in blocks)
 
 
-def test_depthwise_and_dead_taps_are_left_to_the_general_engine():
+def test_depthwise_1x1_and_dead_taps_are_left_to_the_general_engine():
     rng = np.random.default_rng(0)
+    pointwise = rng.standard_normal((1, 4, 6, 6)), rng.standard_normal((3, 4, 1, 1))
+    assert _flat_engine.flat_conv_forward(*pointwise, (2, 2), ((0, 0), (0, 0)), (1, 1), 1) is None
     depthwise = rng.standard_normal((1, 4, 6, 6)), rng.standard_normal((4, 1, 3, 3))
     assert _flat_engine.flat_conv_forward(*depthwise, (1, 1), ((1, 1), (1, 1)), (1, 1), 4) is None
     # 'same' with dilation 50 on a 3x3 map: every tap but the centre reads only padding.

@@ -75,8 +75,9 @@ def flat_conv_forward(x: np.ndarray, weight: np.ndarray, stride, padding, dilati
     c_out, kernel = weight.shape[0], weight.shape[2:]
     padded = [size + lo + hi for size, (lo, hi) in zip(spatial, padding, strict=True)]
     out_spatial = [(p - d * (k - 1) - 1) // s + 1 for p, k, s, d in zip(padded, kernel, stride, dilation, strict=True)]
-    # Depthwise has its own path; taps that read only padding are cut by the general engine.
-    if c_in == groups or min(out_spatial, default=1) < 1:
+    # Depthwise has its own path; taps that read only padding are cut by the general engine, and
+    # a 1x1 kernel's columns are the input itself, or a strided view of it, there.
+    if c_in == groups or min(out_spatial, default=1) < 1 or math.prod(kernel) == 1:
         return None
     live = [
         _live_taps(size, lo, k, s, d, o)

@@ -17,14 +17,16 @@ The transforms mix values: with an inf or NaN anywhere, a tile's other outputs w
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
 
 __all__ = ["WINOGRAD_BLOCK_BYTES", "WINOGRAD_MAX_WASTE", "WINOGRAD_MIN_CHANNELS", "winograd_conv_forward"]
 
-#: Bytes of the transformed input tiles of one block.
-WINOGRAD_BLOCK_BYTES = 4 * 2**20
+#: Bytes of the transformed input (or output) tiles of one block: small, since the transforms make
+#: several arrays of that size, and the peak memory of the call should stay near PyTorch's.
+WINOGRAD_BLOCK_BYTES = 3 * 2**20
 
 #: Least ``C_in * C_out / (C_in + C_out)`` (half the harmonic mean of the channel counts) for which
 #: the saved multiplications outweigh the transforms, whose cost grows with ``C_in + C_out``.
@@ -71,57 +73,91 @@ def winograd_conv_forward(x: np.ndarray, weight: np.ndarray, stride, padding, di
     ):
         return None
     tiles = [-(-o // 2) for o in out_spatial]
-    # Zero-padded input, channels last (N, 2 * tiles + 2 per axis, C_in): every transform then
-    # adds rows of C_in contiguous numbers.
-    padded = np.zeros((batch, *(2 * t + 2 for t in tiles), c_in), dtype=x.dtype)
-    inside = tuple(slice(lo, lo + size) for (lo, _), size in zip(padding, spatial, strict=True))
-    padded[(slice(None), *inside)] = np.moveaxis(x, 1, -1)
-    u = np.ascontiguousarray(_weight_transform(weight).swapaxes(1, 2))  # (4^n, C_in, C_out)
+    u = _weight_transform(weight)  # (4^n, C_in, C_out)
     out = np.empty((batch, c_out, *out_spatial), dtype=x.dtype)
-    per_row = 4**n * c_in * math.prod(tiles[1:]) * x.itemsize  # one row of tiles of one image
-    rows = max(1, WINOGRAD_BLOCK_BYTES // per_row)
-    if rows >= tiles[0]:
-        step = max(1, rows // tiles[0])
-        blocks = [(slice(b, min(b + step, batch)), slice(0, tiles[0])) for b in range(0, batch, step)]
-    else:
-        blocks = [
-            (slice(b, b + 1), slice(r, min(r + rows, tiles[0]))) for b in range(batch) for r in range(0, tiles[0], rows)
-        ]
-    for images, band in blocks:
-        v = padded[images, 2 * band.start : 2 * band.stop + 2]
+    per_tile = 4**n * max(c_in, c_out) * x.itemsize  # transformed numbers of one tile
+    for images, box in _tile_boxes(batch, tiles, max(1, WINOGRAD_BLOCK_BYTES // per_tile)):
+        v = _padded_block(x, images, box, padding)
         for _ in range(n):  # the last axis first, so the transforms' axes end up in the axes' order
             v = _input_transform(v, n)
-        count = images.stop - images.start
         m = np.matmul(v.reshape(4**n, -1, c_in), u)
-        m = m.reshape((4,) * n + (count, band.stop - band.start, *tiles[1:], c_out))
+        del v
+        m = m.reshape((4,) * n + (images.stop - images.start, *(b.stop - b.start for b in box), c_out))
         for _ in range(n):
             m = _output_transform(m, n)
-        first = 2 * band.start
-        last = min(2 * band.stop, out_spatial[0])
-        crop = (slice(None), slice(0, last - first), *(slice(0, o) for o in out_spatial[1:]))
-        out[images, :, first:last] = np.moveaxis(m[crop], -1, 1)
+        kept = [slice(2 * b.start, min(2 * b.stop, o)) for b, o in zip(box, out_spatial, strict=True)]
+        out[(images, slice(None), *kept)] = np.moveaxis(
+            m[(slice(None), *(slice(0, k.stop - k.start) for k in kept))], -1, 1
+        )
     return out
 
 
-def _weight_transform(weight: np.ndarray) -> np.ndarray:
-    """``G g G^T`` along every kernel axis: ``(C_out, C_in, 3, ...)`` to ``(4^n, C_out, C_in)``.
+def _tile_boxes(batch: int, tiles, count: int):
+    """Blocks of at most ``count`` tiles (one at least): ``(images, tile slices per axis)``.
 
-    Along one axis, ``G g = (g0, (g0 + g1 + g2) / 2, (g0 - g1 + g2) / 2, g2)``.
+    Whole images go together while they fit; else an image is cut into bands along the first axis
+    whose slices of the later axes fit, one band for every tile index of the axes before it.
+    """
+    per_image = math.prod(tiles)
+    if per_image <= count:
+        step = count // per_image
+        for b in range(0, batch, step):
+            yield slice(b, min(b + step, batch)), [slice(0, t) for t in tiles]
+        return
+    axis = next(j for j in range(len(tiles)) if math.prod(tiles[j + 1 :]) <= count)
+    step = max(1, count // math.prod(tiles[axis + 1 :]))
+    for b in range(batch):
+        for prefix in itertools.product(*(range(t) for t in tiles[:axis])):
+            for r in range(0, tiles[axis], step):
+                box = [slice(i, i + 1) for i in prefix] + [slice(r, min(r + step, tiles[axis]))]
+                yield slice(b, b + 1), box + [slice(0, t) for t in tiles[axis + 1 :]]
+
+
+def _padded_block(x: np.ndarray, images: slice, box, padding) -> np.ndarray:
+    """The input that the tiles ``box`` (a slice per axis) of ``images`` read, zero-padded and
+    channels last: ``(images, 2 * tiles + 2 per axis, C_in)``. Channels last, every transform adds
+    rows of ``C_in`` contiguous numbers."""
+    block = np.zeros(
+        (images.stop - images.start, *(2 * (b.stop - b.start) + 2 for b in box), x.shape[1]), dtype=x.dtype
+    )
+    src, dst = [], []
+    for b, (lo, _), size, extent in zip(box, padding, x.shape[2:], block.shape[1:-1], strict=True):
+        first = 2 * b.start - lo  # the input index of the block's first padded index
+        start, stop = max(first, 0), min(first + extent, size)
+        src.append(slice(start, max(start, stop)))
+        dst.append(slice(start - first, max(start, stop) - first))
+    block[(slice(None), *dst)] = np.moveaxis(x[(images, slice(None), *src)], 1, -1)
+    return block
+
+
+def _weight_transform(weight: np.ndarray) -> np.ndarray:
+    """``G g G^T`` along every kernel axis: ``(C_out, C_in, 3, ...)`` to ``(4^n, C_in, C_out)``.
+
+    Along one axis, ``G g = (g0, (g0 + g1 + g2) / 2, (g0 - g1 + g2) / 2, g2)``. Written one row of
+    the first axis's transform at a time, so that besides the result only arrays of a ninth of
+    the weight's size (in 3D) are made.
     """
     n = weight.ndim - 2
-    u = np.moveaxis(weight, (0, 1), (n, n + 1))  # (3, ..., 3, C_out, C_in), a view
-    for _ in range(n):  # the last kernel axis first, so the transforms' axes end up in the axes' order
-        # The last kernel axis not yet transformed is always at n - 1 (transformed ones lead).
-        g0, g1, g2 = (u[(slice(None),) * (n - 1) + (k,)] for k in range(3))
-        t = np.empty((4, *g0.shape), dtype=weight.dtype)
-        t[0] = g0
-        np.add(g0, g2, out=t[1])
-        np.subtract(t[1], g1, out=t[2])
-        t[1] += g1
-        t[1:3] *= 0.5
-        t[3] = g2
-        u = t
-    return u.reshape(4**n, *weight.shape[:2])
+    u = np.empty((4,) * n + weight.shape[1::-1], dtype=weight.dtype)
+    _transform_into(u, np.moveaxis(weight, (0, 1), (n + 1, n)))
+    return u.reshape(4**n, *weight.shape[1::-1])
+
+
+def _transform_into(u: np.ndarray, g: np.ndarray) -> None:
+    """Write ``G`` applied along every leading kernel axis of ``g`` (``(3, ..., 3, C_in, C_out)``) into ``u``."""
+    if g.ndim == 2:
+        u[...] = g
+        return
+    g0, g1, g2 = g
+    _transform_into(u[0], g0)
+    _transform_into(u[3], g2)
+    outer = np.add(g0, g2)
+    half = np.add(outer, g1)
+    half *= 0.5
+    _transform_into(u[1], half)
+    np.subtract(outer, g1, out=half)
+    half *= 0.5
+    _transform_into(u[2], half)
 
 
 def _input_transform(d: np.ndarray, axis: int) -> np.ndarray:
