@@ -93,11 +93,9 @@ def flat_conv_forward(x: np.ndarray, weight: np.ndarray, stride, padding, dilati
     pitch = [math.prod(grid[i + 1 :]) for i in range(len(grid))]
     phases = {phase: i for i, phase in enumerate(_indices(*stride))}
     taps = [
-        (phases[phase], offset)
-        for _, phase, offset, _ in _kernel_taps(kernel, dilation, stride, pitch, [0] * len(grid))
+        (phases[phase], offset, shift)
+        for _, phase, offset, shift in _kernel_taps(kernel, dilation, stride, pitch, [0] * len(grid))
     ]
-    margin = max(offset for _, offset in taps)  # how far the last position's reads run past its image
-    source = _flat_padded(x, padding, stride, grid, phases, margin, groups)
     c_group = c_in // groups
     # (g, C_out / g, taps * C_in / g): the weight in the columns' order, tap-major.
     w_mat = np.ascontiguousarray(
@@ -107,6 +105,11 @@ def flat_conv_forward(x: np.ndarray, weight: np.ndarray, stride, padding, dilati
     )
     # On a small map most of the flat grid is padding: then gather each tap's outputs only.
     gather = size > GATHER_WASTE * math.prod(out_spatial)
+    if gather:  # read from the input itself, without a padded copy
+        source = x.reshape(batch, groups, c_group, *spatial)
+    else:
+        margin = max(offset for _, offset, _ in taps)  # how far the last position's reads run past its image
+        source = _flat_padded(x, padding, stride, grid, phases, margin, groups)
     # What a block computes along each axis: the whole grid (then cropped), or the outputs only.
     extent = out_spatial if gather else grid
     blocks = list(_blocks(batch, extent, out_spatial, max(1, FLAT_BLOCK_BYTES // (len(taps) * c_in * x.itemsize))))
@@ -123,14 +126,11 @@ def flat_conv_forward(x: np.ndarray, weight: np.ndarray, stride, padding, dilati
         block = cols[..., :span]
         # The block's outputs: its images or rows, and the output's size along the axes after them.
         crop = (slice(0, shape[0]), *(slice(0, o) for o in out_spatial[len(out_spatial) + 1 - len(shape) :]))
-        for t, (phase, offset) in enumerate(taps):
-            taken = source[phase, :, :, start + offset : start + offset + math.prod(read)]
-            if gather:
-                block.reshape(groups, len(taps), c_group, *shape)[:, t] = taken.reshape(groups, c_group, *read)[
-                    (Ellipsis, *crop)
-                ]
-            else:
-                block[:, t] = taken
+        if gather:
+            _gather_taps(block, source, images, where, shape, out_spatial, taps, stride, padding)
+        else:
+            for t, (phase, offset, _) in enumerate(taps):
+                block[:, t] = source[phase, :, :, start + offset : start + offset + math.prod(read)]
         product = np.matmul(w_mat, block.reshape(groups, -1, span)).reshape(c_out, *(shape if gather else read))
         product = product[(slice(None), *crop)]
         if where is None:
@@ -138,6 +138,35 @@ def flat_conv_forward(x: np.ndarray, weight: np.ndarray, stride, padding, dilati
         else:
             out[(images.start, slice(None), *where[:-1], slice(where[-1], where[-1] + shape[0]))] = product
     return out
+
+
+def _gather_taps(block, x, images, where, shape, out_spatial, taps, stride, padding) -> None:
+    """Copy each tap's reads for a block's outputs from the unpadded input ``x`` ``(N, g, C_in / g, *S)``
+    into ``block`` ``(g, taps, C_in / g, positions)``; reads that fall in the padding are zeros.
+
+    The block's outputs are ``images`` (``where`` None, ``shape`` ``(count, *O)``) or, in one image,
+    the band of ``shape[0]`` rows along axis ``len(where) - 1`` starting at ``where``.
+    """
+    if where is None:
+        ranges = [(0, o) for o in out_spatial]
+    else:
+        axis = len(where) - 1
+        ranges = [(i, i + 1) for i in where[:-1]] + [(where[-1], where[-1] + shape[0])]
+        ranges += [(0, o) for o in out_spatial[axis + 1 :]]
+    dims = [b - a for a, b in ranges]
+    groups, _, c_group = block.shape[:3]
+    view = block.reshape(groups, len(taps), c_group, images.stop - images.start, *dims)
+    for t, (*_, shift) in enumerate(taps):
+        target, dst, src = view[:, t], [], []
+        for (a, b), k, s, (lo, _), size in zip(ranges, shift, stride, padding, x.shape[3:], strict=True):
+            first = max(a, -((k - lo) // s))  # the first output whose read reaches the input
+            last = min(b, (size - 1 + lo - k) // s + 1)
+            dst.append(slice(first - a, max(first, last) - a))
+            src.append(slice(first * s + k - lo, max(first, last) * s + k - lo, s))
+        if any(d.stop - d.start < n for d, n in zip(dst, dims, strict=True)):
+            target[...] = 0
+        if all(d.stop > d.start for d in dst):
+            target[(Ellipsis, *dst)] = np.moveaxis(x[(images, slice(None), slice(None), *src)], 0, 2)
 
 
 def _flat_padded(x: np.ndarray, padding, stride, grid, phases, margin: int, groups: int) -> np.ndarray:

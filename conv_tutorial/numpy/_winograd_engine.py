@@ -24,8 +24,8 @@ import numpy as np
 
 __all__ = ["WINOGRAD_BLOCK_BYTES", "WINOGRAD_MAX_WASTE", "WINOGRAD_MIN_CHANNELS", "winograd_conv_forward"]
 
-#: Bytes of the transformed input (or output) tiles of one block: small, since the transforms make
-#: several arrays of that size, and the peak memory of the call should stay near PyTorch's.
+#: Most bytes of the transformed input (or output) tiles of one block. The transforms make several
+#: arrays of that size, so a block also takes at most half the output's size (1 MiB at least).
 WINOGRAD_BLOCK_BYTES = 3 * 2**20
 
 #: Least ``C_in * C_out / (C_in + C_out)`` (half the harmonic mean of the channel counts) for which
@@ -76,7 +76,9 @@ def winograd_conv_forward(x: np.ndarray, weight: np.ndarray, stride, padding, di
     u = _weight_transform(weight)  # (4^n, C_in, C_out)
     out = np.empty((batch, c_out, *out_spatial), dtype=x.dtype)
     per_tile = 4**n * max(c_in, c_out) * x.itemsize  # transformed numbers of one tile
-    for images, box in _tile_boxes(batch, tiles, max(1, WINOGRAD_BLOCK_BYTES // per_tile)):
+    # Blocks of at most half the output's size (1 MiB at least) keep the peak memory near PyTorch's.
+    budget = min(WINOGRAD_BLOCK_BYTES, max(2**20, out.nbytes // 2))
+    for images, box in _tile_boxes(batch, tiles, max(1, budget // per_tile)):
         v = _padded_block(x, images, box, padding)
         for _ in range(n):  # the last axis first, so the transforms' axes end up in the axes' order
             v = _input_transform(v, n)
