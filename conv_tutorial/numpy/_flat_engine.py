@@ -34,8 +34,9 @@ from ._depthwise_engine import _kernel_taps, _phase_fills
 from ._windows import indices as _indices
 from ._winograd_engine import winograd_conv_forward
 from .im2col import _live_taps
+from .im2col import conv_forward as general_conv_forward
 
-__all__ = ["FLAT_BLOCK_BYTES", "GATHER_WASTE", "fast_conv_forward", "flat_conv_forward"]
+__all__ = ["FLAT_BLOCK_BYTES", "GATHER_WASTE", "conv_forward", "fast_conv_forward", "flat_conv_forward"]
 
 #: Bytes of the column block that is built and multiplied at once: it stays in the cache between
 #: its copy and the matrix product that reads it.
@@ -44,6 +45,14 @@ FLAT_BLOCK_BYTES = 2 * 2**20
 #: Flat grid positions per output position above which a tap's outputs are gathered instead of
 #: read as one flat slice (the grid's padding then costs more than a strided copy).
 GATHER_WASTE = 1.25
+
+
+def conv_forward(x: np.ndarray, weight: np.ndarray, spec) -> np.ndarray:
+    """:func:`conv_tutorial.numpy.im2col.conv_forward` with the fast paths in front: the first of
+    :func:`fast_conv_forward`'s paths that applies, else the general engine itself. Same
+    arguments and result; the standard convolutions call it under the general engine's name."""
+    out = fast_conv_forward(x, weight, spec.stride, spec.padding, spec.dilation, spec.groups)
+    return general_conv_forward(x, weight, spec) if out is None else out
 
 
 def fast_conv_forward(x: np.ndarray, weight: np.ndarray, stride, padding, dilation, groups: int) -> np.ndarray | None:

@@ -16,8 +16,8 @@ import numpy as np
 
 from .._checks import check_conv
 from ._arrays import as_float_arrays, quiet_nonfinite
-from ._flat_engine import fast_conv_forward
-from .im2col import conv_forward, conv_transpose_forward, conv_weight_grad, pad_spatial
+from ._flat_engine import conv_forward  # the general engine, with its fast paths in front
+from .im2col import conv_transpose_forward, conv_weight_grad, pad_spatial
 
 __all__ = ["conv1d", "conv2d", "conv2d_naive", "conv3d", "conv_backward"]
 
@@ -25,10 +25,7 @@ __all__ = ["conv1d", "conv2d", "conv2d_naive", "conv3d", "conv_backward"]
 def _conv(fn, n, input, weight, bias, stride, padding, dilation, groups):
     x, w, b = as_float_arrays(input=input, weight=weight, bias=bias)
     spec = check_conv(fn, n, x.shape, w.shape, None if b is None else b.shape, stride, padding, dilation, groups)
-    x = x.reshape(spec.input_shape)
-    out = fast_conv_forward(x, w, spec.stride, spec.padding, spec.dilation, spec.groups)  # the fast paths
-    if out is None:
-        out = conv_forward(x, w, spec)
+    out = conv_forward(x.reshape(spec.input_shape), w, spec)
     if b is not None:
         out += b.reshape(-1, *([1] * n))
     return out[0] if spec.unbatched else out
