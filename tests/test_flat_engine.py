@@ -13,7 +13,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 from helpers import assert_close_to_reference
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import conv_tutorial.numpy as cnp
@@ -125,3 +125,67 @@ def test_depthwise_1x1_and_dead_taps_are_left_to_the_general_engine():
     assert _flat_engine.flat_conv_forward(*dead, (1, 1), ((50, 50), (50, 50)), (50, 50), 1) is None
     ours = cnp.conv2d(*dead, padding="same", dilation=50)
     assert_close_to_reference(ours, F.conv2d(*(torch.from_numpy(a) for a in dead), padding="same", dilation=50))
+
+
+@st.composite
+def transposed_configs(draw):
+    n = draw(st.integers(1, 3))
+    groups = draw(st.sampled_from([1, 2]))
+    kernel = tuple(draw(st.integers(1, 3)) for _ in range(n))
+    dilation = tuple(draw(st.integers(1, 2)) for _ in range(n))
+    padding = tuple(draw(st.integers(0, d * (k - 1))) for k, d in zip(kernel, dilation, strict=True))
+    output_padding = tuple(draw(st.integers(0, d - 1)) for d in dilation)  # below max(stride, dilation)
+    spatial = tuple(draw(st.integers(1, 6)) for _ in range(n))
+    sizes = zip(spatial, kernel, dilation, padding, output_padding, strict=True)
+    assume(all(i + d * (k - 1) + op - 2 * p >= 1 for i, k, d, p, op in sizes))  # a non-empty output
+    return {
+        "shape": (draw(st.integers(1, 2)), groups * draw(st.integers(2, 3)), *spatial),
+        "c_out_group": draw(st.integers(1, 3)),
+        "kernel": kernel,
+        "args": {"padding": padding, "output_padding": output_padding, "groups": groups, "dilation": dilation},
+        "seed": draw(st.integers(0, 2**16)),
+    }
+
+
+TORCH_CONV_TRANSPOSE = {1: F.conv_transpose1d, 2: F.conv_transpose2d, 3: F.conv_transpose3d}
+
+
+@settings(max_examples=100, deadline=None)
+@given(transposed_configs())
+def test_unit_stride_transposed_convolution_runs_as_a_direct_one(cfg):
+    """With stride 1 the transposed convolution is the direct convolution with the flipped kernel:
+    it takes the fast paths, and equals PyTorch and the general engine."""
+    n = len(cfg["kernel"])
+    rng = np.random.default_rng(cfg["seed"])
+    x = rng.standard_normal(cfg["shape"])
+    w = rng.standard_normal((cfg["shape"][1], cfg["c_out_group"], *cfg["kernel"]))
+    conv_transpose = {1: cnp.conv_transpose1d, 2: cnp.conv_transpose2d, 3: cnp.conv_transpose3d}[n]
+    calls = []
+    original = _flat_engine.fast_conv_forward
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(_flat_engine, "fast_conv_forward", lambda *a: calls.append(1) or original(*a))
+        ours = conv_transpose(x, w, **cfg["args"])
+        mp.setattr(_flat_engine, "fast_conv_forward", lambda *a: None)
+        general = conv_transpose(x, w, **cfg["args"])
+    assert calls
+    reference = TORCH_CONV_TRANSPOSE[n](torch.from_numpy(x), torch.from_numpy(w), **cfg["args"])
+    assert_close_to_reference(ours, reference)
+    np.testing.assert_allclose(ours, general, rtol=0, atol=1e-12)
+
+
+def test_strided_or_non_finite_transposed_convolutions_keep_the_general_engine(monkeypatch):
+    rng = np.random.default_rng(0)
+    x, w = rng.standard_normal((2, 4, 5, 5)), rng.standard_normal((4, 3, 3, 3))
+    w[1, 2, 0, 0] = np.inf  # the direct form would multiply it by the padding's zeros
+    calls = []
+    original = _flat_engine.fast_conv_forward
+    monkeypatch.setattr(_flat_engine, "fast_conv_forward", lambda *a: calls.append(1) or original(*a))
+    for kw in ({"stride": 1, "padding": 1}, {"stride": 2, "padding": 1, "output_padding": 1}):
+        ours = cnp.conv_transpose2d(x, w if kw["stride"] == 1 else np.nan_to_num(w), **kw)
+        reference = F.conv_transpose2d(
+            torch.from_numpy(x), torch.from_numpy(w if kw["stride"] == 1 else np.nan_to_num(w)), **kw
+        ).numpy()
+        np.testing.assert_array_equal(np.isnan(ours), np.isnan(reference))
+        finite = np.isfinite(reference)
+        assert_close_to_reference(np.where(finite, ours, 0), np.where(finite, reference, 0))
+    assert not calls

@@ -35,8 +35,16 @@ from ._windows import indices as _indices
 from ._winograd_engine import winograd_conv_forward
 from .im2col import _live_taps
 from .im2col import conv_forward as general_conv_forward
+from .im2col import conv_transpose_forward as general_conv_transpose_forward
 
-__all__ = ["FLAT_BLOCK_BYTES", "GATHER_WASTE", "conv_forward", "fast_conv_forward", "flat_conv_forward"]
+__all__ = [
+    "FLAT_BLOCK_BYTES",
+    "GATHER_WASTE",
+    "conv_forward",
+    "conv_transpose_forward",
+    "fast_conv_forward",
+    "flat_conv_forward",
+]
 
 #: Bytes of the column block that is built and multiplied at once: it stays in the cache between
 #: its copy and the matrix product that reads it.
@@ -53,6 +61,38 @@ def conv_forward(x: np.ndarray, weight: np.ndarray, spec) -> np.ndarray:
     arguments and result; the standard convolutions call it under the general engine's name."""
     out = fast_conv_forward(x, weight, spec.stride, spec.padding, spec.dilation, spec.groups)
     return general_conv_forward(x, weight, spec) if out is None else out
+
+
+def conv_transpose_forward(
+    y: np.ndarray, weight: np.ndarray, groups: int, kernel_size, stride, dilation, canvas_spatial, crop
+) -> np.ndarray:
+    """:func:`conv_tutorial.numpy.im2col.conv_transpose_forward` with a fast path in front (same
+    arguments and result; the transposed convolutions call it under the general engine's name).
+
+    With unit stride, a transposed convolution is a direct one: each output sums the inputs its
+    kernel reaches, which is the convolution of the input, padded by ``d (k - 1)`` less the crop,
+    with the kernel flipped and its channel axes swapped (per group). That convolution runs on
+    :func:`fast_conv_forward`'s paths. Exact for a finite weight only: the direct form also
+    multiplies the weight by the padding's zeros, which an inf would turn into NaN.
+    """
+    n = len(kernel_size)
+    c_in = y.shape[1]
+    full = [size + d * (k - 1) for size, k, d in zip(y.shape[2:], kernel_size, dilation, strict=True)]
+    pads = [
+        (d * (k - 1) - lo, d * (k - 1) + canvas - f - hi)
+        for k, d, canvas, f, (lo, hi) in zip(kernel_size, dilation, canvas_spatial, full, crop, strict=True)
+    ]
+    out = None
+    if all(s == 1 for s in stride) and c_in != groups and min(min(p) for p in pads) >= 0 and np.isfinite(weight).all():
+        c_out_g = weight.shape[1]
+        direct = weight.reshape(groups, c_in // groups, c_out_g, *kernel_size).swapaxes(1, 2)
+        direct = direct.reshape(groups * c_out_g, c_in // groups, *kernel_size)[
+            (Ellipsis, *(slice(None, None, -1),) * n)
+        ]
+        out = fast_conv_forward(y, direct, stride, pads, dilation, groups)  # a view: the paths reorder it once
+    if out is None:
+        out = general_conv_transpose_forward(y, weight, groups, kernel_size, stride, dilation, canvas_spatial, crop)
+    return out
 
 
 def fast_conv_forward(x: np.ndarray, weight: np.ndarray, stride, padding, dilation, groups: int) -> np.ndarray | None:
