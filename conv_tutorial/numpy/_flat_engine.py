@@ -1,11 +1,17 @@
-"""The fast path of the general NumPy engine: im2col columns copied tap by tap from a flat,
-zero-padded copy of the input, in blocks that stay in cache.
+"""The fast paths of the general NumPy engine, and the two wrappers that put them in front of it.
+
+:func:`conv_forward` and :func:`conv_transpose_forward` take the general engine's arguments
+(:mod:`conv_tutorial.numpy.im2col`) and are what the standard and transposed convolutions import
+under those names: each tries :func:`fast_conv_forward` (Winograd's F(2, 3),
+:mod:`conv_tutorial.numpy._winograd_engine`, then :func:`flat_conv_forward`) and falls back to
+the general engine. A unit-stride transposed convolution goes there as the direct convolution
+with the flipped kernel.
 
 :func:`conv_tutorial.numpy.im2col.conv_forward` computes ``W @ unfold(x)``: its column matrix is a
 transposed copy of a strided view with ``prod(K)`` axes, whose innermost runs are one output row
 long (7 to 112 numbers), and it is built for many images at once, so it leaves the cache before the
-matrix product reads it. This module computes the same product with the same numbers, arranged so
-that every copy is long and contiguous and every block of columns is read while still in cache:
+matrix product reads it. :func:`flat_conv_forward` computes the same product with the same numbers,
+arranged so that every copy is long and every block of columns is read while still in cache:
 
 - the input is copied once into a zero-padded buffer, channels first, the images of the batch one
   after another along one flat axis. In that flat axis a kernel tap's shift is a constant offset,
@@ -15,13 +21,18 @@ that every copy is long and contiguous and every block of columns is read while 
   :mod:`conv_tutorial.numpy._depthwise_engine`;
 - a stride is a unit-stride convolution of the padded input's polyphase grids (a space-to-depth
   rewrite without extra taps): the buffer holds one grid per phase, and each tap reads one grid;
+- on a small map, where the padded grid is mostly padding (more than :data:`GATHER_WASTE` grid
+  positions per output), each tap's reads are gathered from the unpadded input instead, with
+  zeros where they fall in the padding, and no padded copy is made;
 - the columns are built for a block of output positions at a time, into one preallocated buffer of
   at most :data:`FLAT_BLOCK_BYTES`, and multiplied into the output at once, so the column matrix is
   never whole in memory.
 
-The functions take plain tuples and ints, and :func:`flat_conv_forward` returns ``None`` for what
-it does not do (a depthwise convolution, which has a faster path, and padding much larger than the
-input, which the general engine trims); the tests hold it equal to the general engine and PyTorch.
+The fast paths take plain tuples and ints and return ``None`` for what they do not do;
+:func:`flat_conv_forward` leaves depthwise convolutions (which have a faster path), 1x1 kernels
+(whose columns are the input itself) and kernels with taps that read only padding (which the
+general engine cuts) to the general engine. The tests hold every path equal to the general engine
+and to PyTorch.
 """
 
 from __future__ import annotations
@@ -146,12 +157,9 @@ def flat_conv_forward(x: np.ndarray, weight: np.ndarray, stride, padding, dilati
         for _, phase, offset, shift in _kernel_taps(kernel, dilation, stride, pitch, [0] * len(grid))
     ]
     c_group = c_in // groups
-    # (g, C_out / g, taps * C_in / g): the weight in the columns' order, tap-major.
-    w_mat = np.ascontiguousarray(
-        np.moveaxis(weight.reshape(groups, c_out // groups, c_group, len(taps)), 3, 2).reshape(
-            groups, c_out // groups, -1
-        )
-    )
+    # (g, C_out / g, C_in / g * taps): rows ordered channel, then tap, as the general engine's
+    # columns are, so the matrix product adds the same numbers in the same order.
+    w_mat = weight.reshape(groups, c_out // groups, c_group * len(taps))
     # On a small map most of the flat grid is padding: then gather each tap's outputs only.
     gather = size > GATHER_WASTE * math.prod(out_spatial)
     if gather:  # read from the input itself, without a padded copy
@@ -162,7 +170,7 @@ def flat_conv_forward(x: np.ndarray, weight: np.ndarray, stride, padding, dilati
     # What a block computes along each axis: the whole grid (then cropped), or the outputs only.
     extent = out_spatial if gather else grid
     blocks = list(_blocks(batch, extent, out_spatial, max(1, FLAT_BLOCK_BYTES // (len(taps) * c_in * x.itemsize))))
-    cols = np.empty((groups, len(taps), c_group, max(math.prod(shape) for *_, shape in blocks)), dtype=x.dtype)
+    cols = np.empty((groups, c_group, len(taps), max(math.prod(shape) for *_, shape in blocks)), dtype=x.dtype)
     for images, where, shape in blocks:
         # ``where``: None for whole images, else the output index of the block's first row in
         # one image (its band runs along axis ``len(where) - 1``).
@@ -179,7 +187,7 @@ def flat_conv_forward(x: np.ndarray, weight: np.ndarray, stride, padding, dilati
             _gather_taps(block, source, images, where, shape, out_spatial, taps, stride, padding)
         else:
             for t, (phase, offset, _) in enumerate(taps):
-                block[:, t] = source[phase, :, :, start + offset : start + offset + math.prod(read)]
+                block[:, :, t] = source[phase, :, :, start + offset : start + offset + math.prod(read)]
         product = np.matmul(w_mat, block.reshape(groups, -1, span)).reshape(c_out, *(shape if gather else read))
         product = product[(slice(None), *crop)]
         if where is None:
@@ -191,7 +199,7 @@ def flat_conv_forward(x: np.ndarray, weight: np.ndarray, stride, padding, dilati
 
 def _gather_taps(block, x, images, where, shape, out_spatial, taps, stride, padding) -> None:
     """Copy each tap's reads for a block's outputs from the unpadded input ``x`` ``(N, g, C_in / g, *S)``
-    into ``block`` ``(g, taps, C_in / g, positions)``; reads that fall in the padding are zeros.
+    into ``block`` ``(g, C_in / g, taps, positions)``; reads that fall in the padding are zeros.
 
     The block's outputs are ``images`` (``where`` None, ``shape`` ``(count, *O)``) or, in one image,
     the band of ``shape[0]`` rows along axis ``len(where) - 1`` starting at ``where``.
@@ -203,10 +211,10 @@ def _gather_taps(block, x, images, where, shape, out_spatial, taps, stride, padd
         ranges = [(i, i + 1) for i in where[:-1]] + [(where[-1], where[-1] + shape[0])]
         ranges += [(0, o) for o in out_spatial[axis + 1 :]]
     dims = [b - a for a, b in ranges]
-    groups, _, c_group = block.shape[:3]
-    view = block.reshape(groups, len(taps), c_group, images.stop - images.start, *dims)
+    groups, c_group = block.shape[:2]
+    view = block.reshape(groups, c_group, len(taps), images.stop - images.start, *dims)
     for t, (*_, shift) in enumerate(taps):
-        target, dst, src = view[:, t], [], []
+        target, dst, src = view[:, :, t], [], []
         for (a, b), k, s, (lo, _), size in zip(ranges, shift, stride, padding, x.shape[3:], strict=True):
             first = max(a, -((k - lo) // s))  # the first output whose read reaches the input
             last = min(b, (size - 1 + lo - k) // s + 1)

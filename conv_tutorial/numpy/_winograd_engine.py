@@ -40,8 +40,10 @@ WINOGRAD_MAX_WASTE = 1.2
 def winograd_conv_forward(x: np.ndarray, weight: np.ndarray, stride, padding, dilation, groups: int):
     """Convolution without bias by F(2, 3) along every axis, or ``None`` when it does not apply.
 
-    Applies to one group, 3-tap kernels along every axis, unit stride and dilation, padding of at
-    most 1 on each side, channels of at least :data:`WINOGRAD_MIN_CHANNELS`, and finite arrays.
+    Applies to float32 (where speed is what matters: in float64 the direct product keeps the
+    general engine's rounding, number for number), one group, 3-tap kernels along every axis,
+    unit stride and dilation, padding of at most 1 on each side, channels of at least
+    :data:`WINOGRAD_MIN_CHANNELS`, and finite arrays.
 
     Parameters
     ----------
@@ -60,7 +62,8 @@ def winograd_conv_forward(x: np.ndarray, weight: np.ndarray, stride, padding, di
     c_out, n = weight.shape[0], len(spatial)
     out_spatial = [size + lo + hi - 2 for size, (lo, hi) in zip(spatial, padding, strict=True)]
     if (
-        groups != 1
+        x.dtype != np.float32
+        or groups != 1
         or weight.shape[2:] != (3,) * n
         or any(s != 1 for s in stride)
         or any(d != 1 for d in dilation)
