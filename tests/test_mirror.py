@@ -55,6 +55,8 @@ MODULES_WITHOUT_TWIN = {
     ("torch", "_tensors"): "the torch input conversion; its twin is numpy._arrays",
     ("numpy", "_windows"): "NumPy's strided window views; torch's F.unfold does that work",
     ("numpy", "_depthwise_engine"): "a NumPy fast path; torch runs F.unfold and one matmul for any groups",
+    ("numpy", "_flat_engine"): "NumPy fast paths in front of the general engine; torch's F.unfold is fast as it is",
+    ("numpy", "_winograd_engine"): "a NumPy fast path for 3x3 kernels; torch's native convolution does that work",
     ("torch", "_layers"): "what the nn.Module blocks share; nn.Module exists only in torch",
     ("torch", "multiscale"): "the Inception block, an nn.Module",
     ("torch", "volumetric"): "the (2+1)D block, an nn.Module",

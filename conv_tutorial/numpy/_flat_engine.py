@@ -32,7 +32,7 @@ The fast paths take plain tuples and ints and return ``None`` for what they do n
 :func:`flat_conv_forward` leaves depthwise convolutions (which have a faster path), 1x1 kernels
 (whose columns are the input itself) and kernels with taps that read only padding (which the
 general engine cuts) to the general engine. The tests hold every path equal to the general engine
-and to PyTorch.
+and to PyTorch; no chapter prints it (the chapters print the general engine it stands in for).
 """
 
 from __future__ import annotations

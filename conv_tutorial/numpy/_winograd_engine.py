@@ -12,7 +12,8 @@ general engine's fast path (:mod:`conv_tutorial.numpy._flat_engine`) does the re
 
 The transforms mix values: with an inf or NaN anywhere, a tile's other outputs would read
 ``inf - inf``, so finite arrays only. The tiles go in blocks whose transformed arrays take about
-:data:`WINOGRAD_BLOCK_BYTES`. The tests hold it equal to PyTorch and to the general engine.
+:data:`WINOGRAD_BLOCK_BYTES`. The tests hold it equal to PyTorch and to the general engine;
+no chapter prints it (the chapters print the general engine it stands in for).
 """
 
 from __future__ import annotations
