@@ -18,11 +18,11 @@ is adding one entry. Both sides of a case are timed by :func:`conv_tutorial.timi
 in interleaved rounds with a rest between them, with freed memory kept in the process
 (:func:`conv_tutorial.timing.keep_freed_memory`).
 
-Each case's peak memory is measured too, in separate calls (:func:`peak_bytes`): the most bytes
+Each case's peak memory is measured too, in separate calls (``peak_bytes``): the most bytes
 that each side's allocator held at once during one call, above what it held before the call, the
 output included. For NumPy that is what :mod:`tracemalloc` sees (NumPy reports every array's
 buffer to it); for PyTorch on the CPU the allocation events of its CPU allocator that
-:mod:`torch.profiler` records (tensors, and oneDNN's reordered copies and scratch space, which
+``torch.profiler`` records (tensors, and oneDNN's reordered copies and scratch space, which
 it takes from that allocator); on a GPU ``torch.cuda.max_memory_allocated``. Neither count sees
 memory a BLAS library keeps for itself (OpenBLAS's and MKL's buffers, allocated once per
 process): both sides' counts are of the working arrays a call creates. The ratio of the two peaks
@@ -377,7 +377,7 @@ OPS = tuple(OPERATION)
 
 class Measurement(NamedTuple):
     """One timed case: both times in seconds and the ratio ``ours_s / reference_s``; both peaks of
-    memory in bytes (:func:`peak_bytes`) and their ratio ``ours_peak / reference_peak`` (nan where
+    memory in bytes (``peak_bytes``) and their ratio ``ours_peak / reference_peak`` (nan where
     a peak could not be measured)."""
 
     op: str
@@ -460,7 +460,8 @@ def measure(case: Case, batch: int = 8, repeats: int = 3, rng=None) -> Measureme
     """Time one case: ours and the reference on the same arrays, in ``repeats`` interleaved rounds.
 
     Each side's time is its fastest call (:func:`conv_tutorial.timing.best_times`), after a rest of
-    ``SETTLE_SECONDS``; on a GPU every call is synchronised. Calls
+    ``SETTLE_SECONDS``; on a GPU every call is synchronised. Then each side's peak memory is
+    measured in one more call of its own (``peak_bytes``). Calls
     :func:`~conv_tutorial.timing.keep_freed_memory` first, for the rest of the process.
     """
     import torch
@@ -526,7 +527,7 @@ def peak_bytes(fn: Callable, allocator: str) -> float:
 
     ``allocator`` is ``"numpy"`` (counted by :mod:`tracemalloc`, to which NumPy reports every
     array buffer; Python objects count too, but are small beside the arrays), ``"cpu"`` (PyTorch's
-    CPU allocator, whose allocations and frees :mod:`torch.profiler` records with
+    CPU allocator, whose allocations and frees ``torch.profiler`` records with
     ``profile_memory=True``: the running sum of those events, in order) or ``"cuda"``
     (``torch.cuda.max_memory_allocated``). What ``fn`` returns is alive at the end, so the
     output counts. Memory a library allocates past these allocators (a BLAS library's own
