@@ -18,12 +18,28 @@ is adding one entry. Both sides of a case are timed by :func:`conv_tutorial.timi
 in interleaved rounds with a rest between them, with freed memory kept in the process
 (:func:`conv_tutorial.timing.keep_freed_memory`).
 
+Each case's peak memory is measured too, in separate calls (``peak_bytes``): the most bytes
+that each side's allocator held at once during one call, above what it held before the call, the
+output included. For NumPy that is what :mod:`tracemalloc` sees (NumPy reports every array's
+buffer to it); for PyTorch on the CPU the allocation events of its CPU allocator that
+``torch.profiler`` records (tensors, and oneDNN's reordered copies and scratch space, which
+it takes from that allocator); on a GPU ``torch.cuda.max_memory_allocated``. Neither count sees
+memory a BLAS library keeps for itself (OpenBLAS's and MKL's buffers, allocated once per
+process): both sides' counts are of the working arrays a call creates. The ratio of the two peaks
+is reported beside the ratio of the times.
+
 Run it with ``conv-tutorial bench`` (``--help`` for options), ``python -m conv_tutorial bench`` or
 ``make bench``. Nothing here asserts: speed is measured, not tested.
 """
 
 from __future__ import annotations
 
+import contextlib
+import gc
+import math
+import os
+import sys
+import tracemalloc
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -384,7 +400,11 @@ OPS = tuple(OPERATION)
 
 
 class Measurement(NamedTuple):
-    """One timed case: both times in seconds and the ratio ``ours_s / reference_s``."""
+    """One timed case: both times, both peaks of memory, and their ratios.
+
+    Times are in seconds, with the ratio ``ours_s / reference_s``; peaks in bytes (``peak_bytes``),
+    with the ratio ``ours_peak / reference_peak`` (nan where a peak could not be measured).
+    """
 
     op: str
     layer: str
@@ -394,6 +414,9 @@ class Measurement(NamedTuple):
     backend: str = "numpy"
     reference: str = ""
     device: str = "cpu"
+    ours_peak: float = math.nan
+    reference_peak: float = math.nan
+    peak_ratio: float = math.nan
 
 
 @dataclass(frozen=True)
@@ -463,7 +486,8 @@ def measure(case: Case, batch: int = 8, repeats: int = 3, rng=None) -> Measureme
     """Time one case: ours and the reference on the same arrays, in ``repeats`` interleaved rounds.
 
     Each side's time is its fastest call (:func:`conv_tutorial.timing.best_times`), after a rest of
-    ``SETTLE_SECONDS``; on a GPU every call is synchronised. Calls
+    ``SETTLE_SECONDS``; on a GPU every call is synchronised. Then each side's peak memory is
+    measured in one more call of its own (``peak_bytes``). Calls
     :func:`~conv_tutorial.timing.keep_freed_memory` first, for the rest of the process.
     """
     import torch
@@ -507,6 +531,8 @@ def measure(case: Case, batch: int = 8, repeats: int = 3, rng=None) -> Measureme
 
     with torch.no_grad():
         times = best_times({"reference": reference, "ours": ours}, rounds=repeats, settle=SETTLE_SECONDS)
+        ours_peak = peak_bytes(ours, "numpy" if case.backend == "numpy" else where)
+        reference_peak = peak_bytes(reference, where)
     return Measurement(
         case.op,
         case.layer.name,
@@ -516,13 +542,87 @@ def measure(case: Case, batch: int = 8, repeats: int = 3, rng=None) -> Measureme
         case.backend,
         reference_name,
         where,
+        ours_peak,
+        reference_peak,
+        ours_peak / reference_peak if reference_peak > 0 else math.nan,
     )
 
 
-def geometric_means(measurements) -> dict[str, float]:
-    """Geometric mean of the ratio per operation, over measurements of one backend, in their order."""
+def peak_bytes(fn: Callable, allocator: str) -> float:
+    """The most bytes ``allocator`` held at once during one call of ``fn``, above what it held before.
+
+    ``allocator`` is ``"numpy"`` (counted by :mod:`tracemalloc`, to which NumPy reports every
+    array buffer; Python objects count too, but are small beside the arrays), ``"cpu"`` (PyTorch's
+    CPU allocator, whose allocations and frees ``torch.profiler`` records with
+    ``profile_memory=True``: the running sum of those events, in order) or ``"cuda"``
+    (``torch.cuda.max_memory_allocated``). What ``fn`` returns is alive at the end, so the
+    output counts. Memory a library allocates past these allocators (a BLAS library's own
+    buffers) is not seen. Returns nan where PyTorch's profiler gives no allocation events.
+    """
+    gc.collect()
+    if allocator == "numpy":
+        was_tracing = tracemalloc.is_tracing()
+        if not was_tracing:
+            tracemalloc.start()
+        try:
+            before = tracemalloc.get_traced_memory()[0]
+            tracemalloc.reset_peak()
+            result = fn()
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            if not was_tracing:
+                tracemalloc.stop()
+        del result
+        return float(peak - before)
+    import torch
+
+    if allocator == "cuda":
+        torch.cuda.synchronize()
+        before = torch.cuda.memory_allocated()
+        torch.cuda.reset_peak_memory_stats()
+        result = fn()
+        peak = torch.cuda.max_memory_allocated()
+        del result
+        return float(peak - before)
+    from torch.profiler import ProfilerActivity, profile
+
+    with _stderr_silenced(), profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
+        result = fn()
+    del result
+    events = getattr(getattr(prof.profiler, "kineto_results", None), "events", lambda: [])()
+    changes = sorted(
+        (e.start_ns(), e.nbytes()) for e in events if e.name() == "[memory]" and e.device_type().name == "CPU"
+    )
+    if not changes:
+        return math.nan
+    held = np.cumsum([0] + [nbytes for _, nbytes in changes])
+    return float(held.max())
+
+
+@contextlib.contextmanager
+def _stderr_silenced():
+    """Send file descriptor 2 to the null device while the block runs.
+
+    The profiler's C++ library logs its start and stop there, which would break the benchmark's progress lines.
+    """
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def geometric_means(measurements, field: str = "ratio") -> dict[str, float]:
+    """Geometric mean of ``field`` (``"ratio"`` or ``"peak_ratio"``) per operation.
+
+    Over measurements of one backend, in their order; nan where a ratio is nan.
+    """
     means = {}
     for op in dict.fromkeys(m.op for m in measurements):
-        ratios = [m.ratio for m in measurements if m.op == op]
+        ratios = [getattr(m, field) for m in measurements if m.op == op]
         means[op] = float(np.exp(np.mean(np.log(ratios))))
     return means

@@ -279,11 +279,20 @@ def _progress(i: int, total: int, case) -> None:
     print(f"[{i:>{width}}/{total}] {case.label}", end="", file=sys.stderr, flush=True)
 
 
-def _write_results(path: str, meta: dict, measurements, means: dict) -> None:
+def _mib(nbytes: float) -> str:
+    return "n/a" if nbytes != nbytes else f"{nbytes / 2**20:.1f}"  # nan: no peak measured
+
+
+def _write_results(path: str, meta: dict, measurements, means: dict, peak_means: dict) -> None:
     if path.endswith(".json"):
         with open(path, "w") as f:
             json.dump(
-                {"meta": meta, "measurements": [m._asdict() for m in measurements], "geometric_means": means},
+                {
+                    "meta": meta,
+                    "measurements": [m._asdict() for m in measurements],
+                    "geometric_means": means,
+                    "peak_geometric_means": peak_means,
+                },
                 f,
                 indent=2,
             )
@@ -358,31 +367,50 @@ def bench_command(args) -> int:
     for i, case in enumerate(cases, 1):
         _progress(i, len(cases), case)
         m = bench.measure(case, batch, repeats, rng)
-        print(f"  ratio {m.ratio:.2f}", file=sys.stderr, flush=True)
+        print(f"  ratio {m.ratio:.2f}, peak memory ratio {m.peak_ratio:.2f}", file=sys.stderr, flush=True)
         measurements.append(m)
-    means = {}
+    means, peak_means = {}, {}
     for backend in args.backends:
         chosen = [m for m in measurements if m.backend == backend]
         if not chosen:
             continue
         means[backend] = bench.geometric_means(chosen)
+        peak_means[backend] = bench.geometric_means(chosen, "peak_ratio")
         title = {
             "numpy": "conv_tutorial.numpy against PyTorch, on the CPU",
             "torch": f"conv_tutorial.torch against the native op, on {meta['torch_device']}",
         }[backend]
         print(f"\n{backend}: {title}")
         body = [
-            (m.op, m.layer, f"{m.ours_s * 1e3:.2f}", m.reference, f"{m.reference_s * 1e3:.2f}", f"{m.ratio:.2f}")
+            (
+                m.op,
+                m.layer,
+                f"{m.ours_s * 1e3:.2f}",
+                m.reference,
+                f"{m.reference_s * 1e3:.2f}",
+                f"{m.ratio:.2f}",
+                _mib(m.ours_peak),
+                _mib(m.reference_peak),
+                f"{m.peak_ratio:.2f}",
+            )
             for m in chosen
         ]
-        print(_table(("operation", "layer", "ours ms", "reference", "ref ms", "ratio"), body, right={2, 4, 5}))
-        print(f"\ngeometric mean of the ratio ({backend}):")
+        header = ("operation", "layer", "ours ms", "reference", "ref ms", "ratio", "ours MiB", "ref MiB", "peak ratio")
+        print(_table(header, body, right={2, 4, 5, 6, 7, 8}))
+        print(f"\ngeometric mean of the ratios ({backend}):      time  peak memory")
         for op, mean in means[backend].items():
             target = bench.TARGETS.get(op) if backend == "numpy" else None
-            print(f"  {op:26s} {mean:7.2f}" + ("" if target is None else f"   (target <= {target})"))
+            print(
+                f"  {op:26s} {mean:7.2f}  {peak_means[backend][op]:11.2f}"
+                + ("" if target is None else f"   (time target <= {target})")
+            )
+    print(
+        "\npeak memory: the most bytes each side's allocator held at once during one call, the output "
+        "included (NumPy: tracemalloc; PyTorch: its allocator's events in torch.profiler, or CUDA's peak)"
+    )
     if args.output:
         try:
-            _write_results(args.output, meta, measurements, means)
+            _write_results(args.output, meta, measurements, means, peak_means)
         except OSError as err:  # checked before the run, so only a disk that filled up or a path that changed
             print(f"{PROG}: error: cannot write --output {args.output!r}: {err.strerror or err}", file=sys.stderr)
             return 1

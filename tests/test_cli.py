@@ -367,11 +367,13 @@ def test_bench_quick_writes_json_with_a_progress_bar(tmp_path, cli):
     progress = result.stderr.splitlines()
     assert progress[0].startswith("[1/6] numpy conv2d quick 3x3 32->32@14")
     assert progress[-1].startswith("[6/6] torch squeeze_excitation")
-    assert all(" ratio " in line for line in progress)
-    assert "geometric mean of the ratio (numpy)" in result.stdout
-    assert "geometric mean of the ratio (torch)" in result.stdout
+    assert all(" ratio " in line and "peak memory ratio " in line for line in progress)
+    assert "geometric mean of the ratios (numpy)" in result.stdout
+    assert "geometric mean of the ratios (torch)" in result.stdout
+    header = next(line for line in result.stdout.splitlines() if line.startswith("operation"))
+    assert header.split()[-6:] == ["ours", "MiB", "ref", "MiB", "peak", "ratio"]
     data = json.loads(out.read_text())
-    assert set(data) == {"meta", "measurements", "geometric_means"}
+    assert set(data) == {"meta", "measurements", "geometric_means", "peak_geometric_means"}
     assert data["meta"]["quick"] is True and data["meta"]["batch"] == 2 and data["meta"]["repeats"] == 1
     assert {"torch", "numpy", "threads", "torch_device", "torchvision"} <= set(data["meta"])
     assert [(m["backend"], m["op"]) for m in data["measurements"]] == [(b, op) for op in ops for b in bench.BACKENDS]
@@ -379,8 +381,17 @@ def test_bench_quick_writes_json_with_a_progress_bar(tmp_path, cli):
         assert set(m) == set(bench.Measurement._fields)
         assert m["ours_s"] > 0 and m["reference_s"] > 0
         assert m["ratio"] == pytest.approx(m["ours_s"] / m["reference_s"])
-    assert set(data["geometric_means"]) == {"numpy", "torch"}
-    assert set(data["geometric_means"]["numpy"]) == set(ops)
+        assert m["ours_peak"] > 0 and m["reference_peak"] > 0  # each side's output at least
+        assert m["peak_ratio"] == pytest.approx(m["ours_peak"] / m["reference_peak"])
+    for means in (data["geometric_means"], data["peak_geometric_means"]):
+        assert set(means) == {"numpy", "torch"}
+        assert set(means["numpy"]) == set(ops)
+    table = result.stdout.split("geometric mean of the ratios (numpy)")[1].splitlines()
+    for op in ops:  # each operation's line holds its time and peak-memory means, as the JSON has them
+        line = next(line for line in table if line.split()[:1] == [op])
+        time_mean, peak_mean = (float(v) for v in line.split()[1:3])
+        assert time_mean == pytest.approx(data["geometric_means"]["numpy"][op], abs=0.006)
+        assert peak_mean == pytest.approx(data["peak_geometric_means"]["numpy"][op], abs=0.006)
 
 
 def test_package_module_entry_is_the_command(monkeypatch, capsys):

@@ -57,6 +57,8 @@ MODULES_WITHOUT_TWIN = {
     ("numpy", "_arrays"): "the NumPy input conversion; its twin is torch._tensors",
     ("torch", "_tensors"): "the torch input conversion; its twin is numpy._arrays",
     ("numpy", "_windows"): "NumPy's strided window views; torch's F.unfold does that work",
+    ("numpy", "_flat_engine"): "NumPy fast paths in front of the general engine; torch's windows_forward is its own",
+    ("numpy", "_winograd_engine"): "a NumPy fast path for 3x3 kernels; the torch engine has no Winograd path",
     ("torch", "_layers"): "what the nn.Module blocks share; nn.Module exists only in torch",
     ("torch", "multiscale"): "the Inception block, an nn.Module",
     ("torch", "volumetric"): "the (2+1)D block, an nn.Module",

@@ -30,7 +30,7 @@ def test_conv_transpose2d_naive_equals_fast(config):
 
 def test_large_input_is_chunked_to_the_column_budget(monkeypatch):
     """A tiny budget forces chunking over batch and output rows; the result must not change."""
-    from conv_tutorial.numpy import im2col
+    from conv_tutorial.numpy import _flat_engine, im2col
 
     rng = np.random.default_rng(0)
     x, w = rng.standard_normal((3, 4, 9, 7)), rng.standard_normal((6, 2, 3, 3))
@@ -38,6 +38,7 @@ def test_large_input_is_chunked_to_the_column_budget(monkeypatch):
     expected_t = cnp.conv_transpose2d(expected, w, padding=1, groups=2)
     expected_grads = cnp.conv_backward(expected, x, w, padding=1, groups=2)
     monkeypatch.setattr(im2col, "COLUMN_BUFFER_BYTES", 4 * 9 * 7 * 8)  # smaller than one sample
+    monkeypatch.setattr(_flat_engine, "fast_conv_forward", lambda *args: None)  # the general engine, not its fast paths
     allocations = []
     original = im2col._columns
     monkeypatch.setattr(im2col, "_columns", lambda v, n: allocations.append(v.shape) or original(v, n))

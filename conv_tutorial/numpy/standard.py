@@ -17,7 +17,8 @@ import numpy as np
 
 from .._checks import check_conv
 from ._arrays import as_float_arrays, quiet_nonfinite
-from .im2col import conv_forward, conv_transpose_forward, conv_weight_grad, pad_spatial
+from ._flat_engine import conv_forward  # the general engine, with its fast paths in front
+from .im2col import conv_transpose_forward, conv_weight_grad, pad_spatial
 
 __all__ = ["conv1d", "conv2d", "conv2d_naive", "conv3d", "conv_backward"]
 

@@ -19,7 +19,7 @@ import numpy as np
 
 from .._checks import check_conv_transpose
 from ._arrays import as_float_arrays, quiet_nonfinite
-from .im2col import conv_transpose_forward
+from ._flat_engine import conv_transpose_forward  # the general engine, with a fast path in front
 
 __all__ = ["conv_transpose1d", "conv_transpose2d", "conv_transpose2d_naive", "conv_transpose3d"]
 
