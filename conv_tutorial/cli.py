@@ -16,6 +16,7 @@ import argparse
 import contextlib
 import csv
 import json
+import math
 import os
 import platform
 import re
@@ -399,11 +400,8 @@ def bench_command(args) -> int:
         print(_table(header, body, right={2, 4, 5, 6, 7, 8}))
         print(f"\ngeometric mean of the ratios ({backend}):      time  peak memory")
         for op, mean in means[backend].items():
-            target = bench.TARGETS.get(op) if backend == "numpy" else None
-            print(
-                f"  {op:26s} {mean:7.2f}  {peak_means[backend][op]:11.2f}"
-                + ("" if target is None else f"   (time target <= {target})")
-            )
+            of_op = [m for m in chosen if m.op == op]
+            print(f"  {op:26s} {mean:7.2f}  {peak_means[backend][op]:11.2f}   {_targets(backend, op, mean, of_op)}")
     print(
         "\npeak memory: the most bytes each side's allocator held at once during one call, the output "
         "included (NumPy: tracemalloc; PyTorch: its allocator's events in torch.profiler, or CUDA's peak)"
@@ -416,6 +414,22 @@ def bench_command(args) -> int:
             return 1
         print(f"\nwrote {len(measurements)} measurements to {args.output}")
     return 0
+
+
+def _targets(backend: str, op: str, mean: float, of_op) -> str:
+    """Which of the benchmark's targets an operation's measurements meet, in words ("" when none is set)."""
+
+    def verdict(what: str, value: float, target: float) -> str:
+        return f"{what} {value:.2f} <= {target:.2f}: {'held' if value <= target else 'missed'}"
+
+    words = []
+    if (target := bench.TARGETS[backend].get(op)) is not None:
+        words.append(verdict("time", mean, target))
+    if (layer_target := bench.LAYER_TARGETS[backend].get(op)) is not None:
+        words.append(verdict("worst layer", max(m.ratio for m in of_op), layer_target))
+    if peaks := [m.peak_ratio for m in of_op if math.isfinite(m.peak_ratio)]:
+        words.append(verdict("worst peak", max(peaks), bench.PEAK_TARGET))
+    return "; ".join(words)
 
 
 def _output_path(text: str) -> str:

@@ -401,3 +401,22 @@ def test_package_module_entry_is_the_command(monkeypatch, capsys):
         runpy.run_module("conv_tutorial", run_name="__main__")
     assert done.value.code == 0
     assert capsys.readouterr().out.startswith("usage: conv-tutorial bench")
+
+
+def test_bench_says_which_targets_hold():
+    from types import SimpleNamespace
+
+    from conv_tutorial import bench, cli
+
+    layers = [SimpleNamespace(ratio=1.2, peak_ratio=0.5), SimpleNamespace(ratio=2.7, peak_ratio=float("nan"))]
+    assert bench.TARGETS["numpy"]["conv2d"] == 1.3 and bench.LAYER_TARGETS["numpy"]["conv2d"] == 2.5
+    assert cli._targets("numpy", "conv2d", 1.25, layers) == (
+        "time 1.25 <= 1.30: held; worst layer 2.70 <= 2.50: missed; worst peak 0.50 <= 2.00: held"
+    )
+    assert cli._targets("torch", "depthwise_conv2d", 1.6, layers[:1]) == (
+        "time 1.60 <= 1.50: missed; worst peak 0.50 <= 2.00: held"
+    )
+    # No target and no measurable peak: nothing to say.
+    assert cli._targets("numpy", "grouped_conv2d", 3.0, layers[1:]) == ""
+    # Every operation the benchmark runs has a torch target.
+    assert set(bench.TARGETS["torch"]) == {op.name for op in bench.OPERATIONS}
