@@ -513,19 +513,11 @@ def _arrays(operation: Operation, layer: Layer, batch: int, rng) -> dict[str, np
     return arrays
 
 
-def measure(case: Case, batch: int = 8, repeats: int = 3, rng=None) -> Measurement:
-    """Time one case: ours and the reference on the same arrays, in ``repeats`` interleaved rounds.
-
-    Each side's time is its fastest call (:func:`conv_tutorial.timing.best_times`), after a rest of
-    ``SETTLE_SECONDS``; on a GPU every call is synchronised. Then each side's peak memory is
-    measured in one more call of its own (``peak_bytes``). Calls
-    :func:`~conv_tutorial.timing.keep_freed_memory` first, for the rest of the process.
-    """
+def _sides(case: Case, batch: int, rng):
+    """The two calls of a case on the same arrays: ``(ours, reference, reference_name, where)``."""
     import torch
     import torch.nn.functional as F
 
-    keep_freed_memory()
-    rng = np.random.default_rng(0) if rng is None else rng
     operation = OPERATION[case.op]
     arrays = _arrays(operation, case.layer, batch, rng)
     where = "cpu" if case.backend == "numpy" else device()
@@ -560,11 +552,26 @@ def measure(case: Case, batch: int = 8, repeats: int = 3, rng=None) -> Measureme
         sync()
         return result
 
+    return ours, reference, reference_name, where
+
+
+def measure(case: Case, batch: int = 8, repeats: int = 3, rng=None, peaks: bool = True) -> Measurement:
+    """Time one case: ours and the reference on the same arrays, in ``repeats`` interleaved rounds.
+
+    Each side's time is its fastest call (:func:`conv_tutorial.timing.best_times`), after a rest of
+    ``SETTLE_SECONDS``; on a GPU every call is synchronised. Then, unless ``peaks`` is false (the
+    peaks are nan), each side's peak memory is measured in one more call of its own
+    (:func:`measure_peaks`). Calls :func:`~conv_tutorial.timing.keep_freed_memory` first, for the
+    rest of the process.
+    """
+    import torch
+
+    keep_freed_memory()
+    rng = np.random.default_rng(0) if rng is None else rng
+    ours, reference, reference_name, where = _sides(case, batch, rng)
     with torch.no_grad():
         times = best_times({"reference": reference, "ours": ours}, rounds=repeats, settle=SETTLE_SECONDS)
-        ours_peak = peak_bytes(ours, "numpy" if case.backend == "numpy" else where)
-        reference_peak = peak_bytes(reference, where)
-    return Measurement(
+    measurement = Measurement(
         case.op,
         case.layer.name,
         times["ours"],
@@ -573,10 +580,29 @@ def measure(case: Case, batch: int = 8, repeats: int = 3, rng=None) -> Measureme
         case.backend,
         reference_name,
         where,
-        ours_peak,
-        reference_peak,
-        ours_peak / reference_peak if reference_peak > 0 else math.nan,
+        math.nan,
+        math.nan,
+        math.nan,
     )
+    return measure_peaks(measurement, case, batch, rng) if peaks else measurement
+
+
+def measure_peaks(measurement: Measurement, case: Case, batch: int = 8, rng=None) -> Measurement:
+    """``measurement`` with both sides' peak memory of ``case`` (:func:`peak_bytes`), one call each.
+
+    ``conv-tutorial bench`` times every case first and measures the peaks afterwards: the profiler
+    that counts PyTorch's allocations leaves threads behind that would compete for the cores with
+    the timed calls of the next case.
+    """
+    import torch
+
+    rng = np.random.default_rng(0) if rng is None else rng
+    ours, reference, _, where = _sides(case, batch, rng)
+    with torch.no_grad():
+        ours_peak = peak_bytes(ours, "numpy" if case.backend == "numpy" else where)
+        reference_peak = peak_bytes(reference, where)
+    ratio = ours_peak / reference_peak if reference_peak > 0 else math.nan
+    return measurement._replace(ours_peak=ours_peak, reference_peak=reference_peak, peak_ratio=ratio)
 
 
 def peak_bytes(fn: Callable, allocator: str) -> float:
