@@ -561,7 +561,7 @@ def measure(case: Case, batch: int = 8, repeats: int = 3, rng=None, peaks: bool 
     Each side's time is its fastest call (:func:`conv_tutorial.timing.best_times`), after a rest of
     ``SETTLE_SECONDS``; on a GPU every call is synchronised. Then, unless ``peaks`` is false (the
     peaks are nan), each side's peak memory is measured in one more call of its own
-    (:func:`measure_peaks`). Calls :func:`~conv_tutorial.timing.keep_freed_memory` first, for the
+    (``measure_peaks``). Calls :func:`~conv_tutorial.timing.keep_freed_memory` first, for the
     rest of the process.
     """
     import torch
@@ -588,7 +588,7 @@ def measure(case: Case, batch: int = 8, repeats: int = 3, rng=None, peaks: bool 
 
 
 def measure_peaks(measurement: Measurement, case: Case, batch: int = 8, rng=None) -> Measurement:
-    """``measurement`` with both sides' peak memory of ``case`` (:func:`peak_bytes`), one call each.
+    """``measurement`` with both sides' peak memory of ``case`` (``peak_bytes``), one call each.
 
     ``conv-tutorial bench`` times every case first and measures the peaks afterwards: the profiler
     that counts PyTorch's allocations leaves threads behind that would compete for the cores with
