@@ -41,6 +41,7 @@ import math
 
 import numpy as np
 
+from ..shapes import conv_axis_size
 from ._depthwise_engine import _kernel_taps, _phase_fills
 from ._windows import indices as _indices
 from ._winograd_engine import winograd_conv_forward
@@ -140,7 +141,10 @@ def flat_conv_forward(x: np.ndarray, weight: np.ndarray, stride, padding, dilati
     batch, c_in, *spatial = x.shape
     c_out, kernel = weight.shape[0], weight.shape[2:]
     padded = [size + lo + hi for size, (lo, hi) in zip(spatial, padding, strict=True)]
-    out_spatial = [(p - d * (k - 1) - 1) // s + 1 for p, k, s, d in zip(padded, kernel, stride, dilation, strict=True)]
+    out_spatial = [
+        conv_axis_size(size, k, s, pads, d)
+        for size, k, s, pads, d in zip(spatial, kernel, stride, padding, dilation, strict=True)
+    ]
     # Depthwise has its own path; taps that read only padding are cut by the general engine, and
     # a 1x1 kernel's columns are the input itself, or a strided view of it, there.
     if c_in == groups or min(out_spatial, default=1) < 1 or math.prod(kernel) == 1:
