@@ -38,6 +38,7 @@ import torch
 import torch.nn.functional as F
 
 from ..shapes import conv_axis_size
+from ._tensors import pad_widths
 
 __all__ = ["depthwise_forward"]
 
@@ -92,8 +93,8 @@ def _sum_of_taps(x, weight, stride, padding, dilation, groups, out_size) -> torc
     reach = max(sum(o * math.prod(cells[i + 1 :]) for i, o in enumerate(offs)) for offs in offsets) + length
     cells[0] = max(cells[0], -(-reach // row))  # rows of zeros so that every tap's slice is in bounds
     ends = [c * s - n - lo for c, s, n, (lo, _) in zip(cells, stride, size, padding, strict=True)]
-    flat_pad = [width for (lo, _), end in reversed(list(zip(padding, ends, strict=True))) for width in (lo, end)]
-    padded = F.pad(x, flat_pad)  # an end may be negative: F.pad crops there (positions no tap reads)
+    # An end may be negative: F.pad crops there (positions no tap reads).
+    padded = F.pad(x, pad_widths([(lo, end) for (lo, _), end in zip(padding, ends, strict=True)]))
     n_sp = len(size)
     split = padded.reshape(batch, channels, *(v for c, s in zip(cells, stride, strict=True) for v in (c, s)))
     # (N, C, c1, s1, c2, s2, ...) -> (N, C, s1, s2, ..., c1, c2, ...): the phases, each flat.
@@ -121,7 +122,7 @@ def _weighted_windows(x, weight, stride, padding, dilation, groups, out_size) ->
     batch, channels, *size = x.shape
     kernel = tuple(weight.shape[2:])
     c_out, per_group = weight.shape[0], channels // groups
-    flat_pad = [width for lo, hi in reversed(padding) for width in (lo, hi)]
+    flat_pad = pad_widths(padding)
     padded = F.pad(x, flat_pad) if any(flat_pad) else x
     steps = padded.stride()
     windows = padded.as_strided(

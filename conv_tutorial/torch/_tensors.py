@@ -34,3 +34,12 @@ def common_float_dtype(**tensors) -> torch.dtype:
             )
     dtypes = [getattr(torch, as_float_dtype(t.dtype, name).name) for name, t in given.items()]
     return functools.reduce(torch.promote_types, dtypes)
+
+
+def pad_widths(padding) -> list[int]:
+    """``F.pad``'s widths (last axis first) for ``(before, after)`` pairs given first axis first.
+
+    >>> pad_widths(((1, 2), (3, 4)))
+    [3, 4, 1, 2]
+    """
+    return [width for pair in reversed(padding) for width in pair]

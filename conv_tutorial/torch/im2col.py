@@ -49,7 +49,7 @@ import torch.nn.functional as F
 from .._checks import check_fold, check_unfold
 from ..shapes import conv_axis_size, conv_output_size, conv_transpose_axis_size, conv_transpose_output_size
 from ._depthwise_engine import depthwise_forward
-from ._tensors import common_float_dtype
+from ._tensors import common_float_dtype, pad_widths
 
 __all__ = ["fold", "native_convolutions", "unfold"]
 
@@ -90,11 +90,6 @@ def native_convolutions():
         _NATIVE.reset(token)
 
 
-def _pad_widths(padding) -> list[int]:
-    """``F.pad``'s widths (last axis first) for ``(before, after)`` pairs given first axis first."""
-    return [width for pair in reversed(padding) for width in pair]
-
-
 _NATIVE_CONV = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
 _NATIVE_CONV_TRANSPOSE = {1: F.conv_transpose1d, 2: F.conv_transpose2d, 3: F.conv_transpose3d}
 
@@ -114,7 +109,7 @@ def conv_forward(x: torch.Tensor, weight: torch.Tensor, spec) -> torch.Tensor:
     """
     stride, padding, dilation, groups = spec.stride, spec.padding, spec.dilation, spec.groups
     if _NATIVE.get():  # inside native_convolutions(): PyTorch's own op, the twin that counters know
-        return _NATIVE_CONV[len(stride)](F.pad(x, _pad_widths(padding)), weight, None, stride, 0, dilation, groups)
+        return _NATIVE_CONV[len(stride)](F.pad(x, pad_widths(padding)), weight, None, stride, 0, dilation, groups)
     if records_grad(x, weight):
         return unfold_forward(x, weight, spec)
     if max(x.shape[1], weight.shape[0]) // groups <= FEW_CHANNELS:  # narrow groups: chapter 6's fast path
@@ -396,7 +391,7 @@ def conv2d_forward(x: torch.Tensor, weight: torch.Tensor, stride, padding, dilat
         # Symmetric padding is unfold's own: no padded copy of x is made.
         cols = F.unfold(x, kernel, dilation=dilation, padding=(top, left), stride=stride)
     else:
-        x = F.pad(x, (left, right, top, bottom))
+        x = F.pad(x, pad_widths(padding))
         cols = F.unfold(x, kernel, dilation=dilation, stride=stride)
     out_h, out_w = conv_output_size((height + top + bottom, width + left + right), kernel, stride, 0, dilation)
     # Explicit sizes, not -1: reshape can't infer a size when the batch is empty.
