@@ -61,8 +61,12 @@ def best_times(cases, rounds=3, repeats=1, clock="wall", settle=0.0):
         Seconds of rest before each case's turn (its warm-up call, and its calls of each round).
         Libraries whose worker threads keep spinning after their work (OpenMP, BLAS) would
         otherwise hold the cores while the next case, from another library, is timed: the
-        benchmark rests between NumPy and PyTorch for this reason. GPU work is asynchronous:
-        a case timed on a GPU must synchronise inside its callable.
+        benchmark rests between NumPy and PyTorch for this reason. After a rest each turn begins
+        with one untimed call: the rest puts the case's own worker threads to sleep too, and on
+        a virtual machine the first call after it waits for an idle core to be woken (11 ms for
+        a depthwise convolution that takes 0.2 ms on this book's machine), so that call times the
+        wake-up, not the work. GPU work is asynchronous: a case timed on a GPU must synchronise
+        inside its callable.
 
     Returns
     -------
@@ -87,7 +91,9 @@ def best_times(cases, rounds=3, repeats=1, clock="wall", settle=0.0):
     best = dict.fromkeys(cases, float("inf"))
     for _ in range(rounds):
         for name, fn in cases.items():
-            _rest(settle)
+            if settle:
+                _rest(settle)
+                fn()  # the wake-up call: the worker threads slept through the rest
             for _ in range(repeats):
                 start = timer()
                 fn()
