@@ -60,6 +60,49 @@ def test_each_engine_matches_pytorch_whatever_the_channels_per_group(config, dty
     assert_close_to_reference(out, NATIVE[n](x, w, **kw))
 
 
+@given(conv_configs(), st.sampled_from([F64, F32]), st.integers(1, 5))
+def test_window_engine_in_blocks_matches_pytorch(config, dtype, rows):
+    """Columns over the budget are built a block at a time (images, rows, or rows of one frame)."""
+    n, x, w, _, kw = config
+    x, w = as_tensors(x, w, dtype=dtype)
+    spec = check_conv("conv", n, x.shape, w.shape, None, kw["stride"], kw["padding"], kw["dilation"], kw["groups"])
+    x = x.reshape(spec.input_shape)
+    row_bytes = x.shape[1] * w[0, 0].numel() * x.element_size()
+    budget = im2col.CPU_COLUMN_BYTES
+    try:  # a budget of a few positions' columns: every level of blocking, on small inputs
+        im2col.CPU_COLUMN_BYTES = rows * row_bytes
+        with torch.no_grad():
+            out = im2col.windows_forward(x, w, spec.stride, spec.padding, spec.dilation, spec.groups)
+    finally:
+        im2col.CPU_COLUMN_BYTES = budget
+    assert_close_to_reference(out, NATIVE[n](x, w, **kw))
+    assert out.movedim(1, -1).is_contiguous()
+
+
+@pytest.mark.parametrize(
+    ("sizes", "budget_positions", "level"),
+    [
+        ((2, 3, 4), 100, 0),
+        ((2, 3, 4), 12, 0),
+        ((2, 3, 4), 5, 1),
+        ((2, 3, 4), 4, 1),
+        ((2, 3, 4), 3, 2),
+        ((2, 2, 3, 4), 1, 3),
+    ],
+)
+def test_column_blocks_cover_every_position_once_in_memory_order(sizes, budget_positions, level):
+    """Blocks tile the output in order, each within the budget unless one position alone is over it."""
+    n_sp = len(sizes) - 1
+    blocks = list(im2col.column_blocks(sizes, (3,) * n_sp, (2,) * n_sp, (1,) * n_sp, 8, 8 * budget_positions))
+    firsts = [first for first, _, _ in blocks]
+    counts = [int(np.prod(shape)) for _, shape, _ in blocks]
+    assert firsts == list(np.cumsum([0, *counts[:-1]])) and sum(counts) == int(np.prod(sizes))
+    assert all(count <= max(budget_positions, 1) for count in counts)
+    assert all(extent == 1 for _, shape, _ in blocks for extent in shape[:level])
+    for _, shape, reads in blocks:  # each spatial axis reads (positions - 1) * stride + kernel padded positions
+        assert [hi - lo for lo, hi in reads[1:]] == [(o - 1) * 2 + 3 for o in shape[1:]]
+
+
 @given(conv_configs(), st.integers(1, 3))
 def test_depthwise_path_matches_the_loop_over_taps(config, multiplier):
     n, x, w, _, kw = config

@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import itertools
 import math
 
 import torch
@@ -155,7 +156,11 @@ def windows_forward(x: torch.Tensor, weight: torch.Tensor, stride, padding, dila
     3. one matrix product with the weight laid out ``(C_out, *K, C_in)`` gives the output
        channels last, ``(N * prod(O), C_out)``, returned as an ``(N, C_out, *O)`` view of it.
 
-    A 1x1 kernel with stride 1 needs no columns: the buffer is the matrix.
+    A 1x1 kernel with stride 1 needs no columns: the buffer is the matrix. Columns larger than
+    :func:`column_budget` are built and multiplied a block of output positions at a time
+    (:func:`column_blocks`), each block from a padded copy of just the input it reads, so that
+    neither the padded input nor the whole column matrix is ever held: the peak is the output and
+    one block.
 
     Parameters
     ----------
@@ -171,17 +176,40 @@ def windows_forward(x: torch.Tensor, weight: torch.Tensor, stride, padding, dila
         Laid out channels last: ``out.movedim(1, -1)`` is contiguous.
     """
     x, weight, padding = without_dead_taps(x, weight, stride, padding, dilation)
-    n_sp = x.dim() - 2
     batch, c_in = x.shape[:2]
     c_out, kernel = weight.shape[0], tuple(weight.shape[2:])
     padded = tuple(size + lo + hi for size, (lo, hi) in zip(x.shape[2:], padding, strict=True))
     out_size = conv_output_size(padded, kernel, stride, 0, dilation)
-    buffer = channels_last_padded(x, padding)
-    # The window view: output position, kernel tap, then the channel; no data moved yet.
+    w_mat = weight.movedim(1, -1).reshape(groups, c_out // groups, math.prod(kernel) * (c_in // groups))
+    row_bytes = c_in * math.prod(kernel) * x.element_size()  # one output position's columns
+    needs_columns = math.prod(kernel) > 1 or any(s > 1 for s in stride)
+    if not needs_columns or batch * math.prod(out_size) * row_bytes <= column_budget(x):
+        buffer = channels_last_padded(x, padding)
+        out = _windows_product(buffer, w_mat, (batch, *out_size), kernel, stride, dilation)
+        return out.reshape(batch, *out_size, c_out).movedim(-1, 1)
+    out = x.new_empty((batch, *out_size, c_out))
+    flat_out = out.view(-1, c_out)
+    for first, shape, reads in column_blocks((batch, *out_size), kernel, stride, dilation, row_bytes, column_budget(x)):
+        buffer = _padded_region(x, padding, reads)
+        positions = math.prod(shape)
+        flat_out[first : first + positions] = _windows_product(buffer, w_mat, shape, kernel, stride, dilation)
+    return out.movedim(-1, 1)
+
+
+def _windows_product(buffer: torch.Tensor, w_mat: torch.Tensor, shape, kernel, stride, dilation) -> torch.Tensor:
+    """The columns of the windows of ``buffer`` times the weight of each group.
+
+    ``buffer`` is ``(n, *S', C_in)``, channels last and padded, its first window at the origin;
+    ``shape`` is ``(n, *O')``, the window positions; ``w_mat`` is ``(g, C_out / g, prod(K) * C_in / g)``.
+    Returns ``(prod(shape), C_out)``, contiguous.
+    """
+    groups, c_group_out, depth = w_mat.shape
+    n_sp = len(kernel)
     steps = buffer.stride()
-    cg = c_in // groups
+    cg = buffer.shape[-1] // groups
+    # The window view: output position, kernel tap, then the channel; no data moved yet.
     view = buffer.as_strided(
-        (groups, batch, *out_size, *kernel, cg),
+        (groups, *shape, *kernel, cg),
         (
             cg,
             steps[0],
@@ -190,12 +218,71 @@ def windows_forward(x: torch.Tensor, weight: torch.Tensor, stride, padding, dila
             1,
         ),
     )
-    positions, depth = batch * math.prod(out_size), math.prod(kernel) * cg
+    positions = math.prod(shape)
     # Explicit sizes, not -1: reshape can't infer a size when the batch is empty.
     cols = view.reshape(groups, positions, depth)  # the im2col copy (a view for a 1x1 kernel, stride 1)
-    w_mat = weight.movedim(1, -1).reshape(groups, c_out // groups, depth)
-    out = grouped_matmul_t(cols, w_mat)  # (positions, groups, C_out / groups)
-    return out.reshape(batch, *out_size, c_out).movedim(-1, 1)
+    return grouped_matmul_t(cols, w_mat).reshape(positions, groups * c_group_out)
+
+
+#: Bytes of columns that :func:`windows_forward` builds at once on the CPU: the column block stays
+#: in the processor's cache between its copy and its product, and the peak memory stays near the
+#: output's (see :func:`column_budget`).
+CPU_COLUMN_BYTES = 4 * 2**20
+
+#: The same on a GPU, where each block is a kernel launch and memory bandwidth is plentiful: only
+#: column matrices too large to hold comfortably are split.
+GPU_COLUMN_BYTES = 256 * 2**20
+
+
+def column_budget(x: torch.Tensor) -> int:
+    """Bytes of columns :func:`windows_forward` builds at once for an input on ``x``'s device."""
+    return CPU_COLUMN_BYTES if x.device.type == "cpu" else GPU_COLUMN_BYTES
+
+
+def column_blocks(sizes, kernel, stride, dilation, row_bytes: int, budget: int):
+    """The blocks of output positions whose columns fit in ``budget`` bytes, in memory order.
+
+    ``sizes`` is ``(N, *O)``, the output's positions; ``row_bytes`` the bytes of one position's
+    columns. A block fixes the indices of the leading axes and takes a range of the next one, the
+    first axis along which whole slices fit: whole images when they fit, else rows of one image,
+    else (3D) rows of one frame. Yields ``(first, shape, reads)``: the flat index of the block's
+    first position, its shape ``(n, *O')``, and for the batch and each spatial axis the
+    ``(start, stop)`` it reads (for a spatial axis, on the padded input).
+    """
+    level = next(i for i in range(len(sizes)) if math.prod(sizes[i + 1 :]) * row_bytes <= budget or i == len(sizes) - 1)
+    chunk = max(1, budget // (math.prod(sizes[level + 1 :]) * row_bytes))
+    for fixed in itertools.product(*(range(n) for n in sizes[:level])):
+        for start in range(0, sizes[level], chunk):
+            ranges = [*((i, i + 1) for i in fixed), (start, min(start + chunk, sizes[level]))]
+            ranges += [(0, n) for n in sizes[level + 1 :]]
+            first = 0
+            for (lo, _), n in zip(ranges, sizes, strict=True):
+                first = first * n + lo
+            reads = [ranges[0]]
+            for (lo, hi), k, s, d in zip(ranges[1:], kernel, stride, dilation, strict=True):
+                reads.append((lo * s, (hi - 1) * s + d * (k - 1) + 1))
+            yield first, tuple(hi - lo for lo, hi in ranges), reads
+
+
+def _padded_region(x: torch.Tensor, padding, reads) -> torch.Tensor:
+    """The part of the zero-padded input that ``reads`` names, copied channels last: ``(n, *S', C_in)``.
+
+    ``reads`` holds the batch's ``(start, stop)`` and, per spatial axis, the ``(start, stop)`` of
+    the padded input (as :func:`column_blocks` yields them); positions outside the input are zeros.
+    """
+    (n0, n1), spatial = reads[0], reads[1:]
+    sizes = tuple(stop - start for start, stop in spatial)
+    buffer = x.new_empty((n1 - n0, *sizes, x.shape[1]))
+    source, target = [slice(n0, n1), slice(None)], [slice(None)]
+    for (start, stop), (lo, _), size in zip(spatial, padding, x.shape[2:], strict=True):
+        first, last = max(start - lo, 0), min(stop - lo, size)  # the input positions read
+        source.append(slice(first, max(first, last)))
+        target.append(slice(first + lo - start, first + lo - start + max(0, last - first)))
+    inside = x[tuple(source)].movedim(1, -1)
+    if inside.shape[1:-1] != sizes:  # the block reads padding: zero it, then copy the input in
+        buffer.zero_()
+    buffer[(*target, slice(None))] = inside
+    return buffer
 
 
 def without_dead_taps(x: torch.Tensor, weight: torch.Tensor, stride, padding, dilation):
@@ -250,7 +337,7 @@ def grouped_matmul_t(cols: torch.Tensor, w_mat: torch.Tensor) -> torch.Tensor:
         return matmul_t(cols[0], w_mat[0])[:, None]
     if fast_matmul_applies(cols, w_mat):
         return torch.stack([matmul_t(cols[j], w_mat[j]) for j in range(groups)], dim=1)
-    return torch.einsum("gmk,gok->mgo", cols, w_mat)
+    return torch.einsum("gmk,gok->mgo", cols, w_mat).contiguous()  # einsum may return a permuted view
 
 
 def fast_matmul_applies(*tensors: torch.Tensor) -> bool:
