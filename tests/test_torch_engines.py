@@ -138,6 +138,21 @@ def test_fast_transposed_engines_match_pytorch(config, dtype):
         assert_close_to_reference(OURS_T[n](y, w, b, **kw), NATIVE_T[n](y, w, b, **kw))
 
 
+@given(transposed_configs(), st.sampled_from([F64, F32]), st.integers(0, 3))
+def test_transposed_engines_in_blocks_match_pytorch(config, dtype, budget):
+    """With a budget of a few bytes the fold runs image by image, and the direct form position by position."""
+    n, y, w, b, kw = config
+    y, w, b = as_tensors(y, w, b, dtype=dtype)
+    saved = im2col.CPU_COLUMN_BYTES
+    try:
+        im2col.CPU_COLUMN_BYTES = budget
+        with torch.no_grad():
+            out = OURS_T[n](y, w, b, **kw)
+    finally:
+        im2col.CPU_COLUMN_BYTES = saved
+    assert_close_to_reference(out, NATIVE_T[n](y, w, b, **kw))
+
+
 @pytest.mark.parametrize("groups", [1, 2, 4])
 @pytest.mark.parametrize(("padding", "output_padding", "dilation"), [(0, 0, 1), (1, 0, 2), (3, 1, 2), (3, 0, 1)])
 def test_stride_one_transposed_as_direct(groups, padding, output_padding, dilation):

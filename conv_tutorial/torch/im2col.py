@@ -439,9 +439,12 @@ def transpose_as_direct(y: torch.Tensor, weight: torch.Tensor, padding, output_p
         ``O = I - 1 - 2 * padding + dilation * (K - 1) + output_padding + 1``.
     """
     c_in, c_out_g, *kernel = weight.shape
-    n_sp = len(kernel)
-    flipped = weight.reshape(groups, c_in // groups, c_out_g, *kernel).transpose(1, 2)
-    flipped = flipped.reshape(groups * c_out_g, c_in // groups, *kernel).flip(list(range(2, 2 + n_sp)))
+    n_sp, taps = len(kernel), math.prod(kernel)
+    # The flipped kernel, made in the one copy that lays it out as the window engine reads it:
+    # (g, C_out / g, taps, C_in / g) with the taps in reverse order, which flips every spatial axis.
+    per_group = weight.reshape(groups, c_in // groups, c_out_g, taps).permute(0, 2, 3, 1)
+    flipped = per_group.index_select(2, torch.arange(taps - 1, -1, -1, device=weight.device))
+    flipped = flipped.reshape(groups * c_out_g, *kernel, c_in // groups).movedim(-1, 1)  # (C_out, C_in / g, *K)
     pads = [
         (d * (k - 1) - p, d * (k - 1) - p + op)
         for k, p, op, d in zip(kernel, padding, output_padding, dilation, strict=True)
@@ -513,18 +516,35 @@ def conv_transpose2d_forward(
     rows = c_out_g * math.prod(kernel)
     # (g, C_out/g * kH * kW, C_in/g): the transposed weight of every group.
     w_t = weight.reshape(groups, c_in // groups, rows).transpose(1, 2)
-    cols = (w_t @ y.reshape(batch, groups, c_in // groups, height * width)).reshape(
-        batch, groups * rows, height * width
-    )
     # The canvas every pixel's kernel copy reaches. F.fold needs exactly H x W window positions
     # on it, so output_padding (which can exceed the stride when the dilation is larger) is not
     # part of the canvas but added below.
     canvas = conv_transpose_output_size((height, width), kernel, stride, 0, 0, dilation)
-    full = F.fold(cols, canvas, kernel, dilation=dilation, stride=stride)
-    # Crop `padding` from both sides, then extend the end by output_padding rows and columns that
-    # no pixel reaches (zeros); F.pad crops where its widths are negative.
     (ph, pw), (oph, opw) = padding, output_padding
-    return F.pad(full, (-pw, opw - pw, -ph, oph - ph))
+
+    def scatter(images: torch.Tensor) -> torch.Tensor:
+        """``fold(W.T @ y)`` for some images, cropped to the output: ``(n, C_out, H_out, W_out)``."""
+        n = images.shape[0]
+        cols = (w_t @ images.reshape(n, groups, c_in // groups, height * width)).reshape(
+            n, groups * rows, height * width
+        )
+        full = F.fold(cols, canvas, kernel, dilation=dilation, stride=stride)
+        # Crop `padding` from both sides, then extend the end by output_padding rows and columns
+        # that no pixel reaches (zeros); F.pad crops where its widths are negative.
+        return F.pad(full, (-pw, opw - pw, -ph, oph - ph))
+
+    # The columns hold C_out * kH * kW numbers per input pixel. Without autograd they are made a
+    # few images at a time, within the budget of the window engine's columns (column_budget).
+    per_image = groups * rows * height * width * y.element_size()
+    chunk = max(1, column_budget(y) // max(1, per_image))
+    if batch <= chunk or records_grad(y, weight):
+        return scatter(y)
+    first = scatter(y[:chunk])
+    out = first.new_empty((batch, *first.shape[1:]))
+    out[:chunk] = first
+    for start in range(chunk, batch, chunk):
+        out[start : start + chunk] = scatter(y[start : start + chunk])
+    return out
 
 
 def conv3d_by_depth_taps(x: torch.Tensor, weight: torch.Tensor, stride, padding, dilation, groups: int) -> torch.Tensor:
