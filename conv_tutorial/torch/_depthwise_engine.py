@@ -92,13 +92,7 @@ def _sum_of_taps(x, weight, stride, padding, dilation, groups, out_size) -> torc
     length = out_size[0] * row  # the output, on the phase grid, flattened
     reach = max(sum(o * math.prod(cells[i + 1 :]) for i, o in enumerate(offs)) for offs in offsets) + length
     cells[0] = max(cells[0], -(-reach // row))  # rows of zeros so that every tap's slice is in bounds
-    ends = [c * s - n - lo for c, s, n, (lo, _) in zip(cells, stride, size, padding, strict=True)]
-    # An end may be negative: F.pad crops there (positions no tap reads).
-    padded = F.pad(x, pad_widths([(lo, end) for (lo, _), end in zip(padding, ends, strict=True)]))
-    n_sp = len(size)
-    split = padded.reshape(batch, channels, *(v for c, s in zip(cells, stride, strict=True) for v in (c, s)))
-    # (N, C, c1, s1, c2, s2, ...) -> (N, C, s1, s2, ..., c1, c2, ...): the phases, each flat.
-    phases = split.permute(0, 1, *range(3, 3 + 2 * n_sp, 2), *range(2, 2 + 2 * n_sp, 2))
+    phases = _phase_grids(x, padding, stride, cells)
     phases = phases.reshape(batch, groups, per_group, math.prod(stride), math.prod(cells))
     w = weight.reshape(groups, c_out // groups, per_group, math.prod(kernel))
     out = None
@@ -115,6 +109,29 @@ def _sum_of_taps(x, weight, stride, padding, dilation, groups, out_size) -> torc
                 out.addcmul_(shifted, w[:, :, c, t, None])
     out = out.reshape(batch, c_out, out_size[0], *cells[1:])
     return out[(Ellipsis, *(slice(0, o) for o in out_size[1:]))]
+
+
+def _phase_grids(x: torch.Tensor, padding, stride, cells) -> torch.Tensor:
+    """The zero-padded input split into its stride phases: ``(N, C, *stride, *cells)``.
+
+    ``grids[n, c, a_1, ..., q_1, ...]`` is the padded input at position ``q_i * s_i + a_i`` along
+    each axis (zero outside the input; ``cells`` may cut the padded grid short or extend it with
+    zeros). Each phase is filled straight from ``x`` with one strided copy, so that neither a
+    padded copy of the input nor a transposing copy of it is made (with stride 1 there is one
+    phase: the padded input).
+    """
+    grids = x.new_zeros((*x.shape[:2], *stride, *cells))
+    for phase in itertools.product(*(range(s) for s in stride)):
+        source, target = [], []
+        for a, s, (lo, _), n, c in zip(phase, stride, padding, x.shape[2:], cells, strict=True):
+            first = max(0, -(-(lo - a) // s))  # the first cell q whose position q * s + a - lo is in the input
+            last = min(c, -(-(n + lo - a) // s))  # one past the last such cell
+            count = max(0, last - first)
+            source.append(slice(first * s + a - lo, first * s + a - lo + (count - 1) * s + 1 if count else 0, s))
+            target.append(slice(first, first + count))
+        if all(t.stop > t.start for t in target):
+            grids[(Ellipsis, *phase, *target)] = x[(Ellipsis, *source)]
+    return grids
 
 
 def _weighted_windows(x, weight, stride, padding, dilation, groups, out_size) -> torch.Tensor:
