@@ -15,7 +15,8 @@ same run (so the ratios, not the absolute times, are what carry from one machine
 MobileFaceNet layers at their real sizes, float32, batch 8 by default), one small layer for a run
 of seconds (``quick=True``), the arrays it takes, our call and the native one. Adding an operation
 is adding one entry. Both sides of a case are timed by :func:`conv_tutorial.timing.best_times`,
-in interleaved rounds with a rest between them, with freed memory kept in the process
+in interleaved rounds with a rest between them (each turn opened by an untimed wake-up call, then
+``CALLS_PER_TURN`` timed calls), with freed memory kept in the process
 (:func:`conv_tutorial.timing.keep_freed_memory`).
 
 Each case's peak memory is measured too, in separate calls (``peak_bytes``): the most bytes
