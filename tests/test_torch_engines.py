@@ -19,7 +19,7 @@ from torch.utils.flop_counter import FlopCounterMode
 import conv_tutorial.torch as ct
 from conv_tutorial import cost
 from conv_tutorial._checks import check_conv
-from conv_tutorial.torch import im2col
+from conv_tutorial.torch import _depthwise_engine, im2col
 from conv_tutorial.torch._depthwise_engine import depthwise_forward
 
 F64, F32 = torch.float64, torch.float32
@@ -103,14 +103,20 @@ def test_column_blocks_cover_every_position_once_in_memory_order(sizes, budget_p
         assert [hi - lo for lo, hi in reads[1:]] == [(o - 1) * 2 + 3 for o in shape[1:]]
 
 
-@given(conv_configs(), st.integers(1, 3))
-def test_depthwise_path_matches_the_loop_over_taps(config, multiplier):
+@given(conv_configs(), st.integers(1, 3), st.sampled_from([0, 10**9]))
+def test_depthwise_path_matches_the_loop_over_taps(config, multiplier, small_map):
+    """Both depthwise paths: flat rows per channel, and channels last (strides, and maps under SMALL_MAP)."""
     n, x, w, _, kw = config
     kw = dict(kw, groups=x.shape[1])
     w = np.random.default_rng(0).standard_normal((x.shape[1] * multiplier, 1, *w.shape[2:]))
     x, w = as_tensors(x, w)
-    with torch.no_grad():
-        ours = OURS[n](x, w, **kw)
+    saved = _depthwise_engine.SMALL_MAP
+    try:
+        _depthwise_engine.SMALL_MAP = small_map
+        with torch.no_grad():
+            ours = OURS[n](x, w, **kw)
+    finally:
+        _depthwise_engine.SMALL_MAP = saved
     assert_close_to_reference(ours, NATIVE[n](x, w, **kw))
     if n == 2:
         kw.pop("groups")

@@ -38,7 +38,7 @@ import torch
 import torch.nn.functional as F
 
 from ..shapes import conv_axis_size
-from ._tensors import pad_widths
+from ._tensors import channels_last_padded, pad_widths
 
 __all__ = ["depthwise_forward"]
 
@@ -72,7 +72,46 @@ def depthwise_forward(x: torch.Tensor, weight: torch.Tensor, stride, padding, di
     groups = x.shape[1] if groups is None else groups
     if math.prod(out_size) < math.prod(kernel):
         return _weighted_windows(x, weight, stride, padding, dilation, groups, out_size)
+    if groups == x.shape[1] and (any(s > 1 for s in stride) or math.prod(out_size) < SMALL_MAP):
+        return _sum_of_taps_channels_last(x, weight, stride, padding, dilation, out_size)
     return _sum_of_taps(x, weight, stride, padding, dilation, groups, out_size)
+
+
+#: Output positions below which a depthwise convolution takes the channels-last path: on small maps
+#: the flat rows are short and the padded grid's extra columns a large share of every tap's work.
+SMALL_MAP = 256
+
+
+def _sum_of_taps_channels_last(x, weight, stride, padding, dilation, out_size) -> torch.Tensor:
+    """``sum over taps of w_tap * (shifted input)`` with the channels last, for one input channel per group.
+
+    The input is copied once into a zero-padded channels-last buffer ``(N, *S_padded, C)``; a tap
+    is then a strided view of it whose rows are runs of ``C`` contiguous numbers, whatever the
+    stride, multiplied by one weight per channel. Strided convolutions need no phases and small
+    maps no padded grid's extra columns. Returns ``(N, C_out, *O)`` laid out channels last.
+    """
+    batch, channels = x.shape[:2]
+    kernel = tuple(weight.shape[2:])
+    multiplier = weight.shape[0] // channels
+    buffer = channels_last_padded(x, padding)[..., None]  # (N, *S_padded, C, 1)
+    # (taps, C, m): output channel c * m + j reads input channel c with weight w[c * m + j].
+    w = weight.reshape(channels, multiplier, math.prod(kernel)).permute(2, 0, 1).contiguous()
+    out = None
+    for t, taps in enumerate(itertools.product(*(range(k) for k in kernel))):
+        view = buffer[
+            (
+                slice(None),
+                *(
+                    slice(i * d, i * d + (o - 1) * s + 1, s)
+                    for i, d, s, o in zip(taps, dilation, stride, out_size, strict=True)
+                ),
+            )
+        ]
+        if out is None:
+            out = view * w[t]  # (N, *O, C, m)
+        else:
+            out.addcmul_(view, w[t])
+    return out.reshape(batch, *out_size, channels * multiplier).movedim(-1, 1)
 
 
 def _sum_of_taps(x, weight, stride, padding, dilation, groups, out_size) -> torch.Tensor:

@@ -43,3 +43,19 @@ def pad_widths(padding) -> list[int]:
     [3, 4, 1, 2]
     """
     return [width for pair in reversed(padding) for width in pair]
+
+
+def channels_last_padded(x: torch.Tensor, padding) -> torch.Tensor:
+    """``(N, C, *S)`` copied channels last into a zero-padded buffer ``(N, *S_padded, C)``, contiguous.
+
+    ``padding`` holds a ``(before, after)`` pair per spatial axis. Without padding, an input
+    already laid out channels last is returned as a view, not copied.
+    """
+    moved = x.movedim(1, -1)
+    if not any(lo or hi for lo, hi in padding):
+        return moved.contiguous()
+    sizes = tuple(size + lo + hi for size, (lo, hi) in zip(x.shape[2:], padding, strict=True))
+    buffer = x.new_zeros((x.shape[0], *sizes, x.shape[1]))
+    inner = (slice(None), *(slice(lo, lo + size) for size, (lo, _) in zip(x.shape[2:], padding, strict=True)))
+    buffer[inner] = moved
+    return buffer

@@ -50,7 +50,7 @@ import torch.nn.functional as F
 from .._checks import check_fold, check_unfold
 from ..shapes import conv_axis_size, conv_output_size, conv_transpose_axis_size, conv_transpose_output_size
 from ._depthwise_engine import depthwise_forward
-from ._tensors import common_float_dtype, pad_widths
+from ._tensors import channels_last_padded, common_float_dtype, pad_widths
 
 __all__ = ["fold", "native_convolutions", "unfold"]
 
@@ -312,22 +312,6 @@ def without_dead_taps(x: torch.Tensor, weight: torch.Tensor, stride, padding, di
         crops.append(slice(max(start, lo) - lo, min(stop, lo + size) - lo))
         pads.append((max(0, lo - start), max(0, stop - lo - size)))
     return x[(slice(None), slice(None), *crops)], weight[live], tuple(pads)
-
-
-def channels_last_padded(x: torch.Tensor, padding) -> torch.Tensor:
-    """``(N, C, *S)`` copied channels last into a zero-padded buffer ``(N, *S_padded, C)``, contiguous.
-
-    ``padding`` holds a ``(before, after)`` pair per spatial axis. Without padding, an input
-    already laid out channels last is returned as a view, not copied.
-    """
-    moved = x.movedim(1, -1)
-    if not any(lo or hi for lo, hi in padding):
-        return moved.contiguous()
-    sizes = tuple(size + lo + hi for size, (lo, hi) in zip(x.shape[2:], padding, strict=True))
-    buffer = x.new_zeros((x.shape[0], *sizes, x.shape[1]))
-    inner = (slice(None), *(slice(lo, lo + size) for size, (lo, _) in zip(x.shape[2:], padding, strict=True)))
-    buffer[inner] = moved
-    return buffer
 
 
 def grouped_matmul_t(cols: torch.Tensor, w_mat: torch.Tensor) -> torch.Tensor:
