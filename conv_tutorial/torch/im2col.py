@@ -183,13 +183,14 @@ def windows_forward(x: torch.Tensor, weight: torch.Tensor, stride, padding, dila
     w_mat = weight.movedim(1, -1).reshape(groups, c_out // groups, math.prod(kernel) * (c_in // groups))
     row_bytes = c_in * math.prod(kernel) * x.element_size()  # one output position's columns
     needs_columns = math.prod(kernel) > 1 or any(s > 1 for s in stride)
-    if not needs_columns or batch * math.prod(out_size) * row_bytes <= column_budget(x):
+    budget = column_budget(x, batch * math.prod(out_size) * c_out * x.element_size())
+    if not needs_columns or batch * math.prod(out_size) * row_bytes <= budget:
         buffer = channels_last_padded(x, padding)
         out = _windows_product(buffer, w_mat, (batch, *out_size), kernel, stride, dilation)
         return out.reshape(batch, *out_size, c_out).movedim(-1, 1)
     out = x.new_empty((batch, *out_size, c_out))
     flat_out = out.view(-1, c_out)
-    for first, shape, reads in column_blocks((batch, *out_size), kernel, stride, dilation, row_bytes, column_budget(x)):
+    for first, shape, reads in column_blocks((batch, *out_size), kernel, stride, dilation, row_bytes, budget):
         buffer = _padded_region(x, padding, reads)
         positions = math.prod(shape)
         flat_out[first : first + positions] = _windows_product(buffer, w_mat, shape, kernel, stride, dilation)
@@ -224,9 +225,8 @@ def _windows_product(buffer: torch.Tensor, w_mat: torch.Tensor, shape, kernel, s
     return grouped_matmul_t(cols, w_mat).reshape(positions, groups * c_group_out)
 
 
-#: Bytes of columns that :func:`windows_forward` builds at once on the CPU: the column block stays
-#: in the processor's cache between its copy and its product, and the peak memory stays near the
-#: output's (see :func:`column_budget`).
+#: Most bytes of columns that :func:`windows_forward` builds at once on the CPU: the column block
+#: stays in the processor's cache between its copy and its product.
 CPU_COLUMN_BYTES = 4 * 2**20
 
 #: The same on a GPU, where each block is a kernel launch and memory bandwidth is plentiful: only
@@ -234,9 +234,17 @@ CPU_COLUMN_BYTES = 4 * 2**20
 GPU_COLUMN_BYTES = 256 * 2**20
 
 
-def column_budget(x: torch.Tensor) -> int:
-    """Bytes of columns :func:`windows_forward` builds at once for an input on ``x``'s device."""
-    return CPU_COLUMN_BYTES if x.device.type == "cpu" else GPU_COLUMN_BYTES
+def column_budget(x: torch.Tensor, out_bytes: int) -> int:
+    """Bytes of columns the engines build at once for an input on ``x``'s device and an output of ``out_bytes``.
+
+    On the CPU, :data:`CPU_COLUMN_BYTES`, or twice the output's size when that is smaller (1 MiB
+    at least), so that on small layers a block adds little to the peak memory, which stays near
+    PyTorch's (the output, and the library's own buffers); blocks much smaller than that cost
+    time, one product per group for every block. On other devices, :data:`GPU_COLUMN_BYTES`.
+    """
+    if x.device.type != "cpu":
+        return GPU_COLUMN_BYTES
+    return min(CPU_COLUMN_BYTES, max(2**20, 2 * out_bytes))
 
 
 def column_blocks(sizes, kernel, stride, dilation, row_bytes: int, budget: int):
@@ -520,7 +528,8 @@ def conv_transpose2d_forward(
     # The columns hold C_out * kH * kW numbers per input pixel. Without autograd they are made a
     # few images at a time, within the budget of the window engine's columns (column_budget).
     per_image = groups * rows * height * width * y.element_size()
-    chunk = max(1, column_budget(y) // max(1, per_image))
+    canvas_bytes = batch * groups * c_out_g * math.prod(canvas) * y.element_size()  # about the output's size
+    chunk = max(1, column_budget(y, canvas_bytes) // max(1, per_image))
     if batch <= chunk or records_grad(y, weight):
         return scatter(y)
     first = scatter(y[:chunk])
