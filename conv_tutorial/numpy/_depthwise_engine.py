@@ -27,10 +27,17 @@ from typing import NamedTuple
 import numpy as np
 
 from ..shapes import ConvGeometry
+from ._threads import run_blocks
 from ._windows import indices as _indices
 from ._windows import pad_spatial, window_view
 
-__all__ = ["DEPTHWISE_CACHE_BYTES", "DEPTHWISE_SCALAR_ELEMENTS", "depthwise_forward", "depthwise_transpose_as_direct"]
+__all__ = [
+    "DEPTHWISE_CACHE_BYTES",
+    "DEPTHWISE_SCALAR_ELEMENTS",
+    "DEPTHWISE_THREAD_WORK",
+    "depthwise_forward",
+    "depthwise_transpose_as_direct",
+]
 
 #: Bytes that the arrays of one block of the depthwise path may take together (its input, sum,
 #: scratch and per-pixel weights): small enough to stay in a core's cache across the kernel's taps.
@@ -39,6 +46,15 @@ DEPTHWISE_CACHE_BYTES = 1536 * 2**10
 #: Grid positions one channel must have across the batch for the depthwise path to go channel by
 #: channel (one number per tap); below it a NumPy call per channel costs more than its work.
 DEPTHWISE_SCALAR_ELEMENTS = 16384
+
+#: Multiply-adds (output elements times kernel taps) from which the depthwise path shares its
+#: blocks among threads (:func:`conv_tutorial.numpy.set_num_threads`); below it, handing blocks to
+#: other threads costs more than it saves, and the calling thread does them all.
+DEPTHWISE_THREAD_WORK = 2**18
+
+
+class _NotFinite(Exception):
+    """A block of the in-place path read an inf or a nan: the path gives up (see :func:`_depthwise_in_place`)."""
 
 
 def depthwise_forward(x: np.ndarray, weight: np.ndarray, spec) -> np.ndarray:
@@ -176,34 +192,46 @@ def _depthwise_forward(x: np.ndarray, weight: np.ndarray, spec, out: np.ndarray)
             for c in range(0, channels, block)
             for n in range(batch)
         ]
-    grids = np.zeros((len(phase_index), block * size + margin), dtype=out.dtype)
-    acc, part = np.empty(block * size, dtype=out.dtype), np.empty(block * size, dtype=out.dtype)
     w_taps = weight.reshape(channels, -1)
     fills = _phase_fills(x.shape[2:], spec.padding, stride)
     crop = tuple(slice(0, o) for o in out_spatial)
     channel_weights = [_run_weights(row, runs, bounds) for row in w_taps[:, order]] if per_channel else None
     sums = _einsum_subscripts(runs, per_pixel=not per_channel, rows=False)
-    filled, weights, shifted = None, None, {}
-    for n, o, c in plan:
-        span = (n.stop - n.start) * (o.stop - o.start) * size
-        if (n, c) != filled:  # a multiplier's filters share their input: copy it once
-            for phase, dst, src in fills:
-                view = grids[phase_index[phase], :span].reshape(n.stop - n.start, c.stop - c.start, -1, *grid)
-                view[(Ellipsis, *dst)] = x[(n, c, None, *src)]
-            filled = (n, c)
-        if per_channel:  # every run is one tap
-            weights = channel_weights[o.start]
-        elif n.start == 0:
-            weights = _run_weights(np.repeat(w_taps[o][:, order].T, size, axis=1), runs, bounds)  # per pixel
-        if span not in shifted:
-            shifted[span] = [
-                grids[run.source, run.offset : run.offset + span]
-                if not run.shape
-                else _run_view(grids[run.source], 0, run, span)
-                for run in runs
-            ]
-        _sum_of_taps(acc[:span], part[:span], shifted[span], weights, sums)
-        out[n, o] = acc[:span].reshape(n.stop - n.start, o.stop - o.start, *grid)[(Ellipsis, *crop)]
+
+    def make_worker():
+        """One thread's scratch (padded grids, sum, product) and the function that does a block of the plan."""
+        grids = np.zeros((len(phase_index), block * size + margin), dtype=out.dtype)
+        acc, part = np.empty(block * size, dtype=out.dtype), np.empty(block * size, dtype=out.dtype)
+        shifted = {}
+        filled = weighted = weights = None
+
+        def do_block(i: int) -> None:
+            nonlocal filled, weighted, weights
+            n, o, c = plan[i]
+            span = (n.stop - n.start) * (o.stop - o.start) * size
+            if (n, c) != filled:  # a multiplier's filters share their input: copy it once
+                for phase, dst, src in fills:
+                    view = grids[phase_index[phase], :span].reshape(n.stop - n.start, c.stop - c.start, -1, *grid)
+                    view[(Ellipsis, *dst)] = x[(n, c, None, *src)]
+                filled = (n, c)
+            if per_channel:  # every run is one tap
+                weights = channel_weights[o.start]
+            elif o != weighted:  # per pixel, built once per block of channels and reused for its images
+                weights = _run_weights(np.repeat(w_taps[o][:, order].T, size, axis=1), runs, bounds)
+                weighted = o
+            if span not in shifted:
+                shifted[span] = [
+                    grids[run.source, run.offset : run.offset + span]
+                    if not run.shape
+                    else _run_view(grids[run.source], 0, run, span)
+                    for run in runs
+                ]
+            _sum_of_taps(acc[:span], part[:span], shifted[span], weights, sums)
+            out[n, o] = acc[:span].reshape(n.stop - n.start, o.stop - o.start, *grid)[(Ellipsis, *crop)]
+
+        return do_block
+
+    run_blocks(len(plan), make_worker, threaded=out.size * len(taps) >= DEPTHWISE_THREAD_WORK)
 
 
 class _Run(NamedTuple):
@@ -374,42 +402,55 @@ def _depthwise_in_place(x: np.ndarray, weight: np.ndarray, spec, out: np.ndarray
     block = min(channels, max(1, DEPTHWISE_CACHE_BYTES // (arrays * size * out.itemsize)))
     image = channels * size
     flat_x, rows_out = x.reshape(-1), out.reshape(batch, image)
-    part = np.empty((batch, block * size), dtype=out.dtype)
-    # The first image of the first block reads before the array and the last image of the last
-    # block past it, in the padding: those two read a copy of their span with zeros around it.
-    edge = np.zeros(before + block * size + after, dtype=out.dtype)
     w_taps = weight.reshape(channels, -1)
-    for c0 in range(0, channels, block):
-        c1 = min(c0 + block, channels)
-        lo, span = c0 * size, (c1 - c0) * size
-        weights = np.repeat(w_taps[c0:c1, order].T, size, axis=1)  # (taps, span): each pixel's weight
-        for row, t in zip(weights, order, strict=True):
-            for slab in padding[t]:
-                row.reshape(c1 - c0, *spatial)[slab] = 0  # a view: zeroes the weights in place
-        weights = _run_weights(weights, runs, bounds)
-        # Images n0 to n1 read inside x; the others (the first and last, for big shifts on tiny
-        # images more) read past its ends. What the taps read is checked first, as it comes into
-        # cache for them.
-        n0 = min(batch, max(0, -(-(before - lo) // image)))
-        n1 = max(n0, min(batch, (batch * image - lo - span - after) // image + 1))
-        if n1 > n0:  # every image whose reads stay inside x, at once: the images are rows
-            span_and_margins = _Run(source=0, offset=0, steps=(), shape=(), taps=[])
-            reads = _run_view(
-                flat_x, n0 * image + lo - before, span_and_margins, before + span + after, rows=(n1 - n0, image)
-            )
-            if not np.isfinite(np.einsum("np,np->", reads, reads)):  # (or it overflowed: start over too)
-                return False
-            shifted = [_run_view(flat_x, n0 * image + lo, run, span, rows=(n1 - n0, image)) for run in runs]
-            _sum_of_taps(rows_out[n0:n1, lo : lo + span], part[: n1 - n0, :span], shifted, weights, batch_sums)
-        for n in [*range(n0), *range(n1, batch)]:
-            start = n * image + lo
-            first, stop = max(0, start - before), min(flat_x.size, start + span + after)
-            edge[:] = 0
-            edge[first - start + before : stop - start + before] = flat_x[first:stop]
-            if not np.isfinite(np.dot(edge, edge)):
-                return False
-            shifted = [_run_view(edge, before, run, span) for run in runs]
-            _sum_of_taps(rows_out[n, lo : lo + span], part[0, :span], shifted, weights, sums)
+    starts = range(0, channels, block)
+
+    def make_worker():
+        """One thread's scratch and the function that does a block of channels in every image."""
+        part = np.empty((batch, block * size), dtype=out.dtype)
+        # The first image of the first block reads before the array and the last image of the last
+        # block past it, in the padding: those two read a copy of their span with zeros around it.
+        edge = np.zeros(before + block * size + after, dtype=out.dtype)
+
+        def do_block(i: int) -> None:
+            c0 = starts[i]
+            c1 = min(c0 + block, channels)
+            lo, span = c0 * size, (c1 - c0) * size
+            weights = np.repeat(w_taps[c0:c1, order].T, size, axis=1)  # (taps, span): each pixel's weight
+            for row, t in zip(weights, order, strict=True):
+                for slab in padding[t]:
+                    row.reshape(c1 - c0, *spatial)[slab] = 0  # a view: zeroes the weights in place
+            weights = _run_weights(weights, runs, bounds)
+            # Images n0 to n1 read inside x; the others (the first and last, for big shifts on tiny
+            # images more) read past its ends. What the taps read is checked first, as it comes into
+            # cache for them.
+            n0 = min(batch, max(0, -(-(before - lo) // image)))
+            n1 = max(n0, min(batch, (batch * image - lo - span - after) // image + 1))
+            if n1 > n0:  # every image whose reads stay inside x, at once: the images are rows
+                span_and_margins = _Run(source=0, offset=0, steps=(), shape=(), taps=[])
+                reads = _run_view(
+                    flat_x, n0 * image + lo - before, span_and_margins, before + span + after, rows=(n1 - n0, image)
+                )
+                if not np.isfinite(np.einsum("np,np->", reads, reads)):  # (or it overflowed: start over too)
+                    raise _NotFinite
+                shifted = [_run_view(flat_x, n0 * image + lo, run, span, rows=(n1 - n0, image)) for run in runs]
+                _sum_of_taps(rows_out[n0:n1, lo : lo + span], part[: n1 - n0, :span], shifted, weights, batch_sums)
+            for n in [*range(n0), *range(n1, batch)]:
+                start = n * image + lo
+                first, stop = max(0, start - before), min(flat_x.size, start + span + after)
+                edge[:] = 0
+                edge[first - start + before : stop - start + before] = flat_x[first:stop]
+                if not np.isfinite(np.dot(edge, edge)):
+                    raise _NotFinite
+                shifted = [_run_view(edge, before, run, span) for run in runs]
+                _sum_of_taps(rows_out[n, lo : lo + span], part[0, :span], shifted, weights, sums)
+
+        return do_block
+
+    try:
+        run_blocks(len(starts), make_worker, threaded=out.size * len(taps) >= DEPTHWISE_THREAD_WORK)
+    except _NotFinite:
+        return False
     return True
 
 
