@@ -40,8 +40,11 @@ __all__ = [
 ]
 
 #: Bytes that the arrays of one block of the depthwise path may take together (its input, sum,
-#: scratch and per-pixel weights): small enough to stay in a core's cache across the kernel's taps.
-DEPTHWISE_CACHE_BYTES = 1536 * 2**10
+#: scratch and per-pixel weights): small enough to stay in cache across the kernel's taps (the
+#: cache the cores share, with a block per thread), large enough that each NumPy call of a block
+#: works for tens of microseconds: every call releases the GIL and takes it back, and on several
+#: threads that hand-over costs microseconds, too much for short calls.
+DEPTHWISE_CACHE_BYTES = 4 * 2**20
 
 #: Grid positions one channel must have across the batch for the depthwise path to go channel by
 #: channel (one number per tap); below it a NumPy call per channel costs more than its work.
@@ -178,7 +181,7 @@ def _depthwise_forward(x: np.ndarray, weight: np.ndarray, spec, out: np.ndarray)
     arrays = len(phase_index) + 2 + (0 if per_channel else len(taps))  # grids, sum, scratch, weights
     block = max(1, DEPTHWISE_CACHE_BYTES // (arrays * size * out.itemsize))  # images per block
     if per_channel:
-        block = min(block, batch)
+        block = _even_blocks(batch, block)
         # (batch slice, output channels, input channels) of every block
         plan = [
             (slice(n, min(n + block, batch)), slice(o, o + 1), slice(o // m, o // m + 1))
@@ -186,7 +189,7 @@ def _depthwise_forward(x: np.ndarray, weight: np.ndarray, spec, out: np.ndarray)
             for n in range(0, batch, block)
         ]
     else:
-        block = min(channels, max(m, block // m * m))  # whole groups of m filters
+        block = _even_blocks(channels // m, max(1, block // m)) * m  # whole groups of m filters
         plan = [
             (slice(n, n + 1), slice(c, min(c + block, channels)), slice(c // m, min(c + block, channels) // m))
             for c in range(0, channels, block)
@@ -232,6 +235,16 @@ def _depthwise_forward(x: np.ndarray, weight: np.ndarray, spec, out: np.ndarray)
         return do_block
 
     run_blocks(len(plan), make_worker, threaded=out.size * len(taps) >= DEPTHWISE_THREAD_WORK)
+
+
+def _even_blocks(total: int, most: int) -> int:
+    """The size of the fewest blocks of at most ``most`` that cover ``total``, made as even as can be.
+
+    Blocks of nearly equal size share out evenly among threads, where a last block of leftovers
+    would leave a thread idle (512 channels in blocks of at most 243: three of 171, not 243, 243, 26).
+    """
+    count = -(-total // max(1, most))
+    return -(-total // count)
 
 
 class _Run(NamedTuple):
@@ -399,7 +412,7 @@ def _depthwise_in_place(x: np.ndarray, weight: np.ndarray, spec, out: np.ndarray
     # A block is a range of channels in every image: the block's input, sum and scratch in each
     # image, and the weights of every tap.
     arrays = 3 * batch + len(taps)
-    block = min(channels, max(1, DEPTHWISE_CACHE_BYTES // (arrays * size * out.itemsize)))
+    block = _even_blocks(channels, max(1, DEPTHWISE_CACHE_BYTES // (arrays * size * out.itemsize)))
     image = channels * size
     flat_x, rows_out = x.reshape(-1), out.reshape(batch, image)
     w_taps = weight.reshape(channels, -1)
