@@ -50,10 +50,11 @@ DEPTHWISE_CACHE_BYTES = 4 * 2**20
 #: channel (one number per tap); below it a NumPy call per channel costs more than its work.
 DEPTHWISE_SCALAR_ELEMENTS = 16384
 
-#: Multiply-adds (output elements times kernel taps) from which the depthwise path shares its
-#: blocks among threads (:func:`conv_tutorial.numpy.set_num_threads`); below it, handing blocks to
-#: other threads costs more than it saves, and the calling thread does them all.
-DEPTHWISE_THREAD_WORK = 2**18
+#: Work (the input's elements, plus output elements times kernel taps) from which the depthwise
+#: path shares its blocks among threads (:func:`conv_tutorial.numpy.set_num_threads`). Below it,
+#: measured on two cores, the blocks are too few or too short: handing them and the GIL between
+#: threads costs more than it saves, and the calling thread does them all.
+DEPTHWISE_THREAD_WORK = 3 * 2**20
 
 
 class _NotFinite(Exception):
@@ -178,28 +179,25 @@ def _depthwise_forward(x: np.ndarray, weight: np.ndarray, spec, out: np.ndarray)
     # Reads run past a block's end by at most the largest shift; those positions are cropped.
     margin = max(offset for *_, offset in taps)
     runs, order, bounds = _tap_runs(taps)
-    arrays = len(phase_index) + 2 + (0 if per_channel else len(taps))  # grids, sum, scratch, weights
-    block = max(1, DEPTHWISE_CACHE_BYTES // (arrays * size * out.itemsize))  # images per block
-    if per_channel:
-        block = _even_blocks(batch, block)
-        # (batch slice, output channels, input channels) of every block
-        plan = [
-            (slice(n, min(n + block, batch)), slice(o, o + 1), slice(o // m, o // m + 1))
-            for o in range(channels)
-            for n in range(0, batch, block)
-        ]
-    else:
-        block = _even_blocks(channels // m, max(1, block // m)) * m  # whole groups of m filters
-        plan = [
-            (slice(n, n + 1), slice(c, min(c + block, channels)), slice(c // m, min(c + block, channels) // m))
-            for c in range(0, channels, block)
-            for n in range(batch)
-        ]
     w_taps = weight.reshape(channels, -1)
     fills = _phase_fills(x.shape[2:], spec.padding, stride)
     crop = tuple(slice(0, o) for o in out_spatial)
-    channel_weights = [_run_weights(row, runs, bounds) for row in w_taps[:, order]] if per_channel else None
-    sums = _einsum_subscripts(runs, per_pixel=not per_channel, rows=False)
+    threaded = x.size + out.size * len(taps) >= DEPTHWISE_THREAD_WORK
+    if per_channel:
+        _channels_across_the_batch(
+            x, w_taps, out, grid, phase_index, fills, crop, (runs, order, bounds), margin, threaded
+        )
+        return
+    arrays = len(phase_index) + 2 + len(taps)  # grids, sum, scratch, weights
+    block = max(1, DEPTHWISE_CACHE_BYTES // (arrays * size * out.itemsize))  # output channels per block
+    block = _even_blocks(channels // m, max(1, block // m)) * m  # whole groups of m filters
+    # (image, output channels, input channels) of every block
+    plan = [
+        (slice(n, n + 1), slice(c, min(c + block, channels)), slice(c // m, min(c + block, channels) // m))
+        for c in range(0, channels, block)
+        for n in range(batch)
+    ]
+    sums = _einsum_subscripts(runs, per_pixel=True, rows=False)
 
     def make_worker():
         """One thread's scratch (padded grids, sum, product) and the function that does a block of the plan."""
@@ -211,15 +209,13 @@ def _depthwise_forward(x: np.ndarray, weight: np.ndarray, spec, out: np.ndarray)
         def do_block(i: int) -> None:
             nonlocal filled, weighted, weights
             n, o, c = plan[i]
-            span = (n.stop - n.start) * (o.stop - o.start) * size
+            span = (o.stop - o.start) * size
             if (n, c) != filled:  # a multiplier's filters share their input: copy it once
                 for phase, dst, src in fills:
-                    view = grids[phase_index[phase], :span].reshape(n.stop - n.start, c.stop - c.start, -1, *grid)
+                    view = grids[phase_index[phase], :span].reshape(1, c.stop - c.start, -1, *grid)
                     view[(Ellipsis, *dst)] = x[(n, c, None, *src)]
                 filled = (n, c)
-            if per_channel:  # every run is one tap
-                weights = channel_weights[o.start]
-            elif o != weighted:  # per pixel, built once per block of channels and reused for its images
+            if o != weighted:  # per pixel, built once per block of channels and reused for its images
                 weights = _run_weights(np.repeat(w_taps[o][:, order].T, size, axis=1), runs, bounds)
                 weighted = o
             if span not in shifted:
@@ -230,11 +226,72 @@ def _depthwise_forward(x: np.ndarray, weight: np.ndarray, spec, out: np.ndarray)
                     for run in runs
                 ]
             _sum_of_taps(acc[:span], part[:span], shifted[span], weights, sums)
-            out[n, o] = acc[:span].reshape(n.stop - n.start, o.stop - o.start, *grid)[(Ellipsis, *crop)]
+            out[n, o] = acc[:span].reshape(1, o.stop - o.start, *grid)[(Ellipsis, *crop)]
 
         return do_block
 
-    run_blocks(len(plan), make_worker, threaded=out.size * len(taps) >= DEPTHWISE_THREAD_WORK)
+    run_blocks(len(plan), make_worker, threaded)
+
+
+def _channels_across_the_batch(x, w_taps, out, grid, phase_index, fills, crop, tap_runs, margin, threaded) -> None:
+    """The blocks of :func:`_depthwise_forward` for a large batch: channels across the batch, one weight per tap.
+
+    A block holds input channels ``c0`` to ``c1`` of images ``n0`` to ``n1`` (all the images, unless
+    one channel's take more than :data:`DEPTHWISE_CACHE_BYTES`): the images of a channel make one
+    flat row of the padded grids, and every multiply-add runs over all the rows at once, each row
+    (each output channel) times its own number. The ``m`` filters of an input channel read its row
+    through a view that repeats it (a stride of 0), so it is copied once.
+    ``w_taps`` is the weight ``(C_in * m, prod(K))``, ``tap_runs`` what :func:`_tap_runs` returns;
+    the other arguments as computed there.
+    """
+    batch, c_in = x.shape[:2]
+    m = w_taps.shape[0] // c_in
+    runs, order, bounds = tap_runs
+    size, phases, item = math.prod(grid), len(phase_index), out.itemsize
+    per_image = size * (phases + 2 * m) * item  # one input channel's grids, its filters' sums and scratch
+    images = _even_blocks(batch, max(1, DEPTHWISE_CACHE_BYTES // per_image))
+    channels = _even_blocks(c_in, max(1, DEPTHWISE_CACHE_BYTES // (per_image * images))) if images == batch else 1
+    plan = [(n, c) for c in range(0, c_in, channels) for n in range(0, batch, images)]
+    sums = [
+        f"cm{'rt'[2 - len(run.shape) :]}p,cm{'rt'[2 - len(run.shape) :]}->cmp" if run.shape else None for run in runs
+    ]
+    w_runs = w_taps[:, order].reshape(c_in, m, -1)
+
+    def make_worker():
+        """One thread's scratch (padded grids, sum, product) and the function that does a block of the plan."""
+        grids = np.zeros((phases, channels * images * size + margin), dtype=out.dtype)
+        acc, part = (np.empty(channels * m * images * size, dtype=out.dtype) for _ in range(2))
+
+        def do_block(i: int) -> None:
+            n0, c0 = plan[i]
+            n, c = slice(n0, min(n0 + images, batch)), slice(c0, min(c0 + channels, c_in))
+            rows, length = c.stop - c.start, (n.stop - n.start) * size
+            for phase, dst, src in fills:
+                view = grids[phase_index[phase], : rows * length].reshape(rows, n.stop - n.start, *grid)
+                view[(Ellipsis, *dst)] = x[(n, c, *src)].swapaxes(0, 1)
+            w_block = w_runs[c]
+            weights = [
+                w_block[:, :, a:b].reshape(rows, m, *run.shape) if run.shape else w_block[:, :, a, None]
+                for run, (a, b) in zip(runs, bounds, strict=True)
+            ]
+            shifted = [
+                np.ndarray(
+                    (rows, m, *run.shape, length),
+                    out.dtype,
+                    grids[run.source],
+                    run.offset * item,
+                    (length * item, 0, *(s * item for s in run.steps), item),
+                )
+                for run in runs
+            ]
+            total = acc[: rows * m * length].reshape(rows, m, length)
+            _sum_of_taps(total, part[: rows * m * length].reshape(rows, m, length), shifted, weights, sums)
+            result = total.reshape(rows * m, n.stop - n.start, *grid).swapaxes(0, 1)
+            out[n, c.start * m : c.stop * m] = result[(Ellipsis, *crop)]
+
+        return do_block
+
+    run_blocks(len(plan), make_worker, threaded)
 
 
 def _even_blocks(total: int, most: int) -> int:
@@ -461,7 +518,7 @@ def _depthwise_in_place(x: np.ndarray, weight: np.ndarray, spec, out: np.ndarray
         return do_block
 
     try:
-        run_blocks(len(starts), make_worker, threaded=out.size * len(taps) >= DEPTHWISE_THREAD_WORK)
+        run_blocks(len(starts), make_worker, threaded=x.size + out.size * len(taps) >= DEPTHWISE_THREAD_WORK)
     except _NotFinite:
         return False
     return True
