@@ -14,6 +14,12 @@ view of the padded input. Everything here exists to make those multiply-adds fas
 flat slices, blocks that stay in cache, no padded copy where none is needed); the tests hold the
 two equal, and both equal to PyTorch.
 
+The blocks write disjoint parts of the output, so they run on several threads at once
+(:func:`conv_tutorial.numpy._threads.run_blocks`, :func:`conv_tutorial.numpy.set_num_threads`):
+NumPy's ufuncs each run on one core, but release the GIL while they work, and the threads share
+the cores as PyTorch's do. A block is computed by the same operations whichever thread runs it,
+so the result does not depend on the number of threads, to the bit.
+
 Chapter 6: ``book/06_depthwise_convolution.ipynb``. The torch twin:
 :mod:`conv_tutorial.torch._depthwise_engine`.
 """
@@ -136,12 +142,14 @@ def _depthwise_forward(x: np.ndarray, weight: np.ndarray, spec, out: np.ndarray)
     are cropped. A stride is a unit-stride convolution of the padded input's polyphase grids
     (:func:`_phase_fills`): each tap reads one grid. A block is either
 
-    - the images of one channel across the batch (when the batch holds at least
-      :data:`DEPTHWISE_SCALAR_ELEMENTS` grid positions): every tap multiplies by a single number;
+    - consecutive channels across the batch (when the batch holds at least
+      :data:`DEPTHWISE_SCALAR_ELEMENTS` grid positions of a channel): every tap multiplies each
+      channel by a single number (:func:`_channels_across_the_batch`);
     - or consecutive channels of one image: every tap multiplies by a row of per-pixel weights,
       built once per block of channels and reused for every image.
 
-    A block's arrays take about :data:`DEPTHWISE_CACHE_BYTES`, so that the passes stay in cache.
+    A block's arrays take about :data:`DEPTHWISE_CACHE_BYTES`, so that the passes stay in cache,
+    and the blocks run on the threads of :func:`conv_tutorial.numpy._threads.run_blocks`.
     A 'same' convolution (stride 1, output as large as the input, no multiplier) of finite values
     skips the copy and the crop: :func:`_depthwise_in_place`. Both sum the taps with
     :func:`_sum_of_taps`, a kernel column per ``einsum`` (:func:`_tap_runs`).
@@ -439,7 +447,8 @@ def _depthwise_in_place(x: np.ndarray, weight: np.ndarray, spec, out: np.ndarray
     the padding, which is most of a small map (49 outputs on an 81-pixel grid at 7x7). A zero
     weight cancels a finite value only: the values a block reads are checked first (they are
     then in cache for its taps), and on an inf or nan the function returns False and the caller
-    starts over with a padded copy.
+    starts over with a padded copy. Its blocks (channels of every image) run on the threads of
+    :func:`conv_tutorial.numpy._threads.run_blocks`; the first to meet an inf or a nan stops them.
     ``x`` is C-contiguous ``(N, C, *S)``, ``weight`` ``(C, 1, *K)``; writes ``out`` ``(N, C, *S)``
     and returns True.
     """
