@@ -331,6 +331,41 @@ def test_numpy_error_state_holds_in_the_pool_threads():
         _threads.run_blocks(2, worker)
 
 
+def _cores_of_each_thread(threads: int) -> dict[int, set[int]]:
+    """The cores each of ``threads`` threads may run on while it runs a block of one call."""
+    cnp.set_num_threads(threads)
+    meeting, seen = threading.Barrier(threads, timeout=MEETING_TIMEOUT), {}
+
+    def worker():
+        def block(i):
+            meeting.wait()
+            seen[threading.get_ident()] = os.sched_getaffinity(0)
+
+        return block
+
+    _threads.run_blocks(threads, worker)
+    return seen
+
+
+CORES = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+
+
+@pytest.mark.skipif(len(CORES) < 2, reason="needs two cores and CPU affinity")
+def test_the_threads_of_a_call_keep_to_distinct_cores_and_the_caller_gets_its_cores_back():
+    """The scheduler would otherwise run the pool's thread on the caller's core, and the two take turns."""
+    before = os.sched_getaffinity(0)
+    seen = _cores_of_each_thread(2)
+    assert len(seen) == 2 and all(len(cores) == 1 for cores in seen.values())
+    assert set().union(*seen.values()) == set(CORES[:2])
+    assert os.sched_getaffinity(0) == before
+
+
+@pytest.mark.skipif(len(CORES) < 1, reason="needs CPU affinity")
+def test_more_threads_than_cores_are_not_pinned():
+    seen = _cores_of_each_thread(len(CORES) + 1)
+    assert len(seen) == len(CORES) + 1 and all(cores == set(CORES) for cores in seen.values())
+
+
 def _convolve_in_child(x, w, expected, results):
     cnp.set_num_threads(3)
     results.put(bool(np.array_equal(cnp.depthwise_conv2d(x, w, padding=1), expected)))

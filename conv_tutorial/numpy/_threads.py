@@ -22,7 +22,9 @@ threads.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
+import itertools
 import os
 import threading
 from collections.abc import Callable
@@ -36,6 +38,7 @@ _lock = threading.Lock()
 _num_threads: int | None = None  # None: the cores available
 _pool: ThreadPoolExecutor | None = None  # get_num_threads() - 1 threads: the caller is the last one
 _pool_size = 0
+_pool_cores: list[int] | None = None  # the calling thread's core, then one for each of the pool's threads
 
 
 def available_cores() -> int:
@@ -95,26 +98,67 @@ def set_num_threads(num_threads: int) -> None:
     _num_threads = check_positive_int("set_num_threads", "num_threads", num_threads)
 
 
-def _workers() -> ThreadPoolExecutor:
-    """The process's pool of ``get_num_threads() - 1`` threads, started on first use and kept.
+def _cores(threads: int) -> list[int] | None:
+    """One core for each of ``threads`` threads (the calling thread's first), or None if too few.
+
+    Measured on a two-core virtual machine, the scheduler often ran the pool's thread on the
+    calling thread's core (each hand-over of the GIL wakes the other thread, and Linux wakes a
+    thread on the core of the one that woke it), so that both took turns on one core while the
+    other stood idle: no faster than one thread, whole calls at a time. The threads of a call
+    are therefore kept on distinct cores of those the process may use: each of the pool's on its
+    own, and the calling thread on the first, for the length of the call only.
+    """
+    if not hasattr(os, "sched_setaffinity"):
+        return None
+    cores = sorted(os.sched_getaffinity(0))
+    return cores[:threads] if threads <= len(cores) else None
+
+
+def _pin_pool_thread(cores: list[int], taken) -> None:
+    """The pool's initializer: its ``k``-th thread runs on ``cores[k + 1]`` only."""
+    with contextlib.suppress(OSError):  # a core taken away meanwhile: the thread goes unpinned
+        os.sched_setaffinity(0, {cores[1 + next(taken) % (len(cores) - 1)]})
+
+
+def _workers() -> tuple[ThreadPoolExecutor, list[int] | None]:
+    """The process's pool of ``get_num_threads() - 1`` threads, started on first use and kept, and their cores.
 
     After :func:`set_num_threads` changed the count, the next call starts a new pool; blocks
-    already handed to the old one still run.
+    already handed to the old one still run. Its threads are pinned to distinct cores
+    (:func:`_cores`), where there are enough.
     """
-    global _pool, _pool_size
+    global _pool, _pool_size, _pool_cores
     size = max(1, get_num_threads() - 1)
     with _lock:
         if _pool is None or _pool_size != size:
             if _pool is not None:
                 _pool.shutdown(wait=False)
-            _pool, _pool_size = ThreadPoolExecutor(max_workers=size, thread_name_prefix="conv_tutorial"), size
-        return _pool
+            cores = _cores(size + 1)
+            pin = {} if cores is None else {"initializer": _pin_pool_thread, "initargs": (cores, itertools.count())}
+            _pool = ThreadPoolExecutor(max_workers=size, thread_name_prefix="conv_tutorial", **pin)
+            _pool_size, _pool_cores = size, cores
+        return _pool, _pool_cores
+
+
+@contextlib.contextmanager
+def _on_core(core: int | None):
+    """Keep the calling thread on ``core`` (None: anywhere) inside the block, then give its cores back."""
+    before = None
+    if core is not None:
+        with contextlib.suppress(OSError):
+            before = os.sched_getaffinity(0)
+            os.sched_setaffinity(0, {core})
+    try:
+        yield
+    finally:
+        if before is not None:
+            os.sched_setaffinity(0, before)
 
 
 def _forget_pool() -> None:
     """In a forked child the pool's threads do not exist: start a new pool when one is needed."""
-    global _pool, _pool_size, _lock
-    _pool, _pool_size, _lock = None, 0, threading.Lock()
+    global _pool, _pool_size, _pool_cores, _lock
+    _pool, _pool_size, _pool_cores, _lock = None, 0, None, threading.Lock()
 
 
 if hasattr(os, "register_at_fork"):
@@ -174,7 +218,8 @@ def run_blocks(count: int, make_worker: Callable[[], Callable[[int], None]], thr
     process's pool; blocks are handed out in order, one at a time, to whichever thread is free (a
     core busy with another program holds back one block, not a share). Each thread runs in a copy
     of the caller's context, so NumPy's error state (``np.errstate``) applies in every thread.
-    At most ``count`` threads run; with one (or ``threaded=False``: work too small to share) the
+    While they run, the calling thread and the pool's each keep to a core of their own
+    (:func:`_cores`). At most ``count`` threads run; with one (or ``threaded=False``: work too small to share) the
     blocks run in order on the calling thread. An exception in a block stops the others from
     starting and is raised here once the blocks in progress have finished.
     """
@@ -185,11 +230,12 @@ def run_blocks(count: int, make_worker: Callable[[], Callable[[int], None]], thr
             worker(block)
         return
     blocks = _Blocks(count, make_worker)
-    pool = _workers()
-    for _ in range(threads - 1):
-        try:
-            pool.submit(contextvars.copy_context().run, blocks.work)
-        except RuntimeError:  # the pool was shut down meanwhile (set_num_threads, exit): fewer threads
-            break
-    blocks.work()
-    blocks.wait()
+    pool, cores = _workers()
+    with _on_core(None if cores is None else cores[0]):
+        for _ in range(threads - 1):
+            try:
+                pool.submit(contextvars.copy_context().run, blocks.work)
+            except RuntimeError:  # the pool was shut down meanwhile (set_num_threads, exit): fewer threads
+                break
+        blocks.work()
+        blocks.wait()
