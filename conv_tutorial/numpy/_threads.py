@@ -8,6 +8,7 @@ at the same time, each on its own core. The depthwise engine (chapter 6) cuts it
 that stay in a core's cache and that write disjoint parts of the output; :func:`run_blocks` hands
 those blocks to a pool of threads, created once for the process and reused (starting threads costs
 more than a small layer takes), and the calling thread works through the blocks with them.
+While they do, each thread keeps to a core of its own (:func:`_cores` says why).
 
 Which thread runs a block changes nothing in it: a block is computed by the same sequence of
 operations on the same values whatever the number of threads, so results are bit-identical for
@@ -73,8 +74,9 @@ def set_num_threads(num_threads: int) -> None:
 
     NumPy's ufuncs run on one core each, and release the GIL while they work on large arrays: the
     depthwise engine runs its blocks on this many threads at once (the calling thread and a pool
-    of ``num_threads - 1`` others, started on first use). Results do not depend on it: every
-    output element is computed by the same operations whatever the number of threads.
+    of ``num_threads - 1`` others, started on first use), each on a core of its own while there
+    are enough. Results do not depend on it: every output element is computed by the same
+    operations whatever the number of threads.
 
     Parameters
     ----------
