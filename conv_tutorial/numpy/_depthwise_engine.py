@@ -205,24 +205,22 @@ def _depthwise_forward(x: np.ndarray, weight: np.ndarray, spec, out: np.ndarray)
         for c in range(0, channels, block)
         for n in range(batch)
     ]
-    sums = _einsum_subscripts(runs, per_pixel=True, rows=False)
+    sums = _einsum_subscripts(runs)
 
     def make_worker():
         """One thread's scratch (padded grids, sum, product) and the function that does a block of the plan."""
         grids = np.zeros((len(phase_index), block * size + margin), dtype=out.dtype)
         acc, part = np.empty(block * size, dtype=out.dtype), np.empty(block * size, dtype=out.dtype)
         shifted = {}
-        filled = weighted = weights = None
+        weighted = weights = None
 
         def do_block(i: int) -> None:
-            nonlocal filled, weighted, weights
+            nonlocal weighted, weights
             n, o, c = plan[i]
             span = (o.stop - o.start) * size
-            if (n, c) != filled:  # a multiplier's filters share their input: copy it once
-                for phase, dst, src in fills:
-                    view = grids[phase_index[phase], :span].reshape(1, c.stop - c.start, -1, *grid)
-                    view[(Ellipsis, *dst)] = x[(n, c, None, *src)]
-                filled = (n, c)
+            for phase, dst, src in fills:  # a multiplier's filters share their input: copied once
+                view = grids[phase_index[phase], :span].reshape(1, c.stop - c.start, -1, *grid)
+                view[(Ellipsis, *dst)] = x[(n, c, None, *src)]
             if o != weighted:  # per pixel, built once per block of channels and reused for its images
                 weights = _run_weights(np.repeat(w_taps[o][:, order].T, size, axis=1), runs, bounds)
                 weighted = o
@@ -260,9 +258,7 @@ def _channels_across_the_batch(x, w_taps, out, grid, phase_index, fills, crop, t
     images = _even_blocks(batch, max(1, DEPTHWISE_CACHE_BYTES // per_image))
     channels = _even_blocks(c_in, max(1, DEPTHWISE_CACHE_BYTES // (per_image * images))) if images == batch else 1
     plan = [(n, c) for c in range(0, c_in, channels) for n in range(0, batch, images)]
-    sums = [
-        f"cm{'rt'[2 - len(run.shape) :]}p,cm{'rt'[2 - len(run.shape) :]}->cmp" if run.shape else None for run in runs
-    ]
+    sums = _einsum_subscripts(runs, "cm", per_channel=True)
     w_runs = w_taps[:, order].reshape(c_in, m, -1)
 
     def make_worker():
@@ -391,27 +387,27 @@ def _run_view(source: np.ndarray, start: int, run: _Run, span: int, rows: tuple[
 def _run_weights(weights: np.ndarray, runs: list[_Run], bounds) -> list:
     """Split weights ``(taps, ...)``, ordered run after run, at the runs' ``bounds``: one entry per run.
 
-    Each entry is shaped like its run's grid of taps; a single tap's is a row or a Python number (which keeps
-    the array's dtype and is the fastest operand NumPy takes).
+    Each entry is shaped like its run's grid of taps (a single tap's is its row).
     """
-    single = weights.tolist() if weights.ndim == 1 else weights
     return [
-        single[a] if not run.shape else weights[a:b].reshape(*run.shape, *weights.shape[1:])
+        weights[a] if not run.shape else weights[a:b].reshape(*run.shape, *weights.shape[1:])
         for run, (a, b) in zip(runs, bounds, strict=True)
     ]
 
 
-def _einsum_subscripts(runs: list[_Run], per_pixel: bool, rows: bool) -> list:
+def _einsum_subscripts(runs: list[_Run], lead: str = "", per_channel: bool = False) -> list:
     """Each run's einsum subscripts, or None for a single tap (which is a multiply).
 
-    A run's einsum is the sum of its taps' products with one number per tap or a row of per-pixel weights,
-    for one image or for rows.
+    A run's einsum is the sum of its taps' products with their weights. ``lead`` names the axes
+    before a run's taps (``"n"``: the images as rows; ``"cm"``: channels and their filters). The
+    weights are a row of per-pixel weights per tap, the same for every ``lead`` index, or with
+    ``per_channel`` one number per tap for each ``lead`` index.
     """
-    lead = "n" if rows else ""
     subscripts = []
     for run in runs:
         axes = "rt"[2 - len(run.shape) :]
-        subscripts.append(f"{lead}{axes}p,{axes}{'p' if per_pixel else ''}->{lead}p" if run.shape else None)
+        weights = f"{lead}{axes}" if per_channel else f"{axes}p"
+        subscripts.append(f"{lead}{axes}p,{weights}->{lead}p" if run.shape else None)
     return subscripts
 
 
@@ -471,8 +467,8 @@ def _depthwise_in_place(x: np.ndarray, weight: np.ndarray, spec, out: np.ndarray
                 slabs.append((slice(None),) * (axis + 1) + (part,))  # after the channel axis
         padding.append(slabs)
     runs, order, bounds = _tap_runs(taps)
-    sums = _einsum_subscripts(runs, per_pixel=True, rows=False)
-    batch_sums = _einsum_subscripts(runs, per_pixel=True, rows=True)  # the images as rows
+    sums = _einsum_subscripts(runs)
+    batch_sums = _einsum_subscripts(runs, "n")  # the images as rows
     shifts = [shift for *_, shift in taps]
     before, after = max(0, -min(shifts)), max(0, max(shifts))
     # A block is a range of channels in every image: the block's input, sum and scratch in each
