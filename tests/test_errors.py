@@ -367,6 +367,9 @@ def _public_calls():
         ),
         (cnp, "pointwise_conv2d_naive", dict(input=n((2, 4, 3, 3)), weight=n((6, 4)), bias=n((6,)))),
         (cnp, "shuffle_permutation", dict(channels=6, groups=2)),
+        # The count the process already has: the valid call changes nothing for the tests after it.
+        (cnp, "set_num_threads", dict(num_threads=cnp.get_num_threads())),
+        (cnp, "get_num_threads", {}),
         (shapes, "conv_input_sizes", dict(output_size=3, kernel_size=3, stride=2, padding=1, dilation=1)),
         (shapes, "conv_output_size", dict(input_size=7, kernel_size=3, stride=2, padding=1, dilation=1)),
         (shapes, "conv_relationship", dict(input_size=7, kernel_size=3, stride=2, padding=1, dilation=1)),

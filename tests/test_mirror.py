@@ -35,6 +35,9 @@ NUMPY_ONLY = {
     "conv_matrix": "the dense matrix C of chapter 2, built from NumPy's unfold for pictures and checks",
     "bilinear_interpolate": "the sampling step deform_conv2d_naive spells out; torch's engine samples in one gather",
     "shuffle_permutation": "the channel order of a shuffle as a formula, held against NumPy's channel_shuffle",
+    "set_num_threads": "NumPy's ufuncs run on one core, so the NumPy engines share blocks among threads; "
+    "torch splits its own ops over torch.set_num_threads",
+    "get_num_threads": "reads what set_num_threads set; torch's is torch.get_num_threads",
 }
 
 #: Functions only the torch backend has besides its nn.Modules, and why.
@@ -59,6 +62,7 @@ MODULES_WITHOUT_TWIN = {
     ("numpy", "_windows"): "NumPy's strided window views; torch's F.unfold does that work",
     ("numpy", "_flat_engine"): "NumPy fast paths in front of the general engine; torch's windows_forward is its own",
     ("numpy", "_winograd_engine"): "a NumPy fast path for 3x3 kernels; the torch engine has no Winograd path",
+    ("numpy", "_threads"): "the NumPy engines' thread pool; torch's ops run on torch's own threads",
     ("torch", "_layers"): "what the nn.Module blocks share; nn.Module exists only in torch",
     ("torch", "multiscale"): "the Inception block, an nn.Module",
     ("torch", "volumetric"): "the (2+1)D block, an nn.Module",

@@ -535,6 +535,8 @@ NOT_PLANTED = {
     "overlap_map": "takes no array of numbers",
     "stacked_overlap_map": "takes no array of numbers",
     "shuffle_permutation": "takes no array of numbers",
+    "set_num_threads": "takes no array of numbers",
+    "get_num_threads": "takes no array of numbers",
     "separate_kernel": "refuses a kernel with an inf or nan (test_errors.py)",
     "low_rank_kernel": "refuses a kernel with an inf or nan (test_errors.py)",
     "conv_matrix": "a NaN weight lands where its tap sits (the test above)",

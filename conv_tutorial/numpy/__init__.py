@@ -17,10 +17,15 @@ One module per family, mirrored by :mod:`conv_tutorial.torch`:
 - :mod:`.attention` -- ``squeeze_excitation``, ``global_depthwise_conv2d``, ``global_avg_pool2d``
 - :mod:`.deformable` -- ``deform_conv2d``, ``deform_conv2d_naive``, ``deform_sampling_points``, ``bilinear_interpolate``
 
+``set_num_threads`` and ``get_num_threads`` set and read how many threads the engines use, as their
+``torch`` namesakes do for PyTorch: NumPy's ufuncs run on one core each, so the depthwise engine runs
+its blocks on a pool of threads (NumPy releases the GIL while it works on a large array).
+
 Each module's docstring names the chapters that teach it (``book/NN_*.ipynb``), and each chapter
 names its modules.
 """
 
+from ._threads import get_num_threads, set_num_threads
 from .attention import global_avg_pool2d, global_depthwise_conv2d, squeeze_excitation
 from .connections import dense_block, dense_layer, residual_block, transition
 from .deformable import bilinear_interpolate, deform_conv2d, deform_conv2d_naive, deform_sampling_points
@@ -58,6 +63,7 @@ __all__ = [
     "depthwise_conv2d",
     "depthwise_conv2d_by_taps",
     "fold",
+    "get_num_threads",
     "global_avg_pool2d",
     "global_depthwise_conv2d",
     "gridding_map",
@@ -69,6 +75,7 @@ __all__ = [
     "resize_conv2d",
     "separable_conv2d",
     "separate_kernel",
+    "set_num_threads",
     "shuffle_permutation",
     "spatially_separable_conv2d",
     "squeeze_excitation",

@@ -14,6 +14,12 @@ view of the padded input. Everything here exists to make those multiply-adds fas
 flat slices, blocks that stay in cache, no padded copy where none is needed); the tests hold the
 two equal, and both equal to PyTorch.
 
+The blocks write disjoint parts of the output, so they run on several threads at once
+(:func:`conv_tutorial.numpy._threads.run_blocks`, :func:`conv_tutorial.numpy.set_num_threads`):
+NumPy's ufuncs each run on one core, but release the GIL while they work, and the threads share
+the cores as PyTorch's do. A block is computed by the same operations whichever thread runs it,
+so the result does not depend on the number of threads, to the bit.
+
 Chapter 6: ``book/06_depthwise_convolution.ipynb``. The torch twin:
 :mod:`conv_tutorial.torch._depthwise_engine`.
 """
@@ -27,18 +33,38 @@ from typing import NamedTuple
 import numpy as np
 
 from ..shapes import ConvGeometry
+from ._threads import run_blocks
 from ._windows import indices as _indices
 from ._windows import pad_spatial, window_view
 
-__all__ = ["DEPTHWISE_CACHE_BYTES", "DEPTHWISE_SCALAR_ELEMENTS", "depthwise_forward", "depthwise_transpose_as_direct"]
+__all__ = [
+    "DEPTHWISE_CACHE_BYTES",
+    "DEPTHWISE_SCALAR_ELEMENTS",
+    "DEPTHWISE_THREAD_WORK",
+    "depthwise_forward",
+    "depthwise_transpose_as_direct",
+]
 
 #: Bytes that the arrays of one block of the depthwise path may take together (its input, sum,
-#: scratch and per-pixel weights): small enough to stay in a core's cache across the kernel's taps.
-DEPTHWISE_CACHE_BYTES = 1536 * 2**10
+#: scratch and per-pixel weights): small enough to stay in cache across the kernel's taps (the
+#: cache the cores share, with a block per thread), large enough that each NumPy call of a block
+#: works for tens of microseconds: every call releases the GIL and takes it back, and on several
+#: threads that hand-over costs microseconds, too much for short calls.
+DEPTHWISE_CACHE_BYTES = 4 * 2**20
 
 #: Grid positions one channel must have across the batch for the depthwise path to go channel by
 #: channel (one number per tap); below it a NumPy call per channel costs more than its work.
 DEPTHWISE_SCALAR_ELEMENTS = 16384
+
+#: Work (the input's elements, plus output elements times kernel taps) from which the depthwise
+#: path shares its blocks among threads (:func:`conv_tutorial.numpy.set_num_threads`). Below it,
+#: measured on two cores, the blocks are too few or too short: handing them and the GIL between
+#: threads costs more than it saves, and the calling thread does them all.
+DEPTHWISE_THREAD_WORK = 3 * 2**20
+
+
+class _NotFinite(Exception):
+    """A block of the in-place path read an inf or a nan: the path gives up (see :func:`_depthwise_in_place`)."""
 
 
 def depthwise_forward(x: np.ndarray, weight: np.ndarray, spec) -> np.ndarray:
@@ -116,12 +142,14 @@ def _depthwise_forward(x: np.ndarray, weight: np.ndarray, spec, out: np.ndarray)
     are cropped. A stride is a unit-stride convolution of the padded input's polyphase grids
     (:func:`_phase_fills`): each tap reads one grid. A block is either
 
-    - the images of one channel across the batch (when the batch holds at least
-      :data:`DEPTHWISE_SCALAR_ELEMENTS` grid positions): every tap multiplies by a single number;
+    - consecutive channels across the batch (when the batch holds at least
+      :data:`DEPTHWISE_SCALAR_ELEMENTS` grid positions of a channel): every tap multiplies each
+      channel by a single number (:func:`_channels_across_the_batch`);
     - or consecutive channels of one image: every tap multiplies by a row of per-pixel weights,
       built once per block of channels and reused for every image.
 
-    A block's arrays take about :data:`DEPTHWISE_CACHE_BYTES`, so that the passes stay in cache.
+    A block's arrays take about :data:`DEPTHWISE_CACHE_BYTES`, so that the passes stay in cache,
+    and the blocks run on the threads of :func:`conv_tutorial.numpy._threads.run_blocks`.
     A 'same' convolution (stride 1, output as large as the input, no multiplier) of finite values
     skips the copy and the crop: :func:`_depthwise_in_place`. Both sum the taps with
     :func:`_sum_of_taps`, a kernel column per ``einsum`` (:func:`_tap_runs`).
@@ -159,51 +187,125 @@ def _depthwise_forward(x: np.ndarray, weight: np.ndarray, spec, out: np.ndarray)
     # Reads run past a block's end by at most the largest shift; those positions are cropped.
     margin = max(offset for *_, offset in taps)
     runs, order, bounds = _tap_runs(taps)
-    arrays = len(phase_index) + 2 + (0 if per_channel else len(taps))  # grids, sum, scratch, weights
-    block = max(1, DEPTHWISE_CACHE_BYTES // (arrays * size * out.itemsize))  # images per block
-    if per_channel:
-        block = min(block, batch)
-        # (batch slice, output channels, input channels) of every block
-        plan = [
-            (slice(n, min(n + block, batch)), slice(o, o + 1), slice(o // m, o // m + 1))
-            for o in range(channels)
-            for n in range(0, batch, block)
-        ]
-    else:
-        block = min(channels, max(m, block // m * m))  # whole groups of m filters
-        plan = [
-            (slice(n, n + 1), slice(c, min(c + block, channels)), slice(c // m, min(c + block, channels) // m))
-            for c in range(0, channels, block)
-            for n in range(batch)
-        ]
-    grids = np.zeros((len(phase_index), block * size + margin), dtype=out.dtype)
-    acc, part = np.empty(block * size, dtype=out.dtype), np.empty(block * size, dtype=out.dtype)
     w_taps = weight.reshape(channels, -1)
     fills = _phase_fills(x.shape[2:], spec.padding, stride)
     crop = tuple(slice(0, o) for o in out_spatial)
-    channel_weights = [_run_weights(row, runs, bounds) for row in w_taps[:, order]] if per_channel else None
-    sums = _einsum_subscripts(runs, per_pixel=not per_channel, rows=False)
-    filled, weights, shifted = None, None, {}
-    for n, o, c in plan:
-        span = (n.stop - n.start) * (o.stop - o.start) * size
-        if (n, c) != filled:  # a multiplier's filters share their input: copy it once
-            for phase, dst, src in fills:
-                view = grids[phase_index[phase], :span].reshape(n.stop - n.start, c.stop - c.start, -1, *grid)
+    threaded = x.size + out.size * len(taps) >= DEPTHWISE_THREAD_WORK
+    if per_channel:
+        _channels_across_the_batch(
+            x, w_taps, out, grid, phase_index, fills, crop, (runs, order, bounds), margin, threaded
+        )
+        return
+    arrays = len(phase_index) + 2 + len(taps)  # grids, sum, scratch, weights
+    block = max(1, DEPTHWISE_CACHE_BYTES // (arrays * size * out.itemsize))  # output channels per block
+    block = _even_blocks(channels // m, max(1, block // m)) * m  # whole groups of m filters
+    # (image, output channels, input channels) of every block
+    plan = [
+        (slice(n, n + 1), slice(c, min(c + block, channels)), slice(c // m, min(c + block, channels) // m))
+        for c in range(0, channels, block)
+        for n in range(batch)
+    ]
+    sums = _einsum_subscripts(runs)
+
+    def make_worker():
+        """One thread's scratch (padded grids, sum, product) and the function that does a block of the plan."""
+        grids = np.zeros((len(phase_index), block * size + margin), dtype=out.dtype)
+        acc, part = np.empty(block * size, dtype=out.dtype), np.empty(block * size, dtype=out.dtype)
+        shifted = {}
+        weighted = weights = None
+
+        def do_block(i: int) -> None:
+            nonlocal weighted, weights
+            n, o, c = plan[i]
+            span = (o.stop - o.start) * size
+            for phase, dst, src in fills:  # a multiplier's filters share their input: copied once
+                view = grids[phase_index[phase], :span].reshape(1, c.stop - c.start, -1, *grid)
                 view[(Ellipsis, *dst)] = x[(n, c, None, *src)]
-            filled = (n, c)
-        if per_channel:  # every run is one tap
-            weights = channel_weights[o.start]
-        elif n.start == 0:
-            weights = _run_weights(np.repeat(w_taps[o][:, order].T, size, axis=1), runs, bounds)  # per pixel
-        if span not in shifted:
-            shifted[span] = [
-                grids[run.source, run.offset : run.offset + span]
-                if not run.shape
-                else _run_view(grids[run.source], 0, run, span)
+            if o != weighted:  # per pixel, built once per block of channels and reused for its images
+                weights = _run_weights(np.repeat(w_taps[o][:, order].T, size, axis=1), runs, bounds)
+                weighted = o
+            if span not in shifted:
+                shifted[span] = [
+                    grids[run.source, run.offset : run.offset + span]
+                    if not run.shape
+                    else _run_view(grids[run.source], 0, run, span)
+                    for run in runs
+                ]
+            _sum_of_taps(acc[:span], part[:span], shifted[span], weights, sums)
+            out[n, o] = acc[:span].reshape(1, o.stop - o.start, *grid)[(Ellipsis, *crop)]
+
+        return do_block
+
+    run_blocks(len(plan), make_worker, threaded)
+
+
+def _channels_across_the_batch(x, w_taps, out, grid, phase_index, fills, crop, tap_runs, margin, threaded) -> None:
+    """The blocks of :func:`_depthwise_forward` for a large batch: channels across the batch, one weight per tap.
+
+    A block holds input channels ``c0`` to ``c1`` of images ``n0`` to ``n1`` (all the images, unless
+    one channel's take more than :data:`DEPTHWISE_CACHE_BYTES`): the images of a channel make one
+    flat row of the padded grids, and every multiply-add runs over all the rows at once, each row
+    (each output channel) times its own number. The ``m`` filters of an input channel read its row
+    through a view that repeats it (a stride of 0), so it is copied once.
+    ``w_taps`` is the weight ``(C_in * m, prod(K))``, ``tap_runs`` what :func:`_tap_runs` returns;
+    the other arguments as computed there.
+    """
+    batch, c_in = x.shape[:2]
+    m = w_taps.shape[0] // c_in
+    runs, order, bounds = tap_runs
+    size, phases, item = math.prod(grid), len(phase_index), out.itemsize
+    per_image = size * (phases + 2 * m) * item  # one input channel's grids, its filters' sums and scratch
+    images = _even_blocks(batch, max(1, DEPTHWISE_CACHE_BYTES // per_image))
+    channels = _even_blocks(c_in, max(1, DEPTHWISE_CACHE_BYTES // (per_image * images))) if images == batch else 1
+    plan = [(n, c) for c in range(0, c_in, channels) for n in range(0, batch, images)]
+    sums = _einsum_subscripts(runs, "cm", per_channel=True)
+    w_runs = w_taps[:, order].reshape(c_in, m, -1)
+
+    def make_worker():
+        """One thread's scratch (padded grids, sum, product) and the function that does a block of the plan."""
+        grids = np.zeros((phases, channels * images * size + margin), dtype=out.dtype)
+        acc, part = (np.empty(channels * m * images * size, dtype=out.dtype) for _ in range(2))
+
+        def do_block(i: int) -> None:
+            n0, c0 = plan[i]
+            n, c = slice(n0, min(n0 + images, batch)), slice(c0, min(c0 + channels, c_in))
+            rows, length = c.stop - c.start, (n.stop - n.start) * size
+            for phase, dst, src in fills:
+                view = grids[phase_index[phase], : rows * length].reshape(rows, n.stop - n.start, *grid)
+                view[(Ellipsis, *dst)] = x[(n, c, *src)].swapaxes(0, 1)
+            w_block = w_runs[c]
+            weights = [
+                w_block[:, :, a:b].reshape(rows, m, *run.shape) if run.shape else w_block[:, :, a, None]
+                for run, (a, b) in zip(runs, bounds, strict=True)
+            ]
+            shifted = [
+                np.ndarray(
+                    (rows, m, *run.shape, length),
+                    out.dtype,
+                    grids[run.source],
+                    run.offset * item,
+                    (length * item, 0, *(s * item for s in run.steps), item),
+                )
                 for run in runs
             ]
-        _sum_of_taps(acc[:span], part[:span], shifted[span], weights, sums)
-        out[n, o] = acc[:span].reshape(n.stop - n.start, o.stop - o.start, *grid)[(Ellipsis, *crop)]
+            total = acc[: rows * m * length].reshape(rows, m, length)
+            _sum_of_taps(total, part[: rows * m * length].reshape(rows, m, length), shifted, weights, sums)
+            result = total.reshape(rows * m, n.stop - n.start, *grid).swapaxes(0, 1)
+            out[n, c.start * m : c.stop * m] = result[(Ellipsis, *crop)]
+
+        return do_block
+
+    run_blocks(len(plan), make_worker, threaded)
+
+
+def _even_blocks(total: int, most: int) -> int:
+    """The size of the fewest blocks of at most ``most`` that cover ``total``, made as even as can be.
+
+    Blocks of nearly equal size share out evenly among threads, where a last block of leftovers
+    would leave a thread idle (512 channels in blocks of at most 243: three of 171, not 243, 243, 26).
+    """
+    count = -(-total // max(1, most))
+    return -(-total // count)
 
 
 class _Run(NamedTuple):
@@ -285,27 +387,27 @@ def _run_view(source: np.ndarray, start: int, run: _Run, span: int, rows: tuple[
 def _run_weights(weights: np.ndarray, runs: list[_Run], bounds) -> list:
     """Split weights ``(taps, ...)``, ordered run after run, at the runs' ``bounds``: one entry per run.
 
-    Each entry is shaped like its run's grid of taps; a single tap's is a row or a Python number (which keeps
-    the array's dtype and is the fastest operand NumPy takes).
+    Each entry is shaped like its run's grid of taps (a single tap's is its row).
     """
-    single = weights.tolist() if weights.ndim == 1 else weights
     return [
-        single[a] if not run.shape else weights[a:b].reshape(*run.shape, *weights.shape[1:])
+        weights[a] if not run.shape else weights[a:b].reshape(*run.shape, *weights.shape[1:])
         for run, (a, b) in zip(runs, bounds, strict=True)
     ]
 
 
-def _einsum_subscripts(runs: list[_Run], per_pixel: bool, rows: bool) -> list:
+def _einsum_subscripts(runs: list[_Run], lead: str = "", per_channel: bool = False) -> list:
     """Each run's einsum subscripts, or None for a single tap (which is a multiply).
 
-    A run's einsum is the sum of its taps' products with one number per tap or a row of per-pixel weights,
-    for one image or for rows.
+    A run's einsum is the sum of its taps' products with their weights. ``lead`` names the axes
+    before a run's taps (``"n"``: the images as rows; ``"cm"``: channels and their filters). The
+    weights are a row of per-pixel weights per tap, the same for every ``lead`` index, or with
+    ``per_channel`` one number per tap for each ``lead`` index.
     """
-    lead = "n" if rows else ""
     subscripts = []
     for run in runs:
         axes = "rt"[2 - len(run.shape) :]
-        subscripts.append(f"{lead}{axes}p,{axes}{'p' if per_pixel else ''}->{lead}p" if run.shape else None)
+        weights = f"{lead}{axes}" if per_channel else f"{axes}p"
+        subscripts.append(f"{lead}{axes}p,{weights}->{lead}p" if run.shape else None)
     return subscripts
 
 
@@ -341,7 +443,8 @@ def _depthwise_in_place(x: np.ndarray, weight: np.ndarray, spec, out: np.ndarray
     the padding, which is most of a small map (49 outputs on an 81-pixel grid at 7x7). A zero
     weight cancels a finite value only: the values a block reads are checked first (they are
     then in cache for its taps), and on an inf or nan the function returns False and the caller
-    starts over with a padded copy.
+    starts over with a padded copy. Its blocks (channels of every image) run on the threads of
+    :func:`conv_tutorial.numpy._threads.run_blocks`; the first to meet an inf or a nan stops them.
     ``x`` is C-contiguous ``(N, C, *S)``, ``weight`` ``(C, 1, *K)``; writes ``out`` ``(N, C, *S)``
     and returns True.
     """
@@ -364,52 +467,65 @@ def _depthwise_in_place(x: np.ndarray, weight: np.ndarray, spec, out: np.ndarray
                 slabs.append((slice(None),) * (axis + 1) + (part,))  # after the channel axis
         padding.append(slabs)
     runs, order, bounds = _tap_runs(taps)
-    sums = _einsum_subscripts(runs, per_pixel=True, rows=False)
-    batch_sums = _einsum_subscripts(runs, per_pixel=True, rows=True)  # the images as rows
+    sums = _einsum_subscripts(runs)
+    batch_sums = _einsum_subscripts(runs, "n")  # the images as rows
     shifts = [shift for *_, shift in taps]
     before, after = max(0, -min(shifts)), max(0, max(shifts))
     # A block is a range of channels in every image: the block's input, sum and scratch in each
     # image, and the weights of every tap.
     arrays = 3 * batch + len(taps)
-    block = min(channels, max(1, DEPTHWISE_CACHE_BYTES // (arrays * size * out.itemsize)))
+    block = _even_blocks(channels, max(1, DEPTHWISE_CACHE_BYTES // (arrays * size * out.itemsize)))
     image = channels * size
     flat_x, rows_out = x.reshape(-1), out.reshape(batch, image)
-    part = np.empty((batch, block * size), dtype=out.dtype)
-    # The first image of the first block reads before the array and the last image of the last
-    # block past it, in the padding: those two read a copy of their span with zeros around it.
-    edge = np.zeros(before + block * size + after, dtype=out.dtype)
     w_taps = weight.reshape(channels, -1)
-    for c0 in range(0, channels, block):
-        c1 = min(c0 + block, channels)
-        lo, span = c0 * size, (c1 - c0) * size
-        weights = np.repeat(w_taps[c0:c1, order].T, size, axis=1)  # (taps, span): each pixel's weight
-        for row, t in zip(weights, order, strict=True):
-            for slab in padding[t]:
-                row.reshape(c1 - c0, *spatial)[slab] = 0  # a view: zeroes the weights in place
-        weights = _run_weights(weights, runs, bounds)
-        # Images n0 to n1 read inside x; the others (the first and last, for big shifts on tiny
-        # images more) read past its ends. What the taps read is checked first, as it comes into
-        # cache for them.
-        n0 = min(batch, max(0, -(-(before - lo) // image)))
-        n1 = max(n0, min(batch, (batch * image - lo - span - after) // image + 1))
-        if n1 > n0:  # every image whose reads stay inside x, at once: the images are rows
-            span_and_margins = _Run(source=0, offset=0, steps=(), shape=(), taps=[])
-            reads = _run_view(
-                flat_x, n0 * image + lo - before, span_and_margins, before + span + after, rows=(n1 - n0, image)
-            )
-            if not np.isfinite(np.einsum("np,np->", reads, reads)):  # (or it overflowed: start over too)
-                return False
-            shifted = [_run_view(flat_x, n0 * image + lo, run, span, rows=(n1 - n0, image)) for run in runs]
-            _sum_of_taps(rows_out[n0:n1, lo : lo + span], part[: n1 - n0, :span], shifted, weights, batch_sums)
-        for n in [*range(n0), *range(n1, batch)]:
-            start = n * image + lo
-            first, stop = max(0, start - before), min(flat_x.size, start + span + after)
-            edge[:] = 0
-            edge[first - start + before : stop - start + before] = flat_x[first:stop]
-            if not np.isfinite(np.dot(edge, edge)):
-                return False
-            shifted = [_run_view(edge, before, run, span) for run in runs]
-            _sum_of_taps(rows_out[n, lo : lo + span], part[0, :span], shifted, weights, sums)
+    starts = range(0, channels, block)
+
+    def make_worker():
+        """One thread's scratch and the function that does a block of channels in every image."""
+        part = np.empty((batch, block * size), dtype=out.dtype)
+        # The first image of the first block reads before the array and the last image of the last
+        # block past it, in the padding: those two read a copy of their span with zeros around it.
+        edge = np.zeros(before + block * size + after, dtype=out.dtype)
+
+        def do_block(i: int) -> None:
+            c0 = starts[i]
+            c1 = min(c0 + block, channels)
+            lo, span = c0 * size, (c1 - c0) * size
+            weights = np.repeat(w_taps[c0:c1, order].T, size, axis=1)  # (taps, span): each pixel's weight
+            for row, t in zip(weights, order, strict=True):
+                for slab in padding[t]:
+                    row.reshape(c1 - c0, *spatial)[slab] = 0  # a view: zeroes the weights in place
+            weights = _run_weights(weights, runs, bounds)
+            # Images n0 to n1 read inside x; the others (the first and last, for big shifts on tiny
+            # images more) read past its ends. What the taps read is checked first, as it comes into
+            # cache for them.
+            n0 = min(batch, max(0, -(-(before - lo) // image)))
+            n1 = max(n0, min(batch, (batch * image - lo - span - after) // image + 1))
+            if n1 > n0:  # every image whose reads stay inside x, at once: the images are rows
+                span_and_margins = _Run(source=0, offset=0, steps=(), shape=(), taps=[])
+                reads = _run_view(
+                    flat_x, n0 * image + lo - before, span_and_margins, before + span + after, rows=(n1 - n0, image)
+                )
+                if not np.isfinite(np.einsum("np,np->", reads, reads)):  # (or it overflowed: start over too)
+                    raise _NotFinite
+                shifted = [_run_view(flat_x, n0 * image + lo, run, span, rows=(n1 - n0, image)) for run in runs]
+                _sum_of_taps(rows_out[n0:n1, lo : lo + span], part[: n1 - n0, :span], shifted, weights, batch_sums)
+            for n in [*range(n0), *range(n1, batch)]:
+                start = n * image + lo
+                first, stop = max(0, start - before), min(flat_x.size, start + span + after)
+                edge[:] = 0
+                edge[first - start + before : stop - start + before] = flat_x[first:stop]
+                if not np.isfinite(np.dot(edge, edge)):
+                    raise _NotFinite
+                shifted = [_run_view(edge, before, run, span) for run in runs]
+                _sum_of_taps(rows_out[n, lo : lo + span], part[0, :span], shifted, weights, sums)
+
+        return do_block
+
+    try:
+        run_blocks(len(starts), make_worker, threaded=x.size + out.size * len(taps) >= DEPTHWISE_THREAD_WORK)
+    except _NotFinite:
+        return False
     return True
 
 
