@@ -40,8 +40,10 @@ import numpy as np
 
 __all__ = ["WINOGRAD_BLOCK_BYTES", "WINOGRAD_MAX_WASTE", "WINOGRAD_MIN_CHANNELS", "winograd_conv_forward"]
 
-#: Most bytes of the transformed input (or output) tiles of one block. The transforms make several
-#: arrays of that size, so a block also takes at most half the output's size (1 MiB at least).
+#: Most bytes of the transformed input (or output) tiles of one block. Two arrays of that size are
+#: alive at once (the transformed input and the products), so a block is also kept to about half of
+#: what PyTorch's convolution holds besides its output and what this path holds anyway (the
+#: transformed weight): see :func:`_block_bytes`.
 WINOGRAD_BLOCK_BYTES = 3 * 2**20
 
 #: Least ``C_in * C_out / (C_in + C_out)`` (half the harmonic mean of the channel counts) for which
@@ -131,8 +133,7 @@ def _frames_forward(x: np.ndarray, weight: np.ndarray, padding) -> np.ndarray:
     u = _weight_transform(weight[:, :, first:stop])  # (4^m, C_out, live taps * C_in)
     out = np.empty((batch, c_out, depth_out, *out_spatial), dtype=x.dtype)
     per_tile = 4**m * max(depth * c_in, depth_out * c_out) * x.itemsize  # transformed numbers of one tile
-    # Blocks of at most half the output's size (1 MiB at least) keep the peak memory near PyTorch's.
-    budget = min(WINOGRAD_BLOCK_BYTES, max(2**20, out.nbytes // 2))
+    budget = _block_bytes(x.nbytes, weight.nbytes, out.nbytes, u.nbytes)
     tiles = [-(-o // 2) for o in out_spatial]
     for images, box in _tile_boxes(batch, tiles, max(1, budget // per_tile)):
         v = _padded_block(x, images, box, tile_padding)
@@ -155,15 +156,30 @@ def _frames_forward(x: np.ndarray, weight: np.ndarray, padding) -> np.ndarray:
     return out
 
 
+def _block_bytes(x_bytes: int, weight_bytes: int, out_bytes: int, u_bytes: int) -> int:
+    """Bytes of one block's transformed tiles: :data:`WINOGRAD_BLOCK_BYTES` at most, 1 MiB at least.
+
+    PyTorch's float32 convolution holds copies of its input and weight, reordered, besides its
+    output; this path holds the transformed weight ``u`` and, per block, two arrays of the block's
+    size. Blocks of half the difference (or of half the output's size, if more) keep the peak near
+    PyTorch's: R3D-18's 512-channel layer on one frame, whose weight is mostly taps that read only
+    padding, gets larger blocks (faster products) than the 2D layer of the same shape.
+    """
+    spare = max(out_bytes, x_bytes + weight_bytes - u_bytes) // 2
+    return min(WINOGRAD_BLOCK_BYTES, max(2**20, spare))
+
+
 def _tile_boxes(batch: int, tiles, count: int):
     """Blocks of at most ``count`` tiles (one at least): ``(images, tile slices per axis)``.
 
     Whole images go together while they fit; else an image is cut into bands along the first axis
-    whose slices of the later axes fit, one band for every tile index of the axes before it.
+    whose slices of the later axes fit, one band for every tile index of the axes before it. Whole
+    images go in blocks as even as can be (8 images in blocks of at most 6 go 4 and 4, not 6 and 2:
+    a small last block's products run slower, most on two threads).
     """
     per_image = math.prod(tiles)
     if per_image <= count:
-        step = count // per_image
+        step = _even_step(batch, count // per_image)
         for b in range(0, batch, step):
             yield slice(b, min(b + step, batch)), [slice(0, t) for t in tiles]
         return
@@ -174,6 +190,12 @@ def _tile_boxes(batch: int, tiles, count: int):
             for r in range(0, tiles[axis], step):
                 box = [slice(i, i + 1) for i in prefix] + [slice(r, min(r + step, tiles[axis]))]
                 yield slice(b, b + 1), box + [slice(0, t) for t in tiles[axis + 1 :]]
+
+
+def _even_step(total: int, most: int) -> int:
+    """The step that cuts ``total`` into as few pieces of at most ``most`` as can be, as even as can be."""
+    pieces = -(-total // most)
+    return -(-total // pieces)
 
 
 def _padded_block(x: np.ndarray, images: slice, box, padding) -> np.ndarray:
@@ -205,13 +227,17 @@ def _weight_transform(weight: np.ndarray) -> np.ndarray:
     transformed by one matrix product with it.
     """
     c_out, c_in, taps, *kernel = weight.shape
-    g = weight.reshape(c_out, c_in, taps, math.prod(kernel))
-    if taps > 1:  # tap-major rows: a copy of the live taps
-        g = g.transpose(0, 2, 1, 3).copy()
     kron = _G
     for _ in kernel[1:]:
         kron = np.kron(kron, _G)
-    u = np.matmul(kron.astype(weight.dtype), g.reshape(-1, g.shape[-1]).T)
+    kron = kron.astype(weight.dtype)
+    g = weight.reshape(c_out, c_in, taps, len(kron[0]))
+    u = np.empty((len(kron), c_out * taps * c_in), dtype=weight.dtype)
+    # Several taps need their rows tap-major, a copy: made 1 MiB of filters at a time, it stays small.
+    step = c_out if taps == 1 else max(1, 2**20 // g[0].nbytes)
+    for o in range(0, c_out, step):
+        rows = g[o : o + step].transpose(0, 2, 1, 3).reshape(-1, len(kron[0]))
+        np.matmul(kron, rows.T, out=u[:, o * taps * c_in : (o + step) * taps * c_in])
     return u.reshape(len(kron), c_out, taps * c_in)
 
 
