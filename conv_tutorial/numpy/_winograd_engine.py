@@ -44,10 +44,9 @@ import numpy as np
 __all__ = ["WINOGRAD_BLOCK_BYTES", "WINOGRAD_MAX_WASTE", "WINOGRAD_MIN_CHANNELS", "winograd_conv_forward"]
 
 #: Most bytes of the transformed input (or output) tiles of one block. Two arrays of that size are
-#: alive at once (the transformed input and the products), so a block is also kept to about half of
-#: what PyTorch's convolution holds besides its output and what this path holds anyway (the
-#: transformed weight): see :func:`_block_bytes`.
-WINOGRAD_BLOCK_BYTES = 3 * 2**20
+#: alive at once (the transformed input and the products), so a block is also kept to what the
+#: output and PyTorch's own copies leave room for: see :func:`_block_bytes`.
+WINOGRAD_BLOCK_BYTES = 8 * 2**20
 
 #: Least ``C_in * C_out / (C_in + C_out)`` (half the harmonic mean of the channel counts) for which
 #: the saved multiplications outweigh the transforms, whose cost grows with ``C_in + C_out``.
@@ -179,13 +178,15 @@ def _frames_forward(x: np.ndarray, weight: np.ndarray, padding) -> np.ndarray:
 def _block_bytes(x_bytes: int, weight_bytes: int, out_bytes: int, u_bytes: int) -> int:
     """Bytes of one block's transformed tiles: :data:`WINOGRAD_BLOCK_BYTES` at most, 1 MiB at least.
 
-    PyTorch's float32 convolution holds copies of its input and weight, reordered, besides its
-    output; this path holds the transformed weight ``u`` and, per block, two arrays of the block's
-    size. Blocks of half the difference (or of half the output's size, if more) keep the peak near
-    PyTorch's: R3D-18's 512-channel layer on one frame, whose weight is mostly taps that read only
-    padding, gets larger blocks (faster products) than the 2D layer of the same shape.
+    Besides the output, this path holds the transformed weight ``u`` and, per block, two arrays of
+    the block's size; PyTorch's float32 convolution holds copies of its input and weight, reordered.
+    Blocks of half the output's size, or of a quarter of what PyTorch's copies take beyond ``u`` if
+    more, keep the peak near PyTorch's. Larger blocks make larger matrix products, which run faster,
+    most on two threads (R3D-18's 128-channel layer takes whole images, 196 tiles, not bands of
+    84); and R3D-18's 512-channel layer on one frame, whose weight is mostly taps that read only
+    padding, gets blocks of 64 tiles where the 2D layer of the same shape gets 32.
     """
-    spare = max(out_bytes, x_bytes + weight_bytes - u_bytes) // 2
+    spare = max(out_bytes // 2, (x_bytes + weight_bytes - u_bytes) // 4)
     return min(WINOGRAD_BLOCK_BYTES, max(2**20, spare))
 
 
