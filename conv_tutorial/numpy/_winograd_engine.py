@@ -29,9 +29,10 @@ below the matrix product's speed. Measured on one thread against PyTorch, R3D-18
 times larger (and up to three times its peak memory), and 1.22 and 1.36 this way.
 
 The transforms mix values: with an inf or NaN anywhere, a tile's other outputs would read
-``inf - inf``, so finite arrays only. The tiles go in blocks whose transformed arrays take about
-:data:`WINOGRAD_BLOCK_BYTES`. The tests hold it equal to PyTorch and to the general engine;
-no chapter prints it (the chapters print the general engine it stands in for).
+``inf - inf``, so finite arrays only. The tiles go in blocks whose transformed arrays take at most
+:data:`WINOGRAD_BLOCK_BYTES`, sized to keep the peak memory near PyTorch's. The tests hold it
+equal to PyTorch and to the general engine; no chapter prints it (the chapters print the general
+engine it stands in for).
 """
 
 from __future__ import annotations
