@@ -91,15 +91,21 @@ def test_frame_taps_that_read_only_padding_are_never_read(frames, padding, dead)
     assert_close_to_reference(ours, reference)
 
 
+@pytest.mark.parametrize("flipped_view", [False, True])
 @pytest.mark.parametrize(("kernel", "taps", "c_in"), [((3,), 1, 4), ((3, 3), 1, 5), ((3, 3), 2, 6), ((3, 3), 3, 300)])
-def test_weight_transform_is_g_w_g_transposed_with_rows_tap_major(kernel, taps, c_in):
+def test_weight_transform_is_g_w_g_transposed_with_rows_tap_major(kernel, taps, c_in, flipped_view):
     """``(4^m, C_out, taps * C_in)``: ``G w G^T`` over the tiled axes, row ``t * C_in + i`` for tap ``t``.
 
-    With 300 input channels and three taps, the copy that puts the taps first goes in chunks of filters.
+    With 300 input channels and three taps, the copy that puts the taps first goes in chunks of
+    filters, as does the gathering of a weight that is a view (a transposed convolution's flipped
+    kernel, channel axes swapped).
     """
     rng = np.random.default_rng(c_in)
     c_out = 70
     w = rng.standard_normal((c_out, c_in, taps, *kernel), dtype=np.float32)
+    if flipped_view:
+        w = np.ascontiguousarray(w.swapaxes(0, 1)).swapaxes(0, 1)[(Ellipsis, *(slice(None, None, -1),) * len(kernel))]
+        assert not w.flags.c_contiguous
     u = _winograd_engine._weight_transform(w)
     g = _winograd_engine._G
     w64 = w.astype(np.float64)

@@ -253,12 +253,14 @@ def _weight_transform(weight: np.ndarray) -> np.ndarray:
     for _ in kernel[1:]:
         kron = np.kron(kron, _G)
     kron = kron.astype(weight.dtype)
-    g = weight.reshape(c_out, c_in, taps, len(kron[0]))
     u = np.empty((len(kron), c_out * taps * c_in), dtype=weight.dtype)
-    # Several taps need their rows tap-major, a copy: made 1 MiB of filters at a time, it stays small.
-    step = c_out if taps == 1 else max(1, 2**20 // g[0].nbytes)
+    # Several taps need their rows tap-major, and a weight that is a view (a transposed convolution's
+    # flipped kernel) its rows gathered: copies made 1 MiB of filters at a time, which stay small.
+    one_view = taps == 1 and weight.flags.c_contiguous
+    step = c_out if one_view else max(1, 2**20 // (weight[0].size * weight.itemsize))
     for o in range(0, c_out, step):
-        rows = g[o : o + step].transpose(0, 2, 1, 3).reshape(-1, len(kron[0]))
+        g = weight[o : o + step].reshape(-1, c_in, taps, len(kron[0]))
+        rows = g.transpose(0, 2, 1, 3).reshape(-1, len(kron[0]))
         np.matmul(kron, rows.T, out=u[:, o * taps * c_in : (o + step) * taps * c_in])
     return u.reshape(len(kron), c_out, taps * c_in)
 
