@@ -237,14 +237,16 @@ GPU_COLUMN_BYTES = 256 * 2**20
 def column_budget(x: torch.Tensor, out_bytes: int) -> int:
     """Bytes of columns the engines build at once for an input on ``x``'s device and an output of ``out_bytes``.
 
-    On the CPU, :data:`CPU_COLUMN_BYTES`, or twice the output's size when that is smaller (1 MiB
+    On the CPU, :data:`CPU_COLUMN_BYTES`, or twice the output's size when that is smaller (2 MiB
     at least), so that on small layers a block adds little to the peak memory, which stays near
     PyTorch's (the output, and the library's own buffers); blocks much smaller than that cost
-    time, one product per group for every block. On other devices, :data:`GPU_COLUMN_BYTES`.
+    time, one product per group for every block (with 1 MiB at least, a 32-channel 32x32 layer
+    took 0.26 ms instead of 0.19: two blocks instead of one). On other devices,
+    :data:`GPU_COLUMN_BYTES`.
     """
     if x.device.type != "cpu":
         return GPU_COLUMN_BYTES
-    return min(CPU_COLUMN_BYTES, max(2**20, 2 * out_bytes))
+    return min(CPU_COLUMN_BYTES, max(2 * 2**20, 2 * out_bytes))
 
 
 def column_blocks(sizes, kernel, stride, dilation, row_bytes: int, budget: int):
