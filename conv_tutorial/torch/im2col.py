@@ -190,18 +190,24 @@ def windows_forward(x: torch.Tensor, weight: torch.Tensor, stride, padding, dila
         return out.reshape(batch, *out_size, c_out).movedim(-1, 1)
     out = x.new_empty((batch, *out_size, c_out))
     flat_out = out.view(-1, c_out)
-    for first, shape, reads in column_blocks((batch, *out_size), kernel, stride, dilation, row_bytes, budget):
-        buffer = _padded_region(x, padding, reads)
+    blocks = list(column_blocks((batch, *out_size), kernel, stride, dilation, row_bytes, budget))
+    # One region buffer and one column buffer serve every block: a call allocates each once, so
+    # that the allocator does not map and unmap megabytes per block (which cost page faults).
+    regions = x.new_empty(max(math.prod(hi - lo for lo, hi in reads) for *_, reads in blocks) * c_in)
+    columns = x.new_empty(max(math.prod(shape) for _, shape, _ in blocks) * math.prod(kernel) * c_in)
+    for first, shape, reads in blocks:
+        buffer = _padded_region(x, padding, reads, regions)
         positions = math.prod(shape)
-        flat_out[first : first + positions] = _windows_product(buffer, w_mat, shape, kernel, stride, dilation)
+        flat_out[first : first + positions] = _windows_product(buffer, w_mat, shape, kernel, stride, dilation, columns)
     return out.movedim(-1, 1)
 
 
-def _windows_product(buffer: torch.Tensor, w_mat: torch.Tensor, shape, kernel, stride, dilation) -> torch.Tensor:
+def _windows_product(buffer: torch.Tensor, w_mat: torch.Tensor, shape, kernel, stride, dilation, scratch=None):
     """The columns of the windows of ``buffer`` times the weight of each group.
 
     ``buffer`` is ``(n, *S', C_in)``, channels last and padded, its first window at the origin;
-    ``shape`` is ``(n, *O')``, the window positions; ``w_mat`` is ``(g, C_out / g, prod(K) * C_in / g)``.
+    ``shape`` is ``(n, *O')``, the window positions; ``w_mat`` is ``(g, C_out / g, prod(K) * C_in / g)``;
+    ``scratch``, if given, a flat tensor the columns are copied into (else they are a new tensor).
     Returns ``(prod(shape), C_out)``, contiguous.
     """
     groups, c_group_out, depth = w_mat.shape
@@ -220,8 +226,11 @@ def _windows_product(buffer: torch.Tensor, w_mat: torch.Tensor, shape, kernel, s
         ),
     )
     positions = math.prod(shape)
-    # Explicit sizes, not -1: reshape can't infer a size when the batch is empty.
-    cols = view.reshape(groups, positions, depth)  # the im2col copy (a view for a 1x1 kernel, stride 1)
+    if scratch is not None:  # the im2col copy, into the caller's buffer
+        cols = scratch[: groups * positions * depth].view(groups, positions, depth)
+        cols.view(view.shape).copy_(view)
+    else:  # explicit sizes, not -1: reshape can't infer a size when the batch is empty
+        cols = view.reshape(groups, positions, depth)  # the im2col copy (a view for a 1x1 kernel, stride 1)
     return grouped_matmul_t(cols, w_mat).reshape(positions, groups * c_group_out)
 
 
@@ -274,15 +283,17 @@ def column_blocks(sizes, kernel, stride, dilation, row_bytes: int, budget: int):
             yield first, tuple(hi - lo for lo, hi in ranges), reads
 
 
-def _padded_region(x: torch.Tensor, padding, reads) -> torch.Tensor:
+def _padded_region(x: torch.Tensor, padding, reads, scratch: torch.Tensor) -> torch.Tensor:
     """The part of the zero-padded input that ``reads`` names, copied channels last: ``(n, *S', C_in)``.
 
     ``reads`` holds the batch's ``(start, stop)`` and, per spatial axis, the ``(start, stop)`` of
     the padded input (as :func:`column_blocks` yields them); positions outside the input are zeros.
+    The region is written at the start of ``scratch``, a flat tensor large enough for it.
     """
     (n0, n1), spatial = reads[0], reads[1:]
     sizes = tuple(stop - start for start, stop in spatial)
-    buffer = x.new_empty((n1 - n0, *sizes, x.shape[1]))
+    shape = (n1 - n0, *sizes, x.shape[1])
+    buffer = scratch[: math.prod(shape)].view(shape)
     source, target = [slice(n0, n1), slice(None)], [slice(None)]
     for (start, stop), (lo, _), size in zip(spatial, padding, x.shape[2:], strict=True):
         first, last = max(start - lo, 0), min(stop - lo, size)  # the input positions read
