@@ -34,7 +34,11 @@ def best_times(cases, rounds=3, repeats=1, clock="wall", settle=0.0):
     """Best time of each callable in ``cases``, measured in interleaved rounds.
 
     Every case is called once to warm up (first-call overhead: allocation, oneDNN primitive
-    creation, page faults). Then each round calls every case ``repeats`` times in turn; a case's
+    creation, page faults). The process first keeps the memory it frees
+    (:func:`keep_freed_memory`, once per process): otherwise whether a call's arrays are
+    page-faulted in anew depends on what the process allocated before (chapter 3's bottleneck
+    block took 4.4 ms or 8.8 ms by turns after a large layer), and the timings measure the
+    allocator's history, not the work. Then each round calls every case ``repeats`` times in turn; a case's
     time is its fastest call over all rounds. Interleaving matters on a shared machine: a burst of
     load from another process slows whatever runs at that moment, and across rounds every case
     gets a calm moment, whereas timing the cases one after another can put all of one case's
@@ -85,6 +89,7 @@ def best_times(cases, rounds=3, repeats=1, clock="wall", settle=0.0):
     repeats = check_positive_int("best_times", "repeats", repeats)
     timer = timer_for("best_times", clock)
     settle = _check_settle(settle)
+    keep_freed_memory()
     for fn in cases.values():
         _rest(settle)
         fn()
