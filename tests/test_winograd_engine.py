@@ -207,17 +207,23 @@ def test_what_winograd_leaves_to_the_other_paths(weight, args, poison):
     if poison == "float64":
         x, w = x.astype(np.float64), w.astype(np.float64)
     kw = {"stride": (1, 1), "padding": ((1, 1), (1, 1)), "dilation": (1, 1), "groups": 1, **args}
+    declined_and_like_pytorch(x, w, kw, cnp.conv2d, F.conv2d)
+
+
+def declined_and_like_pytorch(x, w, kw, ours_fn, native_fn):
+    """Winograd declines ``(x, w)``; the public function's answer (returned) is PyTorch's, nan for nan."""
     assert (
         _winograd_engine.winograd_conv_forward(x, w, kw["stride"], kw["padding"], kw["dilation"], kw["groups"]) is None
     )
     torch_kw = {**kw, "padding": tuple(lo for lo, _ in kw["padding"])}
-    ours = cnp.conv2d(x, w, **torch_kw)
+    ours = ours_fn(x, w, **torch_kw)
     # PyTorch's float64 convolution multiplies the padding's zeros as the package does (its
     # float32 one skips them, so a NaN weight spreads less there).
-    reference = F.conv2d(*(torch.from_numpy(a.astype(np.float64)) for a in (x, w)), **torch_kw).numpy()
+    reference = native_fn(*(torch.from_numpy(a.astype(np.float64)) for a in (x, w)), **torch_kw).numpy()
     np.testing.assert_array_equal(np.isnan(ours), np.isnan(reference))
     finite = np.isfinite(reference)
     assert_close_to_reference(np.where(finite, ours, 0), np.where(finite, reference, 0))
+    return ours
 
 
 @pytest.mark.parametrize(
@@ -238,13 +244,5 @@ def test_what_winograd_leaves_to_the_other_paths_in_3d(args, poison):
     if poison == "input":
         x[1, 3, 0, 2, 2] = -np.inf
     kw = {"stride": (1, 1, 1), "padding": ((1, 1),) * 3, "dilation": (1, 1, 1), "groups": 1, **args}
-    assert (
-        _winograd_engine.winograd_conv_forward(x, w, kw["stride"], kw["padding"], kw["dilation"], kw["groups"]) is None
-    )
-    torch_kw = {**kw, "padding": tuple(lo for lo, _ in kw["padding"])}
-    ours = cnp.conv3d(x, w, **torch_kw)
-    reference = F.conv3d(*(torch.from_numpy(a.astype(np.float64)) for a in (x, w)), **torch_kw).numpy()
-    np.testing.assert_array_equal(np.isnan(ours), np.isnan(reference))
+    ours = declined_and_like_pytorch(x, w, kw, cnp.conv3d, F.conv3d)
     assert np.isnan(ours[:, 5]).all() == (poison == "dead tap")
-    finite = np.isfinite(reference)
-    assert_close_to_reference(np.where(finite, ours, 0), np.where(finite, reference, 0))
