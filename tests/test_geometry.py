@@ -46,14 +46,24 @@ def _pads(padding, n):
     return tuple((p, p) for p in as_tuple(padding, n))
 
 
+def _geometry_against_torch(config, transposed):
+    """The package's geometry of a generated convolution, checked against PyTorch's output shape on meta tensors.
+
+    Returns ``(n, geometry, kw)``.
+    """
+    n, x, w, b, kw = config
+    name = f"conv_transpose{n}d" if transposed else f"conv{n}d"
+    check = _checks.check_conv_transpose if transposed else _checks.check_conv
+    g = check(name, n, x.shape, w.shape, None if b is None else b.shape, **kw)
+    out = getattr(F, name)(torch.empty(x.shape, device=META), torch.empty(w.shape, device=META), **kw)
+    assert g.output_shape == tuple(out.shape)
+    assert (g.ndim, g.transposed, g.input_shape, g.weight_shape) == (n, transposed, x.shape, w.shape)
+    return n, g, kw
+
+
 @given(conv_configs())
 def test_a_convolution_geometry_has_torchs_shapes(config):
-    n, x, w, b, kw = config
-    g = _checks.check_conv(f"conv{n}d", n, x.shape, w.shape, None if b is None else b.shape, **kw)
-    conv = getattr(F, f"conv{n}d")
-    out = conv(torch.empty(x.shape, device=META), torch.empty(w.shape, device=META), **kw)
-    assert g.output_shape == tuple(out.shape)
-    assert (g.ndim, g.transposed, g.input_shape, g.weight_shape) == (n, False, x.shape, w.shape)
+    n, g, kw = _geometry_against_torch(config, transposed=False)
     # The formula as PyTorch's docs write it, with the padding of each side.
     assert g.output_size == tuple(
         (i + lo + hi - d * (k - 1) - 1) // s + 1
@@ -70,12 +80,7 @@ def _sizes(g, kw):
 
 @given(transposed_configs())
 def test_a_transposed_geometry_has_torchs_shapes(config):
-    n, y, w, b, kw = config
-    g = _checks.check_conv_transpose(f"conv_transpose{n}d", n, y.shape, w.shape, None if b is None else b.shape, **kw)
-    conv = getattr(F, f"conv_transpose{n}d")
-    out = conv(torch.empty(y.shape, device=META), torch.empty(w.shape, device=META), **kw)
-    assert g.output_shape == tuple(out.shape)
-    assert (g.ndim, g.transposed, g.input_shape, g.weight_shape) == (n, True, y.shape, w.shape)
+    n, g, kw = _geometry_against_torch(config, transposed=True)
     ops = as_tuple(kw["output_padding"], n)
     assert g.output_size == tuple(
         (i - 1) * s - 2 * p + d * (k - 1) + op + 1

@@ -6,6 +6,8 @@ package keeps one, against the readable version it speeds up."""
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import pytest
 import torch
@@ -38,13 +40,32 @@ def as_tensors(*arrays, dtype=F64):
 # --- the fast engines, without autograd -----------------------------------------------------------
 
 
-@given(conv_configs(), st.sampled_from([F64, F32]))
-def test_fast_engines_match_pytorch(config, dtype):
-    """Without autograd every convolution runs the window engine or the depthwise path (oneDNN's product in float32)."""
-    n, x, w, b, kw = config
+@contextlib.contextmanager
+def cpu_column_bytes(budget):
+    """Inside the block, the window engine's CPU column budget is ``budget`` bytes (None: unchanged)."""
+    saved = im2col.CPU_COLUMN_BYTES
+    im2col.CPU_COLUMN_BYTES = saved if budget is None else budget
+    try:
+        yield
+    finally:
+        im2col.CPU_COLUMN_BYTES = saved
+
+
+@pytest.mark.parametrize("transposed", [False, True])
+@given(data=st.data(), dtype=st.sampled_from([F64, F32]), budget=st.sampled_from([None, 0, 3]))
+def test_fast_engines_match_pytorch(transposed, data, dtype, budget):
+    """Without autograd every convolution runs the window engine or the depthwise path (oneDNN's product in float32).
+
+    A transposed one with stride 1 runs as the direct convolution with the flipped kernel, with larger
+    strides it folds. With a budget of a few bytes the columns go a position at a time, the fold an
+    image at a time.
+    """
+    n, x, w, b, kw = data.draw(transposed_configs() if transposed else conv_configs())
     x, w, b = as_tensors(x, w, b, dtype=dtype)
-    with torch.no_grad():
-        assert_close_to_reference(OURS[n](x, w, b, **kw), NATIVE[n](x, w, b, **kw))
+    ours, native = (OURS_T, NATIVE_T) if transposed else (OURS, NATIVE)
+    with cpu_column_bytes(budget), torch.no_grad():
+        out = ours[n](x, w, b, **kw)
+    assert_close_to_reference(out, native[n](x, w, b, **kw))
 
 
 @given(conv_configs(), st.sampled_from([F64, F32]), st.booleans())
@@ -68,13 +89,9 @@ def test_window_engine_in_blocks_matches_pytorch(config, dtype, rows):
     spec = check_conv("conv", n, x.shape, w.shape, None, kw["stride"], kw["padding"], kw["dilation"], kw["groups"])
     x = x.reshape(spec.input_shape)
     row_bytes = x.shape[1] * w[0, 0].numel() * x.element_size()
-    budget = im2col.CPU_COLUMN_BYTES
-    try:  # a budget of a few positions' columns: every level of blocking, on small inputs
-        im2col.CPU_COLUMN_BYTES = rows * row_bytes
-        with torch.no_grad():
-            out = im2col.windows_forward(x, w, spec.stride, spec.padding, spec.dilation, spec.groups)
-    finally:
-        im2col.CPU_COLUMN_BYTES = budget
+    # A budget of a few positions' columns: every level of blocking, on small inputs.
+    with cpu_column_bytes(rows * row_bytes), torch.no_grad():
+        out = im2col.windows_forward(x, w, spec.stride, spec.padding, spec.dilation, spec.groups)
     assert_close_to_reference(out, NATIVE[n](x, w, **kw))
     assert out.movedim(1, -1).is_contiguous()
 
@@ -133,30 +150,6 @@ def test_depthwise_kernels_with_more_taps_than_outputs(size, kernel, stride, dil
     x, w = torch.randn(2, 3, *size, generator=gen, dtype=F64), torch.randn(6, 1, *kernel, generator=gen, dtype=F64)
     out = depthwise_forward(x, w, stride, ((0, 0), (0, 0)), dilation)
     assert_close_to_reference(out, F.conv2d(x, w, stride=stride, dilation=dilation, groups=3))
-
-
-@given(transposed_configs(), st.sampled_from([F64, F32]))
-def test_fast_transposed_engines_match_pytorch(config, dtype):
-    """Stride 1 runs as the direct convolution with the flipped kernel; larger strides fold."""
-    n, y, w, b, kw = config
-    y, w, b = as_tensors(y, w, b, dtype=dtype)
-    with torch.no_grad():
-        assert_close_to_reference(OURS_T[n](y, w, b, **kw), NATIVE_T[n](y, w, b, **kw))
-
-
-@given(transposed_configs(), st.sampled_from([F64, F32]), st.integers(0, 3))
-def test_transposed_engines_in_blocks_match_pytorch(config, dtype, budget):
-    """With a budget of a few bytes the fold runs image by image, and the direct form position by position."""
-    n, y, w, b, kw = config
-    y, w, b = as_tensors(y, w, b, dtype=dtype)
-    saved = im2col.CPU_COLUMN_BYTES
-    try:
-        im2col.CPU_COLUMN_BYTES = budget
-        with torch.no_grad():
-            out = OURS_T[n](y, w, b, **kw)
-    finally:
-        im2col.CPU_COLUMN_BYTES = saved
-    assert_close_to_reference(out, NATIVE_T[n](y, w, b, **kw))
 
 
 @pytest.mark.parametrize("groups", [1, 2, 4])
