@@ -33,7 +33,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..shapes import ConvGeometry
-from ._threads import run_blocks
+from ._threads import even_block_size, run_blocks
 from ._windows import indices as _indices
 from ._windows import pad_spatial, window_view
 
@@ -198,7 +198,7 @@ def _depthwise_forward(x: np.ndarray, weight: np.ndarray, spec, out: np.ndarray)
         return
     arrays = len(phase_index) + 2 + len(taps)  # grids, sum, scratch, weights
     block = max(1, DEPTHWISE_CACHE_BYTES // (arrays * size * out.itemsize))  # output channels per block
-    block = _even_blocks(channels // m, max(1, block // m)) * m  # whole groups of m filters
+    block = even_block_size(channels // m, max(1, block // m)) * m  # whole groups of m filters
     # (image, output channels, input channels) of every block
     plan = [
         (slice(n, n + 1), slice(c, min(c + block, channels)), slice(c // m, min(c + block, channels) // m))
@@ -255,8 +255,8 @@ def _channels_across_the_batch(x, w_taps, out, grid, phase_index, fills, crop, t
     runs, order, bounds = tap_runs
     size, phases, item = math.prod(grid), len(phase_index), out.itemsize
     per_image = size * (phases + 2 * m) * item  # one input channel's grids, its filters' sums and scratch
-    images = _even_blocks(batch, max(1, DEPTHWISE_CACHE_BYTES // per_image))
-    channels = _even_blocks(c_in, max(1, DEPTHWISE_CACHE_BYTES // (per_image * images))) if images == batch else 1
+    images = even_block_size(batch, max(1, DEPTHWISE_CACHE_BYTES // per_image))
+    channels = even_block_size(c_in, max(1, DEPTHWISE_CACHE_BYTES // (per_image * images))) if images == batch else 1
     plan = [(n, c) for c in range(0, c_in, channels) for n in range(0, batch, images)]
     sums = _einsum_subscripts(runs, "cm", per_channel=True)
     w_runs = w_taps[:, order].reshape(c_in, m, -1)
@@ -296,16 +296,6 @@ def _channels_across_the_batch(x, w_taps, out, grid, phase_index, fills, crop, t
         return do_block
 
     run_blocks(len(plan), make_worker, threaded)
-
-
-def _even_blocks(total: int, most: int) -> int:
-    """The size of the fewest blocks of at most ``most`` that cover ``total``, made as even as can be.
-
-    Blocks of nearly equal size share out evenly among threads, where a last block of leftovers
-    would leave a thread idle (512 channels in blocks of at most 243: three of 171, not 243, 243, 26).
-    """
-    count = -(-total // max(1, most))
-    return -(-total // count)
 
 
 class _Run(NamedTuple):
@@ -474,7 +464,7 @@ def _depthwise_in_place(x: np.ndarray, weight: np.ndarray, spec, out: np.ndarray
     # A block is a range of channels in every image: the block's input, sum and scratch in each
     # image, and the weights of every tap.
     arrays = 3 * batch + len(taps)
-    block = _even_blocks(channels, max(1, DEPTHWISE_CACHE_BYTES // (arrays * size * out.itemsize)))
+    block = even_block_size(channels, max(1, DEPTHWISE_CACHE_BYTES // (arrays * size * out.itemsize)))
     image = channels * size
     flat_x, rows_out = x.reshape(-1), out.reshape(batch, image)
     w_taps = weight.reshape(channels, -1)

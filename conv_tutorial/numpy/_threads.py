@@ -33,7 +33,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from .._checks import check_positive_int
 
-__all__ = ["available_cores", "get_num_threads", "run_blocks", "set_num_threads"]
+__all__ = ["available_cores", "even_block_size", "get_num_threads", "run_blocks", "set_num_threads"]
 
 _lock = threading.Lock()
 _num_threads: int | None = None  # None: the cores available
@@ -209,6 +209,20 @@ class _Blocks:
             self.changed.wait_for(lambda: self.busy == 0 and (self.done == self.count or self.error is not None))
             if self.error is not None:
                 raise self.error
+
+
+def even_block_size(total: int, most: int) -> int:
+    """The size of the fewest blocks of at most ``most`` that cover ``total``, made as even as can be.
+
+    Blocks of nearly equal size share out evenly among threads, where a last block of leftovers
+    would leave a thread idle (512 channels in blocks of at most 243: three of 171, not 243, 243,
+    26), and a small last block's matrix products run slower. The engines size their blocks with it.
+
+    >>> even_block_size(512, 243), even_block_size(8, 6), even_block_size(5, 10)
+    (171, 4, 5)
+    """
+    count = -(-total // max(1, most))
+    return -(-total // count)
 
 
 def run_blocks(count: int, make_worker: Callable[[], Callable[[int], None]], threaded: bool = True) -> None:

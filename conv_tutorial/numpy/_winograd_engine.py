@@ -42,6 +42,8 @@ import math
 
 import numpy as np
 
+from ._threads import even_block_size
+
 __all__ = ["WINOGRAD_BLOCK_BYTES", "WINOGRAD_MAX_WASTE", "WINOGRAD_MIN_CHANNELS", "winograd_conv_forward"]
 
 #: Most bytes of the transformed input (or output) tiles of one block. Two arrays of that size are
@@ -201,7 +203,7 @@ def _tile_boxes(batch: int, tiles, count: int):
     """
     per_image = math.prod(tiles)
     if per_image <= count:
-        step = _even_step(batch, count // per_image)
+        step = even_block_size(batch, count // per_image)
         for b in range(0, batch, step):
             yield slice(b, min(b + step, batch)), [slice(0, t) for t in tiles]
         return
@@ -212,12 +214,6 @@ def _tile_boxes(batch: int, tiles, count: int):
             for r in range(0, tiles[axis], step):
                 box = [slice(i, i + 1) for i in prefix] + [slice(r, min(r + step, tiles[axis]))]
                 yield slice(b, b + 1), box + [slice(0, t) for t in tiles[axis + 1 :]]
-
-
-def _even_step(total: int, most: int) -> int:
-    """The step that cuts ``total`` into as few pieces of at most ``most`` as can be, as even as can be."""
-    pieces = -(-total // most)
-    return -(-total // pieces)
 
 
 def _padded_block(x: np.ndarray, images: slice, box, padding) -> np.ndarray:
