@@ -18,7 +18,13 @@ input, added in place into the output (``out.addcmul_(view, w_tap)``). What make
   instead of ``H_out`` short rows;
 - **strides as phases.** With stride ``s`` the input is first split into its ``s x s`` phases
   (``x[..., a::s, b::s]``, one copy); a tap reads one phase at an offset, so a strided
-  convolution is again a sum of contiguous slices.
+  convolution is again a sum of contiguous slices;
+- **groups of a few channels as batched products.** With ``C_in / g`` input channels per group
+  (up to :data:`conv_tutorial.torch.im2col.FEW_CHANNELS`), a tap is one ``torch.bmm`` over images
+  and groups of its ``(C_out / g, C_in / g)`` weights with the slices of the group's channels,
+  added into the output (``baddbmm_``). No column is copied: a group convolution of ResNeXt's kind
+  (4 to 32 channels per group) costs ``prod(K)`` short products instead of ``prod(K)`` copies of
+  the input.
 
 A kernel with more taps than output positions (a global depthwise convolution, chapter 13) is a
 weighted sum of each window instead, one product and one sum over the window view. Plain differentiable
@@ -56,8 +62,8 @@ def depthwise_forward(x: torch.Tensor, weight: torch.Tensor, stride, padding, di
     stride, dilation : tuple of ints, one per spatial axis
     padding : tuple of (before, after) pairs, one per spatial axis
     groups : int, optional
-        ``C_in`` (depthwise) by default. With a few input channels per group, each of them is one
-        more multiply-add per tap.
+        ``C_in`` (depthwise) by default. With several input channels per group, each tap is one
+        batched matrix product ``(C_out / g, C_in / g) @ (C_in / g, positions)`` per image and group.
 
     Returns
     -------
@@ -132,20 +138,30 @@ def _sum_of_taps(x, weight, stride, padding, dilation, groups, out_size) -> torc
     reach = max(sum(o * math.prod(cells[i + 1 :]) for i, o in enumerate(offs)) for offs in offsets) + length
     cells[0] = max(cells[0], -(-reach // row))  # rows of zeros so that every tap's slice is in bounds
     phases = _phase_grids(x, padding, stride, cells)
-    phases = phases.reshape(batch, groups, per_group, math.prod(stride), math.prod(cells))
-    w = weight.reshape(groups, c_out // groups, per_group, math.prod(kernel))
-    out = None
+    phases = phases.reshape(batch * groups, per_group, math.prod(stride), math.prod(cells))
+    # (taps, g, C_out / g, C_in / g): each tap's weight one contiguous block.
+    w = weight.reshape(groups, c_out // groups, per_group, math.prod(kernel)).permute(3, 0, 1, 2).contiguous()
+    out = x.new_empty((batch * groups, c_out // groups, length))
+    grouped_out = out.view(batch, groups, c_out // groups, length)
     for t, (taps, offs) in enumerate(zip(itertools.product(*(range(k) for k in kernel)), offsets, strict=True)):
         phase = 0
         for tap, d, s in zip(taps, dilation, stride, strict=True):
             phase = phase * s + (tap * d) % s
         start = sum(o * math.prod(cells[i + 1 :]) for i, o in enumerate(offs))
-        for c in range(per_group):
-            shifted = phases[:, :, c, None, phase, start : start + length]  # (N, g, 1, length)
-            if out is None:
-                out = shifted * w[:, :, c, t, None]
+        shifted = phases[:, :, phase, start : start + length]  # (N * g, C_in / g, length)
+        if per_group == 1:  # one multiply-add: (N, g, 1, length) times (g, C_out / g, 1)
+            product = (shifted.view(batch, groups, 1, length), w[t])
+            if t == 0:
+                torch.mul(*product, out=grouped_out)
             else:
-                out.addcmul_(shifted, w[:, :, c, t, None])
+                grouped_out.addcmul_(*product)
+        else:  # a product per image and group: (C_out / g, C_in / g) @ (C_in / g, length)
+            # The tap's weight repeated per image (a few kilobytes): batched products need one per batch entry.
+            w_tap = w[t].repeat(batch, 1, 1)
+            if t == 0:
+                torch.bmm(w_tap, shifted, out=out)
+            else:
+                out.baddbmm_(w_tap, shifted)
     out = out.reshape(batch, c_out, out_size[0], *cells[1:])
     return out[(Ellipsis, *(slice(0, o) for o in out_size[1:]))]
 

@@ -56,10 +56,13 @@ __all__ = ["fold", "native_convolutions", "unfold"]
 
 _NATIVE = contextvars.ContextVar("native_convolutions", default=False)
 
-#: Input and output channels per group up to which a convolution takes the depthwise path (one
-#: multiply-add per tap and input channel) rather than im2col's columns, which copy the input
-#: once per tap for a product that is short when the groups are narrow.
-FEW_CHANNELS = 8
+#: Input and output channels per group up to which a convolution takes the path of taps (per
+#: kernel tap, one multiply-add, or with several input channels per group one batched product
+#: over the groups) rather than im2col's columns, which copy the input once per tap for products
+#: that are short when the groups are narrow. Measured on ResNet-50's 256-channel 3x3 layer at
+#: 14x14, batch 8, 2 threads: 32 channels per group took 1.6 ms by taps and 2.5 ms by columns,
+#: 16 took 0.95 and 3.6 ms, 64 took 2.9 ms by taps and 2.5 ms by columns.
+FEW_CHANNELS = 32
 
 
 @contextlib.contextmanager
@@ -103,8 +106,8 @@ def conv_forward(x: torch.Tensor, weight: torch.Tensor, spec) -> torch.Tensor:
 
     When autograd records the call, the engine is :func:`unfold_forward` (``F.unfold`` and a
     matrix product, whose backward autograd derives from ``F.fold``). Otherwise narrow groups (depthwise
-    ones, and up to :data:`FEW_CHANNELS` input and output channels per group) go to the depthwise
-    fast path (a multiply-add per kernel tap and input channel,
+    ones, and up to :data:`FEW_CHANNELS` input and output channels per group) go to the path of taps
+    (per kernel tap a multiply-add, or a batched product over the groups,
     :mod:`conv_tutorial.torch._depthwise_engine`), and every other convolution is one matrix
     product with the columns of a window view (:func:`windows_forward`).
     """
