@@ -188,7 +188,7 @@ def test_dilated_kernel_wider_than_its_input_reads_only_its_live_taps():
 @pytest.mark.parametrize("layout", ["contiguous", "channels_last", "strided"])
 def test_window_engine_reads_any_layout_and_writes_channels_last(layout):
     gen = torch.Generator().manual_seed(4)
-    channels = 2 * (im2col.FEW_CHANNELS + 1)  # two groups too wide for the path of taps
+    channels = 2 * (im2col.NARROW_GROUP + 1)  # two groups too wide for the path of taps
     x = torch.randn(2, channels, 9, 10, generator=gen)
     if layout == "channels_last":
         x = x.to(memory_format=torch.channels_last)

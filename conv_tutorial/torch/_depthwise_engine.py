@@ -20,7 +20,7 @@ input, added in place into the output (``out.addcmul_(view, w_tap)``). What make
   (``x[..., a::s, b::s]``, one copy); a tap reads one phase at an offset, so a strided
   convolution is again a sum of contiguous slices;
 - **groups of a few channels as batched products.** With ``C_in / g`` input channels per group
-  (up to :data:`conv_tutorial.torch.im2col.FEW_CHANNELS`), a tap is one ``torch.bmm`` over images
+  (narrow groups, :func:`conv_tutorial.torch.im2col.takes_taps`), a tap is one ``torch.bmm`` over images
   and groups of its ``(C_out / g, C_in / g)`` weights with the slices of the group's channels,
   added into the output (``baddbmm_``). No column is copied: a group convolution of ResNeXt's kind
   (4 to 32 channels per group) costs ``prod(K)`` short products instead of ``prod(K)`` copies of

@@ -58,11 +58,17 @@ _NATIVE = contextvars.ContextVar("native_convolutions", default=False)
 
 #: Input and output channels per group up to which a convolution takes the path of taps (per
 #: kernel tap, one multiply-add, or with several input channels per group one batched product
-#: over the groups) rather than im2col's columns, which copy the input once per tap for products
-#: that are short when the groups are narrow. Measured on ResNet-50's 256-channel 3x3 layer at
-#: 14x14, batch 8, 2 threads: 32 channels per group took 1.6 ms by taps and 2.5 ms by columns,
-#: 16 took 0.95 and 3.6 ms, 64 took 2.9 ms by taps and 2.5 ms by columns.
-FEW_CHANNELS = 32
+#: over images and groups) rather than im2col's columns, which copy the input once per tap.
+#: Measured on 3x3 layers at batch 8 with 2 threads: with one group, 16 channels took 0.84 ms by
+#: taps and 1.03 ms by columns at 56x56, but 32 channels 2.6 ms and 2.0 ms (one product over all
+#: channels is what the columns do best).
+FEW_CHANNELS = 16
+
+#: The same bound for convolutions of several groups: there the columns are copied in short runs
+#: of ``C_in / g`` numbers and multiplied by a short product per group. ResNet-50's 256-channel
+#: layer at 14x14 in 8 groups of 32 channels took 1.6 ms by taps and 2.5 ms by columns; in 4
+#: groups of 64, 2.9 ms and 2.5 ms.
+NARROW_GROUP = 32
 
 
 @contextlib.contextmanager
@@ -106,7 +112,7 @@ def conv_forward(x: torch.Tensor, weight: torch.Tensor, spec) -> torch.Tensor:
 
     When autograd records the call, the engine is :func:`unfold_forward` (``F.unfold`` and a
     matrix product, whose backward autograd derives from ``F.fold``). Otherwise narrow groups (depthwise
-    ones, and up to :data:`FEW_CHANNELS` input and output channels per group) go to the path of taps
+    ones, and the groups :func:`takes_taps` calls narrow) go to the path of taps
     (per kernel tap a multiply-add, or a batched product over the groups,
     :mod:`conv_tutorial.torch._depthwise_engine`), and every other convolution is one matrix
     product with the columns of a window view (:func:`windows_forward`).
@@ -116,9 +122,19 @@ def conv_forward(x: torch.Tensor, weight: torch.Tensor, spec) -> torch.Tensor:
         return _NATIVE_CONV[len(stride)](F.pad(x, pad_widths(padding)), weight, None, stride, 0, dilation, groups)
     if records_grad(x, weight):
         return unfold_forward(x, weight, spec)
-    if max(x.shape[1], weight.shape[0]) // groups <= FEW_CHANNELS:  # narrow groups: chapter 6's fast path
+    if takes_taps(x.shape[1], weight.shape[0], groups):  # narrow groups: chapter 6's fast path
         return depthwise_forward(x, weight, stride, padding, dilation, groups)
     return windows_forward(x, weight, stride, padding, dilation, groups)
+
+
+def takes_taps(c_in: int, c_out: int, groups: int) -> bool:
+    """Whether :func:`conv_forward` runs a convolution by taps rather than by columns.
+
+    >>> takes_taps(256, 256, 256), takes_taps(16, 16, 1), takes_taps(256, 256, 8), takes_taps(32, 32, 1)
+    (True, True, True, False)
+    """
+    width = max(c_in, c_out) // groups
+    return width <= FEW_CHANNELS or (groups > 1 and width <= NARROW_GROUP)
 
 
 def unfold_forward(x: torch.Tensor, weight: torch.Tensor, spec) -> torch.Tensor:
