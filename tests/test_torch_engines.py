@@ -96,6 +96,49 @@ def test_window_engine_in_blocks_matches_pytorch(config, dtype, rows):
     assert out.movedim(1, -1).is_contiguous()
 
 
+@given(conv_configs(), st.sampled_from([F64, F32]), st.sampled_from([None, 0]))
+def test_live_regions_match_pytorch(config, dtype, budget):
+    """Region by region of the output, each with its live taps and no padded copy; a budget of 0: a position a block."""
+    n, x, w, _, kw = config
+    x, w = as_tensors(x, w, dtype=dtype)
+    spec = check_conv("conv", n, x.shape, w.shape, None, kw["stride"], kw["padding"], kw["dilation"], kw["groups"])
+    x = x.reshape(spec.input_shape)
+    runs = im2col.live_runs(x.shape[2:], w.shape[2:], spec.stride, spec.padding, spec.dilation)
+    with cpu_column_bytes(budget), torch.no_grad():
+        out = im2col.by_live_regions(x, w, spec.stride, spec.padding, spec.dilation, spec.groups, runs)
+    assert_close_to_reference(out, NATIVE[n](x, w, **kw))
+    assert out.movedim(1, -1).is_contiguous()
+
+
+@given(st.integers(1, 9), st.integers(1, 4), st.integers(1, 3), st.integers(0, 6), st.integers(0, 6), st.integers(1, 4))
+def test_live_runs_are_the_taps_that_read_the_input(size, k, s, lo, hi, d):
+    """Every output position lies in one run, whose taps are exactly those that read the input there."""
+    if size + lo + hi < d * (k - 1) + 1:
+        return  # no output
+    (runs,) = im2col.live_runs((size,), (k,), (s,), ((lo, hi),), (d,))
+    assert runs[0][0] == 0 and all(a[1] == b[0] for a, b in zip(runs, runs[1:], strict=False))
+    for o0, o1, t0, t1 in runs:
+        for o in range(o0, o1):
+            live = [t for t in range(k) if lo <= o * s + t * d < lo + size]
+            assert live == list(range(t0, t1 + 1))
+    dead = sum((o1 - o0) * (k - max(0, t1 - t0 + 1)) for o0, o1, t0, t1 in runs)
+    assert im2col.dead_share([runs], (k,)) == pytest.approx(dead / (runs[-1][1] * k))
+
+
+def test_convolution_split_by_regions_keeps_nan_of_an_infinite_dead_tap():
+    """Atrous layers take the regions (half their products read padding), unless a weight is not finite."""
+    gen = torch.Generator().manual_seed(5)
+    x, w = torch.randn(2, 20, 28, 28, generator=gen, dtype=F64), torch.randn(20, 20, 3, 3, generator=gen, dtype=F64)
+    runs = im2col.live_runs((28, 28), (3, 3), (1, 1), ((12, 12),) * 2, (12, 12))
+    assert im2col.pays_to_split(runs, (3, 3), batch=2) and not im2col.takes_taps(20, 20, 1)
+    with torch.no_grad():
+        assert_close_to_reference(ct.conv2d(x, w, padding=12, dilation=12), F.conv2d(x, w, padding=12, dilation=12))
+        w[0, 0, 0, 0] = float("inf")  # read only outside the input by the top rows' outputs
+        ours, reference = ct.conv2d(x, w, padding=12, dilation=12), F.conv2d(x, w, padding=12, dilation=12)
+    assert torch.equal(ours.isnan(), reference.isnan()) and ours[:, 0].isnan().any()
+    assert_close_to_reference(ours[:, 1:], reference[:, 1:])
+
+
 @pytest.mark.parametrize(
     ("sizes", "budget_positions", "level"),
     [

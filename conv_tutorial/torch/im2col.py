@@ -24,8 +24,10 @@ axes. It has two engines for the same product, one line choosing between them:
   one matrix product (:func:`matmul_t`, oneDNN's on the CPU in float32: the library
   ``F.conv2d`` runs on, whose kernels use the widest vector instructions of any x86 processor,
   where the BLAS behind ``torch.matmul`` may not). Kernel taps that read only padding are dropped
-  first (:func:`without_dead_taps`); one input channel per group (or a few) takes the depthwise
-  fast path, :mod:`conv_tutorial.torch._depthwise_engine`.
+  first (:func:`without_dead_taps`), and where many products would still multiply padding the
+  output is computed region by region, each with its live taps (:func:`by_live_regions`). Narrow
+  groups (:func:`takes_taps`: depthwise ones, and groups of up to 32 channels) take the path of
+  taps, :mod:`conv_tutorial.torch._depthwise_engine`.
 
 The transposed engines (:func:`conv_transpose_forward`) mirror them; with stride 1 and no autograd
 a transposed convolution runs as the direct convolution it equals (:func:`transpose_as_direct`).
@@ -115,7 +117,9 @@ def conv_forward(x: torch.Tensor, weight: torch.Tensor, spec) -> torch.Tensor:
     ones, and the groups :func:`takes_taps` calls narrow) go to the path of taps
     (per kernel tap a multiply-add, or a batched product over the groups,
     :mod:`conv_tutorial.torch._depthwise_engine`), and every other convolution is one matrix
-    product with the columns of a window view (:func:`windows_forward`).
+    product with the columns of a window view (:func:`windows_forward`), or, when many of its
+    products would multiply padding (atrous layers, few frames), one such product per region of
+    the output with the taps live there (:func:`by_live_regions`).
     """
     stride, padding, dilation, groups = spec.stride, spec.padding, spec.dilation, spec.groups
     if _NATIVE.get():  # inside native_convolutions(): PyTorch's own op, the twin that counters know
@@ -124,7 +128,118 @@ def conv_forward(x: torch.Tensor, weight: torch.Tensor, spec) -> torch.Tensor:
         return unfold_forward(x, weight, spec)
     if takes_taps(x.shape[1], weight.shape[0], groups):  # narrow groups: chapter 6's fast path
         return depthwise_forward(x, weight, stride, padding, dilation, groups)
+    x, weight, padding = without_dead_taps(x, weight, stride, padding, dilation)
+    runs = live_runs(x.shape[2:], weight.shape[2:], stride, padding, dilation)
+    if pays_to_split(runs, weight.shape[2:], x.shape[0]) and torch.isfinite(weight.sum()):
+        return by_live_regions(x, weight, stride, padding, dilation, groups, runs)
     return windows_forward(x, weight, stride, padding, dilation, groups)
+
+
+#: Share of the (output position, kernel tap) pairs that read only padding from which
+#: :func:`conv_forward` splits the output into regions of one set of live taps each
+#: (:func:`pays_to_split`). DeepLab's atrous 3x3 layer with dilation 12 on a 28x28 map reads
+#: padding in 49% of them: 18.2 ms whole, 11.6 ms by regions, against PyTorch's 8.9 ms, which
+#: skips them too. R3D-18's 3x3x3 layer on 4 frames of 28x28 reads padding in 21%: 59.6 ms whole,
+#: 49.9 ms by regions.
+DEAD_SHARE = 0.2
+
+#: Fewest output positions per region (over the batch) for the split to pay: each region
+#: multiplies by its part of the weight, which a small region reads for little work. On a 7x7
+#: map (49 positions an image, 9 regions) the split took 1.5-2.2 times as long as the whole.
+REGION_POSITIONS = 100
+
+
+def pays_to_split(runs, kernel, batch: int) -> bool:
+    """Whether :func:`by_live_regions` beats :func:`windows_forward` for these :func:`live_runs`.
+
+    When enough of the products multiply padding (:data:`DEAD_SHARE`) and the regions are large
+    enough to multiply well (:data:`REGION_POSITIONS`).
+
+    >>> pays_to_split(live_runs((28, 28), (3, 3), (1, 1), ((12, 12),) * 2, (12, 12)), (3, 3), batch=8)
+    True
+    >>> pays_to_split(live_runs((7, 7), (3, 3), (1, 1), ((3, 3),) * 2, (3, 3)), (3, 3), batch=8)
+    False
+    """
+    regions = math.prod(len(axis) for axis in runs)
+    positions = batch * math.prod(axis[-1][1] for axis in runs)
+    return regions > 1 and positions >= REGION_POSITIONS * regions and dead_share(runs, kernel) >= DEAD_SHARE
+
+
+def live_runs(size, kernel, stride, padding, dilation):
+    """Per spatial axis, the runs of output positions whose live kernel taps are the same.
+
+    A tap is live at an output position when it reads the input, not the padding. Along one axis
+    the live taps of a position are a range ``[t0, t1]`` (empty when ``t0 > t1``). Returns, for each
+    axis, a list of ``(o0, o1, t0, t1)``: output positions ``o0 <= o < o1`` all have the taps
+    ``t0..t1`` live.
+
+    >>> live_runs((28,), (3,), (1,), ((12, 12),), (12,))
+    [[(0, 12, 1, 2), (12, 16, 0, 2), (16, 28, 0, 1)]]
+    """
+    axes = []
+    for n, k, s, (lo, hi), d in zip(size, kernel, stride, padding, dilation, strict=True):
+        runs: list[tuple[int, int, int, int]] = []
+        for o in range(conv_axis_size(n, k, s, (lo, hi), d)):
+            # Tap t reads the padded position o * s + t * d: the input when lo <= it < lo + n.
+            taps = (max(0, -(-(lo - o * s) // d)), min(k - 1, (lo + n - 1 - o * s) // d))
+            if runs and runs[-1][2:] == taps:
+                runs[-1] = (runs[-1][0], o + 1, *taps)
+            else:
+                runs.append((o, o + 1, *taps))
+        axes.append(runs)
+    return axes
+
+
+def dead_share(runs, kernel) -> float:
+    """The share of (output position, kernel tap) pairs that read only padding, given :func:`live_runs`."""
+    live = math.prod(sum((o1 - o0) * max(0, t1 - t0 + 1) for o0, o1, t0, t1 in axis) for axis in runs)
+    total = math.prod(sum(o1 - o0 for o0, o1, *_ in axis) * k for axis, k in zip(runs, kernel, strict=True))
+    return 1 - live / total if total else 0.0
+
+
+def by_live_regions(x: torch.Tensor, weight: torch.Tensor, stride, padding, dilation, groups: int, runs):
+    """The convolution region by region of the output, each region with the kernel taps live there.
+
+    ``runs`` is :func:`live_runs`'s answer; a region takes one run per axis. Its positions all read
+    the input, never the padding, with the taps ``t0..t1`` of each axis, so its columns are taken
+    from windows of the unpadded input (channels last, one copy for all regions) with that part of
+    the kernel: no padded copy is made, and the products have no terms that multiply padding.
+    Columns are built a block at a time as in :func:`windows_forward`. Regions with no live tap
+    along some axis are zeros. Returns ``(N, C_out, *O)`` laid out channels last. The weight must
+    be finite (``w * 0`` of a dead tap is otherwise ``nan``).
+    """
+    batch, c_in = x.shape[:2]
+    c_out = weight.shape[0]
+    out = x.new_empty((batch, *(axis[-1][1] for axis in runs), c_out))
+    source = x.movedim(1, -1).contiguous()  # (N, *S, C_in)
+    budget = column_budget(x, out.numel() * x.element_size())
+    plans = []
+    for region in itertools.product(*runs):
+        if any(t0 > t1 for *_, t0, t1 in region):
+            out[(slice(None), *(slice(o0, o1) for o0, o1, *_ in region))] = 0
+            continue
+        kernel = tuple(t1 - t0 + 1 for *_, t0, t1 in region)
+        shape = (batch, *(o1 - o0 for o0, o1, *_ in region))
+        row_bytes = c_in * math.prod(kernel) * x.element_size()
+        plans.append((region, kernel, list(column_blocks(shape, kernel, stride, dilation, row_bytes, budget))))
+    # One column buffer serves every block of every region.
+    columns = x.new_empty(max((math.prod(b) * math.prod(k) * c_in for _, k, bs in plans for _, b, _ in bs), default=0))
+    for region, kernel, blocks in plans:
+        live = weight[(Ellipsis, *(slice(t0, t1 + 1) for *_, t0, t1 in region))]
+        w_mat = live.movedim(1, -1).reshape(groups, c_out // groups, math.prod(kernel) * (c_in // groups))
+        # The input position that the region's first output reads with its first live tap, per axis.
+        axes = zip(region, stride, dilation, padding, strict=True)
+        origin = [o0 * s + t0 * d - lo for (o0, _, t0, _), s, d, (lo, _) in axes]
+        view = source[(slice(None), *(slice(a, None) for a in origin))]
+        for _, block, reads in blocks:
+            (n0, n1), spatial = reads[0], reads[1:]
+            part = view[(slice(n0, n1), *(slice(lo, hi) for lo, hi in spatial))]
+            # The block's first output along each axis: its first read over the stride, from the run's start.
+            firsts = [lo // s + o0 for (lo, _), s, (o0, *_) in zip(spatial, stride, region, strict=True)]
+            target = (slice(n0, n1), *(slice(f, f + n) for f, n in zip(firsts, block[1:], strict=True)))
+            product = _windows_product(part, w_mat, block, kernel, stride, dilation, columns)
+            out[target] = product.view(*block, c_out)
+    return out.movedim(-1, 1)
 
 
 def takes_taps(c_in: int, c_out: int, groups: int) -> bool:
