@@ -20,6 +20,7 @@ from torch.utils.flop_counter import FlopCounterMode
 import conv_tutorial.numpy as cnp
 import conv_tutorial.torch as ct
 from conv_tutorial import cost
+from conv_tutorial.torch import grouped as torch_grouped
 from conv_tutorial.viz import connectivity
 
 F64 = torch.float64
@@ -56,12 +57,18 @@ def test_grouped_conv2d_float32(cfg):
     assert_close_to_reference(ct.conv2d(x32, w32, b32, **cfg["args"]), reference, dtype=np.float32)
 
 
-@given(shuffle_configs())
-def test_channel_shuffle_matches_torch(cfg):
+@given(shuffle_configs(), st.sampled_from([0, 10**9]))
+def test_channel_shuffle_matches_torch(cfg, small_plane):
+    """Both copies of the torch backend: the transposed view (large planes), and group by group (small ones)."""
     shape, groups, seed = cfg
     x = torch.randn(*shape, generator=torch.Generator().manual_seed(seed), dtype=F64)
     reference = nn.ChannelShuffle(groups)(x)
-    assert torch.equal(ct.channel_shuffle(x, groups), reference)
+    saved = torch_grouped.SMALL_PLANE
+    try:
+        torch_grouped.SMALL_PLANE = small_plane
+        assert torch.equal(ct.channel_shuffle(x, groups), reference)
+    finally:
+        torch_grouped.SMALL_PLANE = saved
     assert np.array_equal(cnp.channel_shuffle(x.numpy(), groups), reference.numpy())
     assert ct.channel_shuffle(x.float(), groups).dtype == torch.float32
     assert cnp.channel_shuffle(x.float().numpy(), groups).dtype == np.float32

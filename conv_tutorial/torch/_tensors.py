@@ -32,8 +32,22 @@ def common_float_dtype(**tensors) -> torch.dtype:
             raise ValueError(
                 f"{name} must be on the same device as {first_name} ({first.device}), got {name} on {t.device}"
             )
-    dtypes = [getattr(torch, as_float_dtype(t.dtype, name).name) for name, t in given.items()]
+    dtypes = [_float_dtype(t.dtype, name) for name, t in given.items()]
     return functools.reduce(torch.promote_types, dtypes)
+
+
+#: torch dtype -> the floating dtype it computes in, for the dtypes seen so far. A lookup here is
+#: a tenth of a microsecond; :func:`~conv_tutorial._checks.as_float_dtype` takes about one (it
+#: parses the dtype's name with NumPy), which is most of a call on small tensors.
+_FLOAT_DTYPES: dict[torch.dtype, torch.dtype] = {}
+
+
+def _float_dtype(dtype: torch.dtype, name: str) -> torch.dtype:
+    """``as_float_dtype`` for a torch dtype, remembered; an unsupported dtype raises each time, naming ``name``."""
+    found = _FLOAT_DTYPES.get(dtype)
+    if found is None:
+        found = _FLOAT_DTYPES[dtype] = getattr(torch, as_float_dtype(dtype, name).name)
+    return found
 
 
 def pad_widths(padding) -> list[int]:
