@@ -16,7 +16,8 @@ MobileFaceNet layers at their real sizes, float32, batch 8 by default), one smal
 of seconds (``quick=True``), the arrays it takes, our call and the native one. Adding an operation
 is adding one entry. Both sides of a case are timed by :func:`conv_tutorial.timing.best_times`,
 in interleaved rounds with a rest between them (each turn opened by an untimed wake-up call, then
-``CALLS_PER_TURN`` timed calls), with freed memory kept in the process
+``CALLS_PER_TURN`` timed calls, more while the turn is under ``MIN_TURN_SECONDS``), with freed
+memory kept in the process
 (:func:`conv_tutorial.timing.keep_freed_memory`).
 
 Each case's peak memory is measured too, in separate calls (``peak_bytes``): the most bytes
@@ -98,6 +99,11 @@ SETTLE_SECONDS = 0.2
 #: (:func:`conv_tutorial.timing.best_times`): the first call after a wake-up still ran up to 2x slower
 #: than the next ones for sub-millisecond layers here, while their worker threads came back up to speed.
 CALLS_PER_TURN = 2
+
+#: Seconds each side's turn lasts at least: a short call (a channel shuffle takes 20-70 us) is
+#: timed until then, hundreds of times a round. With 2 calls a turn, the ratio of the same shuffle
+#: ranged from 0.8 to 2.3 between runs; the fastest of many calls is steady.
+MIN_TURN_SECONDS = 0.005
 
 SE_REDUCTION = 16
 
@@ -577,7 +583,11 @@ def measure(case: Case, batch: int = 8, repeats: int = 3, rng=None, peaks: bool 
     ours, reference, reference_name, where = _sides(case, batch, rng)
     with torch.no_grad():
         times = best_times(
-            {"reference": reference, "ours": ours}, rounds=repeats, repeats=CALLS_PER_TURN, settle=SETTLE_SECONDS
+            {"reference": reference, "ours": ours},
+            rounds=repeats,
+            repeats=CALLS_PER_TURN,
+            settle=SETTLE_SECONDS,
+            min_turn=MIN_TURN_SECONDS,
         )
     measurement = Measurement(
         case.op,

@@ -357,12 +357,14 @@ def bench_command(args) -> int:
         "quick": args.quick,
         "settle_seconds": bench.SETTLE_SECONDS,
         "calls_per_turn": bench.CALLS_PER_TURN,
+        "min_turn_seconds": bench.MIN_TURN_SECONDS,
         "freed_memory_kept": keep_freed_memory(),
     }
     print(
         f"torch {meta['torch']} ({meta['threads']} threads, torch backend on {meta['torch_device']}), "
         f"numpy {meta['numpy']}; batch {batch}, float32, best of {repeats} interleaved rounds "
-        f"of {bench.CALLS_PER_TURN} calls after a wake-up call; {len(cases)} cases"
+        f"of {bench.CALLS_PER_TURN} calls or more (each turn {bench.MIN_TURN_SECONDS * 1e3:g} ms at least) "
+        f"after a wake-up call; {len(cases)} cases"
         + ("; freed memory kept in the process" if meta["freed_memory_kept"] else "")
     )
     rng = np.random.default_rng(0)

@@ -30,7 +30,7 @@ def timer_for(fn: str, clock):
     return time.perf_counter if sys.platform == "win32" else time.thread_time
 
 
-def best_times(cases, rounds=3, repeats=1, clock="wall", settle=0.0):
+def best_times(cases, rounds=3, repeats=1, clock="wall", settle=0.0, min_turn=0.0):
     """Best time of each callable in ``cases``, measured in interleaved rounds.
 
     Every case is called once to warm up (first-call overhead: allocation, oneDNN primitive
@@ -71,6 +71,11 @@ def best_times(cases, rounds=3, repeats=1, clock="wall", settle=0.0):
         a depthwise convolution that takes 0.2 ms on this book's machine), so that call times the
         wake-up, not the work. GPU work is asynchronous: a case timed on a GPU must synchronise
         inside its callable.
+    min_turn : float
+        Seconds each case's turn lasts at least: after its ``repeats`` calls a case is called
+        again until the turn has run this long. A call of tens of microseconds is then timed
+        hundreds of times a round, as often as a call of milliseconds is timed a few times, and
+        its fastest call is as steady.
 
     Returns
     -------
@@ -88,7 +93,8 @@ def best_times(cases, rounds=3, repeats=1, clock="wall", settle=0.0):
     rounds = check_positive_int("best_times", "rounds", rounds)
     repeats = check_positive_int("best_times", "repeats", repeats)
     timer = timer_for("best_times", clock)
-    settle = _check_settle(settle)
+    settle = _check_seconds("settle", settle)
+    min_turn = _check_seconds("min_turn", min_turn)
     keep_freed_memory()
     for fn in cases.values():
         _rest(settle)
@@ -99,17 +105,19 @@ def best_times(cases, rounds=3, repeats=1, clock="wall", settle=0.0):
             if settle:
                 _rest(settle)
                 fn()  # the wake-up call: the worker threads slept through the rest
-            for _ in range(repeats):
+            calls, turn = 0, time.perf_counter()
+            while calls < repeats or time.perf_counter() - turn < min_turn:
                 start = timer()
                 fn()
                 best[name] = min(best[name], timer() - start)
+                calls += 1
     return best
 
 
-def _check_settle(settle) -> float:
-    if isinstance(settle, bool) or not isinstance(settle, (int, float)) or not math.isfinite(settle) or settle < 0:
-        raise ValueError(f"best_times: settle must be a finite number of seconds >= 0, got settle={settle!r}")
-    return float(settle)
+def _check_seconds(name: str, value) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+        raise ValueError(f"best_times: {name} must be a finite number of seconds >= 0, got {name}={value!r}")
+    return float(value)
 
 
 def _rest(seconds: float) -> None:

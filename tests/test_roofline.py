@@ -92,6 +92,22 @@ def test_best_times_rests_outside_the_timed_calls():
     assert max(times.values()) < 0.03
 
 
+def test_best_times_calls_a_short_case_until_its_turn_is_long_enough():
+    """``min_turn``: a case is timed ``repeats`` times at least, and until its turn has lasted that long."""
+    calls = {"quick": 0, "slow": 0}
+
+    def quick():
+        calls["quick"] += 1
+
+    def slow():
+        calls["slow"] += 1
+        time.sleep(0.02)
+
+    best_times({"quick": quick, "slow": slow}, rounds=2, repeats=2, min_turn=0.01)
+    assert calls["slow"] == 1 + 2 * 2  # the warm-up, then 2 calls a round: each outlasts the turn
+    assert calls["quick"] > 1 + 2 * 10  # hundreds of calls in 10 ms, far more than 2
+
+
 @pytest.mark.skipif(sys.platform == "win32", reason="'cpu' is the wall clock on Windows")
 def test_best_times_cpu_clock_does_not_count_time_off_the_core():
     """A sleeping call holds no core: the thread's CPU clock hardly moves, the wall clock does."""
@@ -131,6 +147,8 @@ def test_best_times_cpu_clock_does_not_count_time_off_the_core():
         ),
         (lambda: best_times({"a": lambda: None}, settle=-1), ValueError, "settle must be a finite number of seconds"),
         (lambda: best_times({"a": lambda: None}, settle="0.1"), ValueError, "got settle='0.1'"),
+        (lambda: best_times({"a": lambda: None}, min_turn=math.inf), ValueError, "min_turn must be a finite number"),
+        (lambda: best_times({"a": lambda: None}, min_turn=True), ValueError, "got min_turn=True"),
         (lambda: peak_flops(clock="cpu time"), ValueError, "peak_flops: clock must be 'wall' or 'cpu'"),
         (
             lambda: memory_bandwidth(clock=None),
