@@ -126,6 +126,19 @@ def conv_forward(x: torch.Tensor, weight: torch.Tensor, spec) -> torch.Tensor:
         return _NATIVE_CONV[len(stride)](F.pad(x, pad_widths(padding)), weight, None, stride, 0, dilation, groups)
     if records_grad(x, weight):
         return unfold_forward(x, weight, spec)
+    return inference_forward(x, weight, stride, padding, dilation, groups)
+
+
+def inference_forward(x: torch.Tensor, weight: torch.Tensor, stride, padding, dilation, groups: int) -> torch.Tensor:
+    """The fast engines of :func:`conv_forward` (no autograd), for validated arguments, without bias.
+
+    Narrow groups (:func:`takes_taps`) take the path of taps; a convolution with many products
+    that read padding (:func:`pays_to_split`) goes region by region (:func:`by_live_regions`);
+    every other one is one product with the columns of a window view (:func:`windows_forward`).
+    ``x`` is ``(N, C_in, *S)``, ``weight`` ``(C_out, C_in // groups, *K)``; ``stride`` and
+    ``dilation`` hold an int and ``padding`` a ``(before, after)`` pair per spatial axis. Returns
+    ``(N, C_out, *O)``.
+    """
     if takes_taps(x.shape[1], weight.shape[0], groups):  # narrow groups: chapter 6's fast path
         return depthwise_forward(x, weight, stride, padding, dilation, groups)
     x, weight, padding = without_dead_taps(x, weight, stride, padding, dilation)
@@ -591,10 +604,7 @@ def transpose_as_direct(y: torch.Tensor, weight: torch.Tensor, padding, output_p
     crops = tuple(slice(max(0, -lo), size - max(0, -hi)) for (lo, hi), size in zip(pads, y.shape[2:], strict=True))
     y = y[(slice(None), slice(None), *crops)]
     pads = tuple((max(0, lo), max(0, hi)) for lo, hi in pads)
-    stride = (1,) * n_sp
-    if y.shape[1] == groups:  # one input channel per group: the depthwise fast path
-        return depthwise_forward(y, flipped, stride, pads, dilation)
-    return windows_forward(y, flipped, stride, pads, dilation, groups)
+    return inference_forward(y, flipped, (1,) * n_sp, pads, dilation, groups)
 
 
 def conv2d_forward(x: torch.Tensor, weight: torch.Tensor, stride, padding, dilation, groups: int) -> torch.Tensor:
