@@ -16,8 +16,8 @@ MobileFaceNet layers at their real sizes, float32, batch 8 by default), one smal
 of seconds (``quick=True``), the arrays it takes, our call and the native one. Adding an operation
 is adding one entry. Both sides of a case are timed by :func:`conv_tutorial.timing.best_times`,
 in interleaved rounds with a rest between them (each turn opened by an untimed wake-up call, then
-``CALLS_PER_TURN`` timed calls, more while the turn is under ``MIN_TURN_SECONDS``), with freed
-memory kept in the process
+``CALLS_PER_TURN`` timed calls, or as many as make the slower side's turn last
+``MIN_TURN_SECONDS``), with freed memory kept in the process
 (:func:`conv_tutorial.timing.keep_freed_memory`).
 
 Each case's peak memory is measured too, in separate calls (``peak_bytes``): the most bytes
@@ -100,9 +100,11 @@ SETTLE_SECONDS = 0.2
 #: than the next ones for sub-millisecond layers here, while their worker threads came back up to speed.
 CALLS_PER_TURN = 2
 
-#: Seconds each side's turn lasts at least: a short call (a channel shuffle takes 20-70 us) is
-#: timed until then, hundreds of times a round. With 2 calls a turn, the ratio of the same shuffle
-#: ranged from 0.8 to 2.3 between runs; the fastest of many calls is steady.
+#: Seconds the slower side's turn lasts at least: both sides are called as often as that takes
+#: (:func:`conv_tutorial.timing.best_times`), so that short calls (a channel shuffle takes
+#: 20-70 us) are timed hundreds of times a round. With 2 calls a turn, the ratio of the same
+#: shuffle ranged from 0.8 to 2.3 between runs; the fastest of many calls is steady. Both sides get
+#: the same number of calls: the fastest of more calls is lower, which would favour the faster side.
 MIN_TURN_SECONDS = 0.005
 
 SE_REDUCTION = 16

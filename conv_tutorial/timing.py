@@ -72,10 +72,11 @@ def best_times(cases, rounds=3, repeats=1, clock="wall", settle=0.0, min_turn=0.
         wake-up, not the work. GPU work is asynchronous: a case timed on a GPU must synchronise
         inside its callable.
     min_turn : float
-        Seconds each case's turn lasts at least: after its ``repeats`` calls a case is called
-        again until the turn has run this long. A call of tens of microseconds is then timed
-        hundreds of times a round, as often as a call of milliseconds is timed a few times, and
-        its fastest call is as steady.
+        Seconds that the slowest case's turn lasts at least (by its warm-up call): every case is
+        called ``max(repeats, ceil(min_turn / slowest warm-up))`` times a round. Cases of tens of
+        microseconds are then timed hundreds of times a round, and their fastest call is steady.
+        Every case gets the same number of calls: the fastest of more calls is lower, so a case
+        timed more often than another would be favoured.
 
     Returns
     -------
@@ -96,21 +97,24 @@ def best_times(cases, rounds=3, repeats=1, clock="wall", settle=0.0, min_turn=0.
     settle = _check_seconds("settle", settle)
     min_turn = _check_seconds("min_turn", min_turn)
     keep_freed_memory()
+    slowest = 0.0
     for fn in cases.values():
         _rest(settle)
+        start = time.perf_counter()
         fn()
+        slowest = max(slowest, time.perf_counter() - start)
+    if min_turn > 0:
+        repeats = max(repeats, math.ceil(min_turn / max(slowest, 1e-9)))
     best = dict.fromkeys(cases, float("inf"))
     for _ in range(rounds):
         for name, fn in cases.items():
             if settle:
                 _rest(settle)
                 fn()  # the wake-up call: the worker threads slept through the rest
-            calls, turn = 0, time.perf_counter()
-            while calls < repeats or time.perf_counter() - turn < min_turn:
+            for _ in range(repeats):
                 start = timer()
                 fn()
                 best[name] = min(best[name], timer() - start)
-                calls += 1
     return best
 
 
