@@ -174,7 +174,7 @@ def pays_to_split(runs, kernel, batch: int) -> bool:
     False
     """
     regions = math.prod(len(axis) for axis in runs)
-    positions = batch * math.prod(axis[-1][1] for axis in runs)
+    positions = batch * math.prod(sum(o1 - o0 for o0, o1, *_ in axis) for axis in runs)
     return regions > 1 and positions >= REGION_POSITIONS * regions and dead_share(runs, kernel) >= DEAD_SHARE
 
 
@@ -184,21 +184,33 @@ def live_runs(size, kernel, stride, padding, dilation):
     A tap is live at an output position when it reads the input, not the padding. Along one axis
     the live taps of a position are a range ``[t0, t1]`` (empty when ``t0 > t1``). Returns, for each
     axis, a list of ``(o0, o1, t0, t1)``: output positions ``o0 <= o < o1`` all have the taps
-    ``t0..t1`` live.
+    ``t0..t1`` live. Found from the ``k + 1`` places per axis where a range may change, not
+    position by position (a long 1D signal has few runs).
 
     >>> live_runs((28,), (3,), (1,), ((12, 12),), (12,))
     [[(0, 12, 1, 2), (12, 16, 0, 2), (16, 28, 0, 1)]]
     """
     axes = []
     for n, k, s, (lo, hi), d in zip(size, kernel, stride, padding, dilation, strict=True):
-        runs: list[tuple[int, int, int, int]] = []
-        for o in range(conv_axis_size(n, k, s, (lo, hi), d)):
+        count = conv_axis_size(n, k, s, (lo, hi), d)
+
+        def live(o, n=n, k=k, s=s, lo=lo, d=d):
             # Tap t reads the padded position o * s + t * d: the input when lo <= it < lo + n.
-            taps = (max(0, -(-(lo - o * s) // d)), min(k - 1, (lo + n - 1 - o * s) // d))
+            return min(k, max(0, -(-(lo - o * s) // d))), max(-1, min(k - 1, (lo + n - 1 - o * s) // d))
+
+        # Both ends of the range fall as o grows, and change only where tap j starts reading the
+        # input (the first o with o * s + j * d >= lo) or stops (the first past lo + n - 1).
+        cuts = {0, count}
+        for j in range(k + 1):
+            cuts.update((-(-(lo - j * d) // s), (lo + n - 1 - j * d) // s + 1))
+        bounds = sorted(c for c in cuts if 0 <= c <= count)
+        runs: list[tuple[int, int, int, int]] = []
+        for o0, o1 in itertools.pairwise(bounds):
+            taps = live(o0)
             if runs and runs[-1][2:] == taps:
-                runs[-1] = (runs[-1][0], o + 1, *taps)
+                runs[-1] = (runs[-1][0], o1, *taps)
             else:
-                runs.append((o, o + 1, *taps))
+                runs.append((o0, o1, *taps))
         axes.append(runs)
     return axes
 
@@ -223,7 +235,7 @@ def by_live_regions(x: torch.Tensor, weight: torch.Tensor, stride, padding, dila
     """
     batch, c_in = x.shape[:2]
     c_out = weight.shape[0]
-    out = x.new_empty((batch, *(axis[-1][1] for axis in runs), c_out))
+    out = x.new_empty((batch, *(sum(o1 - o0 for o0, o1, *_ in axis) for axis in runs), c_out))
     source = x.movedim(1, -1).contiguous()  # (N, *S, C_in)
     budget = column_budget(x, out.numel() * x.element_size())
     plans = []
