@@ -72,7 +72,7 @@ def best_times(cases, rounds=3, repeats=1, clock="wall", settle=0.0, min_turn=0.
         wake-up, not the work. GPU work is asynchronous: a case timed on a GPU must synchronise
         inside its callable.
     min_turn : float
-        Seconds that the slowest case's turn lasts at least (by its warm-up call): every case is
+        Seconds that the slowest case's turn lasts at least (by a call after its warm-up): every case is
         called ``max(repeats, ceil(min_turn / slowest warm-up))`` times a round. Cases of tens of
         microseconds are then timed hundreds of times a round, and their fastest call is steady.
         Every case gets the same number of calls: the fastest of more calls is lower, so a case
@@ -100,9 +100,11 @@ def best_times(cases, rounds=3, repeats=1, clock="wall", settle=0.0, min_turn=0.
     slowest = 0.0
     for fn in cases.values():
         _rest(settle)
-        start = time.perf_counter()
         fn()
-        slowest = max(slowest, time.perf_counter() - start)
+        if min_turn > 0:  # a second call, timed: the first pays for the warm-up (and after a rest, the wake-up)
+            start = time.perf_counter()
+            fn()
+            slowest = max(slowest, time.perf_counter() - start)
     if min_turn > 0:
         repeats = max(repeats, math.ceil(min_turn / max(slowest, 1e-9)))
     best = dict.fromkeys(cases, float("inf"))
