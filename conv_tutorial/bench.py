@@ -15,9 +15,9 @@ same run (so the ratios, not the absolute times, are what carry from one machine
 MobileFaceNet layers at their real sizes, float32, batch 8 by default), one small layer for a run
 of seconds (``quick=True``), the arrays it takes, our call and the native one. Adding an operation
 is adding one entry. Both sides of a case are timed by :func:`conv_tutorial.timing.best_times`,
-in interleaved rounds with a rest between them (each turn opened by an untimed wake-up call, then
-``CALLS_PER_TURN`` timed calls, or as many as make the slower side's turn last
-``MIN_TURN_SECONDS``), with freed memory kept in the process
+in interleaved rounds, with a rest between NumPy's and PyTorch's turns (each turn opened by an
+untimed wake-up call), ``CALLS_PER_TURN`` timed calls a turn, more until the turn has lasted
+``MIN_TURN_SECONDS``, with freed memory kept in the process
 (:func:`conv_tutorial.timing.keep_freed_memory`).
 
 Each case's peak memory is measured too, in separate calls (``peak_bytes``): the most bytes
@@ -90,9 +90,12 @@ LAYER_TARGETS = {"numpy": {"conv2d": 2.5}, "torch": {}}
 #: Target for every layer's peak-memory ratio, in both comparisons.
 PEAK_TARGET = 2.0
 
-#: Seconds of rest before each side of a case is timed: NumPy's BLAS threads and torch's OpenMP
-#: threads spin for a while after their work, and on a small machine the other library's threads
-#: then wait for a core. Resting first lets them go idle, so neither library is timed against the other.
+#: Seconds of rest before each side of a NumPy case is timed: NumPy's BLAS threads and torch's
+#: OpenMP threads spin for a while after their work, and on a small machine the other library's
+#: threads then wait for a core. Resting first lets them go idle, so neither library is timed
+#: against the other. A torch backend case compares two users of the same threads and does not
+#: rest: after a rest, calls of tens of microseconds took milliseconds until the threads were
+#: back up to speed.
 SETTLE_SECONDS = 0.2
 
 #: Timed calls in each side's turn of a round, after the untimed wake-up call that follows the rest
@@ -100,12 +103,12 @@ SETTLE_SECONDS = 0.2
 #: than the next ones for sub-millisecond layers here, while their worker threads came back up to speed.
 CALLS_PER_TURN = 2
 
-#: Seconds the slower side's turn lasts at least: both sides are called as often as that takes
-#: (:func:`conv_tutorial.timing.best_times`), so that short calls (a channel shuffle takes
-#: 20-70 us) are timed hundreds of times a round. With 2 calls a turn, the ratio of the same
-#: shuffle ranged from 0.8 to 2.3 between runs; the fastest of many calls is steady. Both sides get
-#: the same number of calls: the fastest of more calls is lower, which would favour the faster side.
-MIN_TURN_SECONDS = 0.005
+#: Seconds each side's turn lasts at least (:func:`conv_tutorial.timing.best_times`): after the
+#: rest of a NumPy case, short calls take a few milliseconds to come back to speed (a 40 us
+#: channel shuffle read 100-7,000 us for its first calls), so they are timed until the turn has
+#: lasted this long, dozens to hundreds of times. With 2 calls a turn, the ratio of the same
+#: shuffle ranged from 0.8 to 2.3 between runs.
+MIN_TURN_SECONDS = 0.02
 
 SE_REDUCTION = 16
 
@@ -573,7 +576,7 @@ def measure(case: Case, batch: int = 8, repeats: int = 3, rng=None, peaks: bool 
     """Time one case: ours and the reference on the same arrays, in ``repeats`` interleaved rounds.
 
     Each side's time is its fastest call (:func:`conv_tutorial.timing.best_times`), after a rest of
-    ``SETTLE_SECONDS``; on a GPU every call is synchronised. Then, unless ``peaks`` is false (the
+    ``SETTLE_SECONDS`` for a NumPy case; on a GPU every call is synchronised. Then, unless ``peaks`` is false (the
     peaks are nan), each side's peak memory is measured in one more call of its own
     (``measure_peaks``). Calls :func:`~conv_tutorial.timing.keep_freed_memory` first, for the
     rest of the process.
@@ -588,7 +591,7 @@ def measure(case: Case, batch: int = 8, repeats: int = 3, rng=None, peaks: bool 
             {"reference": reference, "ours": ours},
             rounds=repeats,
             repeats=CALLS_PER_TURN,
-            settle=SETTLE_SECONDS,
+            settle=SETTLE_SECONDS if case.backend == "numpy" else 0.0,
             min_turn=MIN_TURN_SECONDS,
         )
     measurement = Measurement(

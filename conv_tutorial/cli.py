@@ -363,9 +363,8 @@ def bench_command(args) -> int:
     print(
         f"torch {meta['torch']} ({meta['threads']} threads, torch backend on {meta['torch_device']}), "
         f"numpy {meta['numpy']}; batch {batch}, float32, best of {repeats} interleaved rounds "
-        f"of {bench.CALLS_PER_TURN} calls or more (as many as make the slower turn "
-        f"{bench.MIN_TURN_SECONDS * 1e3:g} ms) "
-        f"after a wake-up call; {len(cases)} cases"
+        f"of {bench.CALLS_PER_TURN} calls or more (each turn {bench.MIN_TURN_SECONDS * 1e3:g} ms at least; "
+        f"NumPy cases rest {bench.SETTLE_SECONDS:g} s before each turn and make a wake-up call); {len(cases)} cases"
         + ("; freed memory kept in the process" if meta["freed_memory_kept"] else "")
     )
     rng = np.random.default_rng(0)

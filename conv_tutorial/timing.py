@@ -72,11 +72,12 @@ def best_times(cases, rounds=3, repeats=1, clock="wall", settle=0.0, min_turn=0.
         wake-up, not the work. GPU work is asynchronous: a case timed on a GPU must synchronise
         inside its callable.
     min_turn : float
-        Seconds that the slowest case's turn lasts at least (by a call after its warm-up): every case is
-        called ``max(repeats, ceil(min_turn / slowest warm-up))`` times a round. Cases of tens of
-        microseconds are then timed hundreds of times a round, and their fastest call is steady.
-        Every case gets the same number of calls: the fastest of more calls is lower, so a case
-        timed more often than another would be favoured.
+        Seconds each case's turn lasts at least: after its ``repeats`` calls a case is called
+        again until the turn has run that long. After a rest a machine takes a few milliseconds
+        to come back to speed (a channel shuffle of 40 us took 100-3,000 us for the first calls
+        after the benchmark's rest), so a turn of a few short calls would time only that climb.
+        A faster case then gets more calls than a slower one; once both are past the climb their
+        fastest calls hardly depend on how many there were.
 
     Returns
     -------
@@ -97,26 +98,21 @@ def best_times(cases, rounds=3, repeats=1, clock="wall", settle=0.0, min_turn=0.
     settle = _check_seconds("settle", settle)
     min_turn = _check_seconds("min_turn", min_turn)
     keep_freed_memory()
-    slowest = 0.0
     for fn in cases.values():
         _rest(settle)
         fn()
-        if min_turn > 0:  # a second call, timed: the first pays for the warm-up (and after a rest, the wake-up)
-            start = time.perf_counter()
-            fn()
-            slowest = max(slowest, time.perf_counter() - start)
-    if min_turn > 0:
-        repeats = max(repeats, math.ceil(min_turn / max(slowest, 1e-9)))
     best = dict.fromkeys(cases, float("inf"))
     for _ in range(rounds):
         for name, fn in cases.items():
             if settle:
                 _rest(settle)
                 fn()  # the wake-up call: the worker threads slept through the rest
-            for _ in range(repeats):
+            calls, turn = 0, time.perf_counter()
+            while calls < repeats or time.perf_counter() - turn < min_turn:
                 start = timer()
                 fn()
                 best[name] = min(best[name], timer() - start)
+                calls += 1
     return best
 
 
