@@ -105,7 +105,7 @@ CALLS_PER_TURN = 2
 
 #: Seconds each side's turn lasts at least (:func:`conv_tutorial.timing.best_times`): after the
 #: rest of a NumPy case, short calls take a few milliseconds to come back to speed (a 40 us
-#: channel shuffle read 100-7,000 us for its first calls), so they are timed until the turn has
+#: channel shuffle read 0.1-8 ms for its first calls), so they are timed until the turn has
 #: lasted this long, dozens to hundreds of times. With 2 calls a turn, the ratio of the same
 #: shuffle ranged from 0.8 to 2.3 between runs.
 MIN_TURN_SECONDS = 0.02

@@ -74,7 +74,7 @@ def best_times(cases, rounds=3, repeats=1, clock="wall", settle=0.0, min_turn=0.
     min_turn : float
         Seconds each case's turn lasts at least: after its ``repeats`` calls a case is called
         again until the turn has run that long. After a rest a machine takes a few milliseconds
-        to come back to speed (a channel shuffle of 40 us took 100-3,000 us for the first calls
+        to come back to speed (a channel shuffle of 40 us took 0.1-8 ms for its first calls
         after the benchmark's rest), so a turn of a few short calls would time only that climb.
         A faster case then gets more calls than a slower one; once both are past the climb their
         fastest calls hardly depend on how many there were.
