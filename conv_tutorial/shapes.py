@@ -122,6 +122,58 @@ def conv_transpose_axis_size(
     return (size - 1) * stride - before - after + dilation * (kernel - 1) + output_padding + 1
 
 
+def live_tap_runs(
+    size: int, kernel: int, stride: int = 1, padding: tuple[int, int] = (0, 0), dilation: int = 1
+) -> list[tuple[int, int, int, int]]:
+    """Along one axis, the runs of output positions whose kernel taps reading the input are the same.
+
+    Tap ``t`` of output ``o`` reads the padded position ``o * stride + t * dilation``: the input when
+    that lies in ``[before, before + size)``, else padding. The taps that read the input at one
+    output are a range ``t0..t1`` (empty when ``t0 > t1``). Returns ``(o0, o1, t0, t1)`` for each
+    maximal run of outputs ``o0 <= o < o1`` with the same range, in order. Found from the
+    ``kernel + 1`` places where a tap starts or stops reading the input, not output by output.
+
+    >>> live_tap_runs(28, 3, padding=(12, 12), dilation=12)
+    [(0, 12, 1, 2), (12, 16, 0, 2), (16, 28, 0, 1)]
+    """
+    before, _ = padding
+    count = conv_axis_size(size, kernel, stride, padding, dilation)
+
+    def taps(o: int) -> tuple[int, int]:
+        first = -(-(before - o * stride) // dilation)  # the first tap at or past the input's start
+        last = (before + size - 1 - o * stride) // dilation  # the last tap before its end
+        return min(kernel, max(0, first)), max(-1, min(kernel - 1, last))
+
+    # Both ends of the range fall as o grows, and change only where some tap j starts reading the
+    # input (the first o with o * stride + j * dilation >= before) or stops.
+    cuts = {0, count}
+    for j in range(kernel + 1):
+        cuts.update((-(-(before - j * dilation) // stride), (before + size - 1 - j * dilation) // stride + 1))
+    bounds = sorted(c for c in cuts if 0 <= c <= count)
+    runs: list[tuple[int, int, int, int]] = []
+    for o0, o1 in zip(bounds, bounds[1:], strict=False):
+        live = taps(o0)
+        if runs and runs[-1][2:] == live:
+            runs[-1] = (runs[-1][0], o1, *live)
+        else:
+            runs.append((o0, o1, *live))
+    return runs
+
+
+def live_tap_span(
+    size: int, kernel: int, stride: int = 1, padding: tuple[int, int] = (0, 0), dilation: int = 1
+) -> tuple[int, int] | None:
+    """The first and last kernel tap along one axis that read the input at some output, or None.
+
+    Taps outside that span read nothing but padding, wherever the kernel is (the engines drop them).
+
+    >>> live_tap_span(3, 3, padding=(50, 50), dilation=50), live_tap_span(8, 3, padding=(1, 1))
+    ((1, 1), (0, 2))
+    """
+    spans = [(t0, t1) for *_, t0, t1 in live_tap_runs(size, kernel, stride, padding, dilation) if t0 <= t1]
+    return (min(t0 for t0, _ in spans), max(t1 for _, t1 in spans)) if spans else None
+
+
 def _extent(kernel: int, dilation: int) -> int:
     """Input pixels one dilated kernel covers along one axis: ``d(k - 1) + 1``."""
     return dilation * (kernel - 1) + 1

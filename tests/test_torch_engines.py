@@ -19,7 +19,7 @@ from strategies import conv_configs, transposed_configs
 from torch.utils.flop_counter import FlopCounterMode
 
 import conv_tutorial.torch as ct
-from conv_tutorial import cost
+from conv_tutorial import cost, shapes
 from conv_tutorial._checks import check_conv
 from conv_tutorial.torch import _depthwise_engine, im2col
 from conv_tutorial.torch._depthwise_engine import depthwise_forward
@@ -111,7 +111,7 @@ def test_live_regions_match_pytorch(config, dtype, budget):
 
 
 @given(st.integers(1, 9), st.integers(1, 4), st.integers(1, 3), st.integers(0, 6), st.integers(0, 6), st.integers(1, 4))
-def test_live_runs_are_the_taps_that_read_the_input(size, k, s, lo, hi, d):
+def test_live_runs_and_spans_are_the_taps_that_read_the_input(size, k, s, lo, hi, d):
     """Every output position lies in one run, whose taps are exactly those that read the input there."""
     if size + lo + hi < d * (k - 1) + 1:
         return  # no output
@@ -121,6 +121,8 @@ def test_live_runs_are_the_taps_that_read_the_input(size, k, s, lo, hi, d):
         for o in range(o0, o1):
             live = [t for t in range(k) if lo <= o * s + t * d < lo + size]
             assert live == list(range(t0, t1 + 1))
+    read = [t for o in range(runs[-1][1]) for t in range(k) if lo <= o * s + t * d < lo + size]
+    assert shapes.live_tap_span(size, k, s, (lo, hi), d) == ((min(read), max(read)) if read else None)
     dead = sum((o1 - o0) * (k - max(0, t1 - t0 + 1)) for o0, o1, t0, t1 in runs)
     assert im2col.dead_share([runs], (k,)) == pytest.approx(dead / (runs[-1][1] * k))
 

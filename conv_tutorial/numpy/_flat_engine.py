@@ -41,11 +41,10 @@ import math
 
 import numpy as np
 
-from ..shapes import conv_axis_size
+from ..shapes import conv_axis_size, live_tap_span
 from ._depthwise_engine import _kernel_taps, _phase_fills
 from ._windows import indices as _indices
 from ._winograd_engine import winograd_conv_forward
-from .im2col import _live_taps
 from .im2col import conv_forward as general_conv_forward
 from .im2col import conv_transpose_forward as general_conv_transpose_forward
 
@@ -150,8 +149,8 @@ def flat_conv_forward(x: np.ndarray, weight: np.ndarray, stride, padding, dilati
     if c_in == groups or min(out_spatial, default=1) < 1 or math.prod(kernel) == 1:
         return None
     live = [
-        _live_taps(size, lo, k, s, d, o)
-        for size, (lo, _), k, s, d, o in zip(spatial, padding, kernel, stride, dilation, out_spatial, strict=True)
+        live_tap_span(size, k, s, pads, d)
+        for size, k, s, pads, d in zip(spatial, kernel, stride, padding, dilation, strict=True)
     ]
     if any(span != (0, k - 1) for span, k in zip(live, kernel, strict=True)):
         return None

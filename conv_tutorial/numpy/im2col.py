@@ -33,6 +33,7 @@ from dataclasses import replace
 import numpy as np
 
 from .._checks import check_conv_matrix, check_fold, check_unfold
+from ..shapes import live_tap_span
 from ._arrays import as_float_arrays, quiet_nonfinite
 from ._depthwise_engine import depthwise_forward, depthwise_transpose_as_direct
 from ._windows import indices as _indices
@@ -93,23 +94,6 @@ def column_chunks(batch: int, out_spatial, bytes_per_position: int) -> Iterator[
             yield slice(b, b + 1), slice(r, min(r + step, rows))
 
 
-def _live_taps(size, padding, kernel, stride, dilation, out_size) -> tuple[int, int] | None:
-    """The first and last kernel tap along one axis that read the input (not only padding), or None.
-
-    A tap counts when it reads the input at some output position; the answer is None when no tap does.
-
-    Tap ``k`` reads padded coordinate ``o * stride + k * dilation`` for output ``o``; the input
-    lies at ``[padding, padding + size)``.
-    """
-
-    def live(k):
-        first = max(0, -(-(padding - k * dilation) // stride))  # first o whose read reaches the input
-        return first < out_size and first * stride + k * dilation < padding + size
-
-    taps = [k for k in range(kernel) if live(k)]
-    return (taps[0], taps[-1]) if taps else None
-
-
 def _without_dead_taps(x: np.ndarray, weight: np.ndarray, spec):
     """The same convolution without the kernel taps that only ever read padding.
 
@@ -122,10 +106,8 @@ def _without_dead_taps(x: np.ndarray, weight: np.ndarray, spec):
     """
     out_spatial, kernel = spec.output_size, spec.kernel_size
     spans = [
-        _live_taps(size, lo, k, s, d, o)
-        for size, (lo, _), k, s, d, o in zip(
-            x.shape[2:], spec.padding, kernel, spec.stride, spec.dilation, out_spatial, strict=True
-        )
+        live_tap_span(size, k, s, pads, d)
+        for size, pads, k, s, d in zip(x.shape[2:], spec.padding, kernel, spec.stride, spec.dilation, strict=True)
     ]
     if all(span == (0, k - 1) for span, k in zip(spans, kernel, strict=True)):
         return None

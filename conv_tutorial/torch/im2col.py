@@ -50,7 +50,14 @@ import torch
 import torch.nn.functional as F
 
 from .._checks import check_fold, check_unfold
-from ..shapes import conv_axis_size, conv_output_size, conv_transpose_axis_size, conv_transpose_output_size
+from ..shapes import (
+    conv_axis_size,
+    conv_output_size,
+    conv_transpose_axis_size,
+    conv_transpose_output_size,
+    live_tap_runs,
+    live_tap_span,
+)
 from ._depthwise_engine import depthwise_forward
 from ._tensors import channels_last_padded, common_float_dtype, pad_widths
 
@@ -179,40 +186,13 @@ def pays_to_split(runs, kernel, batch: int) -> bool:
 
 
 def live_runs(size, kernel, stride, padding, dilation):
-    """Per spatial axis, the runs of output positions whose live kernel taps are the same.
-
-    A tap is live at an output position when it reads the input, not the padding. Along one axis
-    the live taps of a position are a range ``[t0, t1]`` (empty when ``t0 > t1``). Returns, for each
-    axis, a list of ``(o0, o1, t0, t1)``: output positions ``o0 <= o < o1`` all have the taps
-    ``t0..t1`` live. Found from the ``k + 1`` places per axis where a range may change, not
-    position by position (a long 1D signal has few runs).
+    """:func:`conv_tutorial.shapes.live_tap_runs` for each spatial axis: where the live taps change.
 
     >>> live_runs((28,), (3,), (1,), ((12, 12),), (12,))
     [[(0, 12, 1, 2), (12, 16, 0, 2), (16, 28, 0, 1)]]
     """
-    axes = []
-    for n, k, s, (lo, hi), d in zip(size, kernel, stride, padding, dilation, strict=True):
-        count = conv_axis_size(n, k, s, (lo, hi), d)
-
-        def live(o, n=n, k=k, s=s, lo=lo, d=d):
-            # Tap t reads the padded position o * s + t * d: the input when lo <= it < lo + n.
-            return min(k, max(0, -(-(lo - o * s) // d))), max(-1, min(k - 1, (lo + n - 1 - o * s) // d))
-
-        # Both ends of the range fall as o grows, and change only where tap j starts reading the
-        # input (the first o with o * s + j * d >= lo) or stops (the first past lo + n - 1).
-        cuts = {0, count}
-        for j in range(k + 1):
-            cuts.update((-(-(lo - j * d) // s), (lo + n - 1 - j * d) // s + 1))
-        bounds = sorted(c for c in cuts if 0 <= c <= count)
-        runs: list[tuple[int, int, int, int]] = []
-        for o0, o1 in itertools.pairwise(bounds):
-            taps = live(o0)
-            if runs and runs[-1][2:] == taps:
-                runs[-1] = (runs[-1][0], o1, *taps)
-            else:
-                runs.append((o0, o1, *taps))
-        axes.append(runs)
-    return axes
+    axes = zip(size, kernel, stride, padding, dilation, strict=True)
+    return [live_tap_runs(n, k, s, pads, d) for n, k, s, pads, d in axes]
 
 
 def dead_share(runs, kernel) -> float:
@@ -473,12 +453,10 @@ def without_dead_taps(x: torch.Tensor, weight: torch.Tensor, stride, padding, di
     cropped to what the live taps read and the padding they need; the arguments unchanged when
     every tap is live, or when a cut-off weight is not finite (its ``w * 0`` is nan, as in PyTorch).
     """
-    spans = []
-    for size, (lo, hi), k, s, d in zip(x.shape[2:], padding, weight.shape[2:], stride, dilation, strict=True):
-        out = conv_axis_size(size, k, s, (lo, hi), d)
-        # Tap t reads padded positions t*d, t*d + s, ..., t*d + (out-1)*s; the input is [lo, lo + size).
-        live = [t for t in range(k) if t * d + (out - 1) * s >= lo and t * d < lo + size]
-        spans.append((live[0], live[-1]) if live else None)
+    spans = [
+        live_tap_span(size, k, s, pads, d)
+        for size, pads, k, s, d in zip(x.shape[2:], padding, weight.shape[2:], stride, dilation, strict=True)
+    ]
     kernel = weight.shape[2:]
     if None in spans or all(span == (0, k - 1) for span, k in zip(spans, kernel, strict=True)):
         return x, weight, padding
